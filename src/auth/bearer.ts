@@ -1,0 +1,56 @@
+// Reads the caller's token from `Authorization: Bearer` or the legacy `X-User-Token` header.
+// Pure: no verification here; a present-but-bad credential throws, it never reads as anonymous.
+import { AppError } from '../errors.js';
+
+/** Largest accepted token (bytes). Real IdP tokens are 1-3 KiB; bigger ones are abuse. */
+export const MAX_TOKEN_BYTES = 8192;
+
+// RFC 7235 §2.1: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ]; the scheme is
+// case-insensitive. Tabs and repeated spaces are tolerated, as common clients send them.
+const CREDENTIALS = /^([^\s]+)(?:[ \t]+(.*))?$/s;
+
+function checkSize(token: string): void {
+  if (Buffer.byteLength(token, 'utf8') > MAX_TOKEN_BYTES) {
+    throw new AppError('UNAUTHENTICATED', { reason: 'token_too_large' });
+  }
+}
+
+function fromAuthorization(value: string): string {
+  // Size first: bounds the work done on an attacker-sized header.
+  if (Buffer.byteLength(value, 'utf8') > MAX_TOKEN_BYTES + 64) {
+    throw new AppError('UNAUTHENTICATED', { reason: 'token_too_large' });
+  }
+  const match = CREDENTIALS.exec(value.trim());
+  if (match === null) throw new AppError('UNAUTHENTICATED', { reason: 'empty_bearer' });
+  const scheme = match[1] ?? '';
+  if (scheme.toLowerCase() !== 'bearer') throw new AppError('UNAUTHENTICATED', { reason: 'unsupported_scheme' });
+  const token = (match[2] ?? '').trim();
+  if (token === '') throw new AppError('UNAUTHENTICATED', { reason: 'empty_bearer' });
+  // RFC 6750 §2.1: b64token has no whitespace; "Bearer a b" is not one token.
+  if (/\s/.test(token)) throw new AppError('UNAUTHENTICATED', { reason: 'malformed_bearer' });
+  checkSize(token);
+  return token;
+}
+
+function fromLegacyHeader(value: string): string {
+  const token = value.trim();
+  if (token === '') throw new AppError('UNAUTHENTICATED', { reason: 'empty_token' });
+  if (/\s/.test(token)) throw new AppError('UNAUTHENTICATED', { reason: 'malformed_token' });
+  checkSize(token);
+  return token;
+}
+
+/**
+ * Returns the request's token, or null when it carries none (anonymous).
+ * Throws UNAUTHENTICATED for a malformed credential and AMBIGUOUS_CREDENTIALS when the two
+ * headers carry different tokens (which one to trust would be a guess).
+ */
+export function readCredentials(headers: {
+  authorization?: string | undefined;
+  'x-user-token'?: string | undefined;
+}): string | null {
+  const bearer = headers.authorization === undefined ? null : fromAuthorization(headers.authorization);
+  const legacy = headers['x-user-token'] === undefined ? null : fromLegacyHeader(headers['x-user-token']);
+  if (bearer !== null && legacy !== null && bearer !== legacy) throw new AppError('AMBIGUOUS_CREDENTIALS');
+  return bearer ?? legacy;
+}

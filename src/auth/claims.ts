@@ -1,0 +1,124 @@
+// Maps a VERIFIED JWT payload to a domain principal (user or service). Pure. Role-like claims
+// (`role`, `roles`, `permissions`) never reach a user: roles live in the database.
+import type { JWTPayload } from 'jose';
+import type { IssuerConfig } from '../config.js';
+import { normalizeEmail } from '../domain/email.js';
+import type { EmailTrust, ServiceClaims, UserClaims, VerifiedPrincipal } from '../domain/types.js';
+import { AppError } from '../errors.js';
+
+const MAX_NAME_LENGTH = 256;
+
+function nonEmptyString(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() !== '' ? value : null;
+}
+
+/** Scopes of a machine token: `scope` (RFC 8693 space-separated string, or an array) ∪ `permissions`. */
+export function readScopes(payload: JWTPayload): Set<string> {
+  const scopes = new Set<string>();
+  const add = (value: unknown): void => {
+    if (typeof value === 'string') {
+      for (const part of value.split(/\s+/)) if (part !== '') scopes.add(part);
+    } else if (Array.isArray(value)) {
+      for (const item of value) if (typeof item === 'string' && item.trim() !== '') scopes.add(item.trim());
+    }
+  };
+  add(payload.scope);
+  if (Array.isArray(payload.permissions)) add(payload.permissions);
+  return scopes;
+}
+
+/** Client-credentials tokens, per the issuer kind's conventions. */
+function isMachineToken(payload: JWTPayload, issuer: IssuerConfig): boolean {
+  const sub = payload.sub;
+  const clientId = nonEmptyString(payload.client_id);
+  switch (issuer.kind) {
+    case 'auth0':
+      return payload.gty === 'client-credentials' || (typeof sub === 'string' && sub.endsWith('@clients'));
+    case 'workos':
+      return clientId !== null && sub === clientId;
+    case 'oidc':
+      return payload.gty === 'client-credentials' || (clientId !== null && sub === clientId);
+  }
+}
+
+/** Applies the issuer's `emailTrust`; an absent email is never verified. */
+export function trustEmail(trust: EmailTrust, email: string | null, claimed: unknown): boolean {
+  if (email === null) return false;
+  if (trust === 'always') return true;
+  if (trust === 'never') return false;
+  // Only a JSON boolean counts: "true" as a string is not an assertion (Cognito-style quirks).
+  return claimed === true;
+}
+
+/** Trims and caps a display name; blank → null. */
+export function cleanName(raw: string | null): string | null {
+  if (raw === null) return null;
+  const trimmed = raw.trim();
+  if (trimmed === '') return null;
+  const chars = Array.from(trimmed); // code points, so a surrogate pair is never split
+  return chars.length > MAX_NAME_LENGTH ? chars.slice(0, MAX_NAME_LENGTH).join('').trim() : trimmed;
+}
+
+function joinName(first: unknown, last: unknown): string | null {
+  const parts = [nonEmptyString(first), nonEmptyString(last)].filter((p): p is string => p !== null);
+  return parts.length === 0 ? null : parts.map((p) => p.trim()).join(' ');
+}
+
+function readName(payload: JWTPayload, issuer: IssuerConfig): string | null {
+  const direct = nonEmptyString(payload.name);
+  if (direct !== null) return cleanName(direct);
+  const composed =
+    issuer.kind === 'workos'
+      ? joinName(payload.first_name, payload.last_name) ?? joinName(payload.given_name, payload.family_name)
+      : joinName(payload.given_name, payload.family_name);
+  return cleanName(composed);
+}
+
+function readEmail(payload: JWTPayload, issuer: IssuerConfig): string | null {
+  if (issuer.emailClaim !== null) {
+    const custom = normalizeEmail(payload[issuer.emailClaim]);
+    if (custom !== null) return custom;
+  }
+  return normalizeEmail(payload.email);
+}
+
+function readImpersonator(payload: JWTPayload): string | null {
+  // RFC 8693 §4.1 `act`: the acting party (WorkOS impersonation puts the admin here).
+  const act = payload.act;
+  if (typeof act !== 'object' || act === null || Array.isArray(act)) return null;
+  return nonEmptyString((act as Record<string, unknown>).sub);
+}
+
+/** The verified token, reduced to what the identity rules need. */
+export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): VerifiedPrincipal {
+  const subject = nonEmptyString(payload.sub);
+  if (subject === null) throw new AppError('UNAUTHENTICATED', { reason: 'invalid_sub' });
+  if (typeof payload.exp !== 'number') throw new AppError('UNAUTHENTICATED', { reason: 'missing_exp' });
+  if (payload.iss !== issuer.issuer) throw new AppError('UNAUTHENTICATED', { reason: 'issuer_mismatch' });
+
+  if (isMachineToken(payload, issuer)) {
+    const claims: ServiceClaims = {
+      provider: issuer.name,
+      issuer: issuer.issuer,
+      subject,
+      scopes: readScopes(payload),
+      expiresAt: payload.exp,
+    };
+    return { kind: 'service', claims };
+  }
+
+  const email = readEmail(payload, issuer);
+  const orgId = nonEmptyString(payload.org_id);
+  const claims: UserClaims = {
+    provider: issuer.name,
+    issuer: issuer.issuer,
+    subject,
+    email,
+    emailVerified: trustEmail(issuer.emailTrust, email, payload[issuer.emailVerifiedClaim]),
+    name: readName(payload, issuer),
+    externalOrganizationId: orgId,
+    impersonator: readImpersonator(payload),
+    expiresAt: payload.exp,
+  };
+  return { kind: 'user', claims };
+}

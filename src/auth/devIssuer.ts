@@ -1,0 +1,82 @@
+// The development issuer: an RS256 key pair generated once into DATA_DIR, trusted as issuer
+// `dev` only when no issuers are configured and NODE_ENV is not production. Tokens are
+// minted by `npm run token`, never by an HTTP endpoint.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import type { IssuerConfig } from '../config.js';
+
+export const DEV_ISSUER_NAME = 'dev';
+export const DEV_ISSUER_URL = 'https://dev.identity-subgraph.invalid/';
+export const DEV_AUDIENCE = 'identity-subgraph-dev';
+const KEY_FILE = 'dev-issuer-key.json';
+
+export interface DevKey {
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+}
+
+/** Reads the development key from DATA_DIR, generating it on first use. */
+export async function loadOrCreateDevKey(dataDir: string): Promise<DevKey> {
+  const path = join(dataDir, KEY_FILE);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as DevKey;
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const kid = randomUUID();
+    const key: DevKey = {
+      kid,
+      privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' },
+      publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
+    };
+    // Write then rename: a server and `npm run token` starting together never read half a file.
+    const temp = `${path}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify(key), { mode: 0o600 });
+    renameSync(temp, path);
+    return JSON.parse(readFileSync(path, 'utf8')) as DevKey;
+  }
+}
+
+export function devIssuerConfig(): IssuerConfig {
+  return {
+    name: DEV_ISSUER_NAME,
+    kind: 'oidc',
+    issuer: DEV_ISSUER_URL,
+    audience: [DEV_AUDIENCE],
+    clientId: null,
+    jwksUri: null,
+    algorithms: ['RS256'],
+    emailClaim: null,
+    emailVerifiedClaim: 'email_verified',
+    emailTrust: 'claim',
+    userinfoUrl: null,
+    userinfoApiKey: null,
+    jwksRefreshSeconds: 300,
+    jwksMaxStaleSeconds: 86400,
+  };
+}
+
+export interface DevTokenInput {
+  email: string;
+  name?: string | undefined;
+  sub?: string | undefined;
+  expiresInSeconds?: number | undefined;
+}
+
+/** Signs a development token; `sub` defaults to a stable value derived from the email. */
+export async function signDevToken(key: DevKey, input: DevTokenInput): Promise<string> {
+  const email = input.email.trim().toLowerCase();
+  const claims: Record<string, unknown> = { email, email_verified: true };
+  if (input.name) claims['name'] = input.name;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+    .setIssuer(DEV_ISSUER_URL)
+    .setAudience(DEV_AUDIENCE)
+    .setSubject(input.sub ?? `dev|${email}`)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (input.expiresInSeconds ?? 3600))
+    .sign(await importJWK(key.privateJwk, 'RS256'));
+}

@@ -1,0 +1,110 @@
+// Fetches a user's profile from the issuer's userinfo endpoint when the token carries no email
+// (Auth0 /userinfo, WorkOS user management). Cached per identity: Auth0 rate-limits /userinfo
+// to a handful of calls per user per minute, and concurrent calls share one fetch.
+import type { IssuerConfig } from '../config.js';
+import { normalizeEmail } from '../domain/email.js';
+import { AppError } from '../errors.js';
+import { cleanName } from './claims.js';
+import { fetchJson, isPlainObject } from './fetch.js';
+import { Lru } from './lru.js';
+
+export interface UserProfile {
+  email: string | null;
+  emailVerified: boolean | null;
+  name: string | null;
+}
+
+export interface UserinfoClientOptions {
+  fetch?: typeof fetch;
+  timeoutMs: number;
+  ttlSeconds?: number /* default 600 */;
+  maxEntries?: number /* default 10000 */;
+  now?: () => number;
+}
+
+export interface UserinfoClient {
+  fetchProfile(issuer: IssuerConfig, subject: string, accessToken: string): Promise<UserProfile>;
+}
+
+function workosUrl(template: string, subject: string): string {
+  const encoded = encodeURIComponent(subject);
+  if (template.includes('{sub}')) return template.replaceAll('{sub}', encoded);
+  return `${template.endsWith('/') ? template : `${template}/`}${encoded}`;
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+}
+
+function toProfile(issuer: IssuerConfig, body: Record<string, unknown>): UserProfile {
+  const verified = typeof body.email_verified === 'boolean' ? body.email_verified : null;
+  let name: string | null;
+  if (issuer.kind === 'workos') {
+    const parts = [text(body.first_name), text(body.last_name)].filter((p): p is string => p !== null);
+    name = parts.length > 0 ? parts.join(' ') : text(body.name);
+  } else {
+    name = text(body.name);
+  }
+  return { email: normalizeEmail(body.email), emailVerified: verified, name: cleanName(name) };
+}
+
+export function createUserinfoClient(options: UserinfoClientOptions): UserinfoClient {
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const now = options.now ?? Date.now;
+  const ttlMs = (options.ttlSeconds ?? 600) * 1000;
+  const cache = new Lru<string, { profile: UserProfile; expiresAt: number }>(options.maxEntries ?? 10_000);
+  const inflight = new Map<string, Promise<UserProfile>>();
+
+  async function load(issuer: IssuerConfig, subject: string, accessToken: string): Promise<UserProfile> {
+    if (issuer.userinfoUrl === null) throw new Error(`issuer "${issuer.name}" has no userinfoUrl`);
+    let url: string;
+    let credential: string;
+    if (issuer.kind === 'workos') {
+      // WorkOS: a server-side API call about the subject, authenticated with the API key.
+      if (issuer.userinfoApiKey === null) throw new Error(`issuer "${issuer.name}" has no userinfo API key`);
+      url = workosUrl(issuer.userinfoUrl, subject);
+      credential = issuer.userinfoApiKey;
+    } else {
+      // OIDC Core §5.3: the access token itself authenticates the userinfo request.
+      url = issuer.userinfoUrl;
+      credential = accessToken;
+    }
+    const response = await fetchJson({
+      fetch: fetchImpl,
+      url,
+      headers: { authorization: `Bearer ${credential}` },
+      timeoutMs: options.timeoutMs,
+      maxBytes: 65_536,
+      // Never follow a redirect with a credential attached.
+      redirect: 'error',
+    });
+    if (response.status !== 200) throw new Error(`userinfo endpoint answered HTTP ${response.status}`);
+    if (!isPlainObject(response.body)) throw new Error('userinfo response is not a JSON object');
+    return toProfile(issuer, response.body);
+  }
+
+  return {
+    async fetchProfile(issuer, subject, accessToken) {
+      const key = `${issuer.name}\u0000${subject}`;
+      const hit = cache.get(key);
+      if (hit !== undefined) {
+        if (hit.expiresAt > now()) return hit.profile;
+        cache.delete(key);
+      }
+      const pending = inflight.get(key);
+      if (pending !== undefined) return pending;
+      const attempt = load(issuer, subject, accessToken)
+        .then((profile) => {
+          cache.set(key, { profile, expiresAt: now() + ttlMs });
+          return profile;
+        })
+        .catch((error: unknown) => {
+          // Not cached: the next request tries again.
+          throw new AppError('AUTH_PROVIDER_UNAVAILABLE', { retryAfterSeconds: 5, cause: error });
+        })
+        .finally(() => inflight.delete(key));
+      inflight.set(key, attempt);
+      return attempt;
+    },
+  };
+}

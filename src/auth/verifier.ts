@@ -1,0 +1,156 @@
+// Verifies a bearer JWT against the trusted issuers and turns it into a VerifiedPrincipal.
+// Owns the pre-verification guards (shape, alg allow-list, embedded keys, exact issuer), the
+// jose verification, the userinfo fallback and the verified-token cache.
+import { createHash } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import type { IssuerConfig } from '../config.js';
+import { normalizeEmail } from '../domain/email.js';
+import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
+import { AppError, isAppError } from '../errors.js';
+import { MAX_TOKEN_BYTES } from './bearer.js';
+import { cleanName, toVerifiedPrincipal, trustEmail } from './claims.js';
+import type { KeySource } from './keys.js';
+import { Lru } from './lru.js';
+import type { createUserinfoClient } from './userinfo.js';
+
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedPrincipal>;
+}
+
+export interface TokenVerifierOptions {
+  issuers: IssuerConfig[];
+  keySources: Map<string /* issuer name */, KeySource>;
+  userinfo?: ReturnType<typeof createUserinfoClient> | null;
+  now?: () => number /* ms */;
+  clockToleranceSeconds?: number /* default 5 */;
+  cacheMaxEntries?: number /* default 10000 */;
+}
+
+// RFC 8725 §3.1/§3.2: never `none`, never a MAC algorithm for tokens verified with public keys
+// (the RS256→HS256 confusion signs with the public key as the HMAC secret).
+const FORBIDDEN_ALG = /^(none|HS\d+)$/i;
+// RFC 7515 §4.1.3-4.1.6: key material or key locations carried by the token itself. Trusting
+// them lets the attacker supply the key that verifies the forgery (CVE-2018-0114 et al.).
+const EMBEDDED_KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+const BASE64URL_PART = /^[A-Za-z0-9_-]+$/;
+
+function fail(reason: string, cause?: unknown): AppError {
+  return new AppError('UNAUTHENTICATED', { reason, cause });
+}
+
+interface CacheEntry {
+  principal: VerifiedPrincipal;
+  expiresAt: number; // seconds, the token's own exp
+}
+
+function freeze(principal: VerifiedPrincipal): VerifiedPrincipal {
+  Object.freeze(principal.claims);
+  return Object.freeze(principal);
+}
+
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const now = options.now ?? Date.now;
+  const clockTolerance = options.clockToleranceSeconds ?? 5;
+  const userinfo = options.userinfo ?? null;
+  const cache = new Lru<string, CacheEntry>(options.cacheMaxEntries ?? 10_000);
+
+  const byIssuer = new Map<string, { config: IssuerConfig; keys: KeySource; algorithms: string[] }>();
+  for (const config of options.issuers) {
+    const keys = options.keySources.get(config.name);
+    if (keys === undefined) throw new Error(`no key source for issuer "${config.name}"`);
+    if ((config.kind === 'auth0' || config.kind === 'oidc') && (config.audience === null || config.audience.length === 0)) {
+      throw new Error(`issuer "${config.name}" (${config.kind}) has no audience`);
+    }
+    if (config.kind === 'workos' && config.clientId === null) throw new Error(`issuer "${config.name}" (workos) has no clientId`);
+    const algorithms = config.algorithms.filter((alg) => !FORBIDDEN_ALG.test(alg));
+    if (algorithms.length === 0) throw new Error(`issuer "${config.name}" allows no asymmetric algorithm`);
+    byIssuer.set(config.issuer, { config, keys, algorithms });
+  }
+
+  function nowSeconds(): number {
+    return Math.floor(now() / 1000);
+  }
+
+  function decode(token: string): { header: ProtectedHeaderParameters; payload: JWTPayload } {
+    if (token.length > MAX_TOKEN_BYTES) throw fail('token_too_large');
+    // RFC 7515 §7.1 compact serialization: exactly three base64url parts. JWE (five parts) and
+    // unsecured JWTs with an empty signature are refused here.
+    const parts = token.split('.');
+    if (parts.length !== 3 || !parts.every((part) => BASE64URL_PART.test(part))) throw fail('malformed');
+    try {
+      return { header: decodeProtectedHeader(token), payload: decodeJwt(token) };
+    } catch (error) {
+      throw fail('malformed', error);
+    }
+  }
+
+  async function addProfile(claims: UserClaims, config: IssuerConfig, token: string): Promise<UserClaims> {
+    if (claims.email !== null || config.userinfoUrl === null || userinfo === null) return claims;
+    const profile = await userinfo.fetchProfile(config, claims.subject, token);
+    const email = normalizeEmail(profile.email);
+    return {
+      ...claims,
+      email,
+      emailVerified: trustEmail(config.emailTrust, email, profile.emailVerified),
+      name: claims.name ?? cleanName(profile.name),
+    };
+  }
+
+  async function verifyUncached(token: string): Promise<VerifiedPrincipal> {
+    const { header, payload } = decode(token);
+
+    // Algorithm and header checks come before any key is looked up or fetched.
+    if (typeof header.alg !== 'string' || FORBIDDEN_ALG.test(header.alg)) throw fail('alg_not_allowed');
+    if (EMBEDDED_KEY_HEADERS.some((name) => name in header)) throw fail('embedded_key');
+    if (header.kid !== undefined && typeof header.kid !== 'string') throw fail('malformed');
+
+    if (typeof payload.iss !== 'string') throw fail('missing_iss');
+    // Exact match, trailing slash included: `https://t.auth0.com` is not `https://t.auth0.com/`.
+    const trusted = byIssuer.get(payload.iss);
+    if (trusted === undefined) throw fail('unknown_issuer');
+    const { config, keys, algorithms } = trusted;
+    if (!algorithms.includes(header.alg)) throw fail('alg_not_allowed');
+
+    let verified: JWTPayload;
+    try {
+      const result = await jwtVerify(token, (protectedHeader) => keys.getKey({ alg: protectedHeader.alg, kid: protectedHeader.kid }), {
+        issuer: config.issuer,
+        algorithms,
+        ...(config.audience !== null ? { audience: config.audience } : {}),
+        requiredClaims: ['iss', 'sub', 'exp'],
+        clockTolerance,
+        currentDate: new Date(now()),
+      });
+      verified = result.payload;
+    } catch (error) {
+      if (isAppError(error)) throw error; // key source: unknown kid (401) or IdP down (503)
+      if (error instanceof errors.JOSEError) throw fail(error.code, error);
+      throw fail('verification_failed', error);
+    }
+
+    // No tolerance on expiry: skew tolerance is for nbf/iat; an expired token stays expired.
+    if (typeof verified.exp !== 'number' || !(verified.exp > nowSeconds())) throw fail('ERR_JWT_EXPIRED');
+    if (typeof verified.sub !== 'string' || verified.sub.trim() === '') throw fail('invalid_sub');
+    if (config.kind === 'workos' && verified.client_id !== config.clientId) throw fail('client_id_mismatch');
+
+    const principal = toVerifiedPrincipal(verified, config);
+    if (principal.kind === 'service') return principal;
+    return { kind: 'user', claims: await addProfile(principal.claims, config, token) };
+  }
+
+  return {
+    async verify(token) {
+      // Keyed by a digest: the cache never holds a usable credential.
+      const key = createHash('sha256').update(token).digest('base64url');
+      const hit = cache.get(key);
+      if (hit !== undefined) {
+        if (hit.expiresAt > nowSeconds()) return hit.principal;
+        cache.delete(key);
+        throw fail('ERR_JWT_EXPIRED');
+      }
+      const principal = freeze(await verifyUncached(token));
+      cache.set(key, { principal, expiresAt: principal.claims.expiresAt });
+      return principal;
+    },
+  };
+}

@@ -1,0 +1,235 @@
+// The environment, parsed once at start-up by zod. The only module that reads process.env
+// (passed in as a parameter, so tests parse their own). Defaults live here and nowhere else.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { EmailTrust, IssuerKind } from './domain/types.js';
+
+const FORBIDDEN_ALGORITHMS = /^(none|HS\d+)$/i;
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+] as const;
+
+const stringOrArray = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const issuerSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . or -'),
+    kind: z.enum(['auth0', 'workos', 'oidc']),
+    issuer: z.string().min(1),
+    audience: stringOrArray.optional(),
+    clientId: z.string().min(1).optional(),
+    jwksUri: z.url({ protocol: /^https?$/ }).optional(),
+    algorithms: z
+      .array(
+        z.string().refine((alg) => !FORBIDDEN_ALGORITHMS.test(alg), 'none and HS* are never accepted')
+          .pipe(z.enum(ASYMMETRIC_ALGORITHMS)),
+      )
+      .min(1)
+      .default(['RS256']),
+    emailClaim: z.string().min(1).optional(),
+    emailVerifiedClaim: z.string().min(1).default('email_verified'),
+    emailTrust: z.enum(['claim', 'always', 'never']).default('claim'),
+    userinfoUrl: z.url({ protocol: /^https?$/ }).optional(),
+    apiKeyEnv: z.string().min(1).optional(),
+    jwksRefreshSeconds: z.number().int().min(1).default(300),
+    jwksMaxStaleSeconds: z.number().int().min(0).default(86400),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if ((value.kind === 'auth0' || value.kind === 'oidc') && value.audience === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['audience'], message: `required for kind ${value.kind}` });
+    }
+    if (value.kind === 'workos' && value.clientId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'required for kind workos' });
+    }
+  });
+
+export type IssuerInput = z.input<typeof issuerSchema>;
+
+/** A trusted issuer with every default applied. */
+export interface IssuerConfig {
+  name: string;
+  kind: IssuerKind;
+  issuer: string;
+  audience: string[] | null;
+  clientId: string | null;
+  /** Remote JWKS; null for an issuer whose keys are local (the development issuer). */
+  jwksUri: string | null;
+  algorithms: string[];
+  emailClaim: string | null;
+  emailVerifiedClaim: string;
+  emailTrust: EmailTrust;
+  userinfoUrl: string | null;
+  /** The API key itself (read from `apiKeyEnv` at start-up); never logged. */
+  userinfoApiKey: string | null;
+  jwksRefreshSeconds: number;
+  jwksMaxStaleSeconds: number;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4001),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres|postgresql):\/\/.+|^pglite:\/\/memory$/, 'must be postgres://…, postgresql://… or pglite://memory')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  AUTH_ISSUERS: z.string().optional(),
+  AUTH_ISSUERS_FILE: z.string().min(1).optional(),
+  NODE_ENV: z.string().optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  SUBGRAPH_SECRET: z.string().min(1).optional(),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
+  DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  JWKS_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(12),
+  MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).default(1000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'pglite'; dataDir: string | null };
+
+export interface Config {
+  port: number;
+  host: string;
+  production: boolean;
+  logLevel: (typeof LOG_LEVELS)[number];
+  dataDir: string;
+  database: DatabaseTarget;
+  /** Configured issuers; empty means the development issuer alone (never in production). */
+  issuers: IssuerConfig[];
+  useDevIssuer: boolean;
+  subgraphSecret: string | null;
+  dbPoolMax: number;
+  dbConnectTimeoutMs: number;
+  dbQueryTimeoutMs: number;
+  jwksFetchTimeoutMs: number;
+  maxBodyBytes: number;
+  maxQueryDepth: number;
+  maxEntityRepresentations: number;
+  shutdownTimeoutMs: number;
+}
+
+/** Thrown for an invalid environment; the message is the one line printed at start-up. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function describeIssue(prefix: string, issue: z.core.$ZodIssue): string {
+  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+  return `${prefix}${path}: ${issue.message}`;
+}
+
+/** Default JWKS location of an issuer kind (spec: slash-joined for auth0/oidc). */
+export function defaultJwksUri(kind: IssuerKind, issuer: string, clientId: string | null): string {
+  if (kind === 'workos') return `https://api.workos.com/sso/jwks/${clientId ?? ''}`;
+  return `${issuer.endsWith('/') ? issuer : `${issuer}/`}.well-known/jwks.json`;
+}
+
+/** Parses and validates the trusted issuers array (AUTH_ISSUERS JSON). */
+export function parseIssuers(json: string, variable: string, env: NodeJS.ProcessEnv): IssuerConfig[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new ConfigError(`${variable}: is not valid JSON`);
+  }
+  const parsed = z.array(issuerSchema).min(1, 'must list at least one issuer').safeParse(raw);
+  if (!parsed.success) throw new ConfigError(describeIssue(variable, parsed.error.issues[0]!));
+  const names = new Set<string>();
+  const issuerUrls = new Set<string>();
+  return parsed.data.map((entry, index) => {
+    if (names.has(entry.name)) throw new ConfigError(`${variable}[${index}].name: duplicate issuer name "${entry.name}"`);
+    if (issuerUrls.has(entry.issuer)) throw new ConfigError(`${variable}[${index}].issuer: duplicate issuer "${entry.issuer}"`);
+    names.add(entry.name);
+    issuerUrls.add(entry.issuer);
+    let userinfoApiKey: string | null = null;
+    if (entry.apiKeyEnv !== undefined) {
+      userinfoApiKey = env[entry.apiKeyEnv] ?? null;
+      if (!userinfoApiKey) {
+        throw new ConfigError(`${variable}[${index}].apiKeyEnv: environment variable ${entry.apiKeyEnv} is not set`);
+      }
+    }
+    const clientId = entry.clientId ?? null;
+    return {
+      name: entry.name,
+      kind: entry.kind,
+      issuer: entry.issuer,
+      audience: entry.audience === undefined ? null : Array.isArray(entry.audience) ? entry.audience : [entry.audience],
+      clientId,
+      jwksUri: entry.jwksUri ?? defaultJwksUri(entry.kind, entry.issuer, clientId),
+      algorithms: entry.algorithms,
+      emailClaim: entry.emailClaim ?? null,
+      emailVerifiedClaim: entry.emailVerifiedClaim,
+      emailTrust: entry.emailTrust,
+      userinfoUrl: entry.userinfoUrl ?? null,
+      userinfoApiKey,
+      jwksRefreshSeconds: entry.jwksRefreshSeconds,
+      jwksMaxStaleSeconds: entry.jwksMaxStaleSeconds,
+    };
+  });
+}
+
+/**
+ * Parses the environment. Throws ConfigError whose message is one line naming the variable
+ * and what is wrong.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings are treated as unset, as shells and compose files often export them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(describeIssue('', parsed.error.issues[0]!).replace(/^\./, ''));
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+
+  if (e.AUTH_ISSUERS !== undefined && e.AUTH_ISSUERS_FILE !== undefined) {
+    throw new ConfigError('AUTH_ISSUERS_FILE: set either AUTH_ISSUERS or AUTH_ISSUERS_FILE, not both');
+  }
+  let issuers: IssuerConfig[] = [];
+  if (e.AUTH_ISSUERS !== undefined) {
+    issuers = parseIssuers(e.AUTH_ISSUERS, 'AUTH_ISSUERS', env);
+  } else if (e.AUTH_ISSUERS_FILE !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(e.AUTH_ISSUERS_FILE, 'utf8');
+    } catch {
+      throw new ConfigError(`AUTH_ISSUERS_FILE: cannot read ${e.AUTH_ISSUERS_FILE}`);
+    }
+    issuers = parseIssuers(text, 'AUTH_ISSUERS_FILE', env);
+  } else if (production) {
+    throw new ConfigError('AUTH_ISSUERS: required when NODE_ENV=production (the development issuer is off in production)');
+  }
+
+  const database: DatabaseTarget =
+    e.DATABASE_URL === undefined
+      ? { kind: 'pglite', dataDir: e.DATA_DIR }
+      : e.DATABASE_URL === 'pglite://memory'
+        ? { kind: 'pglite', dataDir: null }
+        : { kind: 'postgres', url: e.DATABASE_URL };
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    production,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    database,
+    issuers,
+    useDevIssuer: issuers.length === 0,
+    subgraphSecret: e.SUBGRAPH_SECRET ?? null,
+    dbPoolMax: e.DB_POOL_MAX,
+    dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    dbQueryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
+    jwksFetchTimeoutMs: e.JWKS_FETCH_TIMEOUT_MS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    maxQueryDepth: e.MAX_QUERY_DEPTH,
+    maxEntityRepresentations: e.MAX_ENTITY_REPRESENTATIONS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,39 @@
+// Classifies driver errors: unreachable store (503 to clients) versus a statement error
+// (a bug or a constraint the caller handles). Driver messages never leave this process.
+import { AppError } from '../errors.js';
+
+/** A statement failed inside a reachable database; `sqlState` is PostgreSQL's SQLSTATE. */
+export class DatabaseError extends Error {
+  override readonly name = 'DatabaseError';
+  constructor(
+    readonly sqlState: string | undefined,
+    readonly constraint: string | undefined,
+    options: { cause: unknown },
+  ) {
+    super(`database statement failed (${sqlState ?? 'unknown'})`, options);
+  }
+}
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+// 08: connection exception, 53: insufficient resources, 57: operator intervention
+// (admin shutdown, statement timeout 57014), 58: system error.
+const UNAVAILABLE_CLASSES = new Set(['08', '53', '57', '58']);
+
+/** Wraps a driver error: AppError(IDENTITY_STORE_UNAVAILABLE) when the store cannot answer. */
+export function toDatabaseError(error: unknown): Error {
+  if (error instanceof AppError || error instanceof DatabaseError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && SQLSTATE.test(code) && !UNAVAILABLE_CLASSES.has(code.slice(0, 2))) {
+    const constraint = (error as { constraint?: unknown }).constraint;
+    return new DatabaseError(code, typeof constraint === 'string' ? constraint : undefined, { cause: error });
+  }
+  return new AppError('IDENTITY_STORE_UNAVAILABLE', { cause: error, retryAfterSeconds: 2 });
+}
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  return (
+    error instanceof DatabaseError &&
+    error.sqlState === '23505' &&
+    (constraint === undefined || error.constraint === constraint)
+  );
+}

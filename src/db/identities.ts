@@ -1,0 +1,88 @@
+// SQL of the identities table: (issuer, subject) → user, bound once and for good.
+import type { ExternalIdentity } from '../domain/types.js';
+import type { Queryable } from './queryable.js';
+import { toUser, type UserRow } from './users.js';
+import type { User } from '../domain/types.js';
+
+interface IdentityRow {
+  id: string;
+  user_id: string;
+  provider: string;
+  issuer: string;
+  subject: string;
+}
+
+export function toIdentity(row: IdentityRow): ExternalIdentity {
+  return { id: row.id, userId: row.user_id, provider: row.provider, issuer: row.issuer, subject: row.subject };
+}
+
+export interface BoundIdentity {
+  identityId: string;
+  /** The claims last seen on this identity, to notice a change. */
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  lastSeenAt: Date;
+  user: User;
+}
+
+/** The identity (issuer, subject) with its user, or null when it has never signed in. */
+export async function findIdentityWithUser(db: Queryable, issuer: string, subject: string): Promise<BoundIdentity | null> {
+  const rows = await db.query<UserRow & { identity_id: string; i_email: string | null; i_email_verified: boolean; i_name: string | null; i_last_seen_at: Date }>(
+    `select i.id as identity_id, i.email as i_email, i.email_verified as i_email_verified, i.name as i_name,
+            i.last_seen_at as i_last_seen_at,
+            u.id, u.email, u.email_verified, u.name, u.created_at
+       from identities i join users u on u.id = i.user_id
+      where i.issuer = $1 and i.subject = $2`,
+    [issuer, subject],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    identityId: row.identity_id,
+    email: row.i_email,
+    emailVerified: row.i_email_verified,
+    name: row.i_name,
+    lastSeenAt: new Date(row.i_last_seen_at),
+    user: toUser(row),
+  };
+}
+
+/**
+ * Binds (issuer, subject) to a user. Returns false when the pair is already bound (a
+ * concurrent first sign-in won): the caller's transaction must then be retried.
+ */
+export async function insertIdentity(
+  db: Queryable,
+  identity: { id: string; userId: string; provider: string; issuer: string; subject: string; email: string | null; emailVerified: boolean; name: string | null },
+): Promise<boolean> {
+  const rows = await db.query(
+    `insert into identities (id, user_id, provider, issuer, subject, email, email_verified, name)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)
+     on conflict (issuer, subject) do nothing
+     returning id`,
+    [identity.id, identity.userId, identity.provider, identity.issuer, identity.subject, identity.email, identity.emailVerified, identity.name],
+  );
+  return rows.length === 1;
+}
+
+/** Records the claims of a later sign-in on the identity. */
+export async function updateIdentitySeen(
+  db: Queryable,
+  identityId: string,
+  claims: { email: string | null; emailVerified: boolean; name: string | null },
+): Promise<void> {
+  await db.query(
+    'update identities set email = $2, email_verified = $3, name = $4, last_seen_at = now() where id = $1',
+    [identityId, claims.email, claims.emailVerified, claims.name],
+  );
+}
+
+export async function findIdentitiesByUserIds(db: Queryable, userIds: readonly string[]): Promise<ExternalIdentity[]> {
+  if (userIds.length === 0) return [];
+  const rows = await db.query<IdentityRow>(
+    'select id, user_id, provider, issuer, subject from identities where user_id = any($1::uuid[]) order by created_at, id',
+    [userIds],
+  );
+  return rows.map(toIdentity);
+}

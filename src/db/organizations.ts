@@ -1,0 +1,30 @@
+// SQL of the organizations table.
+import type { Organization } from '../domain/types.js';
+import type { Queryable } from './queryable.js';
+
+interface OrganizationRow {
+  id: string;
+  name: string;
+  created_at: Date;
+}
+
+export function toOrganization(row: OrganizationRow): Organization {
+  return { id: row.id, name: row.name, createdAt: new Date(row.created_at) };
+}
+
+export async function findOrganizationsByIds(db: Queryable, ids: readonly string[]): Promise<Organization[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<OrganizationRow>(
+    'select id, name, created_at from organizations where id = any($1::uuid[])',
+    [ids],
+  );
+  return rows.map(toOrganization);
+}
+
+export async function insertOrganization(db: Queryable, organization: { id: string; name: string }): Promise<Organization> {
+  const rows = await db.query<OrganizationRow>(
+    'insert into organizations (id, name) values ($1, $2) returning id, name, created_at',
+    [organization.id, organization.name],
+  );
+  return toOrganization(rows[0]!);
+}

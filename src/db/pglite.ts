@@ -1,0 +1,65 @@
+// Embedded PostgreSQL (PGlite): in memory, or persisted in a directory. One connection, so
+// transactions are serialised by PGlite itself; the same SQL as on a real PostgreSQL.
+import { mkdirSync } from 'node:fs';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { toDatabaseError } from './errors.js';
+import type { Database, QueryObserver, Queryable } from './queryable.js';
+
+export interface PGliteOptions {
+  /** Directory to persist in; null keeps the database in memory. */
+  dataDir: string | null;
+  onQuery?: QueryObserver;
+}
+
+export async function createPGliteDatabase(options: PGliteOptions): Promise<Database> {
+  if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
+  const db = options.dataDir === null ? new PGlite() : new PGlite(options.dataDir);
+  await db.waitReady;
+  let active = 0;
+
+  const run = async <Row>(target: PGlite | Transaction, text: string, params?: readonly unknown[]) => {
+    options.onQuery?.(text);
+    active += 1;
+    try {
+      const result = await target.query<Row>(text, params as unknown[] | undefined);
+      return result.rows;
+    } catch (error) {
+      throw toDatabaseError(error);
+    } finally {
+      active -= 1;
+    }
+  };
+
+  return {
+    kind: 'pglite',
+    query: (text, params) => run(db, text, params),
+    async exec(script) {
+      try {
+        await db.exec(script);
+      } catch (error) {
+        throw toDatabaseError(error);
+      }
+    },
+    async transaction(work) {
+      try {
+        return await db.transaction((transaction) => {
+          const tx: Queryable = {
+            query: (text, params) => run(transaction, text, params),
+            exec: async (script) => {
+              try {
+                await transaction.exec(script);
+              } catch (error) {
+                throw toDatabaseError(error);
+              }
+            },
+          };
+          return work(tx);
+        });
+      } catch (error) {
+        throw toDatabaseError(error);
+      }
+    },
+    poolStats: () => ({ total: 1, idle: active === 0 ? 1 : 0, waiting: Math.max(0, active - 1) }),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,75 @@
+// PostgreSQL through a pg pool, with bounded waits: a connection timeout, a client-side
+// query timeout and a server-side statement timeout, so a vanished database answers 503
+// within seconds instead of hanging a request.
+import pg from 'pg';
+import { toDatabaseError } from './errors.js';
+import type { Database, QueryObserver, Queryable } from './queryable.js';
+
+export interface PostgresOptions {
+  url: string;
+  max: number;
+  connectTimeoutMs: number;
+  queryTimeoutMs: number;
+  onQuery?: QueryObserver;
+  onError?: (error: Error) => void;
+}
+
+export function createPostgresDatabase(options: PostgresOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    query_timeout: options.queryTimeoutMs,
+    statement_timeout: options.queryTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: 'identity-subgraph',
+  });
+  // An idle client losing its connection emits here; without a listener it would crash the process.
+  pool.on('error', (error) => options.onError?.(error));
+
+  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) => {
+    options.onQuery?.(text);
+    try {
+      const result = await client.query(text, params as unknown[] | undefined);
+      return result.rows as Row[];
+    } catch (error) {
+      throw toDatabaseError(error);
+    }
+  };
+
+  return {
+    kind: 'postgres',
+    query: (text, params) => run(pool, text, params),
+    exec: async (script) => void (await run(pool, script)),
+    async transaction(work) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw toDatabaseError(error);
+      }
+      // Without parameters pg uses the simple protocol, which accepts several statements.
+      const tx: Queryable = { query: (text, params) => run(client, text, params), exec: async (script) => void (await run(client, script)) };
+      let broken: Error | undefined;
+      try {
+        await tx.query('begin');
+        const result = await work(tx);
+        await tx.query('commit');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('rollback');
+        } catch (rollbackError) {
+          broken = rollbackError as Error;
+        }
+        throw toDatabaseError(error);
+      } finally {
+        // A client whose rollback failed is not returned to the pool: it is destroyed.
+        client.release(broken);
+      }
+    },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,27 @@
+// The one seam between SQL modules and a database driver: run a parameterised statement,
+// run a function inside a transaction. PGlite and pg both sit behind it.
+
+export interface Queryable {
+  /** Runs one parameterised statement; returns its rows. */
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Connections in use and waiting (pg pool); a single connection for PGlite. */
+  poolStats(): PoolStats;
+  close(): Promise<void>;
+}
+
+/** Optional observer of every statement (tests count round trips; metrics time them). */
+export type QueryObserver = (text: string) => void;

@@ -1,0 +1,29 @@
+// Email normalisation: trim and lower-case, nothing more. No Unicode folding (NFKC would
+// merge `ａｄａ@` into `ada@`, two distinct mailboxes), so two addresses are equal only when
+// they are the same characters after lower-casing.
+
+/** Trims and lower-cases; returns null for an absent or blank value. */
+export function normalizeEmail(raw: unknown): string | null {
+  if (typeof raw !== 'string') return null;
+  const email = raw.trim().toLowerCase();
+  return email === '' ? null : email;
+}
+
+// Deliberately plain: one @, a non-empty local part, a dotted domain, no whitespace or
+// control characters, at most 254 characters (RFC 5321 path limit).
+const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
+
+/** True when a normalised email has the shape of an address. */
+export function isValidEmail(email: string): boolean {
+  return email.length <= 254 && EMAIL_SHAPE.test(email);
+}
+
+/** The domain part of a normalised email. */
+export function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1);
+}
+
+/** Normalises an email domain for SSO bindings: trimmed, lower-cased, no trailing dot. */
+export function normalizeDomain(raw: string): string {
+  return raw.trim().toLowerCase().replace(/\.$/, '');
+}

@@ -1,0 +1,32 @@
+// The rule that decides what a never-seen external identity becomes. Pure.
+//
+// A new identity joins an existing user by email only when BOTH sides are verified: the
+// token's email (under the issuer's emailTrust) and the user's stored email. Linking on an
+// unverified email would let anyone who can put an address in a token take over the account.
+import { AppError } from '../errors.js';
+import type { User, UserClaims } from './types.js';
+
+export type NewIdentityDecision =
+  | { action: 'link'; userId: string }
+  | { action: 'create'; email: string | null; emailVerified: boolean };
+
+/**
+ * @param holder the user holding the token's email *verified*, if any.
+ * @throws AppError EMAIL_NOT_VERIFIED when an unverified token email meets a verified holder.
+ */
+export function decideNewIdentity(claims: Pick<UserClaims, 'email' | 'emailVerified'>, holder: User | null): NewIdentityDecision {
+  if (claims.email === null) return { action: 'create', email: null, emailVerified: false };
+  if (holder !== null) {
+    if (claims.emailVerified && holder.emailVerified) return { action: 'link', userId: holder.id };
+    throw new AppError('EMAIL_NOT_VERIFIED');
+  }
+  return { action: 'create', email: claims.email, emailVerified: claims.emailVerified };
+}
+
+/** True when a later sign-in carries profile claims that differ from those last recorded. */
+export function profileChanged(
+  seen: { email: string | null; emailVerified: boolean; name: string | null },
+  claims: Pick<UserClaims, 'email' | 'emailVerified' | 'name'>,
+): boolean {
+  return seen.email !== claims.email || seen.emailVerified !== claims.emailVerified || seen.name !== claims.name;
+}

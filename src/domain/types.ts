@@ -1,0 +1,115 @@
+// Domain values of the identity subgraph. Pure: no driver, no GraphQL, no jose.
+
+export type MembershipRole = 'OWNER' | 'ADMIN' | 'MEMBER';
+export const MEMBERSHIP_ROLES: readonly MembershipRole[] = ['OWNER', 'ADMIN', 'MEMBER'];
+
+export type IssuerKind = 'auth0' | 'workos' | 'oidc';
+export type EmailTrust = 'claim' | 'always' | 'never';
+
+export interface User {
+  id: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  createdAt: Date;
+}
+
+export interface ExternalIdentity {
+  id: string;
+  userId: string;
+  /** The configured issuer's `name`. */
+  provider: string;
+  issuer: string;
+  subject: string;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface Membership {
+  id: string;
+  organizationId: string;
+  userId: string;
+  role: MembershipRole;
+  createdAt: Date;
+}
+
+export interface OrganizationSso {
+  organizationId: string;
+  issuerName: string;
+  externalOrganizationId: string | null;
+  connection: string | null;
+  domains: string[];
+  jitRole: MembershipRole;
+}
+
+/**
+ * A verified token, reduced to what the identity rules need. Produced by the auth layer
+ * after signature, issuer, audience and expiry checks.
+ */
+export interface UserClaims {
+  /** Configured issuer name (`ExternalIdentity.provider`). */
+  provider: string;
+  /** Exact `iss`. */
+  issuer: string;
+  subject: string;
+  /** Normalised (trimmed, lower-cased) or null. */
+  email: string | null;
+  /** Whether the email is verified under the issuer's `emailTrust`. */
+  emailVerified: boolean;
+  name: string | null;
+  /** External organization claim (`org_id`), for JIT membership. */
+  externalOrganizationId: string | null;
+  /** `act.sub` when the token is an impersonation token. */
+  impersonator: string | null;
+  /** Token expiry, seconds since epoch. */
+  expiresAt: number;
+}
+
+export interface ServiceClaims {
+  provider: string;
+  issuer: string;
+  subject: string;
+  scopes: ReadonlySet<string>;
+  expiresAt: number;
+}
+
+/** Who is calling, after verification and before identity resolution. */
+export type VerifiedPrincipal =
+  | { kind: 'user'; claims: UserClaims }
+  | { kind: 'service'; claims: ServiceClaims };
+
+/** Who is calling, after identity resolution: what resolvers see. */
+export type Principal =
+  | { kind: 'anonymous' }
+  | {
+      kind: 'user';
+      userId: string;
+      claims: UserClaims;
+      /** True when this request provisioned the user. */
+      created: boolean;
+      impersonator: string | null;
+    }
+  | { kind: 'service'; claims: ServiceClaims };
+
+/** Who did a change, for the audit log. */
+export interface Actor {
+  type: 'user' | 'service' | 'system';
+  id: string | null;
+  impersonator: string | null;
+}
+
+/** One entry of the append-only audit log. */
+export interface AuditEvent {
+  id: string;
+  occurredAt: Date;
+  actor: Actor;
+  action: string;
+  targetType: string;
+  targetId: string;
+  organizationId: string | null;
+  details: Record<string, unknown>;
+}

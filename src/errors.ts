@@ -1,0 +1,96 @@
+// Typed application errors with stable public codes. The cause is kept for logs and is
+// never sent to clients. Imports nothing from src.
+
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'AMBIGUOUS_CREDENTIALS'
+  | 'AUTH_PROVIDER_UNAVAILABLE'
+  | 'IDENTITY_STORE_UNAVAILABLE'
+  | 'EMAIL_NOT_VERIFIED'
+  | 'IMPERSONATION_TARGET_UNKNOWN'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'QUERY_TOO_DEEP'
+  | 'TOO_MANY_REPRESENTATIONS'
+  | 'INTERNAL_SERVER_ERROR';
+
+/** HTTP status each code answers with when it fails the whole request. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  AMBIGUOUS_CREDENTIALS: 400,
+  AUTH_PROVIDER_UNAVAILABLE: 503,
+  IDENTITY_STORE_UNAVAILABLE: 503,
+  EMAIL_NOT_VERIFIED: 403,
+  IMPERSONATION_TARGET_UNKNOWN: 403,
+  FORBIDDEN: 403,
+  BAD_USER_INPUT: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  QUERY_TOO_DEEP: 400,
+  TOO_MANY_REPRESENTATIONS: 400,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+/** Public messages: fixed per code so no internal detail can leak through a message. */
+const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
+  UNAUTHENTICATED: 'Authentication failed: the bearer token is missing, malformed or invalid.',
+  AMBIGUOUS_CREDENTIALS: 'The request carries two different tokens (Authorization and X-User-Token).',
+  AUTH_PROVIDER_UNAVAILABLE: "The token issuer's signing keys cannot be fetched right now; retry later.",
+  IDENTITY_STORE_UNAVAILABLE: 'The identity store cannot be reached right now; retry later.',
+  EMAIL_NOT_VERIFIED:
+    'This email address belongs to an existing account and the token does not show it verified.',
+  IMPERSONATION_TARGET_UNKNOWN: 'The impersonated user does not exist here.',
+  FORBIDDEN: 'You are not allowed to do this.',
+  BAD_USER_INPUT: 'The input is invalid.',
+  NOT_FOUND: 'Not found.',
+  CONFLICT: 'The change conflicts with existing data.',
+  PAYLOAD_TOO_LARGE: 'The request body is too large.',
+  QUERY_TOO_DEEP: 'The query is nested too deeply.',
+  TOO_MANY_REPRESENTATIONS: 'Too many entity representations in one request.',
+  INTERNAL_SERVER_ERROR: 'Internal server error.',
+};
+
+export interface AppErrorOptions {
+  /** Public message; defaults to a fixed text per code. Never put driver or jose text here. */
+  message?: string;
+  /** Machine-readable refinement of the code, e.g. `LAST_OWNER`, `token_expired`. */
+  reason?: string;
+  /** Internal cause, logged with the request id, never sent. */
+  cause?: unknown;
+  /** Seconds for a `Retry-After` header (503 codes). */
+  retryAfterSeconds?: number;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly code: ErrorCode;
+  readonly reason: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, options: AppErrorOptions = {}) {
+    super(options.message ?? DEFAULT_MESSAGE[code], { cause: options.cause });
+    this.code = code;
+    this.reason = options.reason;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  get status(): number {
+    return HTTP_STATUS[this.code];
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** Headers a failing response carries for this error (RFC 6750 challenge, Retry-After). */
+export function errorHeaders(error: AppError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer error="invalid_token"';
+  if (error.status === 503) headers['retry-after'] = String(error.retryAfterSeconds ?? 5);
+  return headers;
+}

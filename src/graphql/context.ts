@@ -1,0 +1,26 @@
+// The per-request GraphQL context: who is calling (already verified and resolved before
+// GraphQL runs), per-request loaders, and the services resolvers call.
+import type { Principal } from '../domain/types.js';
+import type { Database } from '../db/queryable.js';
+import type { IdentityService } from '../services/identity.js';
+import type { Loaders } from './loaders.js';
+import { createLoaders } from './loaders.js';
+
+export interface Services {
+  db: Database;
+  identity: IdentityService;
+  /** Names of the configured issuers (SSO bindings must name one). */
+  issuerNames: ReadonlySet<string>;
+}
+
+export interface GraphQLContext {
+  requestId: string;
+  principal: Principal;
+  loaders: Loaders;
+  services: Services;
+}
+
+export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {
+  const viewerId = principal.kind === 'user' ? principal.userId : null;
+  return { requestId, principal, services, loaders: createLoaders(services.db, viewerId) };
+}

@@ -1,0 +1,507 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import type { User as UserModel, Membership as MembershipModel, Organization as OrganizationModel, ExternalIdentity as ExternalIdentityModel, OrganizationSso as OrganizationSsoModel, AuditEvent as AuditEventModel } from '../../domain/types.js';
+import type { GraphQLContext } from '../context.js';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  _FieldSet: { input: unknown; output: unknown; }
+};
+
+export type AddMemberInput = {
+  email?: InputMaybe<Scalars['String']['input']>;
+  organizationId: Scalars['ID']['input'];
+  role: MembershipRole;
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type AuditEvent = {
+  __typename?: 'AuditEvent';
+  action: Scalars['String']['output'];
+  actorId?: Maybe<Scalars['String']['output']>;
+  /** user, service or system. */
+  actorType: Scalars['String']['output'];
+  /** JSON object with action-specific details. */
+  details: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** The impersonating actor, when the change was made under impersonation. */
+  impersonator?: Maybe<Scalars['String']['output']>;
+  /** ISO 8601 timestamp. */
+  occurredAt: Scalars['String']['output'];
+  targetId: Scalars['ID']['output'];
+  targetType: Scalars['String']['output'];
+};
+
+export type AuditEventConnection = {
+  __typename?: 'AuditEventConnection';
+  edges: Array<AuditEventEdge>;
+  pageInfo: PageInfo;
+};
+
+export type AuditEventEdge = {
+  __typename?: 'AuditEventEdge';
+  cursor: Scalars['String']['output'];
+  node: AuditEvent;
+};
+
+export type AuthDiscovery = {
+  __typename?: 'AuthDiscovery';
+  connection?: Maybe<Scalars['String']['output']>;
+  issuer?: Maybe<Scalars['String']['output']>;
+  method: AuthMethod;
+  organizationId?: Maybe<Scalars['ID']['output']>;
+};
+
+export type AuthMethod =
+  | 'PASSWORDLESS'
+  | 'SSO';
+
+export type CreateOrganizationInput = {
+  name: Scalars['String']['input'];
+};
+
+export type EnsureUserInput = {
+  email: Scalars['String']['input'];
+  name?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type EnsureUserPayload = {
+  __typename?: 'EnsureUserPayload';
+  created: Scalars['Boolean']['output'];
+  user: User;
+};
+
+export type ExternalIdentity = {
+  __typename?: 'ExternalIdentity';
+  issuer: Scalars['String']['output'];
+  /** The configured issuer's name. */
+  provider: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+};
+
+export type Membership = {
+  __typename?: 'Membership';
+  id: Scalars['ID']['output'];
+  organization: Organization;
+  role: MembershipRole;
+  user: User;
+};
+
+export type MembershipRole =
+  | 'ADMIN'
+  | 'MEMBER'
+  | 'OWNER';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** OWNER or ADMIN. Exactly one of userId / email; email ensures the user. */
+  addMember: Membership;
+  /** Any signed-in user; the caller becomes its OWNER. */
+  createOrganization: Organization;
+  /**
+   * Without input: ensures the calling user exists (provisioning is implicit on any request;
+   * this makes it explicit). With input: a service holding `users:write` gets or creates a
+   * user by email (the email counts as verified).
+   */
+  ensureUser: EnsureUserPayload;
+  /** OWNER, ADMIN, or the member leaving; the last OWNER cannot be removed. */
+  removeMember: Scalars['Boolean']['output'];
+  /** Services holding organizations:admin: bind an organization to an SSO connection and email domains. */
+  setOrganizationSso: Organization;
+  /** OWNER or ADMIN; only an OWNER makes or unmakes an OWNER; the last OWNER cannot be demoted. */
+  updateMemberRole: Membership;
+};
+
+
+export type MutationAddMemberArgs = {
+  input: AddMemberInput;
+};
+
+
+export type MutationCreateOrganizationArgs = {
+  input: CreateOrganizationInput;
+};
+
+
+export type MutationEnsureUserArgs = {
+  input?: InputMaybe<EnsureUserInput>;
+};
+
+
+export type MutationRemoveMemberArgs = {
+  membershipId: Scalars['ID']['input'];
+};
+
+
+export type MutationSetOrganizationSsoArgs = {
+  input: SetOrganizationSsoInput;
+};
+
+
+export type MutationUpdateMemberRoleArgs = {
+  input: UpdateMemberRoleInput;
+};
+
+export type Organization = {
+  __typename?: 'Organization';
+  /** Newest first. Visible to OWNER and ADMIN. */
+  auditEvents?: Maybe<AuditEventConnection>;
+  id: Scalars['ID']['output'];
+  /** Visible to members. */
+  members: Array<Membership>;
+  name: Scalars['String']['output'];
+  /** Visible to OWNER and ADMIN. */
+  sso?: Maybe<OrganizationSso>;
+  viewerMembership?: Maybe<Membership>;
+};
+
+
+export type OrganizationAuditEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type OrganizationSso = {
+  __typename?: 'OrganizationSso';
+  connection?: Maybe<Scalars['String']['output']>;
+  domains: Array<Scalars['String']['output']>;
+  externalOrganizationId?: Maybe<Scalars['String']['output']>;
+  issuer: Scalars['String']['output'];
+  jitRole: MembershipRole;
+};
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** Public: how should this email address sign in? */
+  authDiscovery: AuthDiscovery;
+  /** An organization the caller belongs to (or any, for services holding organizations:read); null otherwise. */
+  organization?: Maybe<Organization>;
+  /** The signed-in user; null when anonymous or called by a service principal. */
+  viewer?: Maybe<User>;
+};
+
+
+export type QueryAuthDiscoveryArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type QueryOrganizationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type SetOrganizationSsoInput = {
+  /** IdP connection to use for sign-in (e.g. an Auth0 enterprise connection). */
+  connection?: InputMaybe<Scalars['String']['input']>;
+  /** Email domains that sign in through this connection. */
+  domains: Array<Scalars['String']['input']>;
+  /** The token's org_id for this organization (Auth0 / WorkOS organizations). */
+  externalOrganizationId?: InputMaybe<Scalars['String']['input']>;
+  /** A configured issuer's name. */
+  issuer: Scalars['String']['input'];
+  /** Role given on first SSO sign-in; default MEMBER. */
+  jitRole?: InputMaybe<MembershipRole>;
+  organizationId: Scalars['ID']['input'];
+};
+
+export type UpdateMemberRoleInput = {
+  membershipId: Scalars['ID']['input'];
+  role: MembershipRole;
+};
+
+export type User = {
+  __typename?: 'User';
+  /** Visible to the user, to members of an organization the user belongs to, and to services holding users:read; null to anyone else. */
+  email?: Maybe<Scalars['String']['output']>;
+  emailVerified: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  /** Visible to the user alone (empty list for anyone else). */
+  identities: Array<ExternalIdentity>;
+  /** On viewer only, while impersonated: the actor (`act.sub`). */
+  impersonator?: Maybe<Scalars['String']['output']>;
+  /** The user's memberships that the caller may see. */
+  memberships: Array<Membership>;
+  name?: Maybe<Scalars['String']['output']>;
+};
+
+export type WithIndex<TObject> = TObject & Record<string, any>;
+export type ResolversObject<TObject> = WithIndex<TObject>;
+
+export type ResolverTypeWrapper<T> = Promise<T> | T;
+
+export type ReferenceResolver<TResult, TReference, TContext> = (
+      reference: TReference,
+      context: TContext,
+      info: GraphQLResolveInfo
+    ) => Promise<TResult> | TResult;
+
+      type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
+      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
+      export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
+    
+
+export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
+  resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
+};
+export type Resolver<TResult, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
+
+export type ResolverFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Promise<TResult> | TResult;
+
+export type SubscriptionSubscribeFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => AsyncIterable<TResult> | Promise<AsyncIterable<TResult>>;
+
+export type SubscriptionResolveFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+export interface SubscriptionSubscriberObject<TResult, TKey extends string, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<{ [key in TKey]: TResult }, TParent, TContext, TArgs>;
+  resolve?: SubscriptionResolveFn<TResult, { [key in TKey]: TResult }, TContext, TArgs>;
+}
+
+export interface SubscriptionResolverObject<TResult, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<any, TParent, TContext, TArgs>;
+  resolve: SubscriptionResolveFn<TResult, any, TContext, TArgs>;
+}
+
+export type SubscriptionObject<TResult, TKey extends string, TParent, TContext, TArgs> =
+  | SubscriptionSubscriberObject<TResult, TKey, TParent, TContext, TArgs>
+  | SubscriptionResolverObject<TResult, TParent, TContext, TArgs>;
+
+export type SubscriptionResolver<TResult, TKey extends string, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> =
+  | ((...args: any[]) => SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>)
+  | SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>;
+
+export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
+  parent: TParent,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+
+export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
+
+export type NextResolverFn<T> = () => Promise<T>;
+
+export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = (
+  next: NextResolverFn<TResult>,
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+/** Mapping of federation types */
+export type FederationTypes = ResolversObject<{
+  Membership: Membership;
+  Organization: Organization;
+  User: User;
+}>;
+
+/** Mapping of federation reference types */
+export type FederationReferenceTypes = ResolversObject<{
+  Membership:
+    ( { __typename: 'Membership' }
+    & GraphQLRecursivePick<FederationTypes['Membership'], {"id":true}> );
+  Organization:
+    ( { __typename: 'Organization' }
+    & GraphQLRecursivePick<FederationTypes['Organization'], {"id":true}> );
+  User:
+    ( { __typename: 'User' }
+    & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
+}>;
+
+
+
+/** Mapping between all available schema types and the resolvers types */
+export type ResolversTypes = ResolversObject<{
+  AddMemberInput: AddMemberInput;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AuditEvent: ResolverTypeWrapper<AuditEventModel>;
+  AuditEventConnection: ResolverTypeWrapper<Omit<AuditEventConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEventEdge']> }>;
+  AuditEventEdge: ResolverTypeWrapper<Omit<AuditEventEdge, 'node'> & { node: ResolversTypes['AuditEvent'] }>;
+  AuthDiscovery: ResolverTypeWrapper<AuthDiscovery>;
+  AuthMethod: AuthMethod;
+  CreateOrganizationInput: CreateOrganizationInput;
+  EnsureUserInput: EnsureUserInput;
+  EnsureUserPayload: ResolverTypeWrapper<Omit<EnsureUserPayload, 'user'> & { user: ResolversTypes['User'] }>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ExternalIdentity: ResolverTypeWrapper<ExternalIdentityModel>;
+  Membership: ResolverTypeWrapper<MembershipModel>;
+  MembershipRole: MembershipRole;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Organization: ResolverTypeWrapper<OrganizationModel>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  OrganizationSso: ResolverTypeWrapper<OrganizationSsoModel>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SetOrganizationSsoInput: SetOrganizationSsoInput;
+  UpdateMemberRoleInput: UpdateMemberRoleInput;
+  User: ResolverTypeWrapper<UserModel>;
+}>;
+
+/** Mapping between all available schema types and the resolvers parents */
+export type ResolversParentTypes = ResolversObject<{
+  AddMemberInput: AddMemberInput;
+  String: Scalars['String']['output'];
+  ID: Scalars['ID']['output'];
+  AuditEvent: AuditEventModel;
+  AuditEventConnection: Omit<AuditEventConnection, 'edges'> & { edges: Array<ResolversParentTypes['AuditEventEdge']> };
+  AuditEventEdge: Omit<AuditEventEdge, 'node'> & { node: ResolversParentTypes['AuditEvent'] };
+  AuthDiscovery: AuthDiscovery;
+  CreateOrganizationInput: CreateOrganizationInput;
+  EnsureUserInput: EnsureUserInput;
+  EnsureUserPayload: Omit<EnsureUserPayload, 'user'> & { user: ResolversParentTypes['User'] };
+  Boolean: Scalars['Boolean']['output'];
+  ExternalIdentity: ExternalIdentityModel;
+  Membership: MembershipModel;
+  Mutation: Record<PropertyKey, never>;
+  Organization: OrganizationModel;
+  Int: Scalars['Int']['output'];
+  OrganizationSso: OrganizationSsoModel;
+  PageInfo: PageInfo;
+  Query: Record<PropertyKey, never>;
+  SetOrganizationSsoInput: SetOrganizationSsoInput;
+  UpdateMemberRoleInput: UpdateMemberRoleInput;
+  User: UserModel;
+}>;
+
+export type AuditEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = ResolversObject<{
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  actorId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  actorType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  details?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  impersonator?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  targetId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  targetType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type AuditEventConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEventConnection'] = ResolversParentTypes['AuditEventConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['AuditEventEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type AuditEventEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEventEdge'] = ResolversParentTypes['AuditEventEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AuditEvent'], ParentType, ContextType>;
+}>;
+
+export type AuthDiscoveryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuthDiscovery'] = ResolversParentTypes['AuthDiscovery']> = ResolversObject<{
+  connection?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  issuer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['AuthMethod'], ParentType, ContextType>;
+  organizationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+}>;
+
+export type EnsureUserPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EnsureUserPayload'] = ResolversParentTypes['EnsureUserPayload']> = ResolversObject<{
+  created?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
+export type ExternalIdentityResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ExternalIdentity'] = ResolversParentTypes['ExternalIdentity']> = ResolversObject<{
+  issuer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type MembershipResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Membership'] = ResolversParentTypes['Membership'], FederationReferenceType extends FederationReferenceTypes['Membership'] = FederationReferenceTypes['Membership']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Membership']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  organization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['MembershipRole'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  addMember?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationAddMemberArgs, 'input'>>;
+  createOrganization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationCreateOrganizationArgs, 'input'>>;
+  ensureUser?: Resolver<ResolversTypes['EnsureUserPayload'], ParentType, ContextType, Partial<MutationEnsureUserArgs>>;
+  removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'membershipId'>>;
+  setOrganizationSso?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationSetOrganizationSsoArgs, 'input'>>;
+  updateMemberRole?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationUpdateMemberRoleArgs, 'input'>>;
+}>;
+
+export type OrganizationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Organization'] = ResolversParentTypes['Organization'], FederationReferenceType extends FederationReferenceTypes['Organization'] = FederationReferenceTypes['Organization']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Organization']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, RequireFields<OrganizationAuditEventsArgs, 'first'>>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  members?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sso?: Resolver<Maybe<ResolversTypes['OrganizationSso']>, ParentType, ContextType>;
+  viewerMembership?: Resolver<Maybe<ResolversTypes['Membership']>, ParentType, ContextType>;
+}>;
+
+export type OrganizationSsoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OrganizationSso'] = ResolversParentTypes['OrganizationSso']> = ResolversObject<{
+  connection?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  domains?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  externalOrganizationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  issuer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  jitRole?: Resolver<ResolversTypes['MembershipRole'], ParentType, ContextType>;
+}>;
+
+export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  authDiscovery?: Resolver<ResolversTypes['AuthDiscovery'], ParentType, ContextType, RequireFields<QueryAuthDiscoveryArgs, 'email'>>;
+  organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType, RequireFields<QueryOrganizationArgs, 'id'>>;
+  viewer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+}>;
+
+export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  emailVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  identities?: Resolver<Array<ResolversTypes['ExternalIdentity']>, ParentType, ContextType>;
+  impersonator?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
+  AuditEvent?: AuditEventResolvers<ContextType>;
+  AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
+  AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
+  AuthDiscovery?: AuthDiscoveryResolvers<ContextType>;
+  EnsureUserPayload?: EnsureUserPayloadResolvers<ContextType>;
+  ExternalIdentity?: ExternalIdentityResolvers<ContextType>;
+  Membership?: MembershipResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  Organization?: OrganizationResolvers<ContextType>;
+  OrganizationSso?: OrganizationSsoResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  User?: UserResolvers<ContextType>;
+}>;
+

@@ -1,0 +1,11 @@
+// All resolvers, by type.
+import type { Resolvers } from '../generated/resolvers-types.js';
+import { Mutation } from './mutation.js';
+import { Query } from './query.js';
+import { User } from './user.js';
+
+export const resolvers: Resolvers = {
+  Query,
+  Mutation,
+  User,
+};

@@ -1,0 +1,35 @@
+// User: the canonical person. Fields enforce visibility: email, identities, memberships.
+import { AppError } from '../../errors.js';
+import { canSeeEmail, canSeeIdentities, hasScope, isSelf, SCOPES } from '../../domain/policy.js';
+import type { UserResolvers } from '../generated/resolvers-types.js';
+
+export const User: UserResolvers = {
+  __resolveReference: (reference, { loaders }) => loaders.user.load(String((reference as { id?: unknown }).id ?? '')),
+  async email(user, _args, { principal, loaders }) {
+    if (user.email === null) return null;
+    if (isSelf(principal, user.id) || hasScope(principal, SCOPES.usersRead)) return user.email;
+    const shares = principal.kind === 'user' ? await loaders.sharesOrganizationWithViewer.load(user.id) : false;
+    return canSeeEmail(principal, user.id, shares) ? user.email : null;
+  },
+  emailVerified: (user) => user.emailVerified,
+  name: (user) => user.name,
+  impersonator: (user, _args, { principal }) =>
+    principal.kind === 'user' && principal.userId === user.id ? principal.impersonator : null,
+  async identities(user, _args, { principal, loaders }) {
+    if (!canSeeIdentities(principal, user.id)) return [];
+    return loaders.identitiesByUser.load(user.id);
+  },
+  async memberships(user, _args, { principal, loaders }) {
+    const memberships = await loaders.membershipsByUser.load(user.id);
+    if (isSelf(principal, user.id) || hasScope(principal, SCOPES.organizationsRead)) return memberships;
+    if (principal.kind !== 'user') return [];
+    // Others see only memberships in organizations they belong to themselves.
+    const mine = new Set((await loaders.membershipsByUser.load(principal.userId)).map((m) => m.organizationId));
+    return memberships.filter((m) => mine.has(m.organizationId));
+  },
+};
+
+export function requireUserPrincipal(principal: import('../../domain/types.js').Principal) {
+  if (principal.kind !== 'user') throw new AppError(principal.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN');
+  return principal;
+}

@@ -1,0 +1,36 @@
+// Apollo Server for the subgraph schema, configured for development or production.
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { Logger } from 'pino';
+import type { GraphQLContext } from './context.js';
+import { createFormatError } from './errors.js';
+import { createSubgraphSchema } from './schema.js';
+
+export interface GraphQLServerOptions {
+  production: boolean;
+  logger: Logger;
+  plugins?: ApolloServerPlugin<GraphQLContext>[];
+}
+
+export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer<GraphQLContext> {
+  const { production, logger } = options;
+  return new ApolloServer<GraphQLContext>({
+    schema: createSubgraphSchema(),
+    // Federation's `_service { sdl }` is a field, not introspection: the router keeps it.
+    introspection: !production,
+    includeStacktraceInErrorResponses: !production,
+    // No "did you mean" field suggestions in production.
+    hideSchemaDetailsFromClientErrors: production,
+    csrfPrevention: true,
+    logger,
+    formatError: createFormatError({
+      production,
+      onUnexpected: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
+    }),
+    plugins: [
+      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      ...(options.plugins ?? []),
+    ],
+  });
+}

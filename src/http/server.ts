@@ -1,0 +1,165 @@
+// The HTTP edge: routes, the subgraph secret, request ids, authentication before GraphQL,
+// and Apollo Server's executeHTTPGraphQLRequest (no web framework needed).
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { Logger } from 'pino';
+import { AppError, isAppError } from '../errors.js';
+import type { Principal } from '../domain/types.js';
+import { createContext, type GraphQLContext, type Services } from '../graphql/context.js';
+import type { Authenticate } from '../services/authenticate.js';
+import { readBody, sendGraphQLError, sendJson } from './respond.js';
+import { createSecretCheck } from './secret.js';
+
+export interface RouteHandler {
+  (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | void;
+}
+
+export interface HttpServerOptions {
+  apollo: ApolloServer<GraphQLContext>;
+  services: Services;
+  authenticate: Authenticate;
+  logger: Logger;
+  subgraphSecret: string | null;
+  maxBodyBytes: number;
+  /** Readiness: database answers and migrations applied. */
+  isReady: () => Promise<boolean>;
+  /** Extra routes by "METHOD path" (metrics, the Router coprocessor). */
+  routes?: Record<string, RouteHandler>;
+  /** Extra routes that require the subgraph secret. */
+  protectedRoutes?: Record<string, RouteHandler>;
+  /** Observes each finished request (logs, metrics). */
+  onRequestEnd?: (event: RequestEvent) => void;
+}
+
+export interface RequestEvent {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  principal: Principal | null;
+  errorCode: string | null;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function credentialHeaders(req: IncomingMessage) {
+  const token = req.headers['x-user-token'];
+  return { authorization: req.headers.authorization, 'x-user-token': Array.isArray(token) ? token.join(',') : token };
+}
+
+export function createHttpServer(options: HttpServerOptions): Server {
+  const { apollo, services, logger } = options;
+  const secretOk = createSecretCheck(options.subgraphSecret);
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string, state: { principal: Principal | null; errorCode: string | null }) {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let body: unknown = undefined;
+    if (method === 'POST') {
+      const text = await readBody(req, options.maxBodyBytes);
+      const contentType = req.headers['content-type'] ?? '';
+      if (/application\/(graphql-response\+)?json/i.test(contentType)) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new AppError('BAD_USER_INPUT', { message: 'The request body is not valid JSON.', reason: 'INVALID_JSON' });
+        }
+      } else {
+        body = text;
+      }
+    }
+    const principal = await options.authenticate(credentialHeaders(req));
+    state.principal = principal;
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body },
+      context: async () => createContext(services, principal, requestId),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      if (res.statusCode >= 400) state.errorCode = errorCodeOf(response.body.string);
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, requestId: string, state: { principal: Principal | null; errorCode: string | null }) {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const method = req.method ?? 'GET';
+    const key = `${method} ${path}`;
+    if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz' && (method === 'GET' || method === 'HEAD')) {
+      const ready = await options.isReady().catch(() => false);
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+    }
+    const open = options.routes?.[key];
+    if (open) return open(req, res, requestId);
+    const isGraphQL = path === '/graphql';
+    const guarded = options.protectedRoutes?.[key];
+    if (!isGraphQL && !guarded) {
+      return sendJson(res, 404, { errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] });
+    }
+    if (!secretOk(req.headers['x-subgraph-secret'])) {
+      state.errorCode = 'FORBIDDEN';
+      return sendGraphQLError(res, new AppError('FORBIDDEN', { message: 'Missing or wrong X-Subgraph-Secret.', reason: 'SUBGRAPH_SECRET' }), requestId);
+    }
+    if (guarded) return guarded(req, res, requestId);
+    if (method !== 'GET' && method !== 'POST') {
+      return sendJson(res, 405, { errors: [{ message: 'Method not allowed.', extensions: { code: 'METHOD_NOT_ALLOWED' } }] }, { allow: 'GET, POST' });
+    }
+    return handleGraphQL(req, res, requestId, state);
+  }
+
+  return createServer((req, res) => {
+    const started = performance.now();
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    const state: { principal: Principal | null; errorCode: string | null } = { principal: null, errorCode: null };
+    res.on('finish', () => {
+      options.onRequestEnd?.({
+        requestId,
+        method: req.method ?? 'GET',
+        path: (req.url ?? '/').split('?')[0]!,
+        status: res.statusCode,
+        durationMs: performance.now() - started,
+        principal: state.principal,
+        errorCode: state.errorCode,
+      });
+    });
+    route(req, res, requestId, state).catch((error: unknown) => {
+      const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
+      state.errorCode = appError.code;
+      if (!isAppError(error) || appError.status >= 500) {
+        logger.warn({ requestId, code: appError.code, err: appError.cause ?? error }, 'request failed');
+      }
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendGraphQLError(res, appError, requestId);
+    });
+  });
+}
+
+function errorCodeOf(body: string): string | null {
+  try {
+    const parsed = JSON.parse(body) as { errors?: { extensions?: { code?: unknown } }[] };
+    const code = parsed.errors?.[0]?.extensions?.code;
+    return typeof code === 'string' ? code : null;
+  } catch {
+    return null;
+  }
+}

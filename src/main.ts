@@ -1,0 +1,50 @@
+// `npm start`: parse the environment (one clear line and exit 1 when invalid), assemble the
+// app, listen, and drain on SIGTERM/SIGINT.
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createApp, createLogger } from './app.js';
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`Invalid configuration: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const logger = createLogger(config);
+
+try {
+  const app = await createApp(config, { logger });
+  const url = await app.listen();
+  logger.info(
+    { url, database: config.database.kind, production: config.production, issuers: app.issuers.map((i) => i.name) },
+    'identity subgraph listening',
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const deadline = setTimeout(() => {
+      logger.warn('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 2000);
+    deadline.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+} catch (error) {
+  logger.fatal({ code: (error as { code?: string }).code, err: error instanceof Error ? { name: error.name, message: error.message } : error }, 'failed to start');
+  process.exit(1);
+}

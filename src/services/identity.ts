@@ -1,0 +1,220 @@
+// Resolves a verified user token to the canonical user: finds the bound identity, or
+// provisions user + identity (+ JIT membership) in one transaction. Races between replicas
+// are settled by the database's unique keys, never by in-process locks: a losing
+// transaction rolls back and the attempt is retried, which then finds the winner's row.
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors.js';
+import { decideNewIdentity, profileChanged } from '../domain/linking.js';
+import { isValidEmail, normalizeEmail } from '../domain/email.js';
+import type { Actor, User, UserClaims } from '../domain/types.js';
+import { appendAudit } from '../db/audit.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { findIdentityWithUser, insertIdentity, updateIdentitySeen } from '../db/identities.js';
+import { ensureMembership } from '../db/memberships.js';
+import type { Database, Queryable } from '../db/queryable.js';
+import { findSsoByExternalOrganization } from '../db/sso.js';
+import { findUserByVerifiedEmailForUpdate, insertUser, updateUserProfile } from '../db/users.js';
+import { LruMap } from '../lib/lru.js';
+
+export interface ResolvedUser {
+  userId: string;
+  /** True when this call created the user. */
+  created: boolean;
+}
+
+export interface IdentityServiceOptions {
+  db: Database;
+  /** Entries of the (issuer, sub) → user id cache; default 50,000. */
+  cacheMaxEntries?: number;
+  /** How often a known identity's last-seen time is written; default 60 s. */
+  seenIntervalMs?: number;
+  now?: () => number;
+  /** Called when a user or identity is provisioned (metrics). */
+  onProvisioned?: (what: 'user' | 'identity') => void;
+}
+
+export interface IdentityService {
+  /**
+   * The canonical user for a verified user token, provisioning it on first sight.
+   * @throws AppError EMAIL_NOT_VERIFIED, IMPERSONATION_TARGET_UNKNOWN, IDENTITY_STORE_UNAVAILABLE
+   */
+  resolveUser(claims: UserClaims): Promise<ResolvedUser>;
+  /**
+   * Get-or-create a user by email alone (a service's `ensureUser(input)`, `addMember` by email).
+   * The email counts as verified. @throws AppError BAD_USER_INPUT for a malformed email.
+   */
+  ensureUserByEmail(tx: Queryable | null, input: { email: string; name?: string | null }, actor: Actor): Promise<{ user: User; created: boolean }>;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** Thrown inside a transaction that lost a race; the attempt is retried. */
+class LostRace extends Error {}
+
+interface CachedIdentity {
+  userId: string;
+  fingerprint: string;
+  syncedAt: number;
+}
+
+function fingerprint(claims: UserClaims): string {
+  return JSON.stringify([claims.email, claims.emailVerified, claims.name, claims.externalOrganizationId]);
+}
+
+export function createIdentityService(options: IdentityServiceOptions): IdentityService {
+  const { db } = options;
+  const now = options.now ?? Date.now;
+  const seenIntervalMs = options.seenIntervalMs ?? 60_000;
+  // Safe to cache: an identity, once bound, stays bound to its user. Only the id is cached,
+  // never the profile, so no change made elsewhere can be served stale from here.
+  const cache = new LruMap<string, CachedIdentity>(options.cacheMaxEntries ?? 50_000);
+
+  async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let i = 1; ; i += 1) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const retryable = error instanceof LostRace || isUniqueViolation(error);
+        if (!retryable || i >= MAX_ATTEMPTS) throw retryable ? new AppError('INTERNAL_SERVER_ERROR', { cause: error }) : error;
+      }
+    }
+  }
+
+  async function ensureJitMembership(tx: Queryable, claims: UserClaims, userId: string, actor: Actor): Promise<void> {
+    if (claims.externalOrganizationId === null) return;
+    const binding = await findSsoByExternalOrganization(tx, claims.provider, claims.externalOrganizationId);
+    if (binding === null) return;
+    const { membership, created } = await ensureMembership(tx, {
+      id: randomUUID(),
+      organizationId: binding.organizationId,
+      userId,
+      role: binding.jitRole,
+    });
+    if (created) {
+      await appendAudit(tx, actor, {
+        action: 'membership.added',
+        targetType: 'Membership',
+        targetId: membership.id,
+        organizationId: binding.organizationId,
+        details: { userId, role: membership.role, via: 'sso_jit' },
+      });
+    }
+  }
+
+  async function provision(claims: UserClaims): Promise<ResolvedUser> {
+    return db.transaction(async (tx) => {
+      const holder = claims.email === null ? null : await findUserByVerifiedEmailForUpdate(tx, claims.email);
+      const decision = decideNewIdentity(claims, holder);
+      let userId: string;
+      let created = false;
+      if (decision.action === 'link') {
+        userId = decision.userId;
+      } else {
+        userId = randomUUID();
+        await insertUser(tx, { id: userId, email: decision.email, emailVerified: decision.emailVerified, name: claims.name });
+        created = true;
+      }
+      const identityId = randomUUID();
+      const bound = await insertIdentity(tx, {
+        id: identityId,
+        userId,
+        provider: claims.provider,
+        issuer: claims.issuer,
+        subject: claims.subject,
+        email: claims.email,
+        emailVerified: claims.emailVerified,
+        name: claims.name,
+      });
+      if (!bound) throw new LostRace();
+      const actor: Actor = { type: 'user', id: userId, impersonator: null };
+      if (created) {
+        await appendAudit(tx, actor, { action: 'user.provisioned', targetType: 'User', targetId: userId, details: { provider: claims.provider } });
+      }
+      await appendAudit(tx, actor, {
+        action: 'identity.linked',
+        targetType: 'User',
+        targetId: userId,
+        details: { provider: claims.provider, identityId, joinedByEmail: !created },
+      });
+      await ensureJitMembership(tx, claims, userId, actor);
+      return { userId, created };
+    });
+  }
+
+  async function syncKnownIdentity(claims: UserClaims, bound: NonNullable<Awaited<ReturnType<typeof findIdentityWithUser>>>): Promise<void> {
+    const changed = profileChanged(bound, claims);
+    const needsJit = claims.externalOrganizationId !== null;
+    if (!changed && !needsJit) {
+      if (now() - bound.lastSeenAt.getTime() > seenIntervalMs) await updateIdentitySeen(db, bound.identityId, claims);
+      return;
+    }
+    const userId = bound.user.id;
+    const actor: Actor = { type: 'user', id: userId, impersonator: null };
+    await db.transaction(async (tx) => {
+      await updateIdentitySeen(tx, bound.identityId, claims);
+      if (changed) {
+        const updated = await updateUserProfile(tx, userId, claims);
+        if (updated && (updated.email !== bound.user.email || updated.name !== bound.user.name || updated.emailVerified !== bound.user.emailVerified)) {
+          await appendAudit(tx, actor, {
+            action: 'user.updated',
+            targetType: 'User',
+            targetId: userId,
+            details: { provider: claims.provider, emailChanged: updated.email !== bound.user.email, nameChanged: updated.name !== bound.user.name },
+          });
+        }
+      }
+      await ensureJitMembership(tx, claims, userId, actor);
+    });
+  }
+
+  return {
+    async resolveUser(claims) {
+      const key = `${claims.issuer}\u0000${claims.subject}`;
+      const print = fingerprint(claims);
+      const cached = cache.get(key);
+      if (cached && (claims.impersonator !== null || (cached.fingerprint === print && now() - cached.syncedAt < seenIntervalMs))) {
+        return { userId: cached.userId, created: false };
+      }
+      const result = await withRetries(async () => {
+        const bound = await findIdentityWithUser(db, claims.issuer, claims.subject);
+        if (bound !== null) {
+          // Impersonation never writes: the actor is not the user.
+          if (claims.impersonator === null) {
+            try {
+              await syncKnownIdentity(claims, bound);
+            } catch (error) {
+              // A profile email another user holds verified is simply not taken (the partial
+              // unique index settles a race); the identity still resolves to its own user.
+              if (!isUniqueViolation(error)) throw error;
+            }
+          }
+          return { userId: bound.user.id, created: false };
+        }
+        if (claims.impersonator !== null) throw new AppError('IMPERSONATION_TARGET_UNKNOWN');
+        const provisioned = await provision(claims);
+        options.onProvisioned?.('identity');
+        if (provisioned.created) options.onProvisioned?.('user');
+        return provisioned;
+      });
+      cache.set(key, { userId: result.userId, fingerprint: print, syncedAt: now() });
+      return result;
+    },
+
+    async ensureUserByEmail(outer, input, actor) {
+      const email = normalizeEmail(input.email);
+      if (email === null || !isValidEmail(email)) throw new AppError('BAD_USER_INPUT', { message: 'email is not a valid email address.', reason: 'INVALID_EMAIL' });
+      const name = input.name?.trim() || null;
+      const work = async (tx: Queryable) => {
+        const existing = await findUserByVerifiedEmailForUpdate(tx, email);
+        if (existing !== null) return { user: existing, created: false };
+        const user = await insertUser(tx, { id: randomUUID(), email, emailVerified: true, name });
+        await appendAudit(tx, actor, { action: 'user.provisioned', targetType: 'User', targetId: user.id, details: { via: 'email' } });
+        options.onProvisioned?.('user');
+        return { user, created: true };
+      };
+      // Inside a caller's transaction (addMember) a lost race aborts that transaction, so the
+      // caller retries; on its own it retries here.
+      return outer !== null ? work(outer) : withRetries(() => db.transaction(work));
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// The whole service, assembled exactly as `npm start` does (createApp), listening on
+// loopback, over the file's test database. Tokens come from a real loopback issuer.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig, type Config, type IssuerConfig } from '../../src/config.js';
+import type { Database } from '../../src/db/queryable.js';
+
+export interface TestApp {
+  app: App;
+  url: string;
+  /** POSTs a GraphQL operation; `token` goes in `Authorization: Bearer`. */
+  gql<T = any>(
+    query: string,
+    options?: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> },
+  ): Promise<GraphQLResult<T>>;
+  close(): Promise<void>;
+}
+
+export interface GraphQLResult<T> {
+  status: number;
+  headers: Headers;
+  body: { data?: T; errors?: { message: string; path?: unknown[]; extensions?: Record<string, any> }[] };
+}
+
+export async function startTestApp(options: {
+  issuers: IssuerConfig[];
+  database?: Database;
+  production?: boolean;
+  config?: Partial<Config>;
+}): Promise<TestApp> {
+  const base = loadConfig({
+    DATABASE_URL: 'pglite://memory',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'identity-test-')),
+    LOG_LEVEL: 'silent',
+  });
+  const config: Config = {
+    ...base,
+    issuers: options.issuers,
+    useDevIssuer: false,
+    production: options.production ?? false,
+    ...options.config,
+  };
+  const app = await createApp(config, { database: options.database });
+  const url = await app.listen(0, '127.0.0.1');
+  return {
+    app,
+    url,
+    async gql(query, { token, variables, headers } = {}) {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+          ...headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: JSON.parse(text) };
+    },
+    close: () => app.close(),
+  };
+}
