@@ -1,0 +1,18 @@
+// Membership entity: a user's role in an organization.
+import { AppError } from '../../errors.js';
+import type { MembershipResolvers } from '../generated/resolvers-types.js';
+
+export const Membership: MembershipResolvers = {
+  __resolveReference: (reference, { loaders }) => loaders.membership.load(String((reference as { id?: unknown }).id ?? '')),
+  async user(membership, _args, { loaders }) {
+    const user = await loaders.user.load(membership.userId);
+    if (user === null) throw new AppError('NOT_FOUND');
+    return user;
+  },
+  async organization(membership, _args, { loaders }) {
+    const organization = await loaders.organization.load(membership.organizationId);
+    if (organization === null) throw new AppError('NOT_FOUND');
+    return organization;
+  },
+  role: (membership) => membership.role,
+};

@@ -1,0 +1,26 @@
+// Organization entity. Members are visible to members and to services holding organizations:read.
+import { canSeeOrganization } from '../../domain/policy.js';
+import type { MembershipRole, Principal } from '../../domain/types.js';
+import type { Loaders } from '../loaders.js';
+import type { OrganizationResolvers } from '../generated/resolvers-types.js';
+
+/** The caller's role in an organization, from the database; null when not a member. */
+export async function viewerRole(principal: Principal, loaders: Loaders, organizationId: string): Promise<MembershipRole | null> {
+  if (principal.kind !== 'user') return null;
+  const memberships = await loaders.membershipsByUser.load(principal.userId);
+  return memberships.find((m) => m.organizationId === organizationId)?.role ?? null;
+}
+
+export const Organization: OrganizationResolvers = {
+  __resolveReference: (reference, { loaders }) => loaders.organization.load(String((reference as { id?: unknown }).id ?? '')),
+  name: (organization) => organization.name,
+  async members(organization, _args, { principal, loaders }) {
+    if (!canSeeOrganization(principal, await viewerRole(principal, loaders, organization.id))) return [];
+    return loaders.membershipsByOrganization.load(organization.id);
+  },
+  async viewerMembership(organization, _args, { principal, loaders }) {
+    if (principal.kind !== 'user') return null;
+    const memberships = await loaders.membershipsByUser.load(principal.userId);
+    return memberships.find((m) => m.organizationId === organization.id) ?? null;
+  },
+};

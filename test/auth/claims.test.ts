@@ -1,0 +1,169 @@
+import type { JWTPayload } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { readScopes, toVerifiedPrincipal } from '../../src/auth/claims.js';
+import type { IssuerConfig } from '../../src/config.js';
+import type { ServiceClaims, UserClaims, VerifiedPrincipal } from '../../src/domain/types.js';
+
+const ISS = 'https://idp.test/';
+const EXP = 2_000_000_000;
+
+function config(overrides: Partial<IssuerConfig> = {}): IssuerConfig {
+  return {
+    name: 'idp',
+    kind: 'oidc',
+    issuer: ISS,
+    audience: ['https://api.test'],
+    clientId: null,
+    jwksUri: `${ISS}.well-known/jwks.json`,
+    algorithms: ['RS256'],
+    emailClaim: null,
+    emailVerifiedClaim: 'email_verified',
+    emailTrust: 'claim',
+    userinfoUrl: null,
+    userinfoApiKey: null,
+    jwksRefreshSeconds: 300,
+    jwksMaxStaleSeconds: 86400,
+    ...overrides,
+  };
+}
+
+function map(claims: JWTPayload, overrides: Partial<IssuerConfig> = {}): VerifiedPrincipal {
+  return toVerifiedPrincipal({ iss: ISS, sub: 'user-1', exp: EXP, ...claims }, config(overrides));
+}
+
+function user(claims: JWTPayload, overrides: Partial<IssuerConfig> = {}): UserClaims {
+  const principal = map(claims, overrides);
+  if (principal.kind !== 'user') throw new Error(`expected a user, got ${principal.kind}`);
+  return principal.claims;
+}
+
+function service(claims: JWTPayload, overrides: Partial<IssuerConfig> = {}): ServiceClaims {
+  const principal = map(claims, overrides);
+  if (principal.kind !== 'service') throw new Error(`expected a service, got ${principal.kind}`);
+  return principal.claims;
+}
+
+describe('toVerifiedPrincipal: service principals', () => {
+  it('auth0: gty client-credentials is a service', () => {
+    expect(map({ sub: 'abc', gty: 'client-credentials' }, { kind: 'auth0' }).kind).toBe('service');
+  });
+
+  it('auth0: a sub ending in @clients is a service', () => {
+    expect(map({ sub: 'xyz@clients' }, { kind: 'auth0' }).kind).toBe('service');
+  });
+
+  it('auth0: an ordinary user sub is a user', () => {
+    expect(map({ sub: 'auth0|123' }, { kind: 'auth0' }).kind).toBe('user');
+  });
+
+  it('workos: sub equal to client_id is a service', () => {
+    expect(map({ sub: 'client_1', client_id: 'client_1' }, { kind: 'workos', clientId: 'client_1', audience: null }).kind).toBe('service');
+  });
+
+  it('workos: gty client-credentials alone does not make a service', () => {
+    expect(map({ sub: 'user_1', client_id: 'client_1', gty: 'client-credentials' }, { kind: 'workos', clientId: 'client_1' }).kind).toBe('user');
+  });
+
+  it('oidc: gty client-credentials or sub === client_id is a service', () => {
+    expect(map({ gty: 'client-credentials' }).kind).toBe('service');
+    expect(map({ sub: 'svc', client_id: 'svc' }).kind).toBe('service');
+    expect(map({ sub: 'user-1', client_id: 'svc' }).kind).toBe('user');
+  });
+
+  it('service scopes are the union of scope and permissions', () => {
+    const claims = service({ gty: 'client-credentials', scope: 'users:read  users:write', permissions: ['organizations:read', 'users:read'] });
+    expect([...claims.scopes].sort()).toEqual(['organizations:read', 'users:read', 'users:write']);
+    expect(claims).toMatchObject({ provider: 'idp', issuer: ISS, subject: 'user-1', expiresAt: EXP });
+  });
+
+  it('readScopes accepts an array scope and ignores non-strings', () => {
+    expect([...readScopes({ scope: ['a', 'b', 3], permissions: 'not-an-array' })].sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('toVerifiedPrincipal: users', () => {
+  it('maps subject, issuer, provider and expiry', () => {
+    expect(user({})).toMatchObject({ provider: 'idp', issuer: ISS, subject: 'user-1', expiresAt: EXP, email: null, emailVerified: false });
+  });
+
+  it('reads emailClaim before the standard email claim', () => {
+    const claims = user({ 'https://example.com/email': 'custom@example.com', email: 'std@example.com' }, { emailClaim: 'https://example.com/email' });
+    expect(claims.email).toBe('custom@example.com');
+  });
+
+  it('falls back to email when emailClaim is absent from the token', () => {
+    expect(user({ email: 'std@example.com' }, { emailClaim: 'https://example.com/email' }).email).toBe('std@example.com');
+  });
+
+  it('emailTrust claim: verified only with email_verified === true', () => {
+    expect(user({ email: 'a@example.com', email_verified: true }).emailVerified).toBe(true);
+    expect(user({ email: 'a@example.com', email_verified: false }).emailVerified).toBe(false);
+    expect(user({ email: 'a@example.com' }).emailVerified).toBe(false);
+  });
+
+  it('emailTrust claim: the string "true" is not trusted', () => {
+    expect(user({ email: 'a@example.com', email_verified: 'true' }).emailVerified).toBe(false);
+  });
+
+  it('emailTrust claim: reads the configured emailVerifiedClaim', () => {
+    const overrides = { emailVerifiedClaim: 'https://example.com/email_verified' };
+    expect(user({ email: 'a@example.com', 'https://example.com/email_verified': true, email_verified: false }, overrides).emailVerified).toBe(true);
+    expect(user({ email: 'a@example.com', email_verified: true }, overrides).emailVerified).toBe(false);
+  });
+
+  it('emailTrust always: verified whenever there is an email', () => {
+    expect(user({ email: 'a@example.com', email_verified: false }, { emailTrust: 'always' }).emailVerified).toBe(true);
+    expect(user({}, { emailTrust: 'always' }).emailVerified).toBe(false);
+  });
+
+  it('emailTrust never: never verified', () => {
+    expect(user({ email: 'a@example.com', email_verified: true }, { emailTrust: 'never' }).emailVerified).toBe(false);
+  });
+
+  it('normalises email by trimming and lower-casing', () => {
+    expect(user({ email: '  Ada@Example.COM ' }).email).toBe('ada@example.com');
+  });
+
+  it('keeps fullwidth characters distinct (no Unicode folding)', () => {
+    const email = user({ email: 'ａｄａ@example.com' }).email;
+    expect(email).toBe('ａｄａ@example.com');
+    expect(email).not.toBe('ada@example.com');
+  });
+
+  it('name: the name claim, trimmed', () => {
+    expect(user({ name: '  Ada Lovelace ' }).name).toBe('Ada Lovelace');
+  });
+
+  it('name: falls back to given_name + family_name', () => {
+    expect(user({ given_name: 'Ada', family_name: 'Lovelace' }).name).toBe('Ada Lovelace');
+  });
+
+  it('name: workos falls back to first_name + last_name', () => {
+    expect(user({ first_name: 'Ada', last_name: 'Lovelace', client_id: 'c' }, { kind: 'workos', clientId: 'c' }).name).toBe('Ada Lovelace');
+  });
+
+  it('name: null when absent, capped at 256 characters', () => {
+    expect(user({}).name).toBeNull();
+    expect(user({ name: 'x'.repeat(300) }).name).toHaveLength(256);
+  });
+
+  it('externalOrganizationId from org_id', () => {
+    expect(user({ org_id: 'org_123' }).externalOrganizationId).toBe('org_123');
+    expect(user({ org_id: 42 }).externalOrganizationId).toBeNull();
+  });
+
+  it('impersonator from act.sub', () => {
+    expect(user({ act: { sub: 'admin@workos' } }).impersonator).toBe('admin@workos');
+    expect(user({ act: 'admin' }).impersonator).toBeNull();
+    expect(user({ act: { sub: 7 } }).impersonator).toBeNull();
+    expect(user({}).impersonator).toBeNull();
+  });
+
+  it('role, roles and permissions claims never turn a user into anything more', () => {
+    const principal = map({ role: 'admin', roles: ['OWNER'], permissions: ['users:write'], scope: 'users:write' }, { kind: 'auth0' });
+    expect(principal.kind).toBe('user');
+    expect(Object.keys(principal.claims).sort()).toEqual(
+      ['email', 'emailVerified', 'expiresAt', 'externalOrganizationId', 'impersonator', 'issuer', 'name', 'provider', 'subject'],
+    );
+  });
+});
