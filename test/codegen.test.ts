@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { generate } from '@graphql-codegen/cli';
 import { describe, expect, it } from 'vitest';
-import config from '../codegen.ts';
+import config from '../codegen.js';
 
 describe('generated resolver types', () => {
   it('are up to date with schema.graphql (run `npm run codegen`)', async () => {
