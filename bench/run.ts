@@ -1,0 +1,264 @@
+// `npm run bench`: starts the subgraph as a child process exactly like `npm start` (production
+// mode, PGlite in memory or DATABASE_URL), serves loopback issuers' JWKS from this process,
+// drives the server with autocannon and prints throughput, p99 and ratios to the anonymous
+// baseline measured in the same run, the first-login rate, the JWKS fetches of a cold burst and
+// the server's resident memory after 1,000 and 100,000 distinct tokens.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { startBenchIssuer, type BenchIssuer } from './issuer.js';
+
+const AUDIENCE = 'https://api.bench';
+const DURATION = Number(process.env['BENCH_SECONDS'] ?? 5);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
+const FIRST_LOGINS = Number(process.env['BENCH_FIRST_LOGINS'] ?? 3000);
+const MEMORY_TOKENS = Number(process.env['BENCH_MEMORY_TOKENS'] ?? 100_000);
+const COLD_BURST = 200;
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The deepest descendant of `pid`: npx → tsx → node running src/main.ts. */
+function serverPid(pid: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let current = pid;
+  for (;;) {
+    const next = children.get(current);
+    if (!next || next.length === 0) return current;
+    current = next[0]!;
+  }
+}
+
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+interface Target {
+  url: string;
+  /** Postgres schema the child uses, dropped at the end; null on PGlite. */
+  admin: { url: string; schema: string; schemaUrl: string } | null;
+}
+
+async function prepareDatabase(): Promise<{ databaseUrl: string; admin: Target['admin'] }> {
+  const url = process.env['DATABASE_URL'];
+  if (!url || url === 'pglite://memory') return { databaseUrl: 'pglite://memory', admin: null };
+  // A fresh schema, so the counts below are this run's alone.
+  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`create schema ${schema}`);
+  await client.end();
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `-c search_path=${schema}`);
+  return { databaseUrl: parsed.toString(), admin: { url, schema, schemaUrl: parsed.toString() } };
+}
+
+function issuerJson(name: string, issuer: BenchIssuer) {
+  return { name, kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
+}
+
+async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; pid: number }> {
+  const port = await freePort();
+  const child = spawn('npx', ['tsx', 'src/main.ts'], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error('server did not become ready within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, base, pid: serverPid(child.pid!) };
+}
+
+interface Measured {
+  rps: number;
+  p99: number;
+  failures: number;
+}
+
+/** One autocannon run; `tokens` rotate per request (null: anonymous). */
+async function load(base: string, body: string, tokens: string[] | null, options: { duration?: number; amount?: number; connections?: number } = {}): Promise<Measured & { seconds: number }> {
+  let next = 0;
+  const started = performance.now();
+  const result = await autocannon({
+    url: `${base}/graphql`,
+    connections: options.connections ?? CONNECTIONS,
+    ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.duration ?? DURATION }),
+    requests: [
+      {
+        method: 'POST',
+        path: '/graphql',
+        headers: { 'content-type': 'application/json' },
+        body,
+        setupRequest: (request) => {
+          if (tokens === null) return request;
+          const token = tokens[next % tokens.length]!;
+          next += 1;
+          return { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
+        },
+      },
+    ],
+  });
+  const seconds = (performance.now() - started) / 1000;
+  return { rps: result.requests.average, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts, seconds };
+}
+
+async function gql(base: string, query: string, token?: string, variables?: unknown) {
+  const response = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] } };
+}
+
+function row(name: string, m: Measured, baseline: number | null): string {
+  const ratio = baseline === null ? '' : `  ratio ${(m.rps / baseline).toFixed(2)}x`;
+  const failed = m.failures > 0 ? `  FAILURES ${m.failures}` : '';
+  return `${name.padEnd(44)} ${m.rps.toFixed(0).padStart(7)} req/s  p99 ${String(m.p99).padStart(4)} ms${ratio}${failed}`;
+}
+
+function userClaims(prefix: string, i: number) {
+  return { sub: `${prefix}|${i}`, aud: AUDIENCE, email: `${prefix}-${i}@bench.example`, email_verified: true, name: `${prefix} ${i}` };
+}
+
+async function main() {
+  const totalStarted = performance.now();
+  const [rsa, es, cold] = await Promise.all([startBenchIssuer('RS256'), startBenchIssuer('ES256'), startBenchIssuer('RS256')]);
+  const { databaseUrl, admin } = await prepareDatabase();
+  const issuers = [issuerJson('bench', rsa), issuerJson('bench-es', es), issuerJson('cold', cold)];
+  const { child, base, pid } = await startServer({ DATABASE_URL: databaseUrl, AUTH_ISSUERS: JSON.stringify(issuers) });
+  const run = randomUUID().slice(0, 8);
+  log(`identity subgraph bench: database ${admin ? 'postgresql' : 'pglite://memory'}, ${CONNECTIONS} connections, ${DURATION} s per scenario, node ${process.version}, server pid ${pid}`);
+
+  try {
+    const anonymousBody = JSON.stringify({ query: '{ __typename }' });
+    const viewerBody = JSON.stringify({ query: '{ viewer { id email } }' });
+
+    // Tokens: one warm user, 1,000 rotating users, first logins, the cold issuer's burst.
+    const minting = performance.now();
+    const warmToken = rsa.sign(userClaims(`warm-${run}`, 0));
+    const rotating = Array.from({ length: 1000 }, (_, i) => rsa.sign(userClaims(`rot-${run}`, i)));
+    const firstLogins = Array.from({ length: FIRST_LOGINS }, (_, i) => rsa.sign(userClaims(`first-${run}`, i)));
+    const coldTokens = Array.from({ length: COLD_BURST }, (_, i) => cold.sign(userClaims(`cold-${run}`, i)));
+    log(`minted ${1 + 1000 + FIRST_LOGINS + COLD_BURST} RS256 tokens in ${((performance.now() - minting) / 1000).toFixed(1)} s`);
+
+    // Correctness before speed: the answers the load will repeat.
+    const check = await gql(base, '{ viewer { id email } }', warmToken);
+    if (check.status !== 200 || !check.body.data?.viewer?.email) throw new Error(`viewer check failed: ${JSON.stringify(check.body)}`);
+
+    // Warm-up: JIT, pools, the verified-token and identity caches.
+    await load(base, anonymousBody, null, { duration: 1 });
+    await load(base, viewerBody, [warmToken], { duration: 1 });
+    await load(base, viewerBody, rotating, { amount: rotating.length * 2 });
+
+    const ids: string[] = [];
+    for (const token of rotating.slice(0, 100)) ids.push((await gql(base, '{ viewer { id } }', token)).body.data.viewer.id);
+    const entitiesBody = JSON.stringify({
+      query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name } } }',
+      variables: { r: ids.map((id) => ({ __typename: 'User', id })) },
+    });
+    const entitiesCheck = await gql(base, JSON.parse(entitiesBody).query, undefined, JSON.parse(entitiesBody).variables);
+    if (entitiesCheck.body.data?._entities?.filter((u: { id?: string } | null) => u?.id).length !== 100) throw new Error('_entities check failed');
+    await load(base, entitiesBody, null, { duration: 1 });
+
+    log('');
+    log('throughput (each scenario after a warm-up; ratio = scenario / anonymous baseline of this run)');
+    const anonA = await load(base, anonymousBody, null);
+    const viewer = await load(base, viewerBody, [warmToken]);
+    const rotated = await load(base, viewerBody, rotating);
+    const entities = await load(base, entitiesBody, null);
+    const anonB = await load(base, anonymousBody, null);
+    const baseline = (anonA.rps + anonB.rps) / 2;
+    log(row('anonymous { __typename } (before / after)', { rps: baseline, p99: Math.max(anonA.p99, anonB.p99), failures: anonA.failures + anonB.failures }, null) + `  (${anonA.rps.toFixed(0)} / ${anonB.rps.toFixed(0)})`);
+    log(row('warm viewer { id email }, one token', viewer, baseline) + '   goal >= 0.90x');
+    log(row('viewer { id email }, 1,000 tokens rotating', rotated, baseline) + '   goal >= 0.85x');
+    log(row('_entities, 100 User representations', entities, baseline) + '   goal >= 0.50x');
+
+    // First logins: every token is new; each is sent twice, concurrently, to race itself.
+    const doubled = firstLogins.flatMap((token) => [token, token]);
+    const firsts = await load(base, viewerBody, doubled, { amount: doubled.length, connections: 32 });
+    const rate = FIRST_LOGINS / firsts.seconds;
+    const seen = new Set<string>();
+    for (const token of firstLogins) seen.add((await gql(base, '{ viewer { id } }', token)).body.data?.viewer?.id);
+    log('');
+    log(`first logins: ${FIRST_LOGINS} new identities (each token twice, concurrently) in ${firsts.seconds.toFixed(2)} s = ${rate.toFixed(0)} identities/s, p99 ${firsts.p99} ms${firsts.failures ? `, FAILURES ${firsts.failures}` : ''}   goal >= 500/s`);
+    log(`  distinct viewer ids afterwards: ${seen.size} of ${FIRST_LOGINS}${seen.size === FIRST_LOGINS ? ' (no duplicate)' : ' DUPLICATES OR MISSING'}`);
+    if (admin) {
+      const client = new pg.Client({ connectionString: admin.schemaUrl });
+      await client.connect();
+      const [users] = (await client.query(`select count(*)::int as n, count(distinct email)::int as d from users where email like $1`, [`first-${run}-%`])).rows;
+      const [identities] = (await client.query(`select count(*)::int as n, count(distinct subject)::int as d from identities where subject like $1`, [`first-${run}|%`])).rows;
+      await client.end();
+      log(`  SQL: users ${users.n} (distinct emails ${users.d}), identities ${identities.n} (distinct subjects ${identities.d})${users.n === FIRST_LOGINS && identities.n === FIRST_LOGINS ? ' (no duplicate)' : ' MISMATCH'}`);
+    }
+
+    // A cold issuer: a burst of concurrent requests must cost one JWKS fetch.
+    const before = cold.jwksRequests;
+    const burst = await Promise.all(coldTokens.map((token) => gql(base, '{ viewer { id } }', token)));
+    const ok = burst.filter((r) => r.status === 200 && r.body.data?.viewer?.id).length;
+    log('');
+    log(`cold issuer burst: ${COLD_BURST} concurrent requests, ${ok} answered 200, JWKS fetches ${cold.jwksRequests - before}   goal = 1`);
+
+    // Memory: distinct ES256 tokens (10 per subject); RSS after 1,000 and after MEMORY_TOKENS.
+    const minted = performance.now();
+    const memoryTokens = Array.from({ length: MEMORY_TOKENS }, (_, i) => es.sign({ ...userClaims(`mem-${run}`, i % (MEMORY_TOKENS / 10)), jti: String(i) }));
+    log('');
+    log(`minted ${MEMORY_TOKENS} ES256 tokens in ${((performance.now() - minted) / 1000).toFixed(1)} s`);
+    const first = await load(base, viewerBody, memoryTokens.slice(0, 1000), { amount: 1000 });
+    await new Promise((r) => setTimeout(r, 500));
+    const rssA = rssMb(pid);
+    const rest = await load(base, viewerBody, memoryTokens.slice(1000), { amount: MEMORY_TOKENS - 1000 });
+    await new Promise((r) => setTimeout(r, 500));
+    const rssB = rssMb(pid);
+    log(`memory: RSS after 1,000 distinct tokens ${rssA.toFixed(0)} MB, after ${MEMORY_TOKENS.toLocaleString('en')} ${rssB.toFixed(0)} MB, growth ${(rssB - rssA).toFixed(0)} MB   goal <= 50 MB`);
+    log(`  (${MEMORY_TOKENS - 1000} cold tokens at ${((MEMORY_TOKENS - 1000) / rest.seconds).toFixed(0)} req/s, p99 ${rest.p99} ms${rest.failures + first.failures ? `, FAILURES ${rest.failures + first.failures}` : ''})`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    if (admin) {
+      const client = new pg.Client({ connectionString: admin.url });
+      await client.connect();
+      await client.query(`drop schema ${admin.schema} cascade`);
+      await client.end();
+    }
+    await Promise.all([rsa.close(), es.close(), cold.close()]);
+    log('');
+    log(`bench finished in ${((performance.now() - totalStarted) / 1000).toFixed(0)} s`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
