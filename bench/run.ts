@@ -29,7 +29,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The deepest descendant of `pid`: npx → tsx → node running src/main.ts. */
+/** The node process serving src/main.ts among the descendants of `pid` (npx → sh → tsx → node). */
 function serverPid(pid: number): number {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
@@ -42,12 +42,21 @@ function serverPid(pid: number): number {
       // The process ended while we looked.
     }
   }
-  let current = pid;
-  for (;;) {
-    const next = children.get(current);
-    if (!next || next.length === 0) return current;
-    current = next[0]!;
+  let best = pid;
+  let bestRss = -1;
+  const pending = [pid];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    pending.push(...(children.get(current) ?? []));
+    try {
+      if (!readFileSync(`/proc/${current}/cmdline`, 'utf8').includes('src/main.ts')) continue;
+      const rss = rssMb(current);
+      if (rss > bestRss) [best, bestRss] = [current, rss];
+    } catch {
+      // Gone.
+    }
   }
+  return best;
 }
 
 function rssMb(pid: number): number {

@@ -41,8 +41,11 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
       }
     },
     async transaction(work) {
+      // Errors thrown by `work` (a lost race, a refusal) go up untouched; only PGlite's own
+      // begin/commit failures are classified here.
+      let workError: { error: unknown } | null = null;
       try {
-        return await db.transaction((transaction) => {
+        return await db.transaction(async (transaction) => {
           const tx: Queryable = {
             query: (text, params) => run(transaction, text, params),
             exec: async (script) => {
@@ -53,9 +56,15 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
               }
             },
           };
-          return work(tx);
+          try {
+            return await work(tx);
+          } catch (error) {
+            workError = { error };
+            throw error;
+          }
         });
       } catch (error) {
+        if (workError !== null && (workError as { error: unknown }).error === error) throw error;
         throw toDatabaseError(error);
       }
     },

@@ -63,7 +63,9 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
         } catch (rollbackError) {
           broken = rollbackError as Error;
         }
-        throw toDatabaseError(error);
+        // Statements were classified by `run`; anything else is the caller's own error (a lost
+        // race to retry, a refusal) and goes up untouched, never as "store unavailable".
+        throw error;
       } finally {
         // A client whose rollback failed is not returned to the pool: it is destroyed.
         client.release(broken);
