@@ -16,9 +16,18 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
   const db = options.dataDir === null ? new PGlite() : new PGlite(options.dataDir);
   await db.waitReady;
   let active = 0;
+  // Bumped before and after every statement that may change `users` (and at the end of a
+  // transaction that ran one): a row cached under an older version is never served.
+  let usersVersion = 0;
+  const mayWriteUsers = (text: string) => !/^\s*select\b/i.test(text) && /users/i.test(text);
 
-  const run = async <Row>(target: PGlite | Transaction, text: string, params?: readonly unknown[]) => {
+  const run = async <Row>(target: PGlite | Transaction, text: string, params?: readonly unknown[], onWrite?: () => void) => {
     options.onQuery?.(text);
+    const writes = mayWriteUsers(text);
+    if (writes) {
+      usersVersion += 1;
+      onWrite?.();
+    }
     active += 1;
     try {
       const result = await target.query<Row>(text, params as unknown[] | undefined);
@@ -27,6 +36,7 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
       throw toDatabaseError(error);
     } finally {
       active -= 1;
+      if (writes) usersVersion += 1;
     }
   };
 
@@ -34,21 +44,29 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
     kind: 'pglite',
     query: (text, params) => run(db, text, params),
     async exec(script) {
+      usersVersion += 1;
       try {
         await db.exec(script);
       } catch (error) {
         throw toDatabaseError(error);
+      } finally {
+        usersVersion += 1;
       }
     },
     async transaction(work) {
       // Errors thrown by `work` (a lost race, a refusal) go up untouched; only PGlite's own
       // begin/commit failures are classified here.
       let workError: { error: unknown } | null = null;
+      let wroteUsers = false;
+      const onWrite = () => {
+        wroteUsers = true;
+      };
       try {
         return await db.transaction(async (transaction) => {
           const tx: Queryable = {
-            query: (text, params) => run(transaction, text, params),
+            query: (text, params) => run(transaction, text, params, onWrite),
             exec: async (script) => {
+              onWrite();
               try {
                 await transaction.exec(script);
               } catch (error) {
@@ -66,8 +84,12 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
       } catch (error) {
         if (workError !== null && (workError as { error: unknown }).error === error) throw error;
         throw toDatabaseError(error);
+      } finally {
+        // The commit (or rollback) is what other readers see: cached rows older than it go.
+        if (wroteUsers) usersVersion += 1;
       }
     },
+    usersVersion: () => usersVersion,
     poolStats: () => ({ total: 1, idle: active === 0 ? 1 : 0, waiting: Math.max(0, active - 1) }),
     close: () => db.close(),
   };

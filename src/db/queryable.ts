@@ -20,6 +20,12 @@ export interface Database extends Queryable {
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Connections in use and waiting (pg pool); a single connection for PGlite. */
   poolStats(): PoolStats;
+  /**
+   * For a store only this process can write (PGlite): a number that changes around every
+   * statement that may change `users`, so a row cache can tell its rows are current. Absent
+   * or null when other processes may write (PostgreSQL replicas): nothing may be cached then.
+   */
+  usersVersion?(): number | null;
   close(): Promise<void>;
 }
 

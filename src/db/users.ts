@@ -24,7 +24,11 @@ export function toUser(row: UserRow): User {
 
 export async function findUsersByIds(db: Queryable, ids: readonly string[]): Promise<User[]> {
   if (ids.length === 0) return [];
-  const rows = await db.query<UserRow>(`select ${COLUMNS} from users where id = any($1::uuid[])`, [ids]);
+  // One id (the viewer, every request) skips the array parameter: measurably cheaper on PGlite.
+  const rows =
+    ids.length === 1
+      ? await db.query<UserRow>(`select ${COLUMNS} from users where id = $1`, [ids[0]])
+      : await db.query<UserRow>(`select ${COLUMNS} from users where id = any($1::uuid[])`, [ids]);
   return rows.map(toUser);
 }
 

@@ -7,7 +7,7 @@ import { findMembershipsByIds, findMembershipsByOrganizationIds, findMemberships
 import { findOrganizationsByIds } from '../db/organizations.js';
 import type { Queryable } from '../db/queryable.js';
 import { findSsoByOrganizationIds } from '../db/sso.js';
-import { findUsersByIds } from '../db/users.js';
+import { userRowCacheFor } from '../db/userCache.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -46,7 +46,7 @@ function groupedBy<T>(fetch: (ids: string[]) => Promise<T[]>, keyOf: (row: T) =>
 
 export function createLoaders(db: Queryable, viewerId: string | null) {
   return {
-    user: byId<User>((ids) => findUsersByIds(db, ids)),
+    user: byId<User>((ids) => userRowCacheFor(db).findByIds(ids)),
     membership: byId<Membership>((ids) => findMembershipsByIds(db, ids)),
     organization: byId<Organization>((ids) => findOrganizationsByIds(db, ids)),
     identitiesByUser: groupedBy<ExternalIdentity>((ids) => findIdentitiesByUserIds(db, ids), (row) => row.userId),

@@ -1,0 +1,59 @@
+// Users by id through a bounded row cache, only for a store no other process can write
+// (PGlite): a row is served from memory while the store's users version is unchanged, so a
+// change is never served stale. On PostgreSQL (replicas) every lookup goes to the database.
+import type { User } from '../domain/types.js';
+import { LruMap } from '../lib/lru.js';
+import type { Queryable } from './queryable.js';
+import { findUsersByIds } from './users.js';
+
+interface Versioned extends Queryable {
+  usersVersion?(): number | null;
+}
+
+export interface UserRowCache {
+  findByIds(ids: readonly string[]): Promise<User[]>;
+  readonly size: number;
+}
+
+export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowCache {
+  const rows = new LruMap<string, { user: User; version: number }>(maxEntries);
+  return {
+    get size() {
+      return rows.size;
+    },
+    async findByIds(ids) {
+      const version = db.usersVersion?.() ?? null;
+      if (version === null) return findUsersByIds(db, ids);
+      const found: User[] = [];
+      const missing: string[] = [];
+      for (const id of ids) {
+        const hit = rows.get(id);
+        if (hit !== undefined && hit.version === version) found.push(hit.user);
+        else missing.push(id);
+      }
+      if (missing.length === 0) return found;
+      const fetched = await findUsersByIds(db, missing);
+      // A write that ran while we read makes the rows unfit to keep (they are still this
+      // request's answer: the read was consistent when it ran).
+      const keep = db.usersVersion?.() === version;
+      for (const user of fetched) {
+        Object.freeze(user);
+        if (keep) rows.set(user.id, { user, version });
+        found.push(user);
+      }
+      return found;
+    },
+  };
+}
+
+const caches = new WeakMap<Queryable, UserRowCache>();
+
+/** The process-wide cache of this database (one per database object). */
+export function userRowCacheFor(db: Queryable): UserRowCache {
+  let cache = caches.get(db);
+  if (cache === undefined) {
+    cache = createUserRowCache(db);
+    caches.set(db, cache);
+  }
+  return cache;
+}
