@@ -1,0 +1,124 @@
+// The caches on the hot path stay correct: a cached token is refused after its exp, every cache
+// is bounded, a burst on a cold issuer costs one JWKS fetch, and the PGlite user row cache never
+// serves a row older than the last write to users.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRemoteKeySet } from '../../src/auth/keys.js';
+import { Lru } from '../../src/auth/lru.js';
+import { createTokenVerifier } from '../../src/auth/verifier.js';
+import { createUserRowCache } from '../../src/db/userCache.js';
+import { insertUser, updateUserProfile } from '../../src/db/users.js';
+import { LruMap } from '../../src/lib/lru.js';
+import { openTestDatabase, databaseKind, type TestDatabase } from '../helpers/database.js';
+import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+
+let issuer: TestIssuer;
+let database: TestDatabase;
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  database = await openTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+  await issuer?.close();
+});
+
+function verifierAt(clock: { now: number }, cacheMaxEntries?: number) {
+  const config = issuerConfig(issuer);
+  const keys = createRemoteKeySet({ issuerName: config.name, jwksUri: issuer.jwksUri, refreshSeconds: 300, maxStaleSeconds: 86400, fetchTimeoutMs: 2000 });
+  return createTokenVerifier({ issuers: [config], keySources: new Map([[config.name, keys]]), now: () => clock.now, cacheMaxEntries });
+}
+
+describe('verified-token cache', () => {
+  it('refuses a cached token once its exp has passed', async () => {
+    const clock = { now: Date.now() };
+    const verifier = verifierAt(clock);
+    const token = await issuer.sign({ sub: randomUUID(), aud: 'https://api.test' }, { expiresIn: 60 });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ kind: 'user' });
+    clock.now += 30_000;
+    await expect(verifier.verify(token)).resolves.toMatchObject({ kind: 'user' }); // served from the cache
+    clock.now += 31_000;
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('never grows beyond its bound and still verifies evicted tokens', async () => {
+    const clock = { now: Date.now() };
+    const verifier = verifierAt(clock, 2);
+    const tokens = await Promise.all([1, 2, 3].map(() => issuer.sign({ sub: randomUUID(), aud: 'https://api.test' })));
+    for (const token of tokens) await verifier.verify(token);
+    // The first token was evicted: verifying it again works (a fresh verification), and an
+    // evicted entry never bypasses the exp check.
+    await expect(verifier.verify(tokens[0]!)).resolves.toMatchObject({ kind: 'user' });
+    clock.now += 3_700_000;
+    for (const token of tokens) await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+});
+
+describe('bounded LRU maps', () => {
+  it('auth Lru evicts the least recently used entry beyond its bound', () => {
+    const lru = new Lru<number, number>(100);
+    for (let i = 0; i < 10_000; i += 1) {
+      lru.set(i, i);
+      lru.get(0); // keeps 0 the most recently used
+    }
+    expect(lru.size).toBe(100);
+    expect(lru.get(0)).toBe(0);
+    expect(lru.get(9_000)).toBeUndefined();
+    expect(lru.get(9_999)).toBe(9_999);
+  });
+
+  it('lib LruMap evicts the least recently used entry beyond its bound', () => {
+    const lru = new LruMap<number, number>(100);
+    for (let i = 0; i < 10_000; i += 1) {
+      lru.set(i, i);
+      lru.get(0);
+    }
+    expect(lru.size).toBe(100);
+    expect(lru.get(0)).toBe(0);
+    expect(lru.get(9_000)).toBeUndefined();
+  });
+});
+
+describe('JWKS single flight', () => {
+  it('a burst of concurrent verifications on a cold issuer fetches the keys once', async () => {
+    const cold = await startTestIssuer();
+    try {
+      const config = issuerConfig(cold);
+      const keys = createRemoteKeySet({ issuerName: config.name, jwksUri: cold.jwksUri, refreshSeconds: 300, maxStaleSeconds: 86400, fetchTimeoutMs: 2000 });
+      const verifier = createTokenVerifier({ issuers: [config], keySources: new Map([[config.name, keys]]) });
+      const tokens = await Promise.all(Array.from({ length: 50 }, () => cold.sign({ sub: randomUUID(), aud: 'https://api.test' })));
+      const results = await Promise.all(tokens.map((token) => verifier.verify(token)));
+      expect(results.every((r) => r.kind === 'user')).toBe(true);
+      expect(cold.jwksRequests).toBe(1);
+    } finally {
+      await cold.close();
+    }
+  });
+});
+
+describe('user row cache', () => {
+  async function newUser(name: string) {
+    return insertUser(database.db, { id: randomUUID(), email: `${randomUUID()}@example.com`, emailVerified: true, name });
+  }
+
+  it('serves the row as of the last write, whether written alone or in a transaction', async () => {
+    const cache = createUserRowCache(database.db);
+    const user = await newUser('Before');
+    expect((await cache.findByIds([user.id]))[0]?.name).toBe('Before');
+    await database.db.query('update users set name = $2 where id = $1', [user.id, 'Outside']);
+    expect((await cache.findByIds([user.id]))[0]?.name).toBe('Outside');
+    await database.db.transaction((tx) => updateUserProfile(tx, user.id, { email: null, emailVerified: false, name: 'Inside' }));
+    expect((await cache.findByIds([user.id]))[0]?.name).toBe('Inside');
+    await database.db.query('delete from users where id = $1', [user.id]);
+    expect(await cache.findByIds([user.id])).toEqual([]);
+  });
+
+  it('is bounded, and only PGlite (one writer) caches at all', async () => {
+    const cache = createUserRowCache(database.db, 3);
+    const users = await Promise.all([1, 2, 3, 4, 5].map((i) => newUser(`U${i}`)));
+    const found = await cache.findByIds(users.map((u) => u.id));
+    expect(found.map((u) => u.name).sort()).toEqual(['U1', 'U2', 'U3', 'U4', 'U5']);
+    expect(cache.size).toBe(databaseKind === 'pglite' ? 3 : 0);
+  });
+});
