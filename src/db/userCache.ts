@@ -28,7 +28,8 @@ export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowC
       const missing: string[] = [];
       for (const id of ids) {
         const hit = rows.get(id);
-        if (hit !== undefined && hit.version === version) found.push(hit.user);
+        // A copy: GraphQL layers may tag the object they get (federation adds __typename).
+        if (hit !== undefined && hit.version === version) found.push({ ...hit.user });
         else missing.push(id);
       }
       if (missing.length === 0) return found;
@@ -37,8 +38,7 @@ export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowC
       // request's answer: the read was consistent when it ran).
       const keep = db.usersVersion?.() === version;
       for (const user of fetched) {
-        Object.freeze(user);
-        if (keep) rows.set(user.id, { user, version });
+        if (keep) rows.set(user.id, { user: { ...user }, version });
         found.push(user);
       }
       return found;
