@@ -18,6 +18,9 @@ export interface GraphQLContext {
   principal: Principal;
   loaders: Loaders;
   services: Services;
+  /** Filled in while the operation runs, for the request log and metrics. */
+  operationName?: string | null;
+  errorCode?: string;
 }
 
 export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {

@@ -6,7 +6,10 @@ import { AppError, errorHeaders, isAppError } from '../errors.js';
 // Codes that fail a whole request carry their HTTP status; the rest (FORBIDDEN,
 // BAD_USER_INPUT, NOT_FOUND, CONFLICT inside a resolver) stay 200 with partial data,
 // as GraphQL clients expect.
-const REQUEST_LEVEL = new Set(['UNAUTHENTICATED', 'AUTH_PROVIDER_UNAVAILABLE', 'IDENTITY_STORE_UNAVAILABLE', 'EMAIL_NOT_VERIFIED', 'IMPERSONATION_TARGET_UNKNOWN']);
+const REQUEST_LEVEL = new Set([
+  'UNAUTHENTICATED', 'AUTH_PROVIDER_UNAVAILABLE', 'IDENTITY_STORE_UNAVAILABLE', 'EMAIL_NOT_VERIFIED', 'IMPERSONATION_TARGET_UNKNOWN',
+  'QUERY_TOO_DEEP', 'TOO_MANY_REPRESENTATIONS',
+]);
 
 /** A GraphQLError for an AppError, with its code, reason and (for request-level codes) HTTP status. */
 export function toGraphQLError(error: AppError): GraphQLError {
@@ -29,7 +32,9 @@ export interface FormatErrorOptions {
  */
 export function createFormatError(options: FormatErrorOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    let original = unwrapResolverError(error);
+    // Apollo wraps validation-rule errors (QUERY_TOO_DEEP) and keeps ours as originalError.
+    if (!isAppError(original) && original instanceof GraphQLError && isAppError(original.originalError)) original = original.originalError;
     if (isAppError(original)) {
       const extensions: Record<string, unknown> = { code: original.code };
       if (original.reason !== undefined) extensions['reason'] = original.reason;

@@ -5,11 +5,17 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
 import { createFormatError } from './errors.js';
+import { createDepthLimitRule, createRepresentationLimitPlugin } from './limits.js';
+import { createObservePlugin } from './observe.js';
 import { createSubgraphSchema } from './schema.js';
 
 export interface GraphQLServerOptions {
   production: boolean;
   logger: Logger;
+  /** Maximum selection depth (QUERY_TOO_DEEP). */
+  maxQueryDepth: number;
+  /** Maximum `_entities` representations per request (TOO_MANY_REPRESENTATIONS). */
+  maxEntityRepresentations: number;
   plugins?: ApolloServerPlugin<GraphQLContext>[];
 }
 
@@ -23,13 +29,17 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
     // No "did you mean" field suggestions in production.
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
+    validationRules: [createDepthLimitRule(options.maxQueryDepth)],
     logger,
     formatError: createFormatError({
       production,
-      onUnexpected: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
+      // Logged with the request id by the observe plugin.
+      onUnexpected: () => undefined,
     }),
     plugins: [
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      createObservePlugin(logger),
+      createRepresentationLimitPlugin<GraphQLContext>(options.maxEntityRepresentations),
       ...(options.plugins ?? []),
     ],
   });

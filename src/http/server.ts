@@ -40,6 +40,14 @@ export interface RequestEvent {
   durationMs: number;
   principal: Principal | null;
   errorCode: string | null;
+  /** GraphQL operation name (as resolved, else as the body named it); null elsewhere. */
+  operationName: string | null;
+}
+
+interface RequestState {
+  principal: Principal | null;
+  errorCode: string | null;
+  operationName: string | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -58,7 +66,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
   const { apollo, services, logger } = options;
   const secretOk = createSecretCheck(options.subgraphSecret);
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string, state: { principal: Principal | null; errorCode: string | null }) {
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string, state: RequestState) {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://localhost');
     let body: unknown = undefined;
@@ -75,20 +83,26 @@ export function createHttpServer(options: HttpServerOptions): Server {
         body = text;
       }
     }
+    // Named before authentication, so a refused request's log line still says what it was.
+    const named = method === 'POST' ? (body as { operationName?: unknown } | undefined)?.operationName : url.searchParams.get('operationName');
+    if (typeof named === 'string') state.operationName = named;
     const principal = await options.authenticate(credentialHeaders(req));
     state.principal = principal;
+    let context: GraphQLContext | undefined;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body },
-      context: async () => createContext(services, principal, requestId),
+      context: async () => (context = createContext(services, principal, requestId)),
     });
+    if (context?.operationName) state.operationName = context.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       if (res.statusCode >= 400) state.errorCode = errorCodeOf(response.body.string);
+      state.errorCode ??= context?.errorCode ?? null;
       res.end(response.body.string);
       return;
     }
@@ -96,7 +110,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     res.end();
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, requestId: string, state: { principal: Principal | null; errorCode: string | null }) {
+  async function route(req: IncomingMessage, res: ServerResponse, requestId: string, state: RequestState) {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';
     const key = `${method} ${path}`;
@@ -127,7 +141,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const started = performance.now();
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    const state: { principal: Principal | null; errorCode: string | null } = { principal: null, errorCode: null };
+    const state: RequestState = { principal: null, errorCode: null, operationName: null };
     res.on('finish', () => {
       options.onRequestEnd?.({
         requestId,
@@ -137,6 +151,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
         durationMs: performance.now() - started,
         principal: state.principal,
         errorCode: state.errorCode,
+        operationName: state.operationName,
       });
     });
     route(req, res, requestId, state).catch((error: unknown) => {
