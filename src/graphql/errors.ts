@@ -34,7 +34,8 @@ export function createFormatError(options: FormatErrorOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     let original = unwrapResolverError(error);
     // Apollo wraps validation-rule errors (QUERY_TOO_DEEP) and keeps ours as originalError.
-    if (!isAppError(original) && original instanceof GraphQLError && isAppError(original.originalError)) original = original.originalError;
+    const wrapped = (original as { originalError?: unknown } | null)?.originalError;
+    if (!isAppError(original) && isAppError(wrapped)) original = wrapped;
     if (isAppError(original)) {
       const extensions: Record<string, unknown> = { code: original.code };
       if (original.reason !== undefined) extensions['reason'] = original.reason;
