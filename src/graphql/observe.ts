@@ -20,7 +20,7 @@ export function createObservePlugin(logger: Logger): ApolloServerPlugin<GraphQLC
     async requestDidStart() {
       return {
         async didResolveOperation({ operationName, contextValue }) {
-          contextValue.operationName = operationName ?? null;
+          if (contextValue.observed) contextValue.observed.operationName = operationName ?? null;
         },
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
@@ -33,7 +33,7 @@ export function createObservePlugin(logger: Logger): ApolloServerPlugin<GraphQLC
           const errors = response.body.singleResult.errors;
           if (errors === undefined || errors.length === 0) return;
           const code = errors[0]?.extensions?.['code'];
-          contextValue.errorCode = typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+          if (contextValue.observed) contextValue.observed.errorCode = typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
           for (const error of errors) {
             if (error.extensions?.['code'] === 'INTERNAL_SERVER_ERROR') {
               (error as { extensions: Record<string, unknown> }).extensions = { ...error.extensions, requestId: contextValue.requestId };

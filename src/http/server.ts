@@ -84,25 +84,24 @@ export function createHttpServer(options: HttpServerOptions): Server {
       }
     }
     // Named before authentication, so a refused request's log line still says what it was.
-    const named = method === 'POST' ? (body as { operationName?: unknown } | undefined)?.operationName : url.searchParams.get('operationName');
-    if (typeof named === 'string') state.operationName = named;
+    state.operationName = operationNameOf(method === 'POST' ? body : Object.fromEntries(url.searchParams));
     const principal = await options.authenticate(credentialHeaders(req));
     state.principal = principal;
-    let context: GraphQLContext | undefined;
+    const observed: NonNullable<GraphQLContext['observed']> = { operationName: null, errorCode: null };
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body },
-      context: async () => (context = createContext(services, principal, requestId)),
+      context: async () => Object.assign(createContext(services, principal, requestId), { observed }),
     });
-    if (context?.operationName) state.operationName = context.operationName;
+    if (observed.operationName !== null) state.operationName = observed.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       if (res.statusCode >= 400) state.errorCode = errorCodeOf(response.body.string);
-      state.errorCode ??= context?.errorCode ?? null;
+      state.errorCode ??= observed.errorCode;
       res.end(response.body.string);
       return;
     }
@@ -167,6 +166,17 @@ export function createHttpServer(options: HttpServerOptions): Server {
       sendGraphQLError(res, appError, requestId);
     });
   });
+}
+
+const LEADING_OPERATION = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
+
+/** The operation name a request declares (`operationName`, else its first named operation). */
+function operationNameOf(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const { operationName, query } = body as { operationName?: unknown; query?: unknown };
+  if (typeof operationName === 'string' && operationName !== '') return operationName;
+  if (typeof query !== 'string') return null;
+  return LEADING_OPERATION.exec(query.slice(0, 512))?.[1] ?? null;
 }
 
 function errorCodeOf(body: string): string | null {
