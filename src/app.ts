@@ -174,6 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         });
         server.closeIdleConnections();
       });
+      logger.debug('http server closed');
       await apollo.stop();
       if (!options.database) await db.close();
     },

@@ -29,6 +29,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
     // No "did you mean" field suggestions in production.
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT (drain, close the pool, exit 0); Apollo's own handlers would
+    // race it and re-raise the signal (exit 143).
+    stopOnTerminationSignals: false,
     validationRules: [createDepthLimitRule(options.maxQueryDepth)],
     logger,
     formatError: createFormatError({
