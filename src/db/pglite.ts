@@ -41,8 +41,9 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
       }
     },
     async transaction(work) {
+      let failedInWork = false;
       try {
-        return await db.transaction((transaction) => {
+        return await db.transaction(async (transaction) => {
           const tx: Queryable = {
             query: (text, params) => run(transaction, text, params),
             exec: async (script) => {
@@ -53,10 +54,16 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
               }
             },
           };
-          return work(tx);
+          try {
+            return await work(tx);
+          } catch (error) {
+            failedInWork = true;
+            throw error;
+          }
         });
       } catch (error) {
-        throw toDatabaseError(error);
+        // The caller's own errors (a lost race it retries) reach it unchanged.
+        throw failedInWork ? error : toDatabaseError(error);
       }
     },
     poolStats: () => ({ total: 1, idle: active === 0 ? 1 : 0, waiting: Math.max(0, active - 1) }),

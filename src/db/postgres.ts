@@ -63,7 +63,9 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
         } catch (rollbackError) {
           broken = rollbackError as Error;
         }
-        throw toDatabaseError(error);
+        // Already classified: tx.query wraps driver errors, and the caller's own errors (a lost
+        // race it retries) must reach it unchanged, not turn into IDENTITY_STORE_UNAVAILABLE.
+        throw error;
       } finally {
         // A client whose rollback failed is not returned to the pool: it is destroyed.
         client.release(broken);
