@@ -189,3 +189,30 @@ if (TEST_DATABASE_URL) {
     });
   });
 }
+
+describe('readiness', () => {
+  let database: TestDatabase;
+  let api: TestApp;
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    api = await startTestApp({ issuers: [issuerConfig(issuer)], database: database.db });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await database?.close();
+  });
+
+  it('/readyz answers 503 while a known migration is not applied, 200 once it is; /healthz stays 200', async () => {
+    expect(await readyStatus(api)).toBe(200);
+    const last = readMigrations().at(-1)!.name;
+    await database.db.query('delete from schema_migrations where name = $1', [last]);
+    try {
+      expect(await readyStatus(api)).toBe(503);
+      expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+    } finally {
+      await database.db.query('insert into schema_migrations (name) values ($1)', [last]);
+    }
+    expect(await readyStatus(api)).toBe(200);
+  });
+});
