@@ -3,7 +3,14 @@
 // composition on the fields that need them.
 import { Kind, parse, type DirectiveNode, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { COMMENTS_TYPE_DEFS, composeSupergraph, identitySubgraph, MISTAKE_HINT_CODES, WORKFLOWS_TYPE_DEFS } from '../helpers/workflows.js';
+import {
+  COMMENTS_TYPE_DEFS,
+  composeSupergraph,
+  identitySubgraph,
+  MISTAKE_HINT_CODES,
+  withoutSecurityDirectives,
+  WORKFLOWS_TYPE_DEFS,
+} from '../helpers/workflows.js';
 
 const workflows = { name: 'workflows', url: 'http://workflows.invalid/graphql', typeDefs: WORKFLOWS_TYPE_DEFS };
 
@@ -68,6 +75,15 @@ describe('composition with a second subgraph', () => {
     for (const coordinate of ['Query.viewer', 'Query.authDiscovery', 'User.id', 'User.email', 'User.name']) {
       expect(has(fields.get(coordinate), 'authenticated'), coordinate).toBe(false);
     }
+  });
+
+  it('has a Gateway variant: the same supergraph minus the SECURITY features Gateway refuses', () => {
+    const full = supergraph(identitySubgraph(), workflows).supergraphSdl;
+    expect(full).toMatch(/specs\.apollo\.dev\/authenticated\/v0\.1", for: SECURITY/);
+    const identity = identitySubgraph();
+    const forGateway = supergraph({ ...identity, typeDefs: withoutSecurityDirectives(identity.typeDefs) }, workflows).supergraphSdl;
+    expect(forGateway).not.toMatch(/for: SECURITY/);
+    expect(fieldDirectives(parse(forGateway)).has('User.workflows')).toBe(true);
   });
 
   it('treats a hint that signals a mistake as a failure (User.id nullable in the other subgraph)', () => {

@@ -3,9 +3,10 @@
 // Also the composition of it with schema.graphql into a supergraph, with hint checks.
 import { composeServices, type CompositionSuccess } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse } from 'graphql';
+import { Kind, parse, print, visit } from 'graphql';
 import { readTypeDefs } from '../../src/graphql/schema.js';
 
 export const WORKFLOWS_TYPE_DEFS = `
@@ -103,6 +104,28 @@ export function identitySubgraph(url = 'http://identity.invalid/graphql'): Subgr
   return { name: 'identity', url, typeDefs: readTypeDefs() };
 }
 
+const SECURITY_DIRECTIVES = new Set(['authenticated', 'requiresScopes']);
+
+/**
+ * The SDL without @authenticated / @requiresScopes. Apollo Gateway refuses a supergraph that
+ * links these `for: SECURITY` features (it cannot enforce them); the subgraph enforces every
+ * rule itself, so a Gateway deployment composes from this copy.
+ */
+export function withoutSecurityDirectives(typeDefs: string): string {
+  return print(
+    visit(parse(typeDefs), {
+      Directive(node) {
+        return SECURITY_DIRECTIVES.has(node.name.value) ? null : undefined;
+      },
+      Argument(node) {
+        if (node.name.value !== 'import' || node.value.kind !== Kind.LIST) return undefined;
+        const values = node.value.values.filter((v) => !(v.kind === Kind.STRING && SECURITY_DIRECTIVES.has(v.value.slice(1))));
+        return { ...node, value: { ...node.value, values } };
+      },
+    }),
+  );
+}
+
 export interface Workflow {
   id: string;
   title: string;
@@ -133,7 +156,10 @@ export async function startWorkflowsSubgraph(): Promise<WorkflowsSubgraph> {
       owner: (workflow: Workflow) => ({ __typename: 'User', id: workflow.ownerId }),
     },
   };
-  const apollo = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs: parse(WORKFLOWS_TYPE_DEFS), resolvers: resolvers as never }) });
+  const apollo = new ApolloServer({
+    schema: buildSubgraphSchema({ typeDefs: parse(WORKFLOWS_TYPE_DEFS), resolvers: resolvers as never }),
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
   const { url } = await startStandaloneServer(apollo, {
     listen: { port: 0, host: '127.0.0.1' },
     context: async ({ req }) => {
