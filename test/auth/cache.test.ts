@@ -3,6 +3,7 @@ import { createRemoteKeySet, type KeySource } from '../../src/auth/keys.js';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
 import { AppError } from '../../src/errors.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { rejection } from '../helpers/assert.js';
 
 const AUD = 'https://api.test';
 let idp: TestIssuer;
@@ -42,15 +43,6 @@ function setup(cacheMaxEntries?: number) {
   return { clock, counter, verifier };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('verified-token cache', () => {
   it('a second verify of the same token does not re-verify', async () => {

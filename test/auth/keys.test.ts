@@ -4,6 +4,7 @@ import { createLocalKeySet, createRemoteKeySet, type RemoteKeySetOptions } from 
 import { createTokenVerifier } from '../../src/auth/verifier.js';
 import { AppError } from '../../src/errors.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { rejection } from '../helpers/assert.js';
 
 const AUD = 'https://api.test';
 let idp: TestIssuer;
@@ -39,15 +40,6 @@ function setup(options: Partial<RemoteKeySetOptions> = {}) {
   return { clock, keySet, verifier, token, outcomes };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 /** Lets a background refresh settle. */
 async function settle(keySet: { fetchCount: number }, outcomes: string[]): Promise<void> {

@@ -5,6 +5,7 @@ import { createTokenVerifier } from '../../src/auth/verifier.js';
 import type { IssuerConfig } from '../../src/config.js';
 import { AppError } from '../../src/errors.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { rejection } from '../helpers/assert.js';
 
 const AUD = 'https://api.test';
 let idp: TestIssuer;
@@ -41,15 +42,6 @@ function newSubject(): string {
   return `auth0|user-${subjects}`;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('userinfo fallback', () => {
   it('a token without email fetches the profile once; the next token for that identity uses the cache', async () => {

@@ -5,6 +5,7 @@ import { createTokenVerifier } from '../../src/auth/verifier.js';
 import type { IssuerConfig } from '../../src/config.js';
 import { AppError } from '../../src/errors.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { rejection } from '../helpers/assert.js';
 
 const AUD = 'https://api.test';
 let idp: TestIssuer;
@@ -30,15 +31,6 @@ function setup(overrides: Partial<IssuerConfig> = {}) {
   return { verifier, keySet, config };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
