@@ -13,14 +13,18 @@ const CLAIMS = 'apollo::authentication::jwt_claims';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let issuer: TestIssuer;
+/** An issuer whose JWKS endpoint is down from the start: its keys can never be fetched. */
+let unreachable: TestIssuer;
 let database: TestDatabase;
 let api: TestApp;
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
+  unreachable = await startTestIssuer();
+  unreachable.setMode('down');
   database = await openTestDatabase();
   api = await startTestApp({
-    issuers: [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' })],
+    issuers: [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' }), issuerConfig(unreachable, { name: 'down', kind: 'oidc' })],
     database: database.db,
     config: { subgraphSecret: SECRET },
   });
@@ -29,6 +33,7 @@ afterAll(async () => {
   await api?.close();
   await database?.close();
   await issuer?.close();
+  await unreachable?.close();
 });
 
 /** A RouterRequest payload as Router 2 sends it (`router: { request: { headers, context, path, method, sdl } }`). */
@@ -181,6 +186,29 @@ describe('router coprocessor: RouterRequest', () => {
     const { body } = await call(routerRequest({ authorization: [`Bearer ${unverified}`] }));
     expect(body.control).toEqual({ break: 403 });
     expect(JSON.parse(body.body).errors[0].extensions.code).toBe('EMAIL_NOT_VERIFIED');
+  });
+
+  it('breaks with 503 and Retry-After when the issuer keys cannot be fetched', async () => {
+    const token = await unreachable.sign({ sub: `oidc|${randomUUID()}`, aud: 'https://api.test' });
+    const { body } = await call(routerRequest({ authorization: [`Bearer ${token}`] }));
+    expect(body.control).toEqual({ break: 503 });
+    expect(Number(body.headers['retry-after'][0])).toBeGreaterThan(0);
+    expect(JSON.parse(body.body).errors[0].extensions.code).toBe('AUTH_PROVIDER_UNAVAILABLE');
+  });
+
+  it('names the impersonated user and the actor; an unknown target breaks with 403', async () => {
+    const sub = `auth0|${randomUUID()}`;
+    const own = await call(routerRequest({ authorization: [`Bearer ${await userToken(sub)}`] }));
+    const userId = own.body.headers['x-identity-user-id'][0];
+    const impersonating = await issuer.sign({ sub, aud: 'https://api.test', act: { sub: 'admin_01H' } });
+    const { body } = await call(routerRequest({ authorization: [`Bearer ${impersonating}`], 'x-identity-impersonator': ['someone-else'] }));
+    expect(body.headers['x-identity-user-id']).toEqual([userId]);
+    expect(body.headers['x-identity-impersonator']).toEqual(['admin_01H']);
+    expect(body.context.entries[CLAIMS]).toMatchObject({ sub: userId, act: { sub: 'admin_01H' } });
+    const unknown = await issuer.sign({ sub: `auth0|${randomUUID()}`, aud: 'https://api.test', act: { sub: 'admin_01H' } });
+    const refused = await call(routerRequest({ authorization: [`Bearer ${unknown}`] }));
+    expect(refused.body.control).toEqual({ break: 403 });
+    expect(JSON.parse(refused.body.body).errors[0].extensions.code).toBe('IMPERSONATION_TARGET_UNKNOWN');
   });
 
   it('requires the subgraph secret like /graphql', async () => {
