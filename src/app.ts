@@ -98,7 +98,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const services: Services = { db, identity, issuerNames: new Set(issuers.map((i) => i.name)) };
   const authenticate = createAuthenticator({ verifier, identity });
 
-  const apollo = createGraphQLServer({ production: config.production, logger });
+  const apollo = createGraphQLServer({ production: config.production, authorizationDirectives: config.routerAuthorizationDirectives, logger });
   await apollo.start();
 
   const server = createHttpServer({

@@ -2,7 +2,7 @@
 // and a sample workflows subgraph, composed into one supergraph. Queries span both subgraphs and
 // reach User through `_entities`, with email visibility decided by this service.
 import { randomUUID } from 'node:crypto';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,11 +12,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 import {
-  composeSupergraph,
-  identitySubgraph,
   startWorkflowsSubgraph,
-  withoutSecurityDirectives,
-  WORKFLOWS_TYPE_DEFS,
   type WorkflowsSubgraph,
 } from '../helpers/workflows.js';
 
@@ -44,17 +40,18 @@ beforeAll(async () => {
   });
   workflows = await startWorkflowsSubgraph();
   const identityUrl = `${identity.url}/graphql`;
-  // Gateway cannot enforce @authenticated / @requiresScopes and refuses a supergraph that links
-  // them, so it composes from the SDL without them; the subgraph enforces every rule itself.
-  const identityDefinition = identitySubgraph(identityUrl);
-  const composed = composeSupergraph([
-    { ...identityDefinition, typeDefs: withoutSecurityDirectives(identityDefinition.typeDefs) },
-    { name: 'workflows', url: workflows.url, typeDefs: WORKFLOWS_TYPE_DEFS },
-  ]);
-  if (!composed.ok) throw new Error(composed.errors.join('\n'));
+  // Composed from the live subgraphs' `_service { sdl }`, as a Gateway deployment does: with the
+  // default configuration the identity SDL is Gateway-compatible (no @authenticated links).
+  const supergraphSdl = new IntrospectAndCompose({
+    subgraphs: [
+      { name: 'identity', url: identityUrl },
+      { name: 'workflows', url: workflows.url },
+    ],
+    introspectionHeaders: { 'x-subgraph-secret': SECRET },
+  });
   gateway = new ApolloServer<GatewayContext>({
     gateway: new ApolloGateway({
-      supergraphSdl: composed.supergraphSdl,
+      supergraphSdl,
       buildService: ({ url }) =>
         new RemoteGraphQLDataSource<GatewayContext>({
           url,

@@ -104,27 +104,8 @@ export function identitySubgraph(url = 'http://identity.invalid/graphql'): Subgr
   return { name: 'identity', url, typeDefs: readTypeDefs() };
 }
 
-const SECURITY_DIRECTIVES = new Set(['authenticated', 'requiresScopes']);
-
-/**
- * The SDL without @authenticated / @requiresScopes. Apollo Gateway refuses a supergraph that
- * links these `for: SECURITY` features (it cannot enforce them); the subgraph enforces every
- * rule itself, so a Gateway deployment composes from this copy.
- */
-export function withoutSecurityDirectives(typeDefs: string): string {
-  return print(
-    visit(parse(typeDefs), {
-      Directive(node) {
-        return SECURITY_DIRECTIVES.has(node.name.value) ? null : undefined;
-      },
-      Argument(node) {
-        if (node.name.value !== 'import' || node.value.kind !== Kind.LIST) return undefined;
-        const values = node.value.values.filter((v) => !(v.kind === Kind.STRING && SECURITY_DIRECTIVES.has(v.value.slice(1))));
-        return { ...node, value: { ...node.value, values } };
-      },
-    }),
-  );
-}
+/** Re-exported for the suites: the product's own stripping (src/graphql/schema.ts). */
+export { withoutAuthorizationDirectives as withoutSecurityDirectives } from '../../src/graphql/schema.js';
 
 export interface Workflow {
   id: string;
