@@ -13,6 +13,7 @@ import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
 import type { Services } from './graphql/context.js';
 import { createGraphQLServer } from './graphql/server.js';
+import { createCoprocessorHandler } from './http/coprocessor.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, principalFields } from './log.js';
 import { createMetrics, instrumentVerifier, type Metrics } from './metrics.js';
@@ -103,6 +104,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const apollo = createGraphQLServer({
     production: config.production,
+    authorizationDirectives: config.routerAuthorizationDirectives,
     logger,
     maxQueryDepth: config.maxQueryDepth,
     maxEntityRepresentations: config.maxEntityRepresentations,
@@ -116,6 +118,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     subgraphSecret: config.subgraphSecret,
     maxBodyBytes: config.maxBodyBytes,
+    protectedRoutes: {
+      'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
+    },
     isReady: async () => {
       if (stopping) return false;
       await db.query('select 1');

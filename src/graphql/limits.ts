@@ -11,7 +11,6 @@ import {
   type ValueNode,
 } from 'graphql';
 import { AppError } from '../errors.js';
-import { toGraphQLError } from './errors.js';
 
 /**
  * Depth of the deepest field selection, fragments followed (a fragment cycle is already a
@@ -107,9 +106,8 @@ export function createRepresentationLimitPlugin<TContext extends object>(max: nu
           };
           visit(operation.selectionSet, new Set());
           if (total > max) {
-            throw toGraphQLError(
-              new AppError('TOO_MANY_REPRESENTATIONS', { message: `The request carries ${total} entity representations; the limit is ${max}.` }),
-            );
+            // Apollo keeps it as originalError; formatError and the status plugin read it there.
+            throw new AppError('TOO_MANY_REPRESENTATIONS', { message: `The request carries ${total} entity representations; the limit is ${max}.` });
           }
         },
       };

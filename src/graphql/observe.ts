@@ -3,14 +3,13 @@
 // masked error carries the request id so a client report can be matched to the log line).
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { isAppError } from '../errors.js';
 import type { GraphQLContext } from './context.js';
+import { appErrorOf } from './errors.js';
 
 function isUnexpected(error: GraphQLError): boolean {
-  const original = unwrapResolverError(error);
-  if (isAppError(original) || isAppError((original as GraphQLError | undefined)?.originalError)) return false;
+  if (appErrorOf(error) !== null) return false;
   const code = error.extensions?.['code'];
   return typeof code !== 'string' || code === 'INTERNAL_SERVER_ERROR';
 }

@@ -4,7 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
-import { createFormatError } from './errors.js';
+import { createFormatError, requestLevelErrorPlugin } from './errors.js';
 import { createDepthLimitRule, createRepresentationLimitPlugin } from './limits.js';
 import { createObservePlugin } from './observe.js';
 import { createSubgraphSchema } from './schema.js';
@@ -12,6 +12,8 @@ import { createSubgraphSchema } from './schema.js';
 export interface GraphQLServerOptions {
   production: boolean;
   logger: Logger;
+  /** See Config.routerAuthorizationDirectives. */
+  authorizationDirectives: boolean;
   /** Maximum selection depth (QUERY_TOO_DEEP). */
   maxQueryDepth: number;
   /** Maximum `_entities` representations per request (TOO_MANY_REPRESENTATIONS). */
@@ -22,7 +24,7 @@ export interface GraphQLServerOptions {
 export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer<GraphQLContext> {
   const { production, logger } = options;
   return new ApolloServer<GraphQLContext>({
-    schema: createSubgraphSchema(),
+    schema: createSubgraphSchema({ authorizationDirectives: options.authorizationDirectives }),
     // Federation's `_service { sdl }` is a field, not introspection: the router keeps it.
     introspection: !production,
     includeStacktraceInErrorResponses: !production,
@@ -40,6 +42,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
       onUnexpected: () => undefined,
     }),
     plugins: [
+      requestLevelErrorPlugin<GraphQLContext>(),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       createObservePlugin(logger),
       createRepresentationLimitPlugin<GraphQLContext>(options.maxEntityRepresentations),
