@@ -3,6 +3,7 @@
 // no "did you mean", and the subgraph secret guarding /graphql only.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
@@ -178,10 +179,12 @@ describe('production mode', () => {
 describe('unexpected errors', () => {
   let broken: TestDatabase;
   let api: TestApp;
+  const logLines: string[] = [];
 
   beforeAll(async () => {
     broken = await openTestDatabase();
-    api = await startTestApp({ issuers: [issuerConfig(issuer)], database: broken.db, production: true });
+    const logger = createLogger({ logLevel: 'info' }, { write: (line: string) => void logLines.push(line) });
+    api = await startTestApp({ issuers: [issuerConfig(issuer)], database: broken.db, production: true, logger });
     // A schema the code does not expect: every memberships query fails inside the database.
     await broken.db.exec('alter table memberships rename to memberships_elsewhere');
   });
@@ -200,6 +203,12 @@ describe('unexpected errors', () => {
     expect(error?.message).toBe('Internal server error.');
     const text = JSON.stringify(result.body);
     expect(text).not.toMatch(/memberships_elsewhere|relation|does not exist|stacktrace|\n\s+at /);
+
+    // The cause is logged with the same request id, reduced to its type and SQLSTATE.
+    const logged = logLines.map((line) => JSON.parse(line) as Record<string, any>).find((r) => r['msg'] === 'unexpected error' && r['requestId'] === requestId);
+    expect(logged?.['level']).toBe(50);
+    expect(JSON.stringify(logged?.['err'])).toContain('42P01'); // undefined_table
+    expect(logLines.join('')).not.toMatch(/does not exist|select /i);
   });
 });
 
