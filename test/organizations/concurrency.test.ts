@@ -59,10 +59,22 @@ describe('last OWNER under concurrency', () => {
     );
     const results = await Promise.all(orgs.flatMap(({ admins, target }) => [updateRole(suite, admins[0]!.token, target, 'ADMIN'), updateRole(suite, admins[1]!.token, target, 'MEMBER')]));
     expect(results.every((r) => r.body.errors === undefined)).toBe(true);
-    for (const { orgId } of orgs) {
+    for (const { orgId, target } of orgs) {
       const roles = await rolesInDatabase(suite, orgId);
       expect(ownersOf(roles)).toBe(1);
       expect(roles).toHaveLength(4);
+      // The audit trail tells one consistent story ending in the stored role.
+      const changes = await suite.database.db.query<{ details: { from: string; to: string } }>(
+        "select details from audit_events where target_id = $1 and action = 'membership.role_changed' order by id",
+        [target],
+      );
+      let role = 'MEMBER';
+      for (const { details } of changes) {
+        expect(details.from).toBe(role);
+        role = details.to;
+      }
+      const stored = await suite.database.db.query<{ role: string }>('select role from memberships where id = $1', [target]);
+      expect(stored[0]!.role).toBe(role);
     }
   });
 });
