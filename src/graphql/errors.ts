@@ -1,21 +1,41 @@
 // The one place AppErrors become GraphQL errors, and unknown errors are masked.
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { AppError, errorHeaders, isAppError } from '../errors.js';
+import { AppError, errorHeaders, isAppError, type ErrorCode } from '../errors.js';
 
-// Codes that fail a whole request carry their HTTP status; the rest (FORBIDDEN,
-// BAD_USER_INPUT, NOT_FOUND, CONFLICT inside a resolver) stay 200 with partial data,
-// as GraphQL clients expect.
-const REQUEST_LEVEL = new Set(['UNAUTHENTICATED', 'AUTH_PROVIDER_UNAVAILABLE', 'IDENTITY_STORE_UNAVAILABLE', 'EMAIL_NOT_VERIFIED', 'IMPERSONATION_TARGET_UNKNOWN']);
+// Codes that fail a whole request answer with their HTTP status even when raised inside a
+// resolver (the database vanishing mid-request is a 503, not a 200 with a null viewer); the
+// rest (FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, CONFLICT) stay 200 with partial data, as
+// GraphQL clients expect.
+const REQUEST_LEVEL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'UNAUTHENTICATED',
+  'AUTH_PROVIDER_UNAVAILABLE',
+  'IDENTITY_STORE_UNAVAILABLE',
+  'EMAIL_NOT_VERIFIED',
+  'IMPERSONATION_TARGET_UNKNOWN',
+]);
 
-/** A GraphQLError for an AppError, with its code, reason and (for request-level codes) HTTP status. */
-export function toGraphQLError(error: AppError): GraphQLError {
-  const extensions: Record<string, unknown> = { code: error.code };
-  if (error.reason !== undefined) extensions['reason'] = error.reason;
-  if (REQUEST_LEVEL.has(error.code)) {
-    extensions['http'] = { status: error.status, headers: new Map(Object.entries(errorHeaders(error))) };
-  }
-  return new GraphQLError(error.message, { extensions, originalError: error });
+/** Sets the response's HTTP status and headers from the first request-level AppError. */
+export function requestLevelErrorPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      let failure: AppError | undefined;
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            if (!failure && isAppError(original) && REQUEST_LEVEL.has(original.code)) failure = original;
+          }
+        },
+        async willSendResponse({ response }) {
+          if (!failure) return;
+          response.http.status = failure.status;
+          for (const [name, value] of Object.entries(errorHeaders(failure))) response.http.headers.set(name, value);
+        },
+      };
+    },
+  };
 }
 
 export interface FormatErrorOptions {

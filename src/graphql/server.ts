@@ -4,7 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
-import { createFormatError } from './errors.js';
+import { createFormatError, requestLevelErrorPlugin } from './errors.js';
 import { createSubgraphSchema } from './schema.js';
 
 export interface GraphQLServerOptions {
@@ -29,6 +29,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
       onUnexpected: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
     }),
     plugins: [
+      requestLevelErrorPlugin<GraphQLContext>(),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       ...(options.plugins ?? []),
     ],
