@@ -64,6 +64,19 @@ describe('JIT membership', () => {
     expect(await memberships(sub)).toMatchObject([{ role: 'ADMIN' }]);
   });
 
+  it('adds an existing user on a later sign-in once the binding exists', async () => {
+    const owner = await suite.signIn();
+    const orgId = await suite.createOrg(owner);
+    const external = `org_${randomUUID()}`;
+    const sub = `sso|${randomUUID()}`;
+    await suite.gql('{ __typename }', { token: await suite.issuer.sign({ sub, aud: AUDIENCE, org_id: external, name: 'Before' }) });
+    expect(await memberships(sub)).toEqual([]);
+    const bound = await setSso(suite, await suite.serviceToken(['organizations:admin']), { organizationId: orgId, issuer: 'test', externalOrganizationId: external, domains: [] });
+    expect(bound.body.errors).toBeUndefined();
+    await suite.gql('{ __typename }', { token: await suite.issuer.sign({ sub, aud: AUDIENCE, org_id: external, name: 'After' }) });
+    expect(await memberships(sub)).toMatchObject([{ organization_id: orgId, role: 'MEMBER' }]);
+  });
+
   it('ignores an org_id from another issuer, or one that no binding names', async () => {
     const { external } = await boundOrg('MEMBER');
     const fromOther = `sso|${randomUUID()}`;
