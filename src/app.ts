@@ -13,6 +13,7 @@ import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
 import type { Services } from './graphql/context.js';
 import { createGraphQLServer } from './graphql/server.js';
+import { createCoprocessorHandler } from './http/coprocessor.js';
 import { createHttpServer } from './http/server.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
@@ -110,6 +111,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     subgraphSecret: config.subgraphSecret,
     maxBodyBytes: config.maxBodyBytes,
+    protectedRoutes: {
+      'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
+    },
     isReady: async () => {
       await db.query('select 1');
       return migrationsApplied(db);
