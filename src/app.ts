@@ -19,6 +19,7 @@ import { createLogger, principalFields } from './log.js';
 import { createMetrics, instrumentVerifier, type Metrics } from './metrics.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
+import { createOrganizationService } from './services/organizations.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -99,7 +100,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     : null;
   const verifier = instrumentVerifier(createTokenVerifier({ issuers, keySources, userinfo }), issuers, metrics);
   const identity = createIdentityService({ db, onProvisioned: (what) => metrics.observeProvisioned(what) });
-  const services: Services = { db, identity, issuerNames: new Set(issuers.map((i) => i.name)) };
+  const issuerNames = new Set(issuers.map((i) => i.name));
+  const organizations = createOrganizationService({ db, identity, issuerNames });
+  const services: Services = { db, identity, organizations, issuerNames };
   const authenticate = createAuthenticator({ verifier, identity });
 
   const apollo = createGraphQLServer({
