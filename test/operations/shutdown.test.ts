@@ -11,12 +11,15 @@ let issuer: TestIssuer;
 let slowJwks: Server;
 let slowJwksUri: string;
 const JWKS_DELAY_MS = 1500;
+/** Resolves when the next JWKS request reaches the slow endpoint. */
+let jwksRequested: () => void = () => undefined;
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
   // A JWKS endpoint that answers slowly: the first authenticated request stays in flight
   // while it waits, which is the in-flight request the shutdown must let finish.
   slowJwks = createServer((_req, res) => {
+    jwksRequested();
     setTimeout(() => {
       fetch(issuer.jwksUri)
         .then((answer) => answer.text())
@@ -77,10 +80,11 @@ describe('graceful shutdown', () => {
   it('finishes an in-flight request, refuses new connections, then exits 0', async () => {
     const { main, url } = await startServer();
     const token = await issuer.sign({ sub: `user-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
+    const waiting = new Promise<void>((resolve) => (jwksRequested = resolve));
     const inFlight = post(url, JSON.stringify({ query: '{ viewer { id } }' }), { authorization: `Bearer ${token}` });
-    await new Promise((resolve) => setTimeout(resolve, 400)); // the request now waits on the slow JWKS
+    await waiting; // the request is now in the server, waiting on the slow JWKS
     main.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitForOutput(main, (out) => out.includes('shutting down'));
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 
     const answer = await inFlight;
