@@ -2,7 +2,7 @@
 // never echoing a secret; `npm start`'s entry point exits non-zero with that one line.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { startMain } from '../helpers/process.js';
+import { freePort, startMain } from '../helpers/process.js';
 
 const ISSUER = { name: 'auth0', kind: 'auth0', issuer: 'https://tenant.eu.auth0.com/', audience: 'https://api.example.com' };
 const issuers = (...entries: Record<string, unknown>[]) => JSON.stringify(entries);
@@ -96,5 +96,16 @@ describe('npm start with an invalid environment', () => {
     const lines = main.stderr().split('\n').filter((line) => line.trim() !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('AUTH_ISSUERS[0].apiKeyEnv');
+  });
+
+  it('exits non-zero when the database is unreachable, logging the code and never the password', async () => {
+    const port = await freePort(); // nothing listens there
+    const main = startMain({ DATABASE_URL: `postgres://app:hunter2-password@127.0.0.1:${port}/identity`, DB_CONNECT_TIMEOUT_MS: '500' });
+    expect(await main.exited).toBe(1);
+    const output = main.stdout() + main.stderr();
+    expect(output).not.toContain('hunter2-password');
+    const fatal = main.stdout().split('\n').filter((line) => line.includes('failed to start')).map((line) => JSON.parse(line));
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0].err).toMatchObject({ code: 'IDENTITY_STORE_UNAVAILABLE', cause: { code: 'ECONNREFUSED' } });
   });
 });
