@@ -141,18 +141,24 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     const state: RequestState = { principal: null, errorCode: null, operationName: null };
-    res.on('finish', () => {
+    let reported = false;
+    const report = () => {
+      if (reported) return;
+      reported = true;
       options.onRequestEnd?.({
         requestId,
         method: req.method ?? 'GET',
         path: (req.url ?? '/').split('?')[0]!,
-        status: res.statusCode,
+        // 499 (nginx's "client closed request"): the connection closed before the answer was sent.
+        status: res.writableFinished ? res.statusCode : 499,
         durationMs: performance.now() - started,
         principal: state.principal,
         errorCode: state.errorCode,
         operationName: state.operationName,
       });
-    });
+    };
+    res.on('finish', report);
+    res.on('close', report);
     route(req, res, requestId, state).catch((error: unknown) => {
       const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
       state.errorCode = appError.code;

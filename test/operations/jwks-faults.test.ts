@@ -98,4 +98,25 @@ describe('JWKS endpoint faults', () => {
     // Valid tokens keep working meanwhile.
     expect((await api.gql('{ viewer { id } }', { token: await token() })).status).toBe(200);
   });
+
+  it('counts a request the client gave up on while the endpoint hung (status 499)', async () => {
+    const api = await app();
+    issuer.setMode('hang');
+    const abort = new AbortController();
+    const pending = fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
+      body: JSON.stringify({ query: 'query GaveUp { viewer { id } }' }),
+      signal: abort.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    abort.abort();
+    await expect(pending).rejects.toThrow();
+    let count = 0;
+    for (let attempt = 0; attempt < 20 && count === 0; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      count = metric(await (await fetch(`${api.url}/metrics`)).text(), 'identity_requests_total{operation="GaveUp",outcome="error"}');
+    }
+    expect(count).toBe(1);
+  });
 });

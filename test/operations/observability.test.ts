@@ -102,6 +102,10 @@ describe('request log', () => {
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);
     expect(requestLine(generated!)).toMatchObject({ operation: null, principal: 'anonymous', outcome: 'success' });
 
+    // An id that is not a plain token (here: an attempt at log injection) is replaced.
+    const injected = await fetch(`${api.url}/healthz`, { headers: { 'x-request-id': 'abc"} {"level":60' } });
+    expect(injected.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
     const all = lines.join('\n');
     for (const secret of [token, SECRET, email, email.toLowerCase()]) expect(all).not.toContain(secret);
   });
