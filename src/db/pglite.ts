@@ -41,8 +41,11 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
       }
     },
     async transaction(work) {
+      // Errors thrown by `work` (already classified by run(), or the caller's own, e.g. a lost
+      // race it retries) pass through unchanged; only PGlite's own begin/commit errors are wrapped.
+      let fromWork: { error: unknown } | null = null;
       try {
-        return await db.transaction((transaction) => {
+        return await db.transaction(async (transaction) => {
           const tx: Queryable = {
             query: (text, params) => run(transaction, text, params),
             exec: async (script) => {
@@ -53,9 +56,15 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
               }
             },
           };
-          return work(tx);
+          try {
+            return await work(tx);
+          } catch (error) {
+            fromWork = { error };
+            throw error;
+          }
         });
       } catch (error) {
+        if (fromWork !== null && (fromWork as { error: unknown }).error === error) throw error;
         throw toDatabaseError(error);
       }
     },

@@ -63,7 +63,9 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
         } catch (rollbackError) {
           broken = rollbackError as Error;
         }
-        throw toDatabaseError(error);
+        // Statement errors were classified by run(); anything else is the caller's own error
+        // (e.g. a lost race it retries) and must reach it unchanged, not read as "store down".
+        throw error;
       } finally {
         // A client whose rollback failed is not returned to the pool: it is destroyed.
         client.release(broken);
