@@ -301,7 +301,8 @@ describe('GET /graphql', () => {
   it('runs a query when Apollo CSRF prevention is satisfied', async () => {
     const token = await userToken();
     const query = encodeURIComponent(VIEWER);
-    for (const headers of [{ 'apollo-require-preflight': 'true' }, { 'content-type': 'application/json' }, { 'x-apollo-operation-name': 'Viewer' }]) {
+    const variants: Record<string, string>[] = [{ 'apollo-require-preflight': 'true' }, { 'content-type': 'application/json' }, { 'x-apollo-operation-name': 'Viewer' }];
+    for (const headers of variants) {
       const response = await rawRequest(api.url, { method: 'GET', path: `/graphql?query=${query}`, headers: { ...headers, authorization: `Bearer ${token}` } });
       expect(response.status, JSON.stringify(headers)).toBe(200);
       expect(response.body.data.viewer.id).toMatch(UUID_V4);
