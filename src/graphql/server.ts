@@ -23,6 +23,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
     // No "did you mean" field suggestions in production.
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT and drains HTTP first; Apollo's own handlers (on by default
+    // outside NODE_ENV=test) raced it and held shutdown for ~10 s.
+    stopOnTerminationSignals: false,
     logger,
     formatError: createFormatError({
       production,
