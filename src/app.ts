@@ -13,6 +13,7 @@ import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
 import type { Services } from './graphql/context.js';
 import { createGraphQLServer } from './graphql/server.js';
+import { createCoprocessorHandler } from './http/coprocessor.js';
 import { createHttpServer } from './http/server.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
@@ -97,7 +98,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const services: Services = { db, identity, issuerNames: new Set(issuers.map((i) => i.name)) };
   const authenticate = createAuthenticator({ verifier, identity });
 
-  const apollo = createGraphQLServer({ production: config.production, logger });
+  const apollo = createGraphQLServer({ production: config.production, authorizationDirectives: config.routerAuthorizationDirectives, logger });
   await apollo.start();
 
   const server = createHttpServer({
@@ -107,6 +108,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     subgraphSecret: config.subgraphSecret,
     maxBodyBytes: config.maxBodyBytes,
+    protectedRoutes: {
+      'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
+    },
     isReady: async () => {
       await db.query('select 1');
       return migrationsApplied(db);

@@ -10,7 +10,7 @@ import { AppError, isAppError } from '../errors.js';
 import { MAX_TOKEN_BYTES } from './bearer.js';
 import { cleanName, toVerifiedPrincipal, trustEmail } from './claims.js';
 import type { KeySource } from './keys.js';
-import { Lru } from './lru.js';
+import { Lru } from '../lib/lru.js';
 import type { createUserinfoClient } from './userinfo.js';
 
 export interface TokenVerifier {

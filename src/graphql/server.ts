@@ -10,13 +10,15 @@ import { createSubgraphSchema } from './schema.js';
 export interface GraphQLServerOptions {
   production: boolean;
   logger: Logger;
+  /** See Config.routerAuthorizationDirectives. */
+  authorizationDirectives: boolean;
   plugins?: ApolloServerPlugin<GraphQLContext>[];
 }
 
 export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer<GraphQLContext> {
   const { production, logger } = options;
   return new ApolloServer<GraphQLContext>({
-    schema: createSubgraphSchema(),
+    schema: createSubgraphSchema({ authorizationDirectives: options.authorizationDirectives }),
     // Federation's `_service { sdl }` is a field, not introspection: the router keeps it.
     introspection: !production,
     includeStacktraceInErrorResponses: !production,

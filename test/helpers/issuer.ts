@@ -45,6 +45,8 @@ export interface TestIssuer {
   /** New current key; the JWKS then publishes the new key only, or both with `keepOld`. */
   rotate(options?: { keepOld?: boolean }): Promise<void>;
   setMode(mode: EndpointMode): void;
+  /** Serves this exact document as the JWKS (status 200) instead of the keys; null restores them. */
+  setJwksDocument(document: unknown): void;
   setUserinfoMode(mode: EndpointMode): void;
   setUserinfo(subject: string, profile: Record<string, unknown>): void;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
   const other = await newKey(alg);
   let published: SigningKey[] = [current];
   let mode: EndpointMode = 'up';
+  let jwksOverride: { document: unknown } | null = null;
   let userinfoMode: EndpointMode = 'up';
   let jwksRequests = 0;
   let userinfoRequests = 0;
@@ -112,7 +115,8 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
     if (req.method === 'GET' && pathname === jwksPath) {
       jwksRequests += 1;
       if (applyMode(mode, res)) return;
-      send(res, 200, JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
+      const document = jwksOverride === null ? { keys: published.map((k) => k.publicJwk) } : jwksOverride.document;
+      send(res, 200, JSON.stringify(document));
       return;
     }
     if (req.method === 'GET' && (pathname === userinfoPath || pathname.startsWith(usersPrefix))) {
@@ -193,6 +197,9 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
 
     setMode(next) {
       mode = next;
+    },
+    setJwksDocument(document) {
+      jwksOverride = document === null ? null : { document };
     },
     setUserinfoMode(next) {
       userinfoMode = next;
