@@ -355,3 +355,49 @@ describe('production surface', () => {
     expectNoLeak(response.text);
   });
 });
+
+describe('SUBGRAPH_SECRET', () => {
+  let guarded: TestApp;
+  const SECRET = 'router-shared-secret-0123456789';
+  beforeAll(async () => {
+    guarded = await startTestApp({
+      production: true,
+      database: database.db,
+      issuers: [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' })],
+      config: { subgraphSecret: SECRET },
+    });
+  });
+  afterAll(async () => {
+    await guarded?.close();
+  });
+
+  it('refuses /graphql without the header or with a wrong one: 403, before any token is looked at', async () => {
+    const token = await userToken();
+    const forged = await issuer.sign({ sub: unique('auth0|s'), aud: AUDIENCE }, { key: 'other' });
+    const variants: Record<string, string>[] = [{}, { 'x-subgraph-secret': 'wrong' }, { 'x-subgraph-secret': `${SECRET}x` }, { 'x-subgraph-secret': '' }];
+    for (const headers of variants) {
+      for (const credential of [token, forged]) {
+        const response = await rawRequest(guarded.url, { headers: { ...headers, authorization: `Bearer ${credential}` }, body: { query: VIEWER } });
+        expect(response.status, JSON.stringify(headers)).toBe(403);
+        expect(response.body.data ?? null).toBeNull();
+        expectNoLeak(response.text, [SECRET, credential]);
+      }
+    }
+  });
+
+  it('serves POST and GET with the right header; health and readiness need none', async () => {
+    const token = await userToken();
+    const post = await rawRequest(guarded.url, { headers: { 'x-subgraph-secret': SECRET, authorization: `Bearer ${token}` }, body: { query: VIEWER } });
+    expect(post.status).toBe(200);
+    expect(post.body.data.viewer.id).toMatch(UUID_V4);
+    const get = await rawRequest(guarded.url, {
+      method: 'GET',
+      path: `/graphql?query=${encodeURIComponent(VIEWER)}`,
+      headers: { 'x-subgraph-secret': SECRET, 'apollo-require-preflight': 'true' },
+    });
+    expect(get.status).toBe(200);
+    expect(get.body.data).toEqual({ viewer: null });
+    expect((await rawRequest(guarded.url, { method: 'GET', path: '/healthz' })).status).toBe(200);
+    expect((await rawRequest(guarded.url, { method: 'GET', path: '/readyz' })).status).toBe(200);
+  });
+});

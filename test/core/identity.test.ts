@@ -4,6 +4,8 @@
 // impersonation, the userinfo fallback and profile sync. The database is checked by SQL.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresDatabase } from '../../src/db/postgres.js';
+import type { Database } from '../../src/db/queryable.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
@@ -312,6 +314,46 @@ describe('races', () => {
     expect(responses.map((r) => r.status)).toEqual(Array(8).fill(200));
     expect(responses.filter((r) => r.body.data.ensureUser.created === true)).toHaveLength(1);
     expect(new Set(responses.map((r) => r.body.data.ensureUser.user.id)).size).toBe(1);
+  });
+});
+
+describe('races between replicas sharing one database', () => {
+  let replica: TestApp;
+  let replicaDb: Database | null = null;
+  beforeAll(async () => {
+    // A second process's view: its own pool on PostgreSQL (its own PGlite handle is the same
+    // single database), its own in-process caches. Only the database can settle races here.
+    replicaDb = database.url === null ? null : createPostgresDatabase({ url: database.url, max: 10, connectTimeoutMs: 3000, queryTimeoutMs: 10_000 });
+    replica = await startTestApp({
+      production: true,
+      database: replicaDb ?? database.db,
+      issuers: [issuerConfig(auth0, { name: 'auth0', kind: 'auth0' }), issuerConfig(namespaced, { name: 'auth0-ns', kind: 'auth0', emailClaim: `${NS}email`, emailVerifiedClaim: `${NS}email_verified` })],
+    });
+  });
+  afterAll(async () => {
+    await replica?.close();
+    await replicaDb?.close();
+  });
+
+  it('first requests for one identity spread over two replicas create one user', async () => {
+    const sub = unique('auth0|replicas');
+    const tokens = await Promise.all(Array.from({ length: 16 }, () => sign(auth0, { sub, email: uniqueEmail('rep'), email_verified: true, jti: randomUUID() })));
+    const responses = await Promise.all(tokens.map((token, i) => (i % 2 === 0 ? api : replica).gql('{ viewer { id } }', { token })));
+    expect(responses.map((r) => r.status)).toEqual(Array(16).fill(200));
+    expect(new Set(responses.map((r) => r.body.data.viewer.id)).size).toBe(1);
+    expect(await countIdentities(database.db, auth0.url, sub)).toBe(1);
+  });
+
+  it('two identities with one verified email, one per replica, converge on one user', async () => {
+    const email = uniqueEmail('rep-email');
+    const [a, b] = await Promise.all([
+      sign(auth0, { sub: unique('auth0|ra'), email, email_verified: true }),
+      sign(namespaced, { sub: unique('auth0|rb'), [`${NS}email`]: email, [`${NS}email_verified`]: true }),
+    ]);
+    const [ra, rb] = await Promise.all([api.gql('{ viewer { id } }', { token: a }), replica.gql('{ viewer { id } }', { token: b })]);
+    expect([ra.status, rb.status]).toEqual([200, 200]);
+    expect(ra.body.data.viewer.id).toBe(rb.body.data.viewer.id);
+    expect(await usersWithEmail(database.db, email)).toHaveLength(1);
   });
 });
 
