@@ -17,6 +17,7 @@ import { createCoprocessorHandler } from './http/coprocessor.js';
 import { createHttpServer } from './http/server.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
+import { createOrganizationService } from './services/organizations.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -95,7 +96,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     : null;
   const verifier = createTokenVerifier({ issuers, keySources, userinfo });
   const identity = createIdentityService({ db });
-  const services: Services = { db, identity, issuerNames: new Set(issuers.map((i) => i.name)) };
+  const issuerNames = new Set(issuers.map((i) => i.name));
+  const organizations = createOrganizationService({ db, identity, issuerNames });
+  const services: Services = { db, identity, organizations, issuerNames };
   const authenticate = createAuthenticator({ verifier, identity });
 
   const apollo = createGraphQLServer({ production: config.production, authorizationDirectives: config.routerAuthorizationDirectives, logger });

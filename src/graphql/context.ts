@@ -3,12 +3,14 @@
 import type { Principal } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
 import type { IdentityService } from '../services/identity.js';
+import type { OrganizationService } from '../services/organizations.js';
 import type { Loaders } from './loaders.js';
 import { createLoaders } from './loaders.js';
 
 export interface Services {
   db: Database;
   identity: IdentityService;
+  organizations: OrganizationService;
   /** Names of the configured issuers (SSO bindings must name one). */
   issuerNames: ReadonlySet<string>;
 }
