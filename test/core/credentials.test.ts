@@ -22,13 +22,14 @@ let issuer: TestIssuer; // healthy, auth0 kind
 let down: TestIssuer; // JWKS answers 500 from the start: no key ever cached
 let hanging: TestIssuer; // JWKS never answers
 let flaky: TestIssuer; // goes down after its keys were cached
+let rotating: TestIssuer; // rotates its signing key
 let database: TestDatabase;
 let api: TestApp;
 
 const VIEWER = '{ viewer { id } }';
 
 beforeAll(async () => {
-  [issuer, down, hanging, flaky] = await Promise.all([startTestIssuer(), startTestIssuer(), startTestIssuer(), startTestIssuer()]);
+  [issuer, down, hanging, flaky, rotating] = await Promise.all([startTestIssuer(), startTestIssuer(), startTestIssuer(), startTestIssuer(), startTestIssuer()]);
   down.setMode('down');
   hanging.setMode('hang');
   database = await openTestDatabase();
@@ -40,6 +41,7 @@ beforeAll(async () => {
       issuerConfig(down, { name: 'down' }),
       issuerConfig(hanging, { name: 'hanging' }),
       issuerConfig(flaky, { name: 'flaky', jwksRefreshSeconds: 1 }),
+      issuerConfig(rotating, { name: 'rotating' }),
     ],
     config: { jwksFetchTimeoutMs: 400 },
   });
@@ -47,7 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   await database?.close();
-  await Promise.all([issuer, down, hanging, flaky].map((i) => i?.close()));
+  await Promise.all([issuer, down, hanging, flaky, rotating].map((i) => i?.close()));
 });
 
 function userToken(claims: Record<string, unknown> = {}, from: TestIssuer = issuer): Promise<string> {
@@ -294,6 +296,23 @@ describe("the issuer's keys cannot be fetched", () => {
     } finally {
       flaky.setMode('up');
     }
+  });
+});
+
+describe('key rotation', () => {
+  it("accepts the new key after the issuer rotates (one refetch), and random kids cause no further fetches", async () => {
+    expect((await post({ authorization: `Bearer ${await userToken({}, rotating)}` })).status).toBe(200);
+    await rotating.rotate();
+    const fetchesBefore = rotating.jwksRequests;
+    const rotated = await post({ authorization: `Bearer ${await userToken({}, rotating)}` });
+    expect(rotated.status).toBe(200);
+    expect(rotating.jwksRequests).toBe(fetchesBefore + 1);
+    // Within the 30 s cooldown, a flood of unknown kids never reaches the issuer.
+    for (let i = 0; i < 5; i += 1) {
+      const junk = await rotating.sign({ sub: unique('auth0|junk'), aud: AUDIENCE }, { kid: `kid-junk-${i}`, key: 'other' });
+      expectUnauthenticated(await post({ authorization: `Bearer ${junk}` }), [junk]);
+    }
+    expect(rotating.jwksRequests).toBe(fetchesBefore + 1);
   });
 });
 

@@ -58,6 +58,13 @@ describe('ensureUser without input, by a user', () => {
     expect(third.body.data.ensureUser.user.id).toBe(first.body.data.ensureUser.user.id);
   });
 
+  it('reports the creation once when one operation calls ensureUser twice', async () => {
+    const response = await api.gql('mutation { a: ensureUser { created user { id } } b: ensureUser { created user { id } } }', { token: await userToken() });
+    expect(response.body.data.a.created).toBe(true);
+    expect(response.body.data.b.created).toBe(false);
+    expect(response.body.data.b.user.id).toBe(response.body.data.a.user.id);
+  });
+
   it('answers created false when an earlier request (any field) already provisioned the caller', async () => {
     const sub = unique('auth0|earlier');
     const viewer = await api.gql('{ viewer { id } }', { token: await userToken({ sub }) });
