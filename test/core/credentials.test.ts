@@ -172,6 +172,8 @@ describe('every verification failure is a 401, never an anonymous request', () =
     expectUnauthenticated(await post({ authorization: `Bearer ${token}` }), [token]);
     const list = await userToken({ aud: ['https://another-api.test', 'https://third.test'] });
     expectUnauthenticated(await post({ authorization: `Bearer ${list}` }), [list]);
+    const none = await userToken({ aud: undefined });
+    expectUnauthenticated(await post({ authorization: `Bearer ${none}` }), [none]);
   });
 
   it('accepts an audience array that contains the configured audience', async () => {
@@ -372,6 +374,25 @@ describe('production surface', () => {
     expect(response.status).toBe(400);
     expect(response.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expectNoLeak(response.text);
+  });
+});
+
+describe('malformed requests reveal nothing', () => {
+  it('bad JSON, wrong shapes and syntax errors answer 4xx with no internals', async () => {
+    const token = await userToken();
+    const bodies = ['{', '{"query": 1}', '[]', '{"query": "{ viewer { id "}', '{"query": "{ viewer { id } }", "variables": "x"}', 'null'];
+    for (const body of bodies) {
+      const response = await fetch(`${api.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body,
+      });
+      const text = await response.text();
+      expect(response.status, body).toBeGreaterThanOrEqual(400);
+      expect(response.status, body).toBeLessThan(500);
+      expectNoLeak(text, [token]);
+      expect(text).not.toMatch(/Unexpected token|JSON\.parse|SyntaxError: /);
+    }
   });
 });
 

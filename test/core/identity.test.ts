@@ -357,6 +357,18 @@ describe('races between replicas sharing one database', () => {
   });
 });
 
+describe('workos tokens', () => {
+  it("are accepted only for our client_id: another client's or none is a 401", async () => {
+    const sub = unique('user_cid');
+    for (const clientId of ['client_01SOMEONEELSE', undefined]) {
+      const response = await api.gql(VIEWER, { token: await workos.sign({ sub, client_id: clientId }) });
+      expect(response.status).toBe(401);
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+    expect(await countIdentities(database.db, workos.url, sub)).toBe(0);
+  });
+});
+
 describe('machine (client-credentials) tokens', () => {
   const cases: [string, () => Promise<string>][] = [
     ['auth0 gty client-credentials', () => sign(auth0, { sub: unique('svc'), gty: 'client-credentials', email: uniqueEmail('m1'), email_verified: true })],

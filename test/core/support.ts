@@ -89,7 +89,7 @@ const LEAK_PATTERNS: RegExp[] = [
   /"exp" claim/i,
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH/,
   /connect(ion)? (refused|terminated|timeout)/i,
-  /\bpg\b|pglite|postgres|sqlstate|syntax error|relation "|duplicate key|violates/i,
+  /\bpg\b|pglite|postgres|sqlstate|syntax error at or near|relation "|duplicate key|violates/i,
   /\bselect\b.*\bfrom\b|\binsert into\b/i,
   /127\.0\.0\.1|localhost|::1/,
   /\n\s+at\s|\bat .*\.(ts|js):\d+/,
