@@ -11,6 +11,8 @@ export interface PGliteOptions {
   onQuery?: QueryObserver;
 }
 
+const NO_FAILURE = Symbol('no failure');
+
 export async function createPGliteDatabase(options: PGliteOptions): Promise<Database> {
   if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
   const db = options.dataDir === null ? new PGlite() : new PGlite(options.dataDir);
@@ -43,7 +45,7 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
     async transaction(work) {
       // Errors thrown by `work` (already classified by run(), or the caller's own, e.g. a lost
       // race it retries) pass through unchanged; only PGlite's own begin/commit errors are wrapped.
-      let fromWork: { error: unknown } | null = null;
+      let workFailure: unknown = NO_FAILURE;
       try {
         return await db.transaction(async (transaction) => {
           const tx: Queryable = {
@@ -59,12 +61,12 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
           try {
             return await work(tx);
           } catch (error) {
-            fromWork = { error };
+            workFailure = error;
             throw error;
           }
         });
       } catch (error) {
-        if (fromWork !== null && (fromWork as { error: unknown }).error === error) throw error;
+        if (error === workFailure) throw error;
         throw toDatabaseError(error);
       }
     },
