@@ -11,8 +11,6 @@ export interface PGliteOptions {
   onQuery?: QueryObserver;
 }
 
-const NO_FAILURE = Symbol('no failure');
-
 export async function createPGliteDatabase(options: PGliteOptions): Promise<Database> {
   if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
   const db = options.dataDir === null ? new PGlite() : new PGlite(options.dataDir);
@@ -43,9 +41,7 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
       }
     },
     async transaction(work) {
-      // Errors thrown by `work` (already classified by run(), or the caller's own, e.g. a lost
-      // race it retries) pass through unchanged; only PGlite's own begin/commit errors are wrapped.
-      let workFailure: unknown = NO_FAILURE;
+      let failedInWork = false;
       try {
         return await db.transaction(async (transaction) => {
           const tx: Queryable = {
@@ -61,13 +57,13 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
           try {
             return await work(tx);
           } catch (error) {
-            workFailure = error;
+            failedInWork = true;
             throw error;
           }
         });
       } catch (error) {
-        if (error === workFailure) throw error;
-        throw toDatabaseError(error);
+        // The caller's own errors (a lost race it retries) reach it unchanged.
+        throw failedInWork ? error : toDatabaseError(error);
       }
     },
     poolStats: () => ({ total: 1, idle: active === 0 ? 1 : 0, waiting: Math.max(0, active - 1) }),

@@ -70,8 +70,8 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
             broken = rollbackError as Error;
           }
         }
-        // Statement errors were classified by run(); anything else is the caller's own error
-        // (e.g. a lost race it retries) and must reach it unchanged, not read as "store down".
+        // Already classified: tx.query wraps driver errors, and the caller's own errors (a lost
+        // race it retries) must reach it unchanged, not turn into IDENTITY_STORE_UNAVAILABLE.
         throw error;
       } finally {
         // A broken client (connection lost, rollback failed) is destroyed, not pooled.

@@ -20,6 +20,11 @@ export interface GraphQLContext {
   principal: Principal;
   loaders: Loaders;
   services: Services;
+  /**
+   * Filled in while the operation runs, for the request log and metrics. An object, because
+   * Apollo hands plugins a shallow copy of the context.
+   */
+  observed?: { operationName: string | null; errorCode: string | null };
 }
 
 export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {

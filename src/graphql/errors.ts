@@ -14,7 +14,21 @@ const REQUEST_LEVEL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'IDENTITY_STORE_UNAVAILABLE',
   'EMAIL_NOT_VERIFIED',
   'IMPERSONATION_TARGET_UNKNOWN',
+  'QUERY_TOO_DEEP',
+  'TOO_MANY_REPRESENTATIONS',
 ]);
+
+/**
+ * The AppError behind a GraphQL error: thrown in a resolver, or kept as `originalError` by
+ * Apollo when a validation rule (QUERY_TOO_DEEP) or a plugin hook (TOO_MANY_REPRESENTATIONS)
+ * raised it.
+ */
+export function appErrorOf(error: unknown): AppError | null {
+  const original = unwrapResolverError(error);
+  if (isAppError(original)) return original;
+  const wrapped = (original as { originalError?: unknown } | null)?.originalError;
+  return isAppError(wrapped) ? wrapped : null;
+}
 
 /** Sets the response's HTTP status and headers from the first request-level AppError. */
 export function requestLevelErrorPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
@@ -24,8 +38,8 @@ export function requestLevelErrorPlugin<TContext extends BaseContext>(): ApolloS
       return {
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
-            const original = unwrapResolverError(error);
-            if (!failure && isAppError(original) && REQUEST_LEVEL.has(original.code)) failure = original;
+            const original = appErrorOf(error);
+            if (!failure && original !== null && REQUEST_LEVEL.has(original.code)) failure = original;
           }
         },
         async willSendResponse({ response }) {
@@ -49,7 +63,7 @@ export interface FormatErrorOptions {
  */
 export function createFormatError(options: FormatErrorOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const original = appErrorOf(error) ?? unwrapResolverError(error);
     if (isAppError(original)) {
       const extensions: Record<string, unknown> = { code: original.code };
       if (original.reason !== undefined) extensions['reason'] = original.reason;

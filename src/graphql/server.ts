@@ -5,6 +5,8 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
 import { createFormatError, requestLevelErrorPlugin } from './errors.js';
+import { createDepthLimitRule, createRepresentationLimitPlugin } from './limits.js';
+import { createObservePlugin } from './observe.js';
 import { createSubgraphSchema } from './schema.js';
 
 export interface GraphQLServerOptions {
@@ -12,6 +14,10 @@ export interface GraphQLServerOptions {
   logger: Logger;
   /** See Config.routerAuthorizationDirectives. */
   authorizationDirectives: boolean;
+  /** Maximum selection depth (QUERY_TOO_DEEP). */
+  maxQueryDepth: number;
+  /** Maximum `_entities` representations per request (TOO_MANY_REPRESENTATIONS). */
+  maxEntityRepresentations: number;
   plugins?: ApolloServerPlugin<GraphQLContext>[];
 }
 
@@ -25,17 +31,21 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
     // No "did you mean" field suggestions in production.
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
-    // main.ts owns SIGTERM/SIGINT and drains HTTP first; Apollo's own handlers (on by default
-    // outside NODE_ENV=test) raced it and held shutdown for ~10 s.
+    // main.ts owns SIGTERM/SIGINT (drain, close the pool, exit 0); Apollo's own handlers would
+    // race it and re-raise the signal (exit 143).
     stopOnTerminationSignals: false,
+    validationRules: [createDepthLimitRule(options.maxQueryDepth)],
     logger,
     formatError: createFormatError({
       production,
-      onUnexpected: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
+      // Logged with the request id by the observe plugin.
+      onUnexpected: () => undefined,
     }),
     plugins: [
       requestLevelErrorPlugin<GraphQLContext>(),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      createObservePlugin(logger),
+      createRepresentationLimitPlugin<GraphQLContext>(options.maxEntityRepresentations),
       ...(options.plugins ?? []),
     ],
   });
