@@ -52,7 +52,8 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 
 async function startProcess(command: string, args: string[], env: Record<string, string>): Promise<Running> {
   const port = await freePort();
-  const child = spawn(command, args, { cwd: ROOT, env: cleanEnv({ ...env, PORT: String(port), HOST: '127.0.0.1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so cleanup can reach anything it leaves behind (npm's children).
+  const child = spawn(command, args, { cwd: ROOT, env: cleanEnv({ ...env, PORT: String(port), HOST: '127.0.0.1' }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   started.push(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += String(chunk)));
@@ -105,7 +106,13 @@ beforeAll(async () => {
   issuer = await startTestIssuer();
 });
 afterAll(async () => {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of started) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL'); // the group of a process this file started
+    } catch {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }
   await issuer?.close();
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
