@@ -64,7 +64,7 @@ describe('verified-token cache', () => {
     clock.now = exp * 1000; // exp is no longer strictly in the future
     const error = await rejection(verifier.verify(token));
     expect(error.code).toBe('UNAUTHENTICATED');
-    expect(error.reason).toBe('ERR_JWT_EXPIRED');
+    expect(error.reason).toBe('token_expired');
     expect(counter.lookups).toBe(1);
   });
 
