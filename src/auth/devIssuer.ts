@@ -2,7 +2,7 @@
 // `dev` only when no issuers are configured and NODE_ENV is not production. Tokens are
 // minted by `npm run token`, never by an HTTP endpoint.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import type { IssuerConfig } from '../config.js';
@@ -32,10 +32,18 @@ export async function loadOrCreateDevKey(dataDir: string): Promise<DevKey> {
       privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' },
       publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
     };
-    // Write then rename: a server and `npm run token` starting together never read half a file.
-    const temp = `${path}.${process.pid}.tmp`;
+    // Write a private temp file, then link it into place: link fails when the key already
+    // exists, so a server and `npm run token` starting together converge on the first key
+    // written, and nobody ever reads half a file.
+    const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
     writeFileSync(temp, JSON.stringify(key), { mode: 0o600 });
-    renameSync(temp, path);
+    try {
+      linkSync(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(temp);
+    }
     return JSON.parse(readFileSync(path, 'utf8')) as DevKey;
   }
 }

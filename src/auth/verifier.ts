@@ -4,11 +4,10 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { IssuerConfig } from '../config.js';
-import { normalizeEmail } from '../domain/email.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
 import { MAX_TOKEN_BYTES } from './bearer.js';
-import { cleanName, toVerifiedPrincipal, trustEmail } from './claims.js';
+import { cleanName, readEmailAddress, toVerifiedPrincipal, trustEmail } from './claims.js';
 import type { KeySource } from './keys.js';
 import { Lru } from '../lib/lru.js';
 import type { createUserinfoClient } from './userinfo.js';
@@ -99,7 +98,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   async function addProfile(claims: UserClaims, config: IssuerConfig, token: string): Promise<UserClaims> {
     if (claims.email !== null || config.userinfoUrl === null || userinfo === null) return claims;
     const profile = await userinfo.fetchProfile(config, claims.subject, token);
-    const email = normalizeEmail(profile.email);
+    const email = readEmailAddress(profile.email);
     return {
       ...claims,
       email,

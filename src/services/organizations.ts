@@ -2,7 +2,7 @@
 // transaction with its audit row. Races between replicas are settled by the database: every
 // membership change locks the organization row first, and unique keys refuse duplicates.
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../errors.js';
+import { AppError, authenticationRequired } from '../errors.js';
 import { emailDomain, isValidDomain, isValidEmail, normalizeDomain, normalizeEmail } from '../domain/email.js';
 import { addMemberRefusal, hasScope, removalRefusal, roleChangeRefusal, SCOPES, type MembershipRefusal } from '../domain/policy.js';
 import type { Actor, AuditEvent, Membership, MembershipRole, Organization, Principal } from '../domain/types.js';
@@ -80,7 +80,7 @@ export function actorOf(principal: Principal): Actor {
 }
 
 function requireUser(principal: Principal): Extract<Principal, { kind: 'user' }> {
-  if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED');
+  if (principal.kind === 'anonymous') throw authenticationRequired();
   if (principal.kind !== 'user') {
     throw new AppError('FORBIDDEN', { message: 'Only a user can do this; roles live in memberships.', reason: 'USER_REQUIRED' });
   }
@@ -267,7 +267,7 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
     },
 
     async setOrganizationSso(principal, input) {
-      if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED');
+      if (principal.kind === 'anonymous') throw authenticationRequired();
       // Users never bind domains, owners included: an owner claiming bigcorp.com would capture
       // bigcorp's sign-ins.
       if (!hasScope(principal, SCOPES.organizationsAdmin)) {

@@ -185,6 +185,9 @@ describe('ensureUser refused', () => {
     for (const input of [undefined, { email: uniqueEmail('anon') }]) {
       const response = await ensure(undefined, input);
       expect(codeOf(response)).toBe('UNAUTHENTICATED');
+      expect(response.status).toBe(401);
+      // RFC 6750 §3.1: no token was sent, so the challenge carries no error code.
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
       expect(response.body.data ?? null).toBeNull();
     }
     expect(await countUsers(database.db)).toBe(before);

@@ -1,5 +1,5 @@
 // Root mutations owned by the core: ensureUser.
-import { AppError } from '../../errors.js';
+import { AppError, authenticationRequired } from '../../errors.js';
 import { hasScope, SCOPES } from '../../domain/policy.js';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 
@@ -10,7 +10,7 @@ const creationReported = new WeakSet<object>();
 export const Mutation: MutationResolvers = {
   async ensureUser(_parent, { input }, context) {
     const { principal, loaders, services } = context;
-    if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED');
+    if (principal.kind === 'anonymous') throw authenticationRequired();
     if (input === null || input === undefined) {
       if (principal.kind !== 'user') {
         throw new AppError('BAD_USER_INPUT', { message: 'A service principal must pass input { email }.', reason: 'INPUT_REQUIRED' });
