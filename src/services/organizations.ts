@@ -3,6 +3,7 @@
 // membership change locks the organization row first, and unique keys refuse duplicates.
 import { randomUUID } from 'node:crypto';
 import { AppError, authenticationRequired } from '../errors.js';
+import { isUuid } from '../domain/ids.js';
 import { emailDomain, isValidDomain, isValidEmail, normalizeDomain, normalizeEmail } from '../domain/email.js';
 import { addMemberRefusal, hasScope, removalRefusal, roleChangeRefusal, SCOPES, type MembershipRefusal } from '../domain/policy.js';
 import type { Actor, AuditEvent, Membership, MembershipRole, Organization, Principal } from '../domain/types.js';
@@ -22,7 +23,6 @@ import { findSsoByDomain, replaceDomains, upsertSso } from '../db/sso.js';
 import { findUsersByIds } from '../db/users.js';
 import type { IdentityService } from './identity.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_NAME_LENGTH = 200;
 const MAX_DOMAINS = 100;
 const MAX_AUDIT_PAGE = 100;
@@ -158,7 +158,7 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
 
   /** The membership (outside any lock) to learn its organization; NOT_FOUND when unknown. */
   async function membershipOrNotFound(q: Queryable, membershipId: string): Promise<Membership> {
-    const found = UUID.test(membershipId) ? (await findMembershipsByIds(q, [membershipId]))[0] : undefined;
+    const found = isUuid(membershipId) ? (await findMembershipsByIds(q, [membershipId]))[0] : undefined;
     if (found === undefined) throw new AppError('NOT_FOUND', { message: 'No such membership.', reason: 'MEMBERSHIP_NOT_FOUND' });
     return found;
   }
@@ -192,14 +192,14 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
         const email = normalizeEmail(input.email);
         if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
       }
-      if (!UUID.test(input.organizationId)) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+      if (!isUuid(input.organizationId)) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
       const actor = actorOf(principal);
       const attempt = () =>
         db.transaction(async (tx) => {
           refuse(addMemberRefusal(await lockForChange(tx, input.organizationId, caller.userId), input.role));
           let userId: string;
           if (hasUserId) {
-            const user = UUID.test(input.userId!) ? (await findUsersByIds(tx, [input.userId!]))[0] : undefined;
+            const user = isUuid(input.userId!) ? (await findUsersByIds(tx, [input.userId!]))[0] : undefined;
             if (user === undefined) throw new AppError('NOT_FOUND', { message: 'No such user.', reason: 'USER_NOT_FOUND' });
             userId = user.id;
           } else {
@@ -282,7 +282,7 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
         connection: optionalText(input.connection),
         jitRole: input.jitRole ?? 'MEMBER',
       };
-      if (!UUID.test(input.organizationId)) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+      if (!isUuid(input.organizationId)) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
       const actor = actorOf(principal);
       try {
         return await db.transaction(async (tx) => {
