@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
-import type { IssuerConfig } from '../config.js';
+import { parseIssuers, type IssuerConfig } from '../config.js';
 
 export const DEV_ISSUER_NAME = 'dev';
 export const DEV_ISSUER_URL = 'https://dev.identity-subgraph.invalid/';
@@ -48,23 +48,14 @@ export async function loadOrCreateDevKey(dataDir: string): Promise<DevKey> {
   }
 }
 
+/** The development issuer as a trusted issuer: the same defaults as any AUTH_ISSUERS entry, local keys. */
 export function devIssuerConfig(): IssuerConfig {
-  return {
-    name: DEV_ISSUER_NAME,
-    kind: 'oidc',
-    issuer: DEV_ISSUER_URL,
-    audience: [DEV_AUDIENCE],
-    clientId: null,
-    jwksUri: null,
-    algorithms: ['RS256'],
-    emailClaim: null,
-    emailVerifiedClaim: 'email_verified',
-    emailTrust: 'claim',
-    userinfoUrl: null,
-    userinfoApiKey: null,
-    jwksRefreshSeconds: 300,
-    jwksMaxStaleSeconds: 86400,
-  };
+  const [config] = parseIssuers(
+    JSON.stringify([{ name: DEV_ISSUER_NAME, kind: 'oidc', issuer: DEV_ISSUER_URL, audience: DEV_AUDIENCE }]),
+    'development issuer',
+    {},
+  );
+  return { ...config!, jwksUri: null };
 }
 
 export interface DevTokenInput {

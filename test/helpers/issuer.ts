@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
-import type { IssuerConfig } from '../../src/config.js';
+import { parseIssuers, type IssuerConfig } from '../../src/config.js';
 
 export type TestIssuerAlg = 'RS256' | 'ES256' | 'PS256';
 /** `down`: HTTP 500; `hang`: never answers; `garbage`: HTTP 200 with a non-JSON body. */
@@ -216,23 +216,12 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
   };
 }
 
-/** A complete IssuerConfig for a test issuer (kind oidc, audience `https://api.test`). */
+/**
+ * A complete IssuerConfig for a test issuer (kind oidc, audience `https://api.test`), with the
+ * product's own defaults (parsed as an AUTH_ISSUERS entry), then `overrides`.
+ */
 export function issuerConfig(issuer: TestIssuer, overrides: Partial<IssuerConfig> = {}): IssuerConfig {
-  return {
-    name: 'test',
-    kind: 'oidc',
-    issuer: issuer.url,
-    audience: ['https://api.test'],
-    clientId: null,
-    jwksUri: issuer.jwksUri,
-    algorithms: [issuer.alg],
-    emailClaim: null,
-    emailVerifiedClaim: 'email_verified',
-    emailTrust: 'claim',
-    userinfoUrl: null,
-    userinfoApiKey: null,
-    jwksRefreshSeconds: 300,
-    jwksMaxStaleSeconds: 86400,
-    ...overrides,
-  };
+  const entry = { name: 'test', kind: 'oidc', issuer: issuer.url, audience: 'https://api.test', jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
+  const [config] = parseIssuers(JSON.stringify([entry]), 'test issuer', {});
+  return { ...config!, ...overrides };
 }
