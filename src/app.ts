@@ -2,7 +2,7 @@
 // main.ts runs it for `npm start`; tests run the very same assembly in-process.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Config, IssuerConfig } from './config.js';
 import { devIssuerConfig, loadOrCreateDevKey } from './auth/devIssuer.js';
 import { createLocalKeySet, createRemoteKeySet, type KeySource } from './auth/keys.js';
@@ -13,9 +13,13 @@ import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
 import type { Services } from './graphql/context.js';
 import { createGraphQLServer } from './graphql/server.js';
+import { createCoprocessorHandler } from './http/coprocessor.js';
 import { createHttpServer } from './http/server.js';
+import { createLogger, principalFields } from './log.js';
+import { createMetrics, instrumentVerifier, type Metrics } from './metrics.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
+import { createOrganizationService } from './services/organizations.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -32,23 +36,19 @@ export interface App {
   server: Server;
   db: Database;
   logger: Logger;
+  metrics: Metrics;
   issuers: IssuerConfig[];
   /** Starts listening; resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
-  /** Stops accepting, drains, closes the database (unless it was passed in). */
+  /**
+   * Stops accepting, lets in-flight requests finish (at most `shutdownTimeoutMs`, then their
+   * connections are cut), closes idle keep-alive connections and the database (unless it was
+   * passed in). /readyz answers 503 from the first moment.
+   */
   close(): Promise<void>;
 }
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({
-    level: config.logLevel,
-    // Belt and braces: credentials never reach logs even if a header object is logged.
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-user-token"]', 'req.headers["x-subgraph-secret"]', 'token', 'email', '*.email'],
-      censor: '[redacted]',
-    },
-  });
-}
+export { createLogger } from './log.js';
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
@@ -60,8 +60,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       connectTimeoutMs: config.dbConnectTimeoutMs,
       queryTimeoutMs: config.dbQueryTimeoutMs,
       onQuery: options.onQuery,
-      onPoolError: (error) => logger.warn({ code: (error as { code?: string }).code }, 'database connection lost'),
+      onPoolError: (error) => logger.warn({ err: error }, 'database connection lost'),
     }));
+  const metrics = createMetrics({ db });
+  let stopping = false;
 
   const keySources = new Map<string, KeySource>();
   let issuers = config.issuers;
@@ -84,6 +86,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           maxStaleSeconds: issuer.jwksMaxStaleSeconds,
           fetchTimeoutMs: config.jwksFetchTimeoutMs,
           fetch: options.fetch,
+          onFetch: (outcome) => {
+            metrics.observeJwksFetch(issuer.name, outcome);
+            if (outcome !== 'success') logger.warn({ issuer: issuer.name, outcome }, 'JWKS fetch failed');
+          },
         }),
       );
     }
@@ -92,12 +98,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const userinfo = issuers.some((i) => i.userinfoUrl !== null)
     ? createUserinfoClient({ fetch: options.fetch, timeoutMs: config.jwksFetchTimeoutMs })
     : null;
-  const verifier = createTokenVerifier({ issuers, keySources, userinfo });
-  const identity = createIdentityService({ db });
-  const services: Services = { db, identity, issuerNames: new Set(issuers.map((i) => i.name)) };
+  const verifier = instrumentVerifier(createTokenVerifier({ issuers, keySources, userinfo }), issuers, metrics);
+  const identity = createIdentityService({ db, onProvisioned: (what) => metrics.observeProvisioned(what) });
+  const issuerNames = new Set(issuers.map((i) => i.name));
+  const organizations = createOrganizationService({ db, identity, issuerNames });
+  const services: Services = { db, identity, organizations, issuerNames };
   const authenticate = createAuthenticator({ verifier, identity });
 
-  const apollo = createGraphQLServer({ production: config.production, logger });
+  const apollo = createGraphQLServer({
+    production: config.production,
+    authorizationDirectives: config.routerAuthorizationDirectives,
+    logger,
+    maxQueryDepth: config.maxQueryDepth,
+    maxEntityRepresentations: config.maxEntityRepresentations,
+  });
   await apollo.start();
 
   const server = createHttpServer({
@@ -107,9 +121,34 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     subgraphSecret: config.subgraphSecret,
     maxBodyBytes: config.maxBodyBytes,
+    protectedRoutes: {
+      'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
+    },
     isReady: async () => {
+      if (stopping) return false;
       await db.query('select 1');
       return migrationsApplied(db);
+    },
+    routes: { 'GET /metrics': (req, res) => metrics.handle(req, res) },
+    onRequestEnd: (event) => {
+      const outcome = event.status < 400 && event.errorCode === null ? 'success' : 'error';
+      metrics.observeRequest({ path: event.path, operationName: event.operationName, outcome, durationMs: event.durationMs, errorCode: event.errorCode });
+      // Probes and scrapes every few seconds would drown the request log: debug level only.
+      const level = event.path !== '/graphql' && event.status < 400 ? 'debug' : event.status >= 500 ? 'warn' : 'info';
+      logger[level](
+        {
+          requestId: event.requestId,
+          method: event.method,
+          path: event.path,
+          operation: event.operationName,
+          status: event.status,
+          durationMs: Math.round(event.durationMs * 10) / 10,
+          outcome,
+          errorCode: event.errorCode,
+          ...principalFields(event.principal),
+        },
+        'request',
+      );
     },
   });
 
@@ -118,6 +157,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     server,
     db,
     logger,
+    metrics,
     issuers,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
@@ -130,10 +170,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       });
     },
     async close() {
+      stopping = true;
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Keep-alive connections turn idle as their last response ends: close them as they do.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+        server.close(() => {
+          clearInterval(sweep);
+          clearTimeout(deadline);
+          resolve();
+        });
         server.closeIdleConnections();
       });
+      logger.debug('http server closed');
       await apollo.stop();
       if (!options.database) await db.close();
     },

@@ -81,6 +81,7 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   SUBGRAPH_SECRET: z.string().min(1).optional(),
+  ROUTER_AUTHORIZATION_DIRECTIVES: z.enum(['true', 'false', '1', '0']).default('false'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
   DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
@@ -106,6 +107,8 @@ export interface Config {
   issuers: IssuerConfig[];
   useDevIssuer: boolean;
   subgraphSecret: string | null;
+  /** `_service { sdl }` carries @authenticated / @requiresScopes (Apollo Router); off for Apollo Gateway. */
+  routerAuthorizationDirectives: boolean;
   dbPoolMax: number;
   dbConnectTimeoutMs: number;
   dbQueryTimeoutMs: number;
@@ -223,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issuers,
     useDevIssuer: issuers.length === 0,
     subgraphSecret: e.SUBGRAPH_SECRET ?? null,
+    routerAuthorizationDirectives: e.ROUTER_AUTHORIZATION_DIRECTIVES === 'true' || e.ROUTER_AUTHORIZATION_DIRECTIVES === '1',
     dbPoolMax: e.DB_POOL_MAX,
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
     dbQueryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,

@@ -83,6 +83,11 @@ export class AppError extends Error {
   }
 }
 
+/** UNAUTHENTICATED for a request that carried no credentials at all (not a bad token). */
+export function authenticationRequired(): AppError {
+  return new AppError('UNAUTHENTICATED', { message: 'This operation requires a bearer token.', reason: 'authentication_required' });
+}
+
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
@@ -90,7 +95,10 @@ export function isAppError(error: unknown): error is AppError {
 /** Headers a failing response carries for this error (RFC 6750 challenge, Retry-After). */
 export function errorHeaders(error: AppError): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer error="invalid_token"';
+  if (error.code === 'UNAUTHENTICATED') {
+    // RFC 6750 §3.1: a request that sent no token gets the bare challenge, without an error code.
+    headers['www-authenticate'] = error.reason === 'authentication_required' ? 'Bearer' : 'Bearer error="invalid_token"';
+  }
   if (error.status === 503) headers['retry-after'] = String(error.retryAfterSeconds ?? 5);
   return headers;
 }

@@ -45,6 +45,7 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (error) {
-  logger.fatal({ code: (error as { code?: string }).code, err: error instanceof Error ? { name: error.name, message: error.message } : error }, 'failed to start');
+  // The safe serializer keeps type, codes and causes: no driver text, host or password.
+  logger.fatal({ err: error }, 'failed to start');
   process.exit(1);
 }

@@ -2,7 +2,7 @@
 // (`role`, `roles`, `permissions`) never reach a user: roles live in the database.
 import type { JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config.js';
-import { normalizeEmail } from '../domain/email.js';
+import { isValidEmail, normalizeEmail } from '../domain/email.js';
 import type { EmailTrust, ServiceClaims, UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';
 
@@ -74,12 +74,19 @@ function readName(payload: JWTPayload, issuer: IssuerConfig): string | null {
   return cleanName(composed);
 }
 
+// A claim that is not shaped like an address is no email at all: it must neither be stored
+// nor take part in linking.
+export function readEmailAddress(value: unknown): string | null {
+  const email = normalizeEmail(value);
+  return email !== null && isValidEmail(email) ? email : null;
+}
+
 function readEmail(payload: JWTPayload, issuer: IssuerConfig): string | null {
   if (issuer.emailClaim !== null) {
-    const custom = normalizeEmail(payload[issuer.emailClaim]);
+    const custom = readEmailAddress(payload[issuer.emailClaim]);
     if (custom !== null) return custom;
   }
-  return normalizeEmail(payload.email);
+  return readEmailAddress(payload.email);
 }
 
 function readImpersonator(payload: JWTPayload): string | null {

@@ -2,10 +2,10 @@
 // `dev` only when no issuers are configured and NODE_ENV is not production. Tokens are
 // minted by `npm run token`, never by an HTTP endpoint.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
-import type { IssuerConfig } from '../config.js';
+import { parseIssuers, type IssuerConfig } from '../config.js';
 
 export const DEV_ISSUER_NAME = 'dev';
 export const DEV_ISSUER_URL = 'https://dev.identity-subgraph.invalid/';
@@ -32,31 +32,30 @@ export async function loadOrCreateDevKey(dataDir: string): Promise<DevKey> {
       privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' },
       publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
     };
-    // Write then rename: a server and `npm run token` starting together never read half a file.
-    const temp = `${path}.${process.pid}.tmp`;
+    // Write a private temp file, then link it into place: link fails when the key already
+    // exists, so a server and `npm run token` starting together converge on the first key
+    // written, and nobody ever reads half a file.
+    const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
     writeFileSync(temp, JSON.stringify(key), { mode: 0o600 });
-    renameSync(temp, path);
+    try {
+      linkSync(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(temp);
+    }
     return JSON.parse(readFileSync(path, 'utf8')) as DevKey;
   }
 }
 
+/** The development issuer as a trusted issuer: the same defaults as any AUTH_ISSUERS entry, local keys. */
 export function devIssuerConfig(): IssuerConfig {
-  return {
-    name: DEV_ISSUER_NAME,
-    kind: 'oidc',
-    issuer: DEV_ISSUER_URL,
-    audience: [DEV_AUDIENCE],
-    clientId: null,
-    jwksUri: null,
-    algorithms: ['RS256'],
-    emailClaim: null,
-    emailVerifiedClaim: 'email_verified',
-    emailTrust: 'claim',
-    userinfoUrl: null,
-    userinfoApiKey: null,
-    jwksRefreshSeconds: 300,
-    jwksMaxStaleSeconds: 86400,
-  };
+  const [config] = parseIssuers(
+    JSON.stringify([{ name: DEV_ISSUER_NAME, kind: 'oidc', issuer: DEV_ISSUER_URL, audience: DEV_AUDIENCE }]),
+    'development issuer',
+    {},
+  );
+  return { ...config!, jwksUri: null };
 }
 
 export interface DevTokenInput {

@@ -48,7 +48,9 @@ async function lookup(jwks: LocalJWKSet, header: { alg?: string; kid?: string })
   } catch (error) {
     if (error instanceof errors.JWKSNoMatchingKey) throw new UnknownKidError('no key matches', { cause: error });
     if (error instanceof errors.JOSEError) {
-      throw new AppError('UNAUTHENTICATED', { reason: error.code, cause: error });
+      // Our own reason: jose's codes would name the library to clients.
+      const reason = error instanceof errors.JWKSMultipleMatchingKeys ? 'ambiguous_kid' : 'key_lookup_failed';
+      throw new AppError('UNAUTHENTICATED', { reason, cause: error });
     }
     throw new AppError('UNAUTHENTICATED', { reason: 'key_lookup_failed', cause: error });
   }

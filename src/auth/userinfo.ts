@@ -6,7 +6,7 @@ import { normalizeEmail } from '../domain/email.js';
 import { AppError } from '../errors.js';
 import { cleanName } from './claims.js';
 import { fetchJson, isPlainObject } from './fetch.js';
-import { Lru } from './lru.js';
+import { Lru } from '../lib/lru.js';
 
 export interface UserProfile {
   email: string | null;

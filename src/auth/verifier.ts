@@ -4,13 +4,12 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { IssuerConfig } from '../config.js';
-import { normalizeEmail } from '../domain/email.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
 import { MAX_TOKEN_BYTES } from './bearer.js';
-import { cleanName, toVerifiedPrincipal, trustEmail } from './claims.js';
+import { cleanName, readEmailAddress, toVerifiedPrincipal, trustEmail } from './claims.js';
 import type { KeySource } from './keys.js';
-import { Lru } from './lru.js';
+import { Lru } from '../lib/lru.js';
 import type { createUserinfoClient } from './userinfo.js';
 
 export interface TokenVerifier {
@@ -36,6 +35,18 @@ const BASE64URL_PART = /^[A-Za-z0-9_-]+$/;
 
 function fail(reason: string, cause?: unknown): AppError {
   return new AppError('UNAUTHENTICATED', { reason, cause });
+}
+
+/**
+ * Our own reason for a jose failure. jose's codes (`ERR_JWS_…`) name the library in use, an
+ * internal detail clients must not see; the standard claim names are fine to say.
+ */
+function joseReason(error: errors.JOSEError): string {
+  if (error instanceof errors.JWTExpired) return 'token_expired';
+  if (error instanceof errors.JWTClaimValidationFailed) return `${error.reason === 'missing' ? 'missing' : 'invalid'}_${error.claim}`;
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'invalid_signature';
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'alg_not_allowed';
+  return 'malformed';
 }
 
 interface CacheEntry {
@@ -87,7 +98,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   async function addProfile(claims: UserClaims, config: IssuerConfig, token: string): Promise<UserClaims> {
     if (claims.email !== null || config.userinfoUrl === null || userinfo === null) return claims;
     const profile = await userinfo.fetchProfile(config, claims.subject, token);
-    const email = normalizeEmail(profile.email);
+    const email = readEmailAddress(profile.email);
     return {
       ...claims,
       email,
@@ -124,12 +135,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       verified = result.payload;
     } catch (error) {
       if (isAppError(error)) throw error; // key source: unknown kid (401) or IdP down (503)
-      if (error instanceof errors.JOSEError) throw fail(error.code, error);
+      if (error instanceof errors.JOSEError) throw fail(joseReason(error), error);
       throw fail('verification_failed', error);
     }
 
     // No tolerance on expiry: skew tolerance is for nbf/iat; an expired token stays expired.
-    if (typeof verified.exp !== 'number' || !(verified.exp > nowSeconds())) throw fail('ERR_JWT_EXPIRED');
+    if (typeof verified.exp !== 'number' || !(verified.exp > nowSeconds())) throw fail('token_expired');
     if (typeof verified.sub !== 'string' || verified.sub.trim() === '') throw fail('invalid_sub');
     if (config.kind === 'workos' && verified.client_id !== config.clientId) throw fail('client_id_mismatch');
 
@@ -146,7 +157,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (hit !== undefined) {
         if (hit.expiresAt > nowSeconds()) return hit.principal;
         cache.delete(key);
-        throw fail('ERR_JWT_EXPIRED');
+        throw fail('token_expired');
       }
       const principal = freeze(await verifyUncached(token));
       cache.set(key, { principal, expiresAt: principal.claims.expiresAt });

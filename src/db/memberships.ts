@@ -79,3 +79,48 @@ export async function ensureMembership(
   );
   return { membership: toMembership(existing[0]!), created: false };
 }
+
+/** Inserts a membership; null when the user is already a member (the unique key decides). */
+export async function insertMembership(
+  db: Queryable,
+  membership: { id: string; organizationId: string; userId: string; role: MembershipRole },
+): Promise<Membership | null> {
+  const rows = await db.query<MembershipRow>(
+    `insert into memberships (id, organization_id, user_id, role) values ($1, $2, $3, $4)
+     on conflict (organization_id, user_id) do nothing
+     returning ${COLUMNS}`,
+    [membership.id, membership.organizationId, membership.userId, membership.role],
+  );
+  return rows[0] ? toMembership(rows[0]) : null;
+}
+
+export async function findMembership(db: Queryable, organizationId: string, userId: string): Promise<Membership | null> {
+  const rows = await db.query<MembershipRow>(
+    `select ${COLUMNS} from memberships where organization_id = $1 and user_id = $2`,
+    [organizationId, userId],
+  );
+  return rows[0] ? toMembership(rows[0]) : null;
+}
+
+/** How many OWNERs an organization has. Read under the organization lock to be current. */
+export async function countOwners(db: Queryable, organizationId: string): Promise<number> {
+  const rows = await db.query<{ owners: number }>(
+    "select count(*)::int as owners from memberships where organization_id = $1 and role = 'OWNER'",
+    [organizationId],
+  );
+  return rows[0]?.owners ?? 0;
+}
+
+export async function updateMembershipRole(db: Queryable, id: string, role: MembershipRole): Promise<Membership | null> {
+  const rows = await db.query<MembershipRow>(
+    `update memberships set role = $2, updated_at = now() where id = $1 returning ${COLUMNS}`,
+    [id, role],
+  );
+  return rows[0] ? toMembership(rows[0]) : null;
+}
+
+/** Deletes a membership; false when it was already gone. */
+export async function deleteMembership(db: Queryable, id: string): Promise<boolean> {
+  const rows = await db.query('delete from memberships where id = $1 returning id', [id]);
+  return rows.length === 1;
+}

@@ -28,3 +28,17 @@ export async function insertOrganization(db: Queryable, organization: { id: stri
   );
   return toOrganization(rows[0]!);
 }
+
+/**
+ * Locks an organization's row for the rest of the transaction and returns it (null when
+ * unknown). Every membership change takes this lock first, so changes to one organization
+ * run one after another across replicas and the owner count read afterwards is current.
+ * `for no key update` leaves foreign-key inserts (a JIT membership) unblocked.
+ */
+export async function lockOrganization(db: Queryable, id: string): Promise<Organization | null> {
+  const rows = await db.query<OrganizationRow>(
+    'select id, name, created_at from organizations where id = $1 for no key update',
+    [id],
+  );
+  return rows[0] ? toOrganization(rows[0]) : null;
+}

@@ -54,9 +54,8 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
       }
     },
     async transaction(work) {
-      // Errors thrown by `work` (a lost race, a refusal) go up untouched; only PGlite's own
-      // begin/commit failures are classified here.
-      let workError: { error: unknown } | null = null;
+      let failedInWork = false;
+      // Bumped at the end of a transaction that wrote users: the commit is what readers see.
       let wroteUsers = false;
       const onWrite = () => {
         wroteUsers = true;
@@ -77,15 +76,14 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
           try {
             return await work(tx);
           } catch (error) {
-            workError = { error };
+            failedInWork = true;
             throw error;
           }
         });
       } catch (error) {
-        if (workError !== null && (workError as { error: unknown }).error === error) throw error;
-        throw toDatabaseError(error);
+        // The caller's own errors (a lost race it retries) reach it unchanged.
+        throw failedInWork ? error : toDatabaseError(error);
       } finally {
-        // The commit (or rollback) is what other readers see: cached rows older than it go.
         if (wroteUsers) usersVersion += 1;
       }
     },

@@ -2,6 +2,7 @@
 // query timeout and a server-side statement timeout, so a vanished database answers 503
 // within seconds instead of hanging a request.
 import pg from 'pg';
+import { isAppError } from '../errors.js';
 import { toDatabaseError } from './errors.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
 
@@ -58,16 +59,22 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
         await tx.query('commit');
         return result;
       } catch (error) {
-        try {
-          await client.query('rollback');
-        } catch (rollbackError) {
-          broken = rollbackError as Error;
+        if (isAppError(error) && error.code === 'IDENTITY_STORE_UNAVAILABLE') {
+          // The connection itself failed or timed out: a rollback would wait out another
+          // query timeout on it. The server rolls back when the client is destroyed.
+          broken = error;
+        } else {
+          try {
+            await client.query('rollback');
+          } catch (rollbackError) {
+            broken = rollbackError as Error;
+          }
         }
-        // Statements were classified by `run`; anything else is the caller's own error (a lost
-        // race to retry, a refusal) and goes up untouched, never as "store unavailable".
+        // Already classified: tx.query wraps driver errors, and the caller's own errors (a lost
+        // race it retries) must reach it unchanged, not turn into IDENTITY_STORE_UNAVAILABLE.
         throw error;
       } finally {
-        // A client whose rollback failed is not returned to the pool: it is destroyed.
+        // A broken client (connection lost, rollback failed) is destroyed, not pooled.
         client.release(broken);
       }
     },

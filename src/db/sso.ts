@@ -54,3 +54,37 @@ export async function findSsoByDomain(db: Queryable, domain: string): Promise<Or
   );
   return rows[0] ? toOrganizationSso(rows[0]) : null;
 }
+
+/**
+ * Creates or replaces an organization's SSO binding. The unique key
+ * (issuer_name, external_organization_id) refuses a pair bound to another organization.
+ */
+export async function upsertSso(
+  db: Queryable,
+  binding: { organizationId: string; issuerName: string; externalOrganizationId: string | null; connection: string | null; jitRole: MembershipRole },
+): Promise<void> {
+  await db.query(
+    `insert into organization_sso (organization_id, issuer_name, external_organization_id, connection, jit_role)
+     values ($1, $2, $3, $4, $5)
+     on conflict (organization_id) do update set
+       issuer_name = excluded.issuer_name,
+       external_organization_id = excluded.external_organization_id,
+       connection = excluded.connection,
+       jit_role = excluded.jit_role,
+       updated_at = now()`,
+    [binding.organizationId, binding.issuerName, binding.externalOrganizationId, binding.connection, binding.jitRole],
+  );
+}
+
+/**
+ * Replaces an organization's domain set. The primary key on `domain` refuses a domain bound
+ * to another organization (unique violation on organization_domains_pkey), also under a race.
+ */
+export async function replaceDomains(db: Queryable, organizationId: string, domains: readonly string[]): Promise<void> {
+  await db.query('delete from organization_domains where organization_id = $1', [organizationId]);
+  if (domains.length === 0) return;
+  await db.query(
+    'insert into organization_domains (domain, organization_id) select unnest($1::text[]), $2',
+    [domains, organizationId],
+  );
+}

@@ -2,7 +2,7 @@
 // (PGlite): a row is served from memory while the store's users version is unchanged, so a
 // change is never served stale. On PostgreSQL (replicas) every lookup goes to the database.
 import type { User } from '../domain/types.js';
-import { LruMap } from '../lib/lru.js';
+import { Lru } from '../lib/lru.js';
 import type { Queryable } from './queryable.js';
 import { findUsersByIds } from './users.js';
 
@@ -16,7 +16,7 @@ export interface UserRowCache {
 }
 
 export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowCache {
-  const rows = new LruMap<string, { user: User; version: number }>(maxEntries);
+  const rows = new Lru<string, { user: User; version: number }>(maxEntries);
   return {
     get size() {
       return rows.size;

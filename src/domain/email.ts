@@ -27,3 +27,14 @@ export function emailDomain(email: string): string {
 export function normalizeDomain(raw: string): string {
   return raw.trim().toLowerCase().replace(/\.$/, '');
 }
+
+// LDH labels (RFC 1035/5890; internationalised names in their punycode A-label form), at least
+// two labels, no empty label, each at most 63 characters, the whole at most 253.
+const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** True when a normalised domain is a plausible DNS name (e.g. `bigcorp.com`). */
+export function isValidDomain(domain: string): boolean {
+  if (domain.length === 0 || domain.length > 253) return false;
+  const labels = domain.split('.');
+  return labels.length >= 2 && labels.every((label) => DOMAIN_LABEL.test(label)) && !/^[0-9]+$/.test(labels.at(-1)!);
+}

@@ -29,9 +29,68 @@ export function canSeeIdentities(principal: Principal, userId: string): boolean 
 
 /** Members, and services holding organizations:read, see an organization's members. */
 export function canSeeOrganization(principal: Principal, viewerRole: MembershipRole | null): boolean {
-  return viewerRole !== null || hasScope(principal, SCOPES.organizationsRead);
+  return viewerRole !== null || isOrganizationReader(principal);
 }
 
 export function canManageMembers(viewerRole: MembershipRole | null): boolean {
   return viewerRole === 'OWNER' || viewerRole === 'ADMIN';
+}
+
+/** Why a membership change is refused (FORBIDDEN's `reason`), or null when it is allowed. */
+export type MembershipRefusal = 'ROLE_REQUIRED' | 'OWNER_REQUIRED' | 'LAST_OWNER';
+
+/** Services holding organizations:read (or :admin, which implies it) read any organization. */
+export function isOrganizationReader(principal: Principal): boolean {
+  return hasScope(principal, SCOPES.organizationsRead) || hasScope(principal, SCOPES.organizationsAdmin);
+}
+
+/** `Organization.sso`: OWNER and ADMIN, and organization-reading services. */
+export function canSeeSso(principal: Principal, viewerRole: MembershipRole | null): boolean {
+  return canManageMembers(viewerRole) || isOrganizationReader(principal);
+}
+
+/** `Organization.auditEvents`: OWNER and ADMIN only. */
+export function canSeeAuditLog(viewerRole: MembershipRole | null): boolean {
+  return canManageMembers(viewerRole);
+}
+
+/** Adding a member: OWNER or ADMIN; only an OWNER adds an OWNER. */
+export function addMemberRefusal(actorRole: MembershipRole | null, role: MembershipRole): MembershipRefusal | null {
+  if (!canManageMembers(actorRole)) return 'ROLE_REQUIRED';
+  if (role === 'OWNER' && actorRole !== 'OWNER') return 'OWNER_REQUIRED';
+  return null;
+}
+
+/**
+ * Changing a member's role: OWNER or ADMIN; only an OWNER makes or unmakes an OWNER; the last
+ * OWNER is never demoted. `owners` must be counted under the organization lock.
+ */
+export function roleChangeRefusal(
+  actorRole: MembershipRole | null,
+  from: MembershipRole,
+  to: MembershipRole,
+  owners: number,
+): MembershipRefusal | null {
+  if (!canManageMembers(actorRole)) return 'ROLE_REQUIRED';
+  if ((from === 'OWNER' || to === 'OWNER') && actorRole !== 'OWNER') return 'OWNER_REQUIRED';
+  if (from === 'OWNER' && to !== 'OWNER' && owners <= 1) return 'LAST_OWNER';
+  return null;
+}
+
+/**
+ * Removing a membership: the member leaving, or an OWNER/ADMIN; only an OWNER removes an
+ * OWNER; the last OWNER is never removed.
+ */
+export function removalRefusal(
+  actorRole: MembershipRole | null,
+  target: MembershipRole,
+  leaving: boolean,
+  owners: number,
+): MembershipRefusal | null {
+  if (!leaving) {
+    if (!canManageMembers(actorRole)) return 'ROLE_REQUIRED';
+    if (target === 'OWNER' && actorRole !== 'OWNER') return 'OWNER_REQUIRED';
+  }
+  if (target === 'OWNER' && owners <= 1) return 'LAST_OWNER';
+  return null;
 }

@@ -3,12 +3,14 @@
 import type { Principal } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
 import type { IdentityService } from '../services/identity.js';
+import type { OrganizationService } from '../services/organizations.js';
 import type { Loaders } from './loaders.js';
 import { createLoaders } from './loaders.js';
 
 export interface Services {
   db: Database;
   identity: IdentityService;
+  organizations: OrganizationService;
   /** Names of the configured issuers (SSO bindings must name one). */
   issuerNames: ReadonlySet<string>;
 }
@@ -18,6 +20,11 @@ export interface GraphQLContext {
   principal: Principal;
   loaders: Loaders;
   services: Services;
+  /**
+   * Filled in while the operation runs, for the request log and metrics. An object, because
+   * Apollo hands plugins a shallow copy of the context.
+   */
+  observed?: { operationName: string | null; errorCode: string | null };
 }
 
 export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {

@@ -1,21 +1,55 @@
 // The one place AppErrors become GraphQL errors, and unknown errors are masked.
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { AppError, errorHeaders, isAppError } from '../errors.js';
+import { AppError, errorHeaders, isAppError, type ErrorCode } from '../errors.js';
 
-// Codes that fail a whole request carry their HTTP status; the rest (FORBIDDEN,
-// BAD_USER_INPUT, NOT_FOUND, CONFLICT inside a resolver) stay 200 with partial data,
-// as GraphQL clients expect.
-const REQUEST_LEVEL = new Set(['UNAUTHENTICATED', 'AUTH_PROVIDER_UNAVAILABLE', 'IDENTITY_STORE_UNAVAILABLE', 'EMAIL_NOT_VERIFIED', 'IMPERSONATION_TARGET_UNKNOWN']);
+// Codes that fail a whole request answer with their HTTP status even when raised inside a
+// resolver (the database vanishing mid-request is a 503, not a 200 with a null viewer); the
+// rest (FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, CONFLICT) stay 200 with partial data, as
+// GraphQL clients expect.
+const REQUEST_LEVEL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'UNAUTHENTICATED',
+  'AUTH_PROVIDER_UNAVAILABLE',
+  'IDENTITY_STORE_UNAVAILABLE',
+  'EMAIL_NOT_VERIFIED',
+  'IMPERSONATION_TARGET_UNKNOWN',
+  'QUERY_TOO_DEEP',
+  'TOO_MANY_REPRESENTATIONS',
+]);
 
-/** A GraphQLError for an AppError, with its code, reason and (for request-level codes) HTTP status. */
-export function toGraphQLError(error: AppError): GraphQLError {
-  const extensions: Record<string, unknown> = { code: error.code };
-  if (error.reason !== undefined) extensions['reason'] = error.reason;
-  if (REQUEST_LEVEL.has(error.code)) {
-    extensions['http'] = { status: error.status, headers: new Map(Object.entries(errorHeaders(error))) };
-  }
-  return new GraphQLError(error.message, { extensions, originalError: error });
+/**
+ * The AppError behind a GraphQL error: thrown in a resolver, or kept as `originalError` by
+ * Apollo when a validation rule (QUERY_TOO_DEEP) or a plugin hook (TOO_MANY_REPRESENTATIONS)
+ * raised it.
+ */
+export function appErrorOf(error: unknown): AppError | null {
+  const original = unwrapResolverError(error);
+  if (isAppError(original)) return original;
+  const wrapped = (original as { originalError?: unknown } | null)?.originalError;
+  return isAppError(wrapped) ? wrapped : null;
+}
+
+/** Sets the response's HTTP status and headers from the first request-level AppError. */
+export function requestLevelErrorPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      let failure: AppError | undefined;
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            const original = appErrorOf(error);
+            if (!failure && original !== null && REQUEST_LEVEL.has(original.code)) failure = original;
+          }
+        },
+        async willSendResponse({ response }) {
+          if (!failure) return;
+          response.http.status = failure.status;
+          for (const [name, value] of Object.entries(errorHeaders(failure))) response.http.headers.set(name, value);
+        },
+      };
+    },
+  };
 }
 
 export interface FormatErrorOptions {
@@ -29,7 +63,7 @@ export interface FormatErrorOptions {
  */
 export function createFormatError(options: FormatErrorOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const original = appErrorOf(error) ?? unwrapResolverError(error);
     if (isAppError(original)) {
       const extensions: Record<string, unknown> = { code: original.code };
       if (original.reason !== undefined) extensions['reason'] = original.reason;

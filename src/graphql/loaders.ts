@@ -1,6 +1,7 @@
 // Per-request DataLoaders: every entity lookup of one request is batched into one SQL
 // statement per type, whatever the number of `_entities` representations.
 import DataLoader from 'dataloader';
+import { isUuid } from '../domain/ids.js';
 import type { ExternalIdentity, Membership, Organization, OrganizationSso, User } from '../domain/types.js';
 import { findIdentitiesByUserIds } from '../db/identities.js';
 import { findMembershipsByIds, findMembershipsByOrganizationIds, findMembershipsByUserIds, findUsersSharingOrganization } from '../db/memberships.js';
@@ -8,13 +9,6 @@ import { findOrganizationsByIds } from '../db/organizations.js';
 import type { Queryable } from '../db/queryable.js';
 import { findSsoByOrganizationIds } from '../db/sso.js';
 import { userRowCacheFor } from '../db/userCache.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True for a canonical UUID; anything else can be answered `null` without a query. */
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
 
 /** A loader of rows by id: malformed ids resolve to null without reaching the database. */
 function byId<T extends { id: string }>(fetch: (ids: string[]) => Promise<T[]>): DataLoader<string, T | null> {

@@ -4,32 +4,48 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
-import { createFormatError } from './errors.js';
+import { createFormatError, requestLevelErrorPlugin } from './errors.js';
+import { createDepthLimitRule, createRepresentationLimitPlugin } from './limits.js';
+import { createObservePlugin } from './observe.js';
 import { createSubgraphSchema } from './schema.js';
 
 export interface GraphQLServerOptions {
   production: boolean;
   logger: Logger;
+  /** See Config.routerAuthorizationDirectives. */
+  authorizationDirectives: boolean;
+  /** Maximum selection depth (QUERY_TOO_DEEP). */
+  maxQueryDepth: number;
+  /** Maximum `_entities` representations per request (TOO_MANY_REPRESENTATIONS). */
+  maxEntityRepresentations: number;
   plugins?: ApolloServerPlugin<GraphQLContext>[];
 }
 
 export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer<GraphQLContext> {
   const { production, logger } = options;
   return new ApolloServer<GraphQLContext>({
-    schema: createSubgraphSchema(),
+    schema: createSubgraphSchema({ authorizationDirectives: options.authorizationDirectives }),
     // Federation's `_service { sdl }` is a field, not introspection: the router keeps it.
     introspection: !production,
     includeStacktraceInErrorResponses: !production,
     // No "did you mean" field suggestions in production.
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT (drain, close the pool, exit 0); Apollo's own handlers would
+    // race it and re-raise the signal (exit 143).
+    stopOnTerminationSignals: false,
+    validationRules: [createDepthLimitRule(options.maxQueryDepth)],
     logger,
     formatError: createFormatError({
       production,
-      onUnexpected: (error) => logger.error({ err: error }, 'unexpected error in a resolver'),
+      // Logged with the request id by the observe plugin.
+      onUnexpected: () => undefined,
     }),
     plugins: [
+      requestLevelErrorPlugin<GraphQLContext>(),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      createObservePlugin(logger),
+      createRepresentationLimitPlugin<GraphQLContext>(options.maxEntityRepresentations),
       ...(options.plugins ?? []),
     ],
   });

@@ -40,6 +40,14 @@ export interface RequestEvent {
   durationMs: number;
   principal: Principal | null;
   errorCode: string | null;
+  /** GraphQL operation name (as resolved, else as the body named it); null elsewhere. */
+  operationName: string | null;
+}
+
+interface RequestState {
+  principal: Principal | null;
+  errorCode: string | null;
+  operationName: string | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -58,7 +66,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
   const { apollo, services, logger } = options;
   const secretOk = createSecretCheck(options.subgraphSecret);
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string, state: { principal: Principal | null; errorCode: string | null }) {
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string, state: RequestState) {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://localhost');
     let body: unknown = undefined;
@@ -75,20 +83,25 @@ export function createHttpServer(options: HttpServerOptions): Server {
         body = text;
       }
     }
+    // Named before authentication, so a refused request's log line still says what it was.
+    state.operationName = operationNameOf(method === 'POST' ? body : Object.fromEntries(url.searchParams));
     const principal = await options.authenticate(credentialHeaders(req));
     state.principal = principal;
+    const observed: NonNullable<GraphQLContext['observed']> = { operationName: null, errorCode: null };
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body },
-      context: async () => createContext(services, principal, requestId),
+      context: async () => Object.assign(createContext(services, principal, requestId), { observed }),
     });
+    if (observed.operationName !== null) state.operationName = observed.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       if (res.statusCode >= 400) state.errorCode = errorCodeOf(response.body.string);
+      state.errorCode ??= observed.errorCode;
       res.end(response.body.string);
       return;
     }
@@ -96,7 +109,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     res.end();
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, requestId: string, state: { principal: Principal | null; errorCode: string | null }) {
+  async function route(req: IncomingMessage, res: ServerResponse, requestId: string, state: RequestState) {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';
     const key = `${method} ${path}`;
@@ -127,18 +140,25 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const started = performance.now();
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    const state: { principal: Principal | null; errorCode: string | null } = { principal: null, errorCode: null };
-    res.on('finish', () => {
+    const state: RequestState = { principal: null, errorCode: null, operationName: null };
+    let reported = false;
+    const report = () => {
+      if (reported) return;
+      reported = true;
       options.onRequestEnd?.({
         requestId,
         method: req.method ?? 'GET',
         path: (req.url ?? '/').split('?')[0]!,
-        status: res.statusCode,
+        // 499 (nginx's "client closed request"): the connection closed before the answer was sent.
+        status: res.writableFinished ? res.statusCode : 499,
         durationMs: performance.now() - started,
         principal: state.principal,
         errorCode: state.errorCode,
+        operationName: state.operationName,
       });
-    });
+    };
+    res.on('finish', report);
+    res.on('close', report);
     route(req, res, requestId, state).catch((error: unknown) => {
       const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
       state.errorCode = appError.code;
@@ -152,6 +172,17 @@ export function createHttpServer(options: HttpServerOptions): Server {
       sendGraphQLError(res, appError, requestId);
     });
   });
+}
+
+const LEADING_OPERATION = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
+
+/** The operation name a request declares (`operationName`, else its first named operation). */
+function operationNameOf(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const { operationName, query } = body as { operationName?: unknown; query?: unknown };
+  if (typeof operationName === 'string' && operationName !== '') return operationName;
+  if (typeof query !== 'string') return null;
+  return LEADING_OPERATION.exec(query.slice(0, 512))?.[1] ?? null;
 }
 
 function errorCodeOf(body: string): string | null {

@@ -1,40 +1,44 @@
-// A bounded map that forgets its least recently used entry: every in-process cache here has
-// a size bound so memory stays flat whatever the number of distinct tokens or users.
+// A small bounded LRU map: every in-process cache (verified tokens, userinfo, identity ids) has a size bound.
+// Map keeps insertion order, so re-inserting on read makes the first key the least recently used.
 
-export class LruMap<K, V> {
-  readonly #entries = new Map<K, V>();
+export class Lru<K, V> {
+  readonly #max: number;
+  readonly #map = new Map<K, V>();
 
-  constructor(readonly maxEntries: number) {
+  constructor(maxEntries: number) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+    this.#max = maxEntries;
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#map.size;
   }
 
+  /** Returns the value and marks it most recently used. */
   get(key: K): V | undefined {
-    const value = this.#entries.get(key);
+    const value = this.#map.get(key);
     if (value === undefined) return undefined;
-    // Map keeps insertion order: re-inserting marks the entry most recently used.
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
+    this.#map.delete(key);
+    this.#map.set(key, value);
     return value;
   }
 
+  /** Inserts or replaces; evicts the least recently used entries beyond the bound. */
   set(key: K, value: V): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
-    if (this.#entries.size > this.maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    while (this.#map.size > this.#max) {
+      const oldest = this.#map.keys().next();
+      if (oldest.done === true) break;
+      this.#map.delete(oldest.value);
     }
   }
 
-  delete(key: K): void {
-    this.#entries.delete(key);
+  delete(key: K): boolean {
+    return this.#map.delete(key);
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#map.clear();
   }
 }

@@ -14,7 +14,7 @@ import { ensureMembership } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import { findSsoByExternalOrganization } from '../db/sso.js';
 import { findUserByVerifiedEmailForUpdate, insertUser, updateUserProfile } from '../db/users.js';
-import { LruMap } from '../lib/lru.js';
+import { Lru } from '../lib/lru.js';
 
 export interface ResolvedUser {
   userId: string;
@@ -67,7 +67,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   const seenIntervalMs = options.seenIntervalMs ?? 60_000;
   // Safe to cache: an identity, once bound, stays bound to its user. Only the id is cached,
   // never the profile, so no change made elsewhere can be served stale from here.
-  const cache = new LruMap<string, CachedIdentity>(options.cacheMaxEntries ?? 50_000);
+  const cache = new Lru<string, CachedIdentity>(options.cacheMaxEntries ?? 50_000);
 
   async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
     for (let i = 1; ; i += 1) {

@@ -91,6 +91,11 @@ describe('toVerifiedPrincipal: users', () => {
     expect(claims.email).toBe('custom@example.com');
   });
 
+  it('a claim that is not an address is no email (never stored, never linked)', () => {
+    expect(user({ email: 'not an email', email_verified: true })).toMatchObject({ email: null, emailVerified: false });
+    expect(user({ 'https://example.com/email': 'nope', email: 'std@example.com' }, { emailClaim: 'https://example.com/email' }).email).toBe('std@example.com');
+  });
+
   it('falls back to email when emailClaim is absent from the token', () => {
     expect(user({ email: 'std@example.com' }, { emailClaim: 'https://example.com/email' }).email).toBe('std@example.com');
   });

@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config, type IssuerConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/queryable.js';
@@ -29,6 +30,8 @@ export async function startTestApp(options: {
   database?: Database;
   production?: boolean;
   config?: Partial<Config>;
+  /** A logger of the test's own (log capture); default silent. */
+  logger?: Logger;
 }): Promise<TestApp> {
   const base = loadConfig({
     DATABASE_URL: 'pglite://memory',
@@ -42,7 +45,7 @@ export async function startTestApp(options: {
     production: options.production ?? false,
     ...options.config,
   };
-  const app = await createApp(config, { database: options.database });
+  const app = await createApp(config, { database: options.database, logger: options.logger });
   const url = await app.listen(0, '127.0.0.1');
   return {
     app,

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
-import type { IssuerConfig } from '../../src/config.js';
+import { parseIssuers, type IssuerConfig } from '../../src/config.js';
 
 export type TestIssuerAlg = 'RS256' | 'ES256' | 'PS256';
 /** `down`: HTTP 500; `hang`: never answers; `garbage`: HTTP 200 with a non-JSON body. */
@@ -45,6 +45,8 @@ export interface TestIssuer {
   /** New current key; the JWKS then publishes the new key only, or both with `keepOld`. */
   rotate(options?: { keepOld?: boolean }): Promise<void>;
   setMode(mode: EndpointMode): void;
+  /** Serves this exact document as the JWKS (status 200) instead of the keys; null restores them. */
+  setJwksDocument(document: unknown): void;
   setUserinfoMode(mode: EndpointMode): void;
   setUserinfo(subject: string, profile: Record<string, unknown>): void;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
   const other = await newKey(alg);
   let published: SigningKey[] = [current];
   let mode: EndpointMode = 'up';
+  let jwksOverride: { document: unknown } | null = null;
   let userinfoMode: EndpointMode = 'up';
   let jwksRequests = 0;
   let userinfoRequests = 0;
@@ -112,7 +115,8 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
     if (req.method === 'GET' && pathname === jwksPath) {
       jwksRequests += 1;
       if (applyMode(mode, res)) return;
-      send(res, 200, JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
+      const document = jwksOverride === null ? { keys: published.map((k) => k.publicJwk) } : jwksOverride.document;
+      send(res, 200, JSON.stringify(document));
       return;
     }
     if (req.method === 'GET' && (pathname === userinfoPath || pathname.startsWith(usersPrefix))) {
@@ -194,6 +198,9 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
     setMode(next) {
       mode = next;
     },
+    setJwksDocument(document) {
+      jwksOverride = document === null ? null : { document };
+    },
     setUserinfoMode(next) {
       userinfoMode = next;
     },
@@ -209,23 +216,12 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
   };
 }
 
-/** A complete IssuerConfig for a test issuer (kind oidc, audience `https://api.test`). */
+/**
+ * A complete IssuerConfig for a test issuer (kind oidc, audience `https://api.test`), with the
+ * product's own defaults (parsed as an AUTH_ISSUERS entry), then `overrides`.
+ */
 export function issuerConfig(issuer: TestIssuer, overrides: Partial<IssuerConfig> = {}): IssuerConfig {
-  return {
-    name: 'test',
-    kind: 'oidc',
-    issuer: issuer.url,
-    audience: ['https://api.test'],
-    clientId: null,
-    jwksUri: issuer.jwksUri,
-    algorithms: [issuer.alg],
-    emailClaim: null,
-    emailVerifiedClaim: 'email_verified',
-    emailTrust: 'claim',
-    userinfoUrl: null,
-    userinfoApiKey: null,
-    jwksRefreshSeconds: 300,
-    jwksMaxStaleSeconds: 86400,
-    ...overrides,
-  };
+  const entry = { name: 'test', kind: 'oidc', issuer: issuer.url, audience: 'https://api.test', jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
+  const [config] = parseIssuers(JSON.stringify([entry]), 'test issuer', {});
+  return { ...config!, ...overrides };
 }

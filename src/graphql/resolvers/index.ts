@@ -1,15 +1,20 @@
 // All resolvers, by type.
 import type { Resolvers } from '../generated/resolvers-types.js';
+import { AuditEvent, OrganizationSso } from './audit.js';
 import { Membership } from './membership.js';
 import { Mutation } from './mutation.js';
 import { Organization } from './organization.js';
+import { organizationMutations } from './organizationMutations.js';
+import { organizationQueries } from './organizationQueries.js';
 import { Query } from './query.js';
 import { User } from './user.js';
 
 export const resolvers: Resolvers = {
-  Query,
-  Mutation,
+  Query: { ...Query, ...organizationQueries },
+  Mutation: { ...Mutation, ...organizationMutations },
   User,
   Membership,
   Organization,
+  OrganizationSso,
+  AuditEvent,
 };

@@ -1,5 +1,6 @@
-// Organization entity. Members are visible to members and to services holding organizations:read.
-import { canSeeOrganization } from '../../domain/policy.js';
+// Organization entity. Members are visible to members and to organization-reading services;
+// the SSO binding and the audit log to OWNER and ADMIN.
+import { canSeeAuditLog, canSeeOrganization, canSeeSso } from '../../domain/policy.js';
 import type { MembershipRole, Principal } from '../../domain/types.js';
 import type { Loaders } from '../loaders.js';
 import type { OrganizationResolvers } from '../generated/resolvers-types.js';
@@ -22,5 +23,17 @@ export const Organization: OrganizationResolvers = {
     if (principal.kind !== 'user') return null;
     const memberships = await loaders.membershipsByUser.load(principal.userId);
     return memberships.find((m) => m.organizationId === organization.id) ?? null;
+  },
+  async sso(organization, _args, { principal, loaders }) {
+    if (!canSeeSso(principal, await viewerRole(principal, loaders, organization.id))) return null;
+    return loaders.ssoByOrganization.load(organization.id);
+  },
+  async auditEvents(organization, { first, after }, { principal, loaders, services }) {
+    if (!canSeeAuditLog(await viewerRole(principal, loaders, organization.id))) return null;
+    const page = await services.organizations.auditEvents(organization.id, { first: first ?? 20, after: after ?? null });
+    return {
+      edges: page.events.map(({ cursor, event }) => ({ cursor, node: event })),
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.events.at(-1)?.cursor ?? null },
+    };
   },
 };

@@ -1,5 +1,5 @@
 // User: the canonical person. Fields enforce visibility: email, identities, memberships.
-import { AppError } from '../../errors.js';
+import { AppError, authenticationRequired } from '../../errors.js';
 import { canSeeEmail, canSeeIdentities, hasScope, isSelf, SCOPES } from '../../domain/policy.js';
 import type { UserResolvers } from '../generated/resolvers-types.js';
 
@@ -30,6 +30,6 @@ export const User: UserResolvers = {
 };
 
 export function requireUserPrincipal(principal: import('../../domain/types.js').Principal) {
-  if (principal.kind !== 'user') throw new AppError(principal.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN');
+  if (principal.kind !== 'user') throw principal.kind === 'anonymous' ? authenticationRequired() : new AppError('FORBIDDEN');
   return principal;
 }

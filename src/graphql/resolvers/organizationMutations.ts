@@ -1,0 +1,40 @@
+// Root mutations of organizations: thin wrappers over the organization service, which holds
+// the rules; here only per-request loader caches are refreshed after a change.
+import type { MutationResolvers } from '../generated/resolvers-types.js';
+
+export const organizationMutations: MutationResolvers = {
+  async createOrganization(_parent, { input }, { principal, loaders, services }) {
+    const organization = await services.organizations.createOrganization(principal, { name: input.name });
+    if (principal.kind === 'user') loaders.membershipsByUser.clear(principal.userId);
+    loaders.organization.clear(organization.id).prime(organization.id, organization);
+    return organization;
+  },
+  async addMember(_parent, { input }, { principal, loaders, services }) {
+    const membership = await services.organizations.addMember(principal, input);
+    loaders.membershipsByOrganization.clear(membership.organizationId);
+    loaders.membershipsByUser.clear(membership.userId);
+    loaders.user.clear(membership.userId);
+    loaders.sharesOrganizationWithViewer.clearAll();
+    return membership;
+  },
+  async updateMemberRole(_parent, { input }, { principal, loaders, services }) {
+    const membership = await services.organizations.updateMemberRole(principal, input);
+    loaders.membership.clear(membership.id).prime(membership.id, membership);
+    loaders.membershipsByOrganization.clear(membership.organizationId);
+    loaders.membershipsByUser.clear(membership.userId);
+    return membership;
+  },
+  async removeMember(_parent, { membershipId }, { principal, loaders, services }) {
+    const removed = await services.organizations.removeMember(principal, membershipId);
+    loaders.membership.clearAll();
+    loaders.membershipsByOrganization.clearAll();
+    loaders.membershipsByUser.clearAll();
+    loaders.sharesOrganizationWithViewer.clearAll();
+    return removed;
+  },
+  async setOrganizationSso(_parent, { input }, { principal, loaders, services }) {
+    const organization = await services.organizations.setOrganizationSso(principal, input);
+    loaders.ssoByOrganization.clear(organization.id);
+    return organization;
+  },
+};

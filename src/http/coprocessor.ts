@@ -1,0 +1,151 @@
+// Apollo Router coprocessor (RouterRequest stage): verifies the client's credentials exactly as
+// /graphql does and tells the router who is calling in canonical terms: identity headers for the
+// subgraphs and JWT claims (database roles as scopes) for @authenticated / @requiresScopes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AppError, errorHeaders, isAppError } from '../errors.js';
+import type { Principal } from '../domain/types.js';
+import { findMembershipsByUserIds } from '../db/memberships.js';
+import type { Queryable } from '../db/queryable.js';
+import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
+import { readBody, sendJson } from './respond.js';
+import type { RouteHandler } from './server.js';
+
+/** Router's context key for verified JWT claims (Router 2 naming). */
+export const JWT_CLAIMS_KEY = 'apollo::authentication::jwt_claims';
+export const USER_ID_HEADER = 'x-identity-user-id';
+export const PRINCIPAL_HEADER = 'x-identity-principal';
+export const IMPERSONATOR_HEADER = 'x-identity-impersonator';
+/** Every client-sent header under this prefix is dropped: only this service speaks for identity. */
+const IDENTITY_HEADER_PREFIX = 'x-identity-';
+
+const RouterRequestPayload = z.looseObject({
+  version: z.literal(1),
+  stage: z.literal('RouterRequest'),
+  id: z.string().min(1),
+  // Router sends every header as name → list of values; without them no credential can be read.
+  headers: z.record(z.string(), z.array(z.string())),
+  context: z.looseObject({ entries: z.record(z.string(), z.unknown()) }).optional(),
+});
+type RouterRequestPayload = z.infer<typeof RouterRequestPayload>;
+
+type Headers = Record<string, string[]>;
+
+export interface CoprocessorOptions {
+  authenticate: Authenticate;
+  db: Queryable;
+  logger: Logger;
+  maxBodyBytes: number;
+}
+
+/** Lower-cased header map; several values of one credential header that differ are ambiguous. */
+function normalizeHeaders(headers: Headers): Headers {
+  const out: Headers = {};
+  for (const [name, values] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    out[key] = [...(out[key] ?? []), ...values];
+  }
+  return out;
+}
+
+function single(values: string[] | undefined): string | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const distinct = new Set(values);
+  if (distinct.size > 1) throw new AppError('AMBIGUOUS_CREDENTIALS');
+  return values[0];
+}
+
+function credentialsOf(headers: Headers): CredentialHeaders {
+  return { authorization: single(headers['authorization']), 'x-user-token': single(headers['x-user-token']) };
+}
+
+/** Scopes in Router's `scope` claim: a user's come from this database, a service's from its token. */
+async function scopeOf(db: Queryable, principal: Exclude<Principal, { kind: 'anonymous' }>): Promise<string> {
+  if (principal.kind === 'service') return [...principal.claims.scopes].join(' ');
+  const memberships = await findMembershipsByUserIds(db, [principal.userId]);
+  return ['user', ...memberships.map((m) => `org:${m.organizationId}:${m.role}`)].join(' ');
+}
+
+async function continueWith(db: Queryable, payload: RouterRequestPayload, headers: Headers, principal: Principal) {
+  const forwarded: Headers = {};
+  for (const [name, values] of Object.entries(headers)) {
+    if (!name.startsWith(IDENTITY_HEADER_PREFIX)) forwarded[name] = values;
+  }
+  const entries: Record<string, unknown> = { ...(payload.context?.entries ?? {}) };
+  if (principal.kind === 'anonymous') {
+    // No identity headers at all: a subgraph reads their absence as anonymous.
+    delete entries[JWT_CLAIMS_KEY];
+  } else {
+    const claims: Record<string, unknown> = {
+      sub: principal.kind === 'user' ? principal.userId : principal.claims.subject,
+      scope: await scopeOf(db, principal),
+      exp: principal.claims.expiresAt,
+    };
+    forwarded[PRINCIPAL_HEADER] = [principal.kind];
+    if (principal.kind === 'user') {
+      forwarded[USER_ID_HEADER] = [principal.userId];
+      if (principal.impersonator !== null) {
+        forwarded[IMPERSONATOR_HEADER] = [principal.impersonator];
+        claims['act'] = { sub: principal.impersonator };
+      }
+    }
+    entries[JWT_CLAIMS_KEY] = claims;
+  }
+  // Router replaces the request's headers with these and upserts these context entries;
+  // no `body` is returned, so the client's body goes on untouched.
+  return { version: 1, stage: 'RouterRequest', control: 'continue', id: payload.id, headers: forwarded, context: { entries } };
+}
+
+function breakWith(payload: RouterRequestPayload, error: AppError, requestId: string) {
+  const extensions: Record<string, unknown> = { code: error.code };
+  if (error.reason !== undefined) extensions['reason'] = error.reason;
+  extensions['requestId'] = requestId;
+  const headers: Headers = { 'content-type': ['application/json'] };
+  for (const [name, value] of Object.entries(errorHeaders(error))) headers[name] = [value];
+  return {
+    version: 1,
+    stage: 'RouterRequest',
+    control: { break: error.status },
+    id: payload.id,
+    // At the router stages Router reads `body` as a string and answers the client with it.
+    body: JSON.stringify({ errors: [{ message: error.message, extensions }] }),
+    headers,
+  };
+}
+
+/** `POST /router/coprocessor`; mount it as a protected route (SUBGRAPH_SECRET). */
+export function createCoprocessorHandler(options: CoprocessorOptions): RouteHandler {
+  return async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
+    const text = await readBody(req, options.maxBodyBytes);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const parsed = RouterRequestPayload.safeParse(json);
+    if (!parsed.success) {
+      // Not a RouterRequest we understand (wrong stage, headers not sent): an HTTP error makes
+      // Router fail the client request closed rather than let it through unidentified.
+      throw new AppError('BAD_USER_INPUT', {
+        message: 'Expected an Apollo Router coprocessor request (version 1, stage RouterRequest, headers included).',
+        reason: 'INVALID_COPROCESSOR_REQUEST',
+      });
+    }
+    const payload = parsed.data;
+    const headers = normalizeHeaders(payload.headers);
+    let answer: unknown;
+    try {
+      const principal = await options.authenticate(credentialsOf(headers));
+      answer = await continueWith(options.db, payload, headers, principal);
+    } catch (error) {
+      const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
+      if (!isAppError(error) || appError.status >= 500) {
+        options.logger.warn({ requestId, code: appError.code, err: appError.cause ?? error }, 'coprocessor request failed');
+      }
+      answer = breakWith(payload, appError, requestId);
+    }
+    sendJson(res, 200, answer);
+  };
+}

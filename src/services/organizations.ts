@@ -1,0 +1,335 @@
+// Organizations, memberships, SSO bindings and discovery: the rules, each change in one
+// transaction with its audit row. Races between replicas are settled by the database: every
+// membership change locks the organization row first, and unique keys refuse duplicates.
+import { randomUUID } from 'node:crypto';
+import { AppError, authenticationRequired } from '../errors.js';
+import { isUuid } from '../domain/ids.js';
+import { emailDomain, isValidDomain, isValidEmail, normalizeDomain, normalizeEmail } from '../domain/email.js';
+import { addMemberRefusal, hasScope, removalRefusal, roleChangeRefusal, SCOPES, type MembershipRefusal } from '../domain/policy.js';
+import type { Actor, AuditEvent, Membership, MembershipRole, Organization, Principal } from '../domain/types.js';
+import { appendAudit, listAuditEvents } from '../db/audit.js';
+import { isUniqueViolation } from '../db/errors.js';
+import {
+  countOwners,
+  deleteMembership,
+  findMembership,
+  findMembershipsByIds,
+  insertMembership,
+  updateMembershipRole,
+} from '../db/memberships.js';
+import { insertOrganization, lockOrganization } from '../db/organizations.js';
+import type { Database, Queryable } from '../db/queryable.js';
+import { findSsoByDomain, replaceDomains, upsertSso } from '../db/sso.js';
+import { findUsersByIds } from '../db/users.js';
+import type { IdentityService } from './identity.js';
+
+const MAX_NAME_LENGTH = 200;
+const MAX_DOMAINS = 100;
+const MAX_AUDIT_PAGE = 100;
+const MAX_ATTEMPTS = 3;
+
+export interface AuthDiscoveryResult {
+  method: 'SSO' | 'PASSWORDLESS';
+  organizationId: string | null;
+  issuer: string | null;
+  connection: string | null;
+}
+
+export interface AuditPage {
+  events: { cursor: string; event: AuditEvent }[];
+  hasNextPage: boolean;
+}
+
+export interface SetSsoInput {
+  organizationId: string;
+  issuer: string;
+  externalOrganizationId?: string | null;
+  connection?: string | null;
+  domains: readonly string[];
+  jitRole?: MembershipRole | null;
+}
+
+export interface OrganizationService {
+  /** Any user; the caller becomes OWNER. @throws UNAUTHENTICATED, FORBIDDEN (services), BAD_USER_INPUT */
+  createOrganization(principal: Principal, input: { name: string }): Promise<Organization>;
+  /**
+   * OWNER or ADMIN (only an OWNER adds an OWNER). Exactly one of userId / email.
+   * @throws BAD_USER_INPUT, NOT_FOUND (organization or user), FORBIDDEN, CONFLICT (ALREADY_MEMBER)
+   */
+  addMember(
+    principal: Principal,
+    input: { organizationId: string; userId?: string | null; email?: string | null; role: MembershipRole },
+  ): Promise<Membership>;
+  /** @throws NOT_FOUND, FORBIDDEN (ROLE_REQUIRED, OWNER_REQUIRED, LAST_OWNER) */
+  updateMemberRole(principal: Principal, input: { membershipId: string; role: MembershipRole }): Promise<Membership>;
+  /** The member leaving, or OWNER/ADMIN. @throws NOT_FOUND, FORBIDDEN (…, LAST_OWNER) */
+  removeMember(principal: Principal, membershipId: string): Promise<boolean>;
+  /** Services holding organizations:admin. @throws FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT (DOMAIN_TAKEN, EXTERNAL_ORGANIZATION_TAKEN) */
+  setOrganizationSso(principal: Principal, input: SetSsoInput): Promise<Organization>;
+  /** Public. @throws BAD_USER_INPUT for a malformed email. */
+  discover(email: string): Promise<AuthDiscoveryResult>;
+  /** Newest first; the caller has already been authorised. @throws BAD_USER_INPUT (first, after) */
+  auditEvents(organizationId: string, options: { first: number; after: string | null }): Promise<AuditPage>;
+}
+
+/** Who did a change: under impersonation, the impersonated user with the actor alongside. */
+export function actorOf(principal: Principal): Actor {
+  if (principal.kind === 'user') return { type: 'user', id: principal.userId, impersonator: principal.impersonator };
+  if (principal.kind === 'service') return { type: 'service', id: principal.claims.subject, impersonator: null };
+  return { type: 'system', id: null, impersonator: null };
+}
+
+function requireUser(principal: Principal): Extract<Principal, { kind: 'user' }> {
+  if (principal.kind === 'anonymous') throw authenticationRequired();
+  if (principal.kind !== 'user') {
+    throw new AppError('FORBIDDEN', { message: 'Only a user can do this; roles live in memberships.', reason: 'USER_REQUIRED' });
+  }
+  return principal;
+}
+
+const REFUSAL_MESSAGE: Record<MembershipRefusal, string> = {
+  ROLE_REQUIRED: 'Only an OWNER or ADMIN of this organization can manage its members.',
+  OWNER_REQUIRED: 'Only an OWNER can make, change or remove an OWNER.',
+  LAST_OWNER: 'An organization keeps at least one OWNER: the last one can be neither demoted nor removed.',
+};
+
+function refuse(reason: MembershipRefusal | null): void {
+  if (reason !== null) throw new AppError('FORBIDDEN', { message: REFUSAL_MESSAGE[reason], reason });
+}
+
+function badInput(message: string, reason: string): AppError {
+  return new AppError('BAD_USER_INPUT', { message, reason });
+}
+
+function cleanName(raw: string): string {
+  const name = raw.trim();
+  if (name === '') throw badInput('name must not be blank.', 'INVALID_NAME');
+  if (Array.from(name).length > MAX_NAME_LENGTH) throw badInput(`name is longer than ${MAX_NAME_LENGTH} characters.`, 'INVALID_NAME');
+  return name;
+}
+
+function optionalText(raw: string | null | undefined): string | null {
+  const text = raw?.trim() ?? '';
+  return text === '' ? null : text;
+}
+
+function cleanDomains(raw: readonly string[]): string[] {
+  if (raw.length > MAX_DOMAINS) throw badInput(`At most ${MAX_DOMAINS} domains.`, 'INVALID_DOMAIN');
+  const domains = new Set<string>();
+  for (const entry of raw) {
+    const domain = normalizeDomain(entry);
+    if (!isValidDomain(domain)) throw badInput('A domain is not a valid DNS name (e.g. bigcorp.com).', 'INVALID_DOMAIN');
+    domains.add(domain);
+  }
+  return [...domains].sort();
+}
+
+// Cursors are opaque to clients: base64url of the event's sequence number.
+function encodeCursor(id: string): string {
+  return Buffer.from(`audit:${id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const match = /^audit:([0-9]{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (match === null) throw badInput('after is not a cursor from this list.', 'INVALID_CURSOR');
+  return match[1]!;
+}
+
+export function createOrganizationService(deps: { db: Database; identity: IdentityService; issuerNames: ReadonlySet<string> }): OrganizationService {
+  const { db } = deps;
+
+  /** Retries a transaction that lost a race on a unique key it may legitimately meet again. */
+  async function withRetries<T>(attempt: () => Promise<T>, retryable: (error: unknown) => boolean): Promise<T> {
+    for (let i = 1; ; i += 1) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!retryable(error) || i >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** Locks the organization (NOT_FOUND when unknown) and reads the caller's current role. */
+  async function lockForChange(tx: Queryable, organizationId: string, userId: string): Promise<MembershipRole | null> {
+    const organization = await lockOrganization(tx, organizationId);
+    if (organization === null) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+    return (await findMembership(tx, organizationId, userId))?.role ?? null;
+  }
+
+  /** The membership (outside any lock) to learn its organization; NOT_FOUND when unknown. */
+  async function membershipOrNotFound(q: Queryable, membershipId: string): Promise<Membership> {
+    const found = isUuid(membershipId) ? (await findMembershipsByIds(q, [membershipId]))[0] : undefined;
+    if (found === undefined) throw new AppError('NOT_FOUND', { message: 'No such membership.', reason: 'MEMBERSHIP_NOT_FOUND' });
+    return found;
+  }
+
+  return {
+    async createOrganization(principal, input) {
+      const user = requireUser(principal);
+      const name = cleanName(input.name);
+      const actor = actorOf(principal);
+      return db.transaction(async (tx) => {
+        const organization = await insertOrganization(tx, { id: randomUUID(), name });
+        const membership = await insertMembership(tx, { id: randomUUID(), organizationId: organization.id, userId: user.userId, role: 'OWNER' });
+        await appendAudit(tx, actor, { action: 'organization.created', targetType: 'Organization', targetId: organization.id, organizationId: organization.id, details: { name } });
+        await appendAudit(tx, actor, {
+          action: 'membership.added',
+          targetType: 'Membership',
+          targetId: membership!.id,
+          organizationId: organization.id,
+          details: { userId: user.userId, role: 'OWNER', via: 'create_organization' },
+        });
+        return organization;
+      });
+    },
+
+    async addMember(principal, input) {
+      const caller = requireUser(principal);
+      const hasUserId = input.userId !== null && input.userId !== undefined;
+      const hasEmail = input.email !== null && input.email !== undefined;
+      if (hasUserId === hasEmail) throw badInput('Give exactly one of userId and email.', 'USER_ID_XOR_EMAIL');
+      if (hasEmail) {
+        const email = normalizeEmail(input.email);
+        if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
+      }
+      if (!isUuid(input.organizationId)) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+      const actor = actorOf(principal);
+      const attempt = () =>
+        db.transaction(async (tx) => {
+          refuse(addMemberRefusal(await lockForChange(tx, input.organizationId, caller.userId), input.role));
+          let userId: string;
+          if (hasUserId) {
+            const user = isUuid(input.userId!) ? (await findUsersByIds(tx, [input.userId!]))[0] : undefined;
+            if (user === undefined) throw new AppError('NOT_FOUND', { message: 'No such user.', reason: 'USER_NOT_FOUND' });
+            userId = user.id;
+          } else {
+            // Same transaction: the user exists only if the membership does.
+            userId = (await deps.identity.ensureUserByEmail(tx, { email: input.email! }, actor)).user.id;
+          }
+          const membership = await insertMembership(tx, { id: randomUUID(), organizationId: input.organizationId, userId, role: input.role });
+          if (membership === null) throw new AppError('CONFLICT', { message: 'This user is already a member of the organization.', reason: 'ALREADY_MEMBER' });
+          await appendAudit(tx, actor, {
+            action: 'membership.added',
+            targetType: 'Membership',
+            targetId: membership.id,
+            organizationId: input.organizationId,
+            details: { userId, role: input.role, via: hasEmail ? 'email' : 'user_id' },
+          });
+          return membership;
+        });
+      // A concurrent first sign-in or addMember may create the user by email first: retry finds it.
+      return withRetries(attempt, (error) => isUniqueViolation(error, 'users_verified_email_key'));
+    },
+
+    async updateMemberRole(principal, input) {
+      const caller = requireUser(principal);
+      const known = await membershipOrNotFound(db, input.membershipId);
+      const actor = actorOf(principal);
+      return db.transaction(async (tx) => {
+        const actorRole = await lockForChange(tx, known.organizationId, caller.userId);
+        // Re-read under the lock: a concurrent change may have moved or removed it.
+        const target = await membershipOrNotFound(tx, input.membershipId);
+        const owners = target.role === 'OWNER' ? await countOwners(tx, target.organizationId) : 0;
+        refuse(roleChangeRefusal(actorRole, target.role, input.role, owners));
+        if (target.role === input.role) return target;
+        const updated = await updateMembershipRole(tx, target.id, input.role);
+        await appendAudit(tx, actor, {
+          action: 'membership.role_changed',
+          targetType: 'Membership',
+          targetId: target.id,
+          organizationId: target.organizationId,
+          details: { userId: target.userId, from: target.role, to: input.role },
+        });
+        return updated!;
+      });
+    },
+
+    async removeMember(principal, membershipId) {
+      const caller = requireUser(principal);
+      const known = await membershipOrNotFound(db, membershipId);
+      const actor = actorOf(principal);
+      return db.transaction(async (tx) => {
+        const actorRole = await lockForChange(tx, known.organizationId, caller.userId);
+        const target = await membershipOrNotFound(tx, membershipId);
+        const leaving = target.userId === caller.userId;
+        const owners = target.role === 'OWNER' ? await countOwners(tx, target.organizationId) : 0;
+        refuse(removalRefusal(actorRole, target.role, leaving, owners));
+        await deleteMembership(tx, target.id);
+        await appendAudit(tx, actor, {
+          action: 'membership.removed',
+          targetType: 'Membership',
+          targetId: target.id,
+          organizationId: target.organizationId,
+          details: { userId: target.userId, role: target.role, leaving },
+        });
+        return true;
+      });
+    },
+
+    async setOrganizationSso(principal, input) {
+      if (principal.kind === 'anonymous') throw authenticationRequired();
+      // Users never bind domains, owners included: an owner claiming bigcorp.com would capture
+      // bigcorp's sign-ins.
+      if (!hasScope(principal, SCOPES.organizationsAdmin)) {
+        throw new AppError('FORBIDDEN', { message: 'Only a service holding organizations:admin can bind SSO.', reason: 'MISSING_SCOPE' });
+      }
+      if (!deps.issuerNames.has(input.issuer)) throw badInput('issuer is not the name of a configured issuer.', 'UNKNOWN_ISSUER');
+      const domains = cleanDomains(input.domains);
+      const binding = {
+        organizationId: input.organizationId,
+        issuerName: input.issuer,
+        externalOrganizationId: optionalText(input.externalOrganizationId),
+        connection: optionalText(input.connection),
+        jitRole: input.jitRole ?? 'MEMBER',
+      };
+      if (!isUuid(input.organizationId)) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+      const actor = actorOf(principal);
+      try {
+        return await db.transaction(async (tx) => {
+          const organization = await lockOrganization(tx, input.organizationId);
+          if (organization === null) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+          await upsertSso(tx, binding);
+          await replaceDomains(tx, organization.id, domains);
+          await appendAudit(tx, actor, {
+            action: 'sso.set',
+            targetType: 'Organization',
+            targetId: organization.id,
+            organizationId: organization.id,
+            details: { issuer: binding.issuerName, externalOrganizationId: binding.externalOrganizationId, connection: binding.connection, domains, jitRole: binding.jitRole },
+          });
+          return organization;
+        });
+      } catch (error) {
+        // The keys are the last word, also when two services bind the same domain at once.
+        if (isUniqueViolation(error, 'organization_domains_pkey')) {
+          throw new AppError('CONFLICT', { message: 'A domain is already bound to another organization.', reason: 'DOMAIN_TAKEN', cause: error });
+        }
+        if (isUniqueViolation(error, 'organization_sso_external_key')) {
+          throw new AppError('CONFLICT', {
+            message: 'This external organization is already bound to another organization.',
+            reason: 'EXTERNAL_ORGANIZATION_TAKEN',
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    },
+
+    async discover(raw) {
+      const email = normalizeEmail(raw);
+      if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
+      const binding = await findSsoByDomain(db, normalizeDomain(emailDomain(email)));
+      if (binding === null) return { method: 'PASSWORDLESS', organizationId: null, issuer: null, connection: null };
+      return { method: 'SSO', organizationId: binding.organizationId, issuer: binding.issuerName, connection: binding.connection };
+    },
+
+    async auditEvents(organizationId, options) {
+      if (!Number.isInteger(options.first) || options.first < 0) throw badInput('first must be a non-negative integer.', 'INVALID_FIRST');
+      const limit = Math.min(options.first, MAX_AUDIT_PAGE);
+      const before = options.after === null ? null : decodeCursor(options.after);
+      const rows = await listAuditEvents(db, organizationId, { limit: limit + 1, before });
+      const page = rows.slice(0, limit);
+      return { events: page.map((event) => ({ cursor: encodeCursor(event.id), event })), hasNextPage: rows.length > limit };
+    },
+  };
+}

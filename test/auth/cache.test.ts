@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRemoteKeySet, type KeySource } from '../../src/auth/keys.js';
+import { createTokenVerifier } from '../../src/auth/verifier.js';
+import { AppError } from '../../src/errors.js';
+import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { rejection } from '../helpers/assert.js';
+
+const AUD = 'https://api.test';
+let idp: TestIssuer;
+
+beforeAll(async () => {
+  idp = await startTestIssuer();
+});
+afterAll(async () => {
+  await idp.close();
+});
+
+/** Verifier whose key source counts lookups, so a cache hit is observable. */
+function setup(cacheMaxEntries?: number) {
+  const clock = { now: Date.now() };
+  const config = issuerConfig(idp);
+  const remote = createRemoteKeySet({
+    issuerName: config.name,
+    jwksUri: idp.jwksUri,
+    refreshSeconds: 300,
+    maxStaleSeconds: 86400,
+    fetchTimeoutMs: 1000,
+    now: () => clock.now,
+  });
+  const counter = { lookups: 0 };
+  const counting: KeySource = {
+    getKey(header) {
+      counter.lookups += 1;
+      return remote.getKey(header);
+    },
+  };
+  const verifier = createTokenVerifier({
+    issuers: [config],
+    keySources: new Map([[config.name, counting]]),
+    now: () => clock.now,
+    ...(cacheMaxEntries === undefined ? {} : { cacheMaxEntries }),
+  });
+  return { clock, counter, verifier };
+}
+
+
+describe('verified-token cache', () => {
+  it('a second verify of the same token does not re-verify', async () => {
+    const { counter, verifier } = setup();
+    const token = await idp.sign({ sub: 'alice', aud: AUD });
+    const first = await verifier.verify(token);
+    const second = await verifier.verify(token);
+    expect(counter.lookups).toBe(1);
+    expect(second).toEqual(first);
+  });
+
+  it('a cached token is refused once its exp has passed', async () => {
+    const { clock, counter, verifier } = setup();
+    const exp = Math.floor(clock.now / 1000) + 60;
+    const token = await idp.sign({ sub: 'alice', aud: AUD, exp });
+    await verifier.verify(token);
+    clock.now = exp * 1000 - 1000;
+    await verifier.verify(token);
+    clock.now = exp * 1000; // exp is no longer strictly in the future
+    const error = await rejection(verifier.verify(token));
+    expect(error.code).toBe('UNAUTHENTICATED');
+    expect(error.reason).toBe('token_expired');
+    expect(counter.lookups).toBe(1);
+  });
+
+  it('failures are not cached: a token refused while the IdP was down verifies once it is back', async () => {
+    const { clock, verifier } = setup();
+    const token = await idp.sign({ sub: 'alice', aud: AUD });
+    idp.setMode('down');
+    try {
+      expect((await rejection(verifier.verify(token))).code).toBe('AUTH_PROVIDER_UNAVAILABLE');
+    } finally {
+      idp.setMode('up');
+    }
+    clock.now += 6_000; // past the failure backoff
+    expect((await verifier.verify(token)).claims.subject).toBe('alice');
+  });
+
+  it('the cache is bounded: the least recently used token is verified again', async () => {
+    const { counter, verifier } = setup(2);
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((sub) => idp.sign({ sub, aud: AUD })));
+    for (const token of [a, b, c]) await verifier.verify(token!);
+    expect(counter.lookups).toBe(3);
+    await verifier.verify(c!); // still cached
+    expect(counter.lookups).toBe(3);
+    await verifier.verify(a!); // evicted
+    expect(counter.lookups).toBe(4);
+  });
+
+  it('cached principals cannot be altered by a caller', async () => {
+    const { verifier } = setup();
+    const token = await idp.sign({ sub: 'alice', aud: AUD, email: 'alice@example.com' });
+    const principal = await verifier.verify(token);
+    expect(() => {
+      (principal.claims as { subject: string }).subject = 'mallory';
+    }).toThrow(TypeError);
+    expect((await verifier.verify(token)).claims.subject).toBe('alice');
+  });
+});

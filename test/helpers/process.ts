@@ -1,0 +1,53 @@
+// Runs the real entry point exactly as `npm start` does (`node --import tsx src/main.ts`) in a
+// child process; node is spawned directly, as npm would add its own warnings to stderr.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface MainProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or the signal name). */
+  exited: Promise<number | string>;
+}
+
+/** Starts `node --import tsx src/main.ts` with exactly `env` (plus PATH and HOME). */
+export function startMain(env: Record<string, string>): MainProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Waits until `predicate(stdout)` holds, the process exits, or `timeoutMs` passes. */
+export async function waitForOutput(main: MainProcess, predicate: (stdout: string) => boolean, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  let exited = false;
+  void main.exited.then(() => (exited = true));
+  while (!predicate(main.stdout())) {
+    if (exited) throw new Error(`process exited early; stderr: ${main.stderr()}`);
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for output; stdout: ${main.stdout()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A port that was free a moment ago (PORT=0 would leave the test unable to find the server). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

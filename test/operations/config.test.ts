@@ -1,0 +1,111 @@
+// Start-up configuration: every invalid value is refused with one line naming the variable,
+// never echoing a secret; `npm start`'s entry point exits non-zero with that one line.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { freePort, startMain } from '../helpers/process.js';
+
+const ISSUER = { name: 'auth0', kind: 'auth0', issuer: 'https://tenant.eu.auth0.com/', audience: 'https://api.example.com' };
+const issuers = (...entries: Record<string, unknown>[]) => JSON.stringify(entries);
+
+function refusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('loadConfig', () => {
+  const cases: [string, Record<string, string>, string][] = [
+    ['PORT not a number', { PORT: 'abc' }, 'PORT'],
+    ['PORT out of range', { PORT: '70000' }, 'PORT'],
+    ['DATABASE_URL of another database', { DATABASE_URL: 'mysql://root@localhost/db' }, 'DATABASE_URL'],
+    ['LOG_LEVEL unknown', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    ['DB_POOL_MAX zero', { DB_POOL_MAX: '0' }, 'DB_POOL_MAX'],
+    ['SHUTDOWN_TIMEOUT_MS negative', { SHUTDOWN_TIMEOUT_MS: '-1' }, 'SHUTDOWN_TIMEOUT_MS'],
+    ['AUTH_ISSUERS not JSON', { AUTH_ISSUERS: '[{name: auth0' }, 'AUTH_ISSUERS'],
+    ['AUTH_ISSUERS empty array', { AUTH_ISSUERS: '[]' }, 'AUTH_ISSUERS'],
+    ['an issuer allowing HS256', { AUTH_ISSUERS: issuers({ ...ISSUER, algorithms: ['HS256'] }) }, 'AUTH_ISSUERS[0].algorithms'],
+    ['an issuer allowing none', { AUTH_ISSUERS: issuers({ ...ISSUER, algorithms: ['RS256', 'none'] }) }, 'AUTH_ISSUERS[0].algorithms'],
+    ['auth0 without audience', { AUTH_ISSUERS: issuers({ name: 'a', kind: 'auth0', issuer: 'https://a.example/' }) }, 'AUTH_ISSUERS[0].audience'],
+    ['oidc without audience', { AUTH_ISSUERS: issuers(ISSUER, { name: 'o', kind: 'oidc', issuer: 'https://o.example/' }) }, 'AUTH_ISSUERS[1].audience'],
+    ['workos without clientId', { AUTH_ISSUERS: issuers({ name: 'w', kind: 'workos', issuer: 'https://api.workos.com' }) }, 'AUTH_ISSUERS[0].clientId'],
+    ['an unknown issuer field', { AUTH_ISSUERS: issuers({ ...ISSUER, audiences: 'x' }) }, 'AUTH_ISSUERS[0]'],
+    ['a non-http jwksUri', { AUTH_ISSUERS: issuers({ ...ISSUER, jwksUri: 'file:///etc/passwd' }) }, 'AUTH_ISSUERS[0].jwksUri'],
+    ['duplicate issuer names', { AUTH_ISSUERS: issuers(ISSUER, { ...ISSUER, issuer: 'https://other.example/' }) }, 'AUTH_ISSUERS[1].name'],
+    ['production without AUTH_ISSUERS', { NODE_ENV: 'production' }, 'AUTH_ISSUERS'],
+    ['apiKeyEnv naming an unset variable', { AUTH_ISSUERS: issuers({ ...ISSUER, apiKeyEnv: 'WORKOS_API_KEY' }) }, 'AUTH_ISSUERS[0].apiKeyEnv'],
+    ['AUTH_ISSUERS_FILE unreadable', { AUTH_ISSUERS_FILE: '/nonexistent/issuers.json' }, 'AUTH_ISSUERS_FILE'],
+    ['both AUTH_ISSUERS and AUTH_ISSUERS_FILE', { AUTH_ISSUERS: issuers(ISSUER), AUTH_ISSUERS_FILE: '/tmp/x.json' }, 'AUTH_ISSUERS_FILE'],
+  ];
+
+  it.each(cases)('refuses %s with one line naming the variable', (_name, env, variable) => {
+    const message = refusal(env);
+    expect(message.startsWith(`${variable}`)).toBe(true);
+    expect(message).not.toContain('\n');
+    expect(message.length).toBeLessThan(300);
+  });
+
+  it('never echoes a secret or the offending value', () => {
+    const secret = 'sk_live_0123456789abcdef';
+    const message = refusal({ SUBGRAPH_SECRET: secret, WORKOS_API_KEY: secret, AUTH_ISSUERS: issuers({ ...ISSUER, kind: secret }) });
+    expect(message.startsWith('AUTH_ISSUERS[0].kind')).toBe(true);
+    expect(message).not.toContain(secret);
+  });
+
+  it('accepts a valid environment and applies the defaults', () => {
+    const config = loadConfig({
+      AUTH_ISSUERS: issuers({ ...ISSUER, apiKeyEnv: 'AUTH0_KEY' }),
+      AUTH0_KEY: 'key-value',
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://app@db:5432/identity',
+      PORT: '',
+    });
+    expect(config).toMatchObject({
+      port: 4001,
+      host: '0.0.0.0',
+      production: true,
+      useDevIssuer: false,
+      database: { kind: 'postgres', url: 'postgresql://app@db:5432/identity' },
+      maxQueryDepth: 12,
+      maxEntityRepresentations: 1000,
+      shutdownTimeoutMs: 10_000,
+    });
+    expect(config.issuers[0]).toMatchObject({ jwksUri: 'https://tenant.eu.auth0.com/.well-known/jwks.json', algorithms: ['RS256'], userinfoApiKey: 'key-value' });
+    expect(loadConfig({}).useDevIssuer).toBe(true);
+  });
+});
+
+describe('npm start with an invalid environment', () => {
+  it('exits non-zero with exactly one stderr line naming the variable and no secret', async () => {
+    const secret = `secret-${Date.now()}`;
+    const main = startMain({ PORT: 'abc', SUBGRAPH_SECRET: secret, DATABASE_URL: 'pglite://memory' });
+    const code = await main.exited;
+    expect(code).not.toBe(0);
+    const lines = main.stderr().split('\n').filter((line) => line.trim() !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/\bPORT\b/);
+    expect(main.stderr() + main.stdout()).not.toContain(secret);
+  });
+
+  it('does the same for an issuer whose apiKeyEnv is unset', async () => {
+    const main = startMain({ AUTH_ISSUERS: issuers({ ...ISSUER, apiKeyEnv: 'WORKOS_API_KEY' }), DATABASE_URL: 'pglite://memory' });
+    expect(await main.exited).not.toBe(0);
+    const lines = main.stderr().split('\n').filter((line) => line.trim() !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('AUTH_ISSUERS[0].apiKeyEnv');
+  });
+
+  it('exits non-zero when the database is unreachable, logging the code and never the password', async () => {
+    const port = await freePort(); // nothing listens there
+    const main = startMain({ DATABASE_URL: `postgres://app:hunter2-password@127.0.0.1:${port}/identity`, DB_CONNECT_TIMEOUT_MS: '500' });
+    expect(await main.exited).toBe(1);
+    const output = main.stdout() + main.stderr();
+    expect(output).not.toContain('hunter2-password');
+    const fatal = main.stdout().split('\n').filter((line) => line.includes('failed to start')).map((line) => JSON.parse(line));
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0].err).toMatchObject({ code: 'IDENTITY_STORE_UNAVAILABLE', cause: { code: 'ECONNREFUSED' } });
+  });
+});

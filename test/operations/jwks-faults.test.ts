@@ -1,0 +1,122 @@
+// The identity provider's JWKS endpoint failing, seen through the HTTP server: down with keys
+// cached (they keep working), down with nothing cached (503 + Retry-After), hanging (answered
+// within the fetch timeout), and a flood of unknown kids (bounded refetches).
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+
+let issuer: TestIssuer;
+let database: TestDatabase;
+const apps: TestApp[] = [];
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  database = await openTestDatabase();
+});
+afterEach(() => issuer.setMode('up'));
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.close()));
+  await database?.close();
+  await issuer?.close();
+});
+
+async function app(options: { refreshSeconds?: number; fetchTimeoutMs?: number } = {}): Promise<TestApp> {
+  const started = await startTestApp({
+    issuers: [issuerConfig(issuer, { jwksRefreshSeconds: options.refreshSeconds ?? 300 })],
+    database: database.db,
+    config: { jwksFetchTimeoutMs: options.fetchTimeoutMs ?? 3000 },
+  });
+  apps.push(started);
+  return started;
+}
+
+function token(options: { kid?: string } = {}): Promise<string> {
+  return issuer.sign({ sub: `user-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true }, options);
+}
+
+function metric(text: string, line: string): number {
+  const found = text.split('\n').find((l) => l.startsWith(line));
+  return found === undefined ? 0 : Number(found.split(' ').at(-1));
+}
+
+describe('JWKS endpoint faults', () => {
+  it('keeps verifying with cached keys while the endpoint is down, refreshes failing in the background', async () => {
+    const api = await app({ refreshSeconds: 1 });
+    expect((await api.gql('{ viewer { id } }', { token: await token() })).status).toBe(200);
+    issuer.setMode('down');
+    const requestsBefore = issuer.jwksRequests;
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // keys now due for a refresh
+    for (let i = 0; i < 3; i += 1) {
+      const result = await api.gql('{ viewer { id } }', { token: await token() });
+      expect(result.status).toBe(200);
+      expect(result.body.data.viewer.id).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect(issuer.jwksRequests).toBeGreaterThan(requestsBefore); // a refresh was attempted…
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(metric(metrics, 'identity_jwks_fetches_total{issuer="test",outcome="error"}')).toBeGreaterThanOrEqual(1); // …and failed
+  });
+
+  it('answers 503 AUTH_PROVIDER_UNAVAILABLE with Retry-After when the endpoint is down and nothing is cached', async () => {
+    const api = await app();
+    issuer.setMode('down');
+    const result = await api.gql('{ viewer { id } }', { token: await token() });
+    expect(result.status).toBe(503);
+    expect(result.body.errors?.[0]?.extensions?.code).toBe('AUTH_PROVIDER_UNAVAILABLE');
+    expect(Number(result.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(result.body.data ?? null).toBeNull();
+
+  });
+
+  it('answers a hanging endpoint within the fetch timeout', async () => {
+    const api = await app({ fetchTimeoutMs: 300 });
+    issuer.setMode('hang');
+    const started = Date.now();
+    const result = await api.gql('{ viewer { id } }', { token: await token() });
+    const elapsed = Date.now() - started;
+    expect(result.status).toBe(503);
+    expect(result.body.errors?.[0]?.extensions?.code).toBe('AUTH_PROVIDER_UNAVAILABLE');
+    expect(elapsed).toBeLessThan(2500); // the default timeout is 3 s: the configured 300 ms applied
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(metric(metrics, 'identity_jwks_fetches_total{issuer="test",outcome="timeout"}')).toBe(1);
+  });
+
+  it('bounds refetches under a flood of tokens with unknown kids', async () => {
+    const api = await app();
+    expect((await api.gql('{ viewer { id } }', { token: await token() })).status).toBe(200);
+    const before = issuer.jwksRequests;
+    const flood = await Promise.all(
+      Array.from({ length: 40 }, async () => api.gql('{ viewer { id } }', { token: await token({ kid: `kid-${randomUUID()}` }) })),
+    );
+    for (const result of flood) {
+      expect(result.status).toBe(401);
+      expect(result.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+    expect(issuer.jwksRequests - before).toBeLessThanOrEqual(1);
+    // Valid tokens keep working meanwhile.
+    expect((await api.gql('{ viewer { id } }', { token: await token() })).status).toBe(200);
+  });
+
+  it('counts a request the client gave up on while the endpoint hung (status 499)', async () => {
+    const api = await app();
+    issuer.setMode('hang');
+    const abort = new AbortController();
+    const pending = fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
+      body: JSON.stringify({ query: 'query GaveUp { viewer { id } }' }),
+      signal: abort.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    abort.abort();
+    await expect(pending).rejects.toThrow();
+    let count = 0;
+    for (let attempt = 0; attempt < 20 && count === 0; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      count = metric(await (await fetch(`${api.url}/metrics`)).text(), 'identity_requests_total{operation="GaveUp",outcome="error"}');
+    }
+    expect(count).toBe(1);
+  });
+});

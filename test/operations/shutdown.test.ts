@@ -1,0 +1,95 @@
+// Graceful shutdown of the real process (`tsx src/main.ts`): SIGTERM or SIGINT stops accepting,
+// lets in-flight requests finish, closes idle keep-alive connections and the pool, exits 0.
+import { randomUUID } from 'node:crypto';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
+import { startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+
+let issuer: TestIssuer;
+let slowJwks: Server;
+let slowJwksUri: string;
+const JWKS_DELAY_MS = 1500;
+/** Resolves when the next JWKS request reaches the slow endpoint. */
+let jwksRequested: () => void = () => undefined;
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  // A JWKS endpoint that answers slowly: the first authenticated request stays in flight
+  // while it waits, which is the in-flight request the shutdown must let finish.
+  slowJwks = createServer((_req, res) => {
+    jwksRequested();
+    setTimeout(() => {
+      fetch(issuer.jwksUri)
+        .then((answer) => answer.text())
+        .then((body) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(body);
+        }, () => res.destroy());
+    }, JWKS_DELAY_MS);
+  });
+  await new Promise<void>((resolve) => slowJwks.listen(0, '127.0.0.1', resolve));
+  slowJwksUri = `http://127.0.0.1:${(slowJwks.address() as AddressInfo).port}/jwks.json`;
+});
+afterAll(async () => {
+  slowJwks?.closeAllConnections();
+  await new Promise<void>((resolve) => (slowJwks ? slowJwks.close(() => resolve()) : resolve()));
+  await issuer?.close();
+});
+
+async function startServer(): Promise<{ main: MainProcess; url: string }> {
+  const port = await freePort();
+  const main = startMain({
+    DATABASE_URL: 'pglite://memory',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    AUTH_ISSUERS: JSON.stringify([{ name: 'test', kind: 'oidc', issuer: issuer.url, audience: 'https://api.test', jwksUri: slowJwksUri }]),
+    SHUTDOWN_TIMEOUT_MS: '8000',
+  });
+  await waitForOutput(main, (out) => out.includes('identity subgraph listening'));
+  return { main, url: `http://127.0.0.1:${port}` };
+}
+
+/** A request on a keep-alive connection (node:http agent), resolving with status and body. */
+function post(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'keep-alive', ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('graceful shutdown', () => {
+  it('exits 0 promptly on SIGINT (as on SIGTERM) while idle, idle keep-alive connections included', async () => {
+    const { main, url } = await startServer();
+    const warmup = await post(url, JSON.stringify({ query: '{ __typename }' }));
+    expect(warmup.status).toBe(200);
+    const signalledAt = Date.now();
+    main.child.kill('SIGINT');
+    expect(await main.exited).toBe(0);
+    // Far below SHUTDOWN_TIMEOUT_MS (8 s): the idle keep-alive connection did not hold it up.
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(main.stdout()).toContain('shutting down');
+  });
+
+  it('finishes an in-flight request, refuses new connections, then exits 0', async () => {
+    const { main, url } = await startServer();
+    const token = await issuer.sign({ sub: `user-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
+    const waiting = new Promise<void>((resolve) => (jwksRequested = resolve));
+    const inFlight = post(url, JSON.stringify({ query: '{ viewer { id } }' }), { authorization: `Bearer ${token}` });
+    await waiting; // the request is now in the server, waiting on the slow JWKS
+    main.child.kill('SIGTERM');
+    await waitForOutput(main, (out) => out.includes('shutting down'));
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).data.viewer.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await main.exited).toBe(0);
+  });
+});

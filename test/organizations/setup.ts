@@ -1,0 +1,128 @@
+// Shared set-up for the organization suites: one loopback issuer, one database and one app
+// per file, and small helpers that sign users and services in and build organizations.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { IssuerConfig } from '../../src/config.js';
+import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.js';
+import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+
+export const AUDIENCE = 'https://api.test';
+
+export interface SignedInUser {
+  id: string;
+  token: string;
+  email: string;
+  subject: string;
+}
+
+export interface OrgSuite {
+  issuer: TestIssuer;
+  database: TestDatabase;
+  api: TestApp;
+  /** A user token for a fresh subject (extra claims merged in). */
+  userToken(claims?: Record<string, unknown>): Promise<string>;
+  /** Signs a fresh user in (verified email) and returns its canonical id. */
+  signIn(claims?: Record<string, unknown>): Promise<SignedInUser>;
+  /** A client-credentials token holding `scopes`. */
+  serviceToken(scopes: string[]): Promise<string>;
+  /** createOrganization by `owner`; returns the organization id. */
+  createOrg(owner: SignedInUser, name?: string): Promise<string>;
+  /** addMember by userId (asserting success); returns the membership id. */
+  addMember(by: SignedInUser, organizationId: string, user: SignedInUser, role: string): Promise<string>;
+  gql: TestApp['gql'];
+}
+
+/** Registers beforeAll/afterAll for a suite; the returned object is filled in beforeAll. */
+export function useOrgSuite(options: { issuers?: (issuer: TestIssuer) => IssuerConfig[] } = {}): OrgSuite {
+  const suite = {} as OrgSuite;
+  beforeAll(async () => {
+    suite.issuer = await startTestIssuer();
+    suite.database = await openTestDatabase();
+    const issuers = options.issuers?.(suite.issuer) ?? [issuerConfig(suite.issuer, { name: 'test' })];
+    suite.api = await startTestApp({ issuers, database: suite.database.db });
+    suite.gql = (query, opts) => suite.api.gql(query, opts);
+  });
+  afterAll(async () => {
+    await suite.api?.close();
+    await suite.database?.close();
+    await suite.issuer?.close();
+  });
+
+  suite.userToken = (claims = {}) => {
+    const id = randomUUID();
+    return suite.issuer.sign({ sub: `user|${id}`, aud: AUDIENCE, email: `u-${id}@example.com`, email_verified: true, ...claims });
+  };
+  suite.signIn = async (claims = {}) => {
+    const id = randomUUID();
+    const subject = (claims['sub'] as string | undefined) ?? `user|${id}`;
+    const email = (claims['email'] as string | undefined) ?? `u-${id}@example.com`;
+    const token = await suite.issuer.sign({ sub: subject, aud: AUDIENCE, email, email_verified: true, ...claims });
+    const result = await suite.api.gql('{ viewer { id } }', { token });
+    expect(result.body.errors).toBeUndefined();
+    return { id: result.body.data.viewer.id, token, email, subject };
+  };
+  suite.serviceToken = (scopes) => {
+    const client = `svc-${randomUUID()}`;
+    return suite.issuer.sign({ sub: client, client_id: client, gty: 'client-credentials', aud: AUDIENCE, scope: scopes.join(' ') });
+  };
+  suite.createOrg = async (owner, name = `Org ${randomUUID()}`) => {
+    const result = await suite.api.gql('mutation ($name: String!) { createOrganization(input: { name: $name }) { id } }', {
+      token: owner.token,
+      variables: { name },
+    });
+    expect(result.body.errors).toBeUndefined();
+    return result.body.data.createOrganization.id;
+  };
+  suite.addMember = async (by, organizationId, user, role) => {
+    const result = await addMember(suite, by.token, { organizationId, userId: user.id, role });
+    expect(result.body.errors).toBeUndefined();
+    return result.body.data.addMember.id;
+  };
+  return suite;
+}
+
+export function addMember(suite: OrgSuite, token: string, input: Record<string, unknown>): Promise<GraphQLResult<any>> {
+  return suite.api.gql('mutation ($input: AddMemberInput!) { addMember(input: $input) { id role user { id } organization { id } } }', {
+    token,
+    variables: { input },
+  });
+}
+
+export function updateRole(suite: OrgSuite, token: string, membershipId: string, role: string): Promise<GraphQLResult<any>> {
+  return suite.api.gql('mutation ($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { id role } }', {
+    token,
+    variables: { input: { membershipId, role } },
+  });
+}
+
+export function removeMember(suite: OrgSuite, token: string, membershipId: string): Promise<GraphQLResult<any>> {
+  return suite.api.gql('mutation ($id: ID!) { removeMember(membershipId: $id) }', { token, variables: { id: membershipId } });
+}
+
+export function setSso(suite: OrgSuite, token: string, input: Record<string, unknown>): Promise<GraphQLResult<any>> {
+  return suite.api.gql(
+    'mutation ($input: SetOrganizationSsoInput!) { setOrganizationSso(input: $input) { id sso { issuer externalOrganizationId connection domains jitRole } } }',
+    { token, variables: { input } },
+  );
+}
+
+/** The roles of an organization's members, read directly from the database. */
+export async function rolesInDatabase(suite: OrgSuite, organizationId: string): Promise<string[]> {
+  const rows = await suite.database.db.query<{ role: string }>('select role from memberships where organization_id = $1', [organizationId]);
+  return rows.map((r) => r.role).sort();
+}
+
+/** The membership id of `userId` in an organization, from the database. */
+export async function membershipId(suite: OrgSuite, organizationId: string, userId: string): Promise<string> {
+  const rows = await suite.database.db.query<{ id: string }>('select id from memberships where organization_id = $1 and user_id = $2', [organizationId, userId]);
+  return rows[0]!.id;
+}
+
+export function errorCode(result: GraphQLResult<unknown>): unknown {
+  return result.body.errors?.[0]?.extensions?.['code'];
+}
+
+export function errorReason(result: GraphQLResult<unknown>): unknown {
+  return result.body.errors?.[0]?.extensions?.['reason'];
+}
