@@ -116,9 +116,10 @@ describe('_entities batching: one statement per type per request', () => {
     const reps = representations('Membership', membershipIds, MAX);
     const result = await entities('... on Membership { id user { id name } organization { id name } }', reps);
     expectResolved(result, reps, new Set(membershipIds));
-    expect(statements).toHaveLength(3);
+    // Users: at most one statement (on PGlite the process-wide user row cache may answer from memory).
+    expect(statements.filter((s) => !USERS.test(s))).toHaveLength(2);
     expect(statements.filter((s) => MEMBERSHIPS.test(s))).toHaveLength(1);
-    expect(statements.filter((s) => USERS.test(s))).toHaveLength(1);
+    expect(statements.filter((s) => USERS.test(s)).length).toBeLessThanOrEqual(1);
     expect(statements.filter((s) => ORGANIZATIONS.test(s))).toHaveLength(1);
   });
 
@@ -130,7 +131,9 @@ describe('_entities batching: one statement per type per request', () => {
     ];
     const result = await entities('... on User { id } ... on Organization { id } ... on Membership { id }', reps);
     expect(result).toHaveLength(reps.length);
-    expect(statements).toHaveLength(3);
+    // Users: at most one statement (on PGlite the process-wide user row cache may answer from memory).
+    expect(statements.filter((s) => !USERS.test(s))).toHaveLength(2);
+    expect(statements.filter((s) => USERS.test(s)).length).toBeLessThanOrEqual(1);
   });
 
   it('a service principal holding users:read: one statement, emails visible, nothing provisioned', async () => {
@@ -151,8 +154,9 @@ describe('_entities batching: one statement per type per request', () => {
     expectResolved(result, reps, new Set(userIds));
     // A stranger to these users sees no email.
     expect(result.every((u) => u === null || u.email === null)).toBe(true);
-    expect(statements.filter((s) => USERS.test(s))).toHaveLength(1);
+    // Users: at most one statement (on PGlite the process-wide user row cache may answer from memory).
+    expect(statements.filter((s) => USERS.test(s)).length).toBeLessThanOrEqual(1);
     // The one email-visibility check for all 500 (shared organizations), batched too.
-    expect(statements).toHaveLength(2);
+    expect(statements.filter((s) => !USERS.test(s))).toHaveLength(1);
   });
 });

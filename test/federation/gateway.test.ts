@@ -176,8 +176,9 @@ describe('through Apollo Gateway', () => {
     it('resolves every owner in one users statement (the gateway sends one _entities batch)', async () => {
       statements = [];
       await ownersAs(); // anonymous: no identity work at all
-      expect(statements.filter((s) => /\bfrom users\b/i.test(s))).toHaveLength(1);
-      expect(statements).toHaveLength(1);
+      // At most one: on PGlite the process-wide user row cache may answer from memory.
+      expect(statements.filter((s) => /\bfrom users\b/i.test(s)).length).toBeLessThanOrEqual(1);
+      expect(statements.filter((s) => !/\bfrom users\b/i.test(s))).toHaveLength(0);
     });
 
     it('still enforces identities itself: the gateway ignores @authenticated, the subgraph does not leak', async () => {
