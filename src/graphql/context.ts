@@ -21,6 +21,11 @@ export interface GraphQLContext {
   loaders: Loaders;
   services: Services;
   /**
+   * Users whose email the caller itself supplied in this request (ensureUser(input)): showing
+   * that email back discloses nothing, so a users:write service sees the user it just ensured.
+   */
+  emailSuppliedFor: Set<string>;
+  /**
    * Filled in while the operation runs, for the request log and metrics. An object, because
    * Apollo hands plugins a shallow copy of the context.
    */
@@ -29,5 +34,5 @@ export interface GraphQLContext {
 
 export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {
   const viewerId = principal.kind === 'user' ? principal.userId : null;
-  return { requestId, principal, services, loaders: createLoaders(services.db, viewerId) };
+  return { requestId, principal, services, loaders: createLoaders(services.db, viewerId), emailSuppliedFor: new Set() };
 }

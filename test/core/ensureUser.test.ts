@@ -97,6 +97,20 @@ describe('ensureUser(input) by a service holding users:write', () => {
     expect(Number(identities[0]!.n)).toBe(0);
   });
 
+  it('a users:write service without users:read sees the email it supplied, only on the user it ensured', async () => {
+    const email = uniqueEmail('write-only');
+    const token = await serviceToken({ scope: 'users:write' });
+    const first = await ensure(token, { email: email.toUpperCase() });
+    expect(first.body.data.ensureUser).toMatchObject({ created: true, user: { email, emailVerified: true } });
+    const second = await ensure(token, { email });
+    expect(second.body.data.ensureUser).toMatchObject({ created: false, user: { id: first.body.data.ensureUser.user.id, email } });
+    const lookup = await api.gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }', {
+      token,
+      variables: { r: [{ __typename: 'User', id: first.body.data.ensureUser.user.id }] },
+    });
+    expect(lookup.body.data._entities[0]).toEqual({ id: first.body.data.ensureUser.user.id, email: null });
+  });
+
   it('accepts the scope from Auth0 RBAC `permissions`', async () => {
     const response = await ensure(await serviceToken({ permissions: ['users:write'] }), { email: uniqueEmail('perm') });
     expect(response.body.data.ensureUser.created).toBe(true);

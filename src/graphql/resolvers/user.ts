@@ -5,9 +5,9 @@ import type { UserResolvers } from '../generated/resolvers-types.js';
 
 export const User: UserResolvers = {
   __resolveReference: (reference, { loaders }) => loaders.user.load(String((reference as { id?: unknown }).id ?? '')),
-  async email(user, _args, { principal, loaders }) {
+  async email(user, _args, { principal, loaders, emailSuppliedFor }) {
     if (user.email === null) return null;
-    if (isSelf(principal, user.id) || hasScope(principal, SCOPES.usersRead)) return user.email;
+    if (isSelf(principal, user.id) || hasScope(principal, SCOPES.usersRead) || emailSuppliedFor.has(user.id)) return user.email;
     const shares = principal.kind === 'user' ? await loaders.sharesOrganizationWithViewer.load(user.id) : false;
     return canSeeEmail(principal, user.id, shares) ? user.email : null;
   },
