@@ -117,6 +117,15 @@ describe('_entities', () => {
     });
   }
 
+  it('a representation without an entity __typename resolves to null; the others still resolve', async () => {
+    const known = await signIn();
+    const representations = [{ __typename: 'User', id: known.id }, { __typename: 'Nope', id: known.id }, { id: known.id }, { __typename: 42, id: known.id }, 'User', { __typename: 'User', id: known.id }];
+    const response = await entities(representations, known.token);
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+    expect((response.body.data._entities as ({ id: string } | null)[]).map((entry) => entry?.id ?? null)).toEqual([known.id, null, null, null, null, known.id]);
+  });
+
   it('batches: one round trip per type, whatever the number of representations', async () => {
     const users = await Promise.all(Array.from({ length: 3 }, () => signIn()));
     const org = await createOrganization('Batch', users.map((u) => ({ userId: u.id, role: 'MEMBER' })));
