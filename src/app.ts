@@ -52,6 +52,7 @@ export { createLogger } from './log.js';
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
+  let migrationPendingLogged = false;
   const db =
     options.database ??
     (await openDatabase({
@@ -61,6 +62,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       queryTimeoutMs: config.dbQueryTimeoutMs,
       onQuery: options.onQuery,
       onPoolError: (error) => logger.warn({ err: error }, 'database connection lost'),
+      // Warn once per outage, not once per retry.
+      onMigrationPending: (error) => {
+        if (!migrationPendingLogged) logger.warn({ err: error }, 'database unreachable: migrations pending, retrying (/readyz answers 503)');
+        migrationPendingLogged = true;
+      },
+      onMigrated: () => logger.info('database reachable: migrations applied'),
     }));
   const metrics = createMetrics({ db });
   let stopping = false;

@@ -1,5 +1,7 @@
-// Opens the configured database and brings its schema up to date.
+// Opens the configured database and brings its schema up to date (in the background while a
+// PostgreSQL server cannot be reached at start: the process serves, /readyz answers 503).
 import type { DatabaseTarget } from '../config.js';
+import { isAppError } from '../errors.js';
 import { migrate } from './migrate.js';
 import { createPGliteDatabase } from './pglite.js';
 import { createPostgresDatabase } from './postgres.js';
@@ -12,6 +14,13 @@ export interface OpenDatabaseOptions {
   queryTimeoutMs: number;
   onQuery?: QueryObserver;
   onPoolError?: (error: Error) => void;
+  /**
+   * Set: a PostgreSQL that cannot be reached at start does not fail the start; migrations are
+   * retried every `migrationRetryMs` (default 1000) and this is told of each failed attempt.
+   */
+  onMigrationPending?: (error: unknown) => void;
+  onMigrated?: () => void;
+  migrationRetryMs?: number;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
@@ -26,7 +35,44 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
           onError: options.onPoolError,
         })
       : await createPGliteDatabase({ dataDir: options.target.dataDir, onQuery: options.onQuery });
-  await migrate(db);
+  const onPending = options.onMigrationPending;
+  if (options.target.kind !== 'postgres' || onPending === undefined) {
+    await migrate(db);
+    return db;
+  }
+  try {
+    await migrate(db);
+    return db;
+  } catch (error) {
+    // Only an unreachable server is waited for; anything else (a failing migration) stops the start.
+    if (!isAppError(error) || error.code !== 'IDENTITY_STORE_UNAVAILABLE') {
+      await db.close().catch(() => undefined);
+      throw error;
+    }
+    onPending(error);
+  }
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const retry = (): void => {
+    timer = setTimeout(() => {
+      migrate(db).then(
+        () => options.onMigrated?.(),
+        (error: unknown) => {
+          if (closed) return;
+          onPending(error);
+          retry();
+        },
+      );
+    }, options.migrationRetryMs ?? 1000);
+    timer.unref();
+  };
+  retry();
+  const close = db.close.bind(db);
+  db.close = async () => {
+    closed = true;
+    clearTimeout(timer);
+    await close();
+  };
   return db;
 }
 

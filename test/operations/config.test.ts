@@ -1,8 +1,11 @@
 // Start-up configuration: every invalid value is refused with one line naming the variable,
 // never echoing a secret; `npm start`'s entry point exits non-zero with that one line.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { freePort, startMain } from '../helpers/process.js';
+import { freePort, startMain, waitForOutput } from '../helpers/process.js';
 
 const ISSUER = { name: 'auth0', kind: 'auth0', issuer: 'https://tenant.eu.auth0.com/', audience: 'https://api.example.com' };
 const issuers = (...entries: Record<string, unknown>[]) => JSON.stringify(entries);
@@ -98,14 +101,28 @@ describe('npm start with an invalid environment', () => {
     expect(lines[0]).toContain('AUTH_ISSUERS[0].apiKeyEnv');
   });
 
-  it('exits non-zero when the database is unreachable, logging the code and never the password', async () => {
+  it('keeps serving when the database is unreachable at start: /readyz 503, one warning with the code, never the password', async () => {
     const port = await freePort(); // nothing listens there
-    const main = startMain({ DATABASE_URL: `postgres://app:hunter2-password@127.0.0.1:${port}/identity`, DB_CONNECT_TIMEOUT_MS: '500' });
-    expect(await main.exited).toBe(1);
-    const output = main.stdout() + main.stderr();
-    expect(output).not.toContain('hunter2-password');
-    const fatal = main.stdout().split('\n').filter((line) => line.includes('failed to start')).map((line) => JSON.parse(line));
-    expect(fatal).toHaveLength(1);
-    expect(fatal[0].err).toMatchObject({ code: 'IDENTITY_STORE_UNAVAILABLE', cause: { code: 'ECONNREFUSED' } });
+    const httpPort = await freePort();
+    const main = startMain({
+      DATABASE_URL: `postgres://app:hunter2-password@127.0.0.1:${port}/identity`,
+      DB_CONNECT_TIMEOUT_MS: '500',
+      PORT: String(httpPort),
+      HOST: '127.0.0.1',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'identity-config-')),
+    });
+    try {
+      await waitForOutput(main, (out) => out.includes('identity subgraph listening'));
+      expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(503);
+      expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(200);
+      const output = main.stdout() + main.stderr();
+      expect(output).not.toContain('hunter2-password');
+      const pending = main.stdout().split('\n').filter((line) => line.includes('migrations pending')).map((line) => JSON.parse(line));
+      expect(pending).toHaveLength(1);
+      expect(pending[0].err).toMatchObject({ code: 'IDENTITY_STORE_UNAVAILABLE', cause: { code: 'ECONNREFUSED' } });
+    } finally {
+      main.child.kill('SIGTERM');
+      await main.exited;
+    }
   });
 });

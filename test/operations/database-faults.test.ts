@@ -39,6 +39,35 @@ function expectStoreUnavailable(result: GraphQLResult<any>, sub: string): void {
 }
 
 if (TEST_DATABASE_URL) {
+  describe('PostgreSQL unreachable at start (TCP proxy)', () => {
+    it('serves 503 and /readyz 503, then applies the migrations and serves once the server answers', async () => {
+      const database = await openTestDatabase();
+      const target = new URL(TEST_DATABASE_URL!);
+      const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      proxy.cut('reset');
+      const api = await startTestApp({
+        issuers: [issuerConfig(issuer)],
+        config: { database: { kind: 'postgres', url: proxy.proxied(database.url!) }, dbConnectTimeoutMs: 500, dbQueryTimeoutMs: 1000 },
+      });
+      try {
+        expect(await readyStatus(api)).toBe(503);
+        const sub = `user-${randomUUID()}`;
+        expectStoreUnavailable(await api.gql('{ viewer { id } }', { token: await userToken(sub) }), sub);
+        proxy.restore();
+        const deadline = Date.now() + 10_000;
+        while ((await readyStatus(api)) !== 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await readyStatus(api)).toBe(200);
+        const result = await api.gql('{ viewer { id } }', { token: await userToken() });
+        expect(result.status).toBe(200);
+        expect(result.body.data.viewer.id).toMatch(/^[0-9a-f-]{36}$/);
+      } finally {
+        await api.close();
+        await proxy.close();
+        await database.close();
+      }
+    });
+  });
+
   describe('PostgreSQL cut mid-run (TCP proxy)', () => {
     let database: TestDatabase;
     let proxy: TcpProxy;
