@@ -46,7 +46,7 @@ export function requestLevelErrorPlugin<TContext extends BaseContext>(): ApolloS
           if (!failure) return;
           // The request failed as a whole: partial data (a `viewer: null` next to a 503) would
           // read as "signed out" to a client that looks at data first.
-          if (response.body.kind === 'single') response.body.singleResult.data = null;
+          if (response.body.kind === 'single' && response.body.singleResult.data !== undefined) response.body.singleResult.data = null;
           response.http.status = failure.status;
           for (const [name, value] of Object.entries(errorHeaders(failure))) response.http.headers.set(name, value);
         },
