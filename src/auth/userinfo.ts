@@ -18,6 +18,8 @@ export interface UserinfoClientOptions {
   fetch?: typeof fetch;
   timeoutMs: number;
   ttlSeconds?: number /* default 600 */;
+  /** How long "no profile for this token" (a 4xx other than 429) is remembered; default 60. */
+  missingTtlSeconds?: number;
   maxEntries?: number /* default 10000 */;
   now?: () => number;
 }
@@ -48,10 +50,16 @@ function toProfile(issuer: IssuerConfig, body: Record<string, unknown>): UserPro
   return { email: normalizeEmail(body.email), emailVerified: verified, name: cleanName(name) };
 }
 
+const NO_PROFILE: UserProfile = Object.freeze({ email: null, emailVerified: null, name: null });
+
+/** The endpoint answered, and its answer will not change on a retry: no profile for this token. */
+class NoProfile extends Error {}
+
 export function createUserinfoClient(options: UserinfoClientOptions): UserinfoClient {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   const ttlMs = (options.ttlSeconds ?? 600) * 1000;
+  const missingTtlMs = (options.missingTtlSeconds ?? 60) * 1000;
   const cache = new Lru<string, { profile: UserProfile; expiresAt: number }>(options.maxEntries ?? 10_000);
   const inflight = new Map<string, Promise<UserProfile>>();
 
@@ -78,6 +86,10 @@ export function createUserinfoClient(options: UserinfoClientOptions): UserinfoCl
       // Never follow a redirect with a credential attached.
       redirect: 'error',
     });
+    // 401/403/404: the IdP has no profile for this token (Auth0 answers 401 to a token without
+    // the `openid` scope). Retrying cannot help, so the identity proceeds without an email, as
+    // with no userinfoUrl at all. 429 and 5xx are outages: retry later.
+    if (response.status >= 400 && response.status < 500 && response.status !== 429) throw new NoProfile();
     if (response.status !== 200) throw new Error(`userinfo endpoint answered HTTP ${response.status}`);
     if (!isPlainObject(response.body)) throw new Error('userinfo response is not a JSON object');
     return toProfile(issuer, response.body);
@@ -99,8 +111,17 @@ export function createUserinfoClient(options: UserinfoClientOptions): UserinfoCl
           return profile;
         })
         .catch((error: unknown) => {
+          if (error instanceof NoProfile) {
+            cache.set(key, { profile: NO_PROFILE, expiresAt: now() + missingTtlMs });
+            return NO_PROFILE;
+          }
           // Not cached: the next request tries again.
-          throw new AppError('AUTH_PROVIDER_UNAVAILABLE', { retryAfterSeconds: 5, cause: error });
+          throw new AppError('AUTH_PROVIDER_UNAVAILABLE', {
+            message: "The identity provider's profile endpoint cannot be reached right now; retry later.",
+            reason: 'userinfo_unavailable',
+            retryAfterSeconds: 5,
+            cause: error,
+          });
         })
         .finally(() => inflight.delete(key));
       inflight.set(key, attempt);

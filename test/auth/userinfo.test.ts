@@ -125,6 +125,21 @@ describe('userinfo fallback', () => {
     expect(principal.kind === 'user' && principal.claims.email).toBe('down@example.com');
   });
 
+  it('no profile for the token (404): the identity proceeds without an email, remembered briefly', async () => {
+    const { verifier, clock } = setup();
+    const sub = newSubject(); // no profile registered: the endpoint answers 404
+    const before = idp.userinfoRequests;
+    const first = await verifier.verify(await idp.sign({ sub, aud: AUD }));
+    expect(first.kind === 'user' && first.claims).toMatchObject({ email: null, emailVerified: false });
+    await verifier.verify(await idp.sign({ sub, aud: AUD, jti: 'second' }));
+    expect(idp.userinfoRequests - before).toBe(1);
+    // Once the profile exists, a later token picks it up after the short negative TTL.
+    idp.setUserinfo(sub, { email: 'late@example.com', email_verified: true });
+    clock.now += 61_000;
+    const later = await verifier.verify(await idp.sign({ sub, aud: AUD, jti: 'third' }));
+    expect(later.kind === 'user' && later.claims.email).toBe('late@example.com');
+  });
+
   it('userinfo hanging: AUTH_PROVIDER_UNAVAILABLE within the timeout', async () => {
     const { config } = setup();
     const client = createUserinfoClient({ timeoutMs: 200 });
