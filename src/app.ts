@@ -15,8 +15,9 @@ import type { Services } from './graphql/context.js';
 import { createGraphQLServer } from './graphql/server.js';
 import { createCoprocessorHandler } from './http/coprocessor.js';
 import { createHttpServer } from './http/server.js';
-import { createLogger, principalFields } from './log.js';
+import { createLogger } from './log.js';
 import { createMetrics, instrumentVerifier, type Metrics } from './metrics.js';
+import { createRequestObserver } from './requestLog.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
 import { createOrganizationService } from './services/organizations.js';
@@ -137,26 +138,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return migrationsApplied(db);
     },
     routes: { 'GET /metrics': (req, res) => metrics.handle(req, res) },
-    onRequestEnd: (event) => {
-      const outcome = event.status < 400 && event.errorCode === null ? 'success' : 'error';
-      metrics.observeRequest({ path: event.path, operationName: event.operationName, outcome, durationMs: event.durationMs, errorCode: event.errorCode });
-      // Probes and scrapes every few seconds would drown the request log: debug level only.
-      const level = event.path !== '/graphql' && event.status < 400 ? 'debug' : event.status >= 500 ? 'warn' : 'info';
-      logger[level](
-        {
-          requestId: event.requestId,
-          method: event.method,
-          path: event.path,
-          operation: event.operationName,
-          status: event.status,
-          durationMs: Math.round(event.durationMs * 10) / 10,
-          outcome,
-          errorCode: event.errorCode,
-          ...principalFields(event.principal),
-        },
-        'request',
-      );
-    },
+    onRequestEnd: createRequestObserver({ logger, metrics }),
   });
 
   return {
