@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRemoteKeySet, type KeySource } from '../../src/auth/keys.js';
+import { type KeySource } from '../../src/auth/keys.js';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
 import { AppError } from '../../src/errors.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
 import { rejection } from '../helpers/assert.js';
 
 const AUD = 'https://api.test';
@@ -19,14 +19,7 @@ afterAll(async () => {
 function setup(cacheMaxEntries?: number) {
   const clock = { now: Date.now() };
   const config = issuerConfig(idp);
-  const remote = createRemoteKeySet({
-    issuerName: config.name,
-    jwksUri: idp.jwksUri,
-    refreshSeconds: 300,
-    maxStaleSeconds: 86400,
-    fetchTimeoutMs: 1000,
-    now: () => clock.now,
-  });
+  const remote = remoteKeySetFor(idp, { issuerName: config.name, now: () => clock.now });
   const counter = { lookups: 0 };
   const counting: KeySource = {
     getKey(header) {

@@ -1,9 +1,9 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKeySet, createRemoteKeySet, type RemoteKeySetOptions } from '../../src/auth/keys.js';
+import { createLocalKeySet, type RemoteKeySetOptions } from '../../src/auth/keys.js';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
 import { AppError } from '../../src/errors.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
 import { rejection } from '../helpers/assert.js';
 
 const AUD = 'https://api.test';
@@ -24,12 +24,9 @@ function setup(options: Partial<RemoteKeySetOptions> = {}) {
   const clock = { now: Date.now() };
   const outcomes: string[] = [];
   const config = issuerConfig(idp);
-  const keySet = createRemoteKeySet({
+  const keySet = remoteKeySetFor(idp, {
     issuerName: config.name,
-    jwksUri: idp.jwksUri,
-    refreshSeconds: 300,
     maxStaleSeconds: 3600,
-    fetchTimeoutMs: 1000,
     now: () => clock.now,
     onFetch: (outcome) => outcomes.push(outcome),
     ...options,

@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRemoteKeySet } from '../../src/auth/keys.js';
 import { createUserinfoClient } from '../../src/auth/userinfo.js';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
 import type { IssuerConfig } from '../../src/config.js';
 import { AppError } from '../../src/errors.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
 import { rejection } from '../helpers/assert.js';
 
 const AUD = 'https://api.test';
@@ -23,14 +22,7 @@ afterAll(async () => {
 function setup(overrides: Partial<IssuerConfig> = {}, ttlSeconds?: number) {
   const clock = { now: Date.now() };
   const config = issuerConfig(idp, { userinfoUrl: idp.userinfoUrl, ...overrides });
-  const keySet = createRemoteKeySet({
-    issuerName: config.name,
-    jwksUri: idp.jwksUri,
-    refreshSeconds: 300,
-    maxStaleSeconds: 86400,
-    fetchTimeoutMs: 1000,
-    now: () => clock.now,
-  });
+  const keySet = remoteKeySetFor(idp, { issuerName: config.name, now: () => clock.now });
   const userinfo = createUserinfoClient({ timeoutMs: 1000, now: () => clock.now, ...(ttlSeconds === undefined ? {} : { ttlSeconds }) });
   const verifier = createTokenVerifier({ issuers: [config], keySources: new Map([[config.name, keySet]]), userinfo, now: () => clock.now });
   return { clock, verifier, userinfo, config };

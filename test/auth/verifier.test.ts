@@ -1,10 +1,10 @@
 import { base64url, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRemoteKeySet, type KeySource } from '../../src/auth/keys.js';
+import { type KeySource } from '../../src/auth/keys.js';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
 import type { IssuerConfig } from '../../src/config.js';
 import { AppError } from '../../src/errors.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
 import { rejection } from '../helpers/assert.js';
 
 const AUD = 'https://api.test';
@@ -20,13 +20,7 @@ afterAll(async () => {
 
 function setup(overrides: Partial<IssuerConfig> = {}) {
   const config = issuerConfig(idp, overrides);
-  const keySet = createRemoteKeySet({
-    issuerName: config.name,
-    jwksUri: idp.jwksUri,
-    refreshSeconds: 300,
-    maxStaleSeconds: 86400,
-    fetchTimeoutMs: 1000,
-  });
+  const keySet = remoteKeySetFor(idp, { issuerName: config.name });
   const verifier = createTokenVerifier({ issuers: [config], keySources: new Map<string, KeySource>([[config.name, keySet]]) });
   return { verifier, keySet, config };
 }

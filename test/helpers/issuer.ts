@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { parseIssuers, type IssuerConfig } from '../../src/config.js';
+import { createRemoteKeySet, type RemoteKeySetOptions } from '../../src/auth/keys.js';
 
 export type TestIssuerAlg = 'RS256' | 'ES256' | 'PS256';
 /** `down`: HTTP 500; `hang`: never answers; `garbage`: HTTP 200 with a non-JSON body. */
@@ -224,4 +225,19 @@ export function issuerConfig(issuer: TestIssuer, overrides: Partial<IssuerConfig
   const entry = { name: 'test', kind: 'oidc', issuer: issuer.url, audience: 'https://api.test', jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
   const [config] = parseIssuers(JSON.stringify([entry]), 'test issuer', {});
   return { ...config!, ...overrides };
+}
+
+/**
+ * The issuer's JWKS as the product fetches it (a real remote key set over loopback HTTP):
+ * refresh 300 s, stale for 86400 s, 1 s fetch timeout, then `overrides` (e.g. `now`, `onFetch`).
+ */
+export function remoteKeySetFor(issuer: TestIssuer, overrides: Partial<RemoteKeySetOptions> = {}) {
+  return createRemoteKeySet({
+    issuerName: 'test',
+    jwksUri: issuer.jwksUri,
+    refreshSeconds: 300,
+    maxStaleSeconds: 86400,
+    fetchTimeoutMs: 1000,
+    ...overrides,
+  });
 }

@@ -3,13 +3,12 @@
 // serves a row older than the last write to users.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRemoteKeySet } from '../../src/auth/keys.js';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
 import { createUserRowCache } from '../../src/db/userCache.js';
 import { insertUser, updateUserProfile } from '../../src/db/users.js';
 import { Lru } from '../../src/lib/lru.js';
 import { openTestDatabase, databaseKind, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
 
 let issuer: TestIssuer;
 let database: TestDatabase;
@@ -25,7 +24,7 @@ afterAll(async () => {
 
 function verifierAt(clock: { now: number }, cacheMaxEntries?: number) {
   const config = issuerConfig(issuer);
-  const keys = createRemoteKeySet({ issuerName: config.name, jwksUri: issuer.jwksUri, refreshSeconds: 300, maxStaleSeconds: 86400, fetchTimeoutMs: 2000 });
+  const keys = remoteKeySetFor(issuer, { issuerName: config.name, fetchTimeoutMs: 2000 });
   return createTokenVerifier({ issuers: [config], keySources: new Map([[config.name, keys]]), now: () => clock.now, cacheMaxEntries });
 }
 
@@ -73,7 +72,7 @@ describe('JWKS single flight', () => {
     const cold = await startTestIssuer();
     try {
       const config = issuerConfig(cold);
-      const keys = createRemoteKeySet({ issuerName: config.name, jwksUri: cold.jwksUri, refreshSeconds: 300, maxStaleSeconds: 86400, fetchTimeoutMs: 2000 });
+      const keys = remoteKeySetFor(cold, { issuerName: config.name, fetchTimeoutMs: 2000 });
       const verifier = createTokenVerifier({ issuers: [config], keySources: new Map([[config.name, keys]]) });
       const tokens = await Promise.all(Array.from({ length: 50 }, () => cold.sign({ sub: randomUUID(), aud: 'https://api.test' })));
       const results = await Promise.all(tokens.map((token) => verifier.verify(token)));
