@@ -5,7 +5,7 @@
 // the server's resident memory after 1,000 and 100,000 distinct tokens.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -27,36 +27,6 @@ async function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
-}
-
-/** The node process serving src/main.ts among the descendants of `pid` (npx → sh → tsx → node). */
-function serverPid(pid: number): number {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  let best = pid;
-  let bestRss = -1;
-  const pending = [pid];
-  while (pending.length > 0) {
-    const current = pending.pop()!;
-    pending.push(...(children.get(current) ?? []));
-    try {
-      if (!readFileSync(`/proc/${current}/cmdline`, 'utf8').includes('src/main.ts')) continue;
-      const rss = rssMb(current);
-      if (rss > bestRss) [best, bestRss] = [current, rss];
-    } catch {
-      // Gone.
-    }
-  }
-  return best;
 }
 
 function rssMb(pid: number): number {
@@ -90,7 +60,9 @@ function issuerJson(name: string, issuer: BenchIssuer) {
 
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; pid: number }> {
   const port = await freePort();
-  const child = spawn('npx', ['tsx', 'src/main.ts'], {
+  // What `npm start` runs, without npm in between: the child is the server itself, so it can be
+  // signalled and measured directly.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -106,7 +78,7 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
     if (Date.now() > deadline) throw new Error('server did not become ready within 60 s');
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { child, base, pid: serverPid(child.pid!) };
+  return { child, base, pid: child.pid! };
 }
 
 interface Measured {

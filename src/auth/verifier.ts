@@ -1,7 +1,7 @@
 // Verifies a bearer JWT against the trusted issuers and turns it into a VerifiedPrincipal.
 // Owns the pre-verification guards (shape, alg allow-list, embedded keys, exact issuer), the
 // jose verification, the userinfo fallback and the verified-token cache.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { IssuerConfig } from '../config.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
@@ -58,6 +58,10 @@ function freeze(principal: VerifiedPrincipal): VerifiedPrincipal {
   Object.freeze(principal.claims);
   return Object.freeze(principal);
 }
+
+// One-shot digest where Node has it (20.12+): about half the cost of a Hash object.
+const sha256: (text: string) => string =
+  typeof hash === 'function' ? (text) => hash('sha256', text, 'base64url') : (text) => createHash('sha256').update(text).digest('base64url');
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const now = options.now ?? Date.now;
@@ -152,7 +156,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   return {
     async verify(token) {
       // Keyed by a digest: the cache never holds a usable credential.
-      const key = createHash('sha256').update(token).digest('base64url');
+      const key = sha256(token);
       const hit = cache.get(key);
       if (hit !== undefined) {
         if (hit.expiresAt > nowSeconds()) return hit.principal;

@@ -12,6 +12,8 @@ interface Versioned extends Queryable {
 
 export interface UserRowCache {
   findByIds(ids: readonly string[]): Promise<User[]>;
+  /** The row if a current copy is held (a copy of it), else undefined; never reads the database. */
+  peek(id: string): User | undefined;
   readonly size: number;
 }
 
@@ -20,6 +22,12 @@ export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowC
   return {
     get size() {
       return rows.size;
+    },
+    peek(id) {
+      const version = db.usersVersion?.() ?? null;
+      if (version === null) return undefined;
+      const hit = rows.get(id);
+      return hit !== undefined && hit.version === version ? { ...hit.user } : undefined;
     },
     async findByIds(ids) {
       const version = db.usersVersion?.() ?? null;

@@ -4,8 +4,7 @@ import type { Principal } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
 import type { IdentityService } from '../services/identity.js';
 import type { OrganizationService } from '../services/organizations.js';
-import type { Loaders } from './loaders.js';
-import { createLoaders } from './loaders.js';
+import { Loaders } from './loaders.js';
 
 export interface Services {
   db: Database;
@@ -34,5 +33,5 @@ export interface GraphQLContext {
 
 export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {
   const viewerId = principal.kind === 'user' ? principal.userId : null;
-  return { requestId, principal, services, loaders: createLoaders(services.db, viewerId), emailSuppliedFor: new Set() };
+  return { requestId, principal, services, loaders: new Loaders(services.db, viewerId), emailSuppliedFor: new Set() };
 }

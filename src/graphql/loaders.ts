@@ -38,26 +38,77 @@ function groupedBy<T>(fetch: (ids: string[]) => Promise<T[]>, keyOf: (row: T) =>
   });
 }
 
-export function createLoaders(db: Queryable, viewerId: string | null) {
-  return {
-    user: byId<User>((ids) => userRowCacheFor(db).findByIds(ids)),
-    membership: byId<Membership>((ids) => findMembershipsByIds(db, ids)),
-    organization: byId<Organization>((ids) => findOrganizationsByIds(db, ids)),
-    identitiesByUser: groupedBy<ExternalIdentity>((ids) => findIdentitiesByUserIds(db, ids), (row) => row.userId),
-    membershipsByUser: groupedBy<Membership>((ids) => findMembershipsByUserIds(db, ids), (row) => row.userId),
-    membershipsByOrganization: groupedBy<Membership>((ids) => findMembershipsByOrganizationIds(db, ids), (row) => row.organizationId),
-    ssoByOrganization: new DataLoader<string, OrganizationSso | null>(async (keys) => {
-      const rows = await findSsoByOrganizationIds(db, keys.filter(isUuid));
+/**
+ * One request's loaders, each created on first use: most operations touch one or two of them,
+ * and every request (anonymous ones included) builds this object.
+ */
+export class Loaders {
+  readonly #db: Queryable;
+  readonly #viewerId: string | null;
+  #user?: DataLoader<string, User | null>;
+  #membership?: DataLoader<string, Membership | null>;
+  #organization?: DataLoader<string, Organization | null>;
+  #identitiesByUser?: DataLoader<string, ExternalIdentity[]>;
+  #membershipsByUser?: DataLoader<string, Membership[]>;
+  #membershipsByOrganization?: DataLoader<string, Membership[]>;
+  #ssoByOrganization?: DataLoader<string, OrganizationSso | null>;
+  #sharesOrganizationWithViewer?: DataLoader<string, boolean>;
+
+  constructor(db: Queryable, viewerId: string | null) {
+    this.#db = db;
+    this.#viewerId = viewerId;
+  }
+
+  get user(): DataLoader<string, User | null> {
+    return (this.#user ??= byId<User>((ids) => userRowCacheFor(this.#db).findByIds(ids)));
+  }
+
+  /**
+   * The user's row when the process-wide row cache holds a current copy, else undefined:
+   * resolvers answer synchronously then, without a DataLoader tick (the viewer, every request).
+   */
+  cachedUser(id: string): User | undefined {
+    return userRowCacheFor(this.#db).peek(id);
+  }
+
+  get membership(): DataLoader<string, Membership | null> {
+    return (this.#membership ??= byId<Membership>((ids) => findMembershipsByIds(this.#db, ids)));
+  }
+
+  get organization(): DataLoader<string, Organization | null> {
+    return (this.#organization ??= byId<Organization>((ids) => findOrganizationsByIds(this.#db, ids)));
+  }
+
+  get identitiesByUser(): DataLoader<string, ExternalIdentity[]> {
+    return (this.#identitiesByUser ??= groupedBy<ExternalIdentity>((ids) => findIdentitiesByUserIds(this.#db, ids), (row) => row.userId));
+  }
+
+  get membershipsByUser(): DataLoader<string, Membership[]> {
+    return (this.#membershipsByUser ??= groupedBy<Membership>((ids) => findMembershipsByUserIds(this.#db, ids), (row) => row.userId));
+  }
+
+  get membershipsByOrganization(): DataLoader<string, Membership[]> {
+    return (this.#membershipsByOrganization ??= groupedBy<Membership>(
+      (ids) => findMembershipsByOrganizationIds(this.#db, ids),
+      (row) => row.organizationId,
+    ));
+  }
+
+  get ssoByOrganization(): DataLoader<string, OrganizationSso | null> {
+    return (this.#ssoByOrganization ??= new DataLoader<string, OrganizationSso | null>(async (keys) => {
+      const rows = await findSsoByOrganizationIds(this.#db, keys.filter(isUuid));
       const found = new Map(rows.map((row) => [row.organizationId, row]));
       return keys.map((key) => found.get(key) ?? null);
-    }),
-    /** Whether a user shares an organization with the viewer (email visibility). */
-    sharesOrganizationWithViewer: new DataLoader<string, boolean>(async (keys) => {
-      if (viewerId === null) return keys.map(() => false);
-      const sharing = await findUsersSharingOrganization(db, viewerId, keys.filter(isUuid));
-      return keys.map((key) => sharing.has(key));
-    }),
-  };
-}
+    }));
+  }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+  /** Whether a user shares an organization with the viewer (email visibility). */
+  get sharesOrganizationWithViewer(): DataLoader<string, boolean> {
+    return (this.#sharesOrganizationWithViewer ??= new DataLoader<string, boolean>(async (keys) => {
+      const viewerId = this.#viewerId;
+      if (viewerId === null) return keys.map(() => false);
+      const sharing = await findUsersSharingOrganization(this.#db, viewerId, keys.filter(isUuid));
+      return keys.map((key) => sharing.has(key));
+    }));
+  }
+}

@@ -1,6 +1,6 @@
 // Apollo Server for the subgraph schema, configured for development or production.
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
@@ -42,6 +42,10 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
       onUnexpected: () => undefined,
     }),
     plugins: [
+      // Nothing here is cacheable (every answer depends on the caller), and the cache-control
+      // plugin wraps every field resolution in per-field hooks. The HTTP edge sends
+      // `Cache-Control: no-store` on every GraphQL response instead.
+      ApolloServerPluginCacheControlDisabled(),
       requestLevelErrorPlugin<GraphQLContext>(),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       createObservePlugin(logger),

@@ -98,6 +98,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     });
     if (observed.operationName !== null) state.operationName = observed.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);
+    // Answers depend on who asks: no shared cache may keep them.
+    if (!res.hasHeader('cache-control')) res.setHeader('cache-control', 'no-store');
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       if (res.statusCode >= 400) state.errorCode = errorCodeOf(response.body.string);

@@ -1,44 +1,62 @@
-// A small bounded LRU map: every in-process cache (verified tokens, userinfo, identity ids) has a size bound.
-// Map keeps insertion order, so re-inserting on read makes the first key the least recently used.
+// A bounded map with least-recently-used eviction, in two generations (the "hashlru" scheme):
+// a hit in the young generation is one Map lookup with no reordering (these caches sit on the
+// path of every request); a hit in the old generation moves the entry to the young one; when
+// the young generation is full it becomes the old one and the previous old one is dropped.
+// Every in-process cache (verified tokens, userinfo, identity ids, user rows) uses it, so each
+// has a size bound: at most maxEntries entries are held.
 
 export class Lru<K, V> {
-  readonly #max: number;
-  readonly #map = new Map<K, V>();
+  readonly #generationSize: number;
+  #young = new Map<K, V>();
+  #old = new Map<K, V>();
 
   constructor(maxEntries: number) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
-    this.#max = maxEntries;
+    // The young generation rotates when it reaches half the bound (rounded up), so the two
+    // together hold at most maxEntries.
+    this.#generationSize = Math.ceil(maxEntries / 2);
   }
 
   get size(): number {
-    return this.#map.size;
+    return this.#young.size + this.#old.size;
   }
 
-  /** Returns the value and marks it most recently used. */
+  /** Returns the value and marks it recently used. */
   get(key: K): V | undefined {
-    const value = this.#map.get(key);
-    if (value === undefined) return undefined;
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    return value;
+    const young = this.#young.get(key);
+    if (young !== undefined) return young;
+    const old = this.#old.get(key);
+    if (old === undefined) return undefined;
+    this.#old.delete(key);
+    this.#insertYoung(key, old);
+    return old;
   }
 
-  /** Inserts or replaces; evicts the least recently used entries beyond the bound. */
+  /** Inserts or replaces; evicts the least recently used generation beyond the bound. */
   set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    while (this.#map.size > this.#max) {
-      const oldest = this.#map.keys().next();
-      if (oldest.done === true) break;
-      this.#map.delete(oldest.value);
+    if (this.#young.has(key)) {
+      this.#young.set(key, value);
+      return;
     }
+    this.#old.delete(key);
+    this.#insertYoung(key, value);
   }
 
   delete(key: K): boolean {
-    return this.#map.delete(key);
+    const young = this.#young.delete(key);
+    return this.#old.delete(key) || young;
   }
 
   clear(): void {
-    this.#map.clear();
+    this.#young.clear();
+    this.#old.clear();
+  }
+
+  #insertYoung(key: K, value: V): void {
+    this.#young.set(key, value);
+    if (this.#young.size >= this.#generationSize) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
   }
 }

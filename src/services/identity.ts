@@ -68,6 +68,8 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   // Safe to cache: an identity, once bound, stays bound to its user. Only the id is cached,
   // never the profile, so no change made elsewhere can be served stale from here.
   const cache = new Lru<string, CachedIdentity>(options.cacheMaxEntries ?? 50_000);
+  // Claims objects the verifier's cache keeps alive → their entry; gone with the token's entry.
+  const byClaims = new WeakMap<UserClaims, CachedIdentity>();
 
   async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
     for (let i = 1; ; i += 1) {
@@ -169,10 +171,15 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
 
   return {
     async resolveUser(claims) {
+      const fresh = (entry: CachedIdentity) => claims.impersonator !== null || now() - entry.syncedAt < seenIntervalMs;
+      // The same verified token hands back the same frozen claims object: no key to build.
+      const memo = byClaims.get(claims);
+      if (memo !== undefined && fresh(memo)) return { userId: memo.userId, created: false };
       const key = `${claims.issuer}\u0000${claims.subject}`;
       const print = fingerprint(claims);
       const cached = cache.get(key);
-      if (cached && (claims.impersonator !== null || (cached.fingerprint === print && now() - cached.syncedAt < seenIntervalMs))) {
+      if (cached && (claims.impersonator !== null || (cached.fingerprint === print && fresh(cached)))) {
+        byClaims.set(claims, cached);
         return { userId: cached.userId, created: false };
       }
       const result = await withRetries(async () => {
@@ -196,7 +203,9 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
         if (provisioned.created) options.onProvisioned?.('user');
         return provisioned;
       });
-      cache.set(key, { userId: result.userId, fingerprint: print, syncedAt: now() });
+      const entry = { userId: result.userId, fingerprint: print, syncedAt: now() };
+      cache.set(key, entry);
+      byClaims.set(claims, entry);
       return result;
     },
 

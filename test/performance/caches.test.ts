@@ -54,16 +54,37 @@ describe('verified-token cache', () => {
 });
 
 describe('bounded LRU map', () => {
-  it('evicts the least recently used entry beyond its bound', () => {
+  it('evicts the least recently used entries beyond its bound', () => {
     const lru = new Lru<number, number>(100);
     for (let i = 0; i < 10_000; i += 1) {
       lru.set(i, i);
-      lru.get(0); // keeps 0 the most recently used
+      lru.get(0); // keeps 0 recently used
+      expect(lru.size).toBeLessThanOrEqual(100);
     }
-    expect(lru.size).toBe(100);
+    expect(lru.size).toBeGreaterThanOrEqual(50);
     expect(lru.get(0)).toBe(0);
     expect(lru.get(9_000)).toBeUndefined();
     expect(lru.get(9_999)).toBe(9_999);
+  });
+
+  it('replaces, deletes and clears across both generations', () => {
+    const lru = new Lru<string, number>(4);
+    lru.set('a', 1);
+    lru.set('b', 2); // 'a' and 'b' have moved to the old generation
+    lru.set('a', 10);
+    expect(lru.get('a')).toBe(10);
+    expect(lru.size).toBe(2);
+    expect(lru.delete('b')).toBe(true);
+    expect(lru.delete('b')).toBe(false);
+    expect(lru.get('b')).toBeUndefined();
+    lru.clear();
+    expect(lru.size).toBe(0);
+    expect(() => new Lru(0)).toThrow(RangeError);
+    const single = new Lru<string, number>(1);
+    single.set('x', 1);
+    single.set('y', 2);
+    expect(single.size).toBe(1);
+    expect(single.get('y')).toBe(2);
   });
 });
 
@@ -106,6 +127,7 @@ describe('user row cache', () => {
     const users = await Promise.all([1, 2, 3, 4, 5].map((i) => newUser(`U${i}`)));
     const found = await cache.findByIds(users.map((u) => u.id));
     expect(found.map((u) => u.name).sort()).toEqual(['U1', 'U2', 'U3', 'U4', 'U5']);
-    expect(cache.size).toBe(databaseKind === 'pglite' ? 3 : 0);
+    if (databaseKind === 'pglite') expect(cache.size).toBeGreaterThan(0);
+    expect(cache.size).toBeLessThanOrEqual(databaseKind === 'pglite' ? 3 : 0);
   });
 });

@@ -4,12 +4,16 @@ import { canSeeEmail, canSeeIdentities, hasScope, isSelf, SCOPES } from '../../d
 import type { UserResolvers } from '../generated/resolvers-types.js';
 
 export const User: UserResolvers = {
-  __resolveReference: (reference, { loaders }) => loaders.user.load(String((reference as { id?: unknown }).id ?? '')),
-  async email(user, _args, { principal, loaders, emailSuppliedFor }) {
+  __resolveReference: (reference, { loaders }) => {
+    const id = String((reference as { id?: unknown }).id ?? '');
+    return loaders.cachedUser(id) ?? loaders.user.load(id);
+  },
+  // Synchronous when no lookup is needed (self, users:read): no promise for the common case.
+  email(user, _args, { principal, loaders, emailSuppliedFor }) {
     if (user.email === null) return null;
     if (isSelf(principal, user.id) || hasScope(principal, SCOPES.usersRead) || emailSuppliedFor.has(user.id)) return user.email;
-    const shares = principal.kind === 'user' ? await loaders.sharesOrganizationWithViewer.load(user.id) : false;
-    return canSeeEmail(principal, user.id, shares) ? user.email : null;
+    if (principal.kind !== 'user') return canSeeEmail(principal, user.id, false) ? user.email : null;
+    return loaders.sharesOrganizationWithViewer.load(user.id).then((shares) => (canSeeEmail(principal, user.id, shares) ? user.email : null));
   },
   emailVerified: (user) => user.emailVerified,
   name: (user) => user.name,
