@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { toDatabaseError } from './errors.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
+import { mayChangeUserRows } from './usersVersion.js';
 
 export interface PGliteOptions {
   /** Directory to persist in; null keeps the database in memory. */
@@ -16,14 +17,12 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
   const db = options.dataDir === null ? new PGlite() : new PGlite(options.dataDir);
   await db.waitReady;
   let active = 0;
-  // Bumped before and after every statement that may change `users` (and at the end of a
-  // transaction that ran one): a row cached under an older version is never served.
+  // See usersVersion.ts: this process is the only writer, so local bumps are the whole story.
   let usersVersion = 0;
-  const mayWriteUsers = (text: string) => !/^\s*select\b/i.test(text) && /users/i.test(text);
 
   const run = async <Row>(target: PGlite | Transaction, text: string, params?: readonly unknown[], onWrite?: () => void) => {
     options.onQuery?.(text);
-    const writes = mayWriteUsers(text);
+    const writes = mayChangeUserRows(text);
     if (writes) {
       usersVersion += 1;
       onWrite?.();

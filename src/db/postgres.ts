@@ -1,10 +1,13 @@
 // PostgreSQL through a pg pool, with bounded waits: a connection timeout, a client-side
 // query timeout and a server-side statement timeout, so a vanished database answers 503
-// within seconds instead of hanging a request.
+// within seconds instead of hanging a request. It keeps a users version (usersVersion.ts) from
+// its own writes and the changes other replicas announce, while it hears them.
 import pg from 'pg';
 import { isAppError } from '../errors.js';
 import { toDatabaseError } from './errors.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
+import { listenForUserChanges } from './userChanges.js';
+import { mayChangeUserRows } from './usersVersion.js';
 
 export interface PostgresOptions {
   url: string;
@@ -29,13 +32,30 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
   // An idle client losing its connection emits here; without a listener it would crash the process.
   pool.on('error', (error) => options.onError?.(error));
 
-  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) => {
+  let usersVersion = 0;
+  const listener = listenForUserChanges({
+    url: options.url,
+    connectTimeoutMs: options.connectTimeoutMs,
+    onChange: () => {
+      usersVersion += 1;
+    },
+    onError: (error) => options.onError?.(error),
+  });
+
+  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[], onWrite?: () => void) => {
     options.onQuery?.(text);
+    const writes = mayChangeUserRows(text);
+    if (writes) {
+      usersVersion += 1;
+      onWrite?.();
+    }
     try {
       const result = await client.query(text, params as unknown[] | undefined);
       return result.rows as Row[];
     } catch (error) {
       throw toDatabaseError(error);
+    } finally {
+      if (writes) usersVersion += 1;
     }
   };
 
@@ -50,8 +70,16 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       } catch (error) {
         throw toDatabaseError(error);
       }
+      // Bumped when the transaction ends, if it changed users: the commit is what readers see.
+      let wroteUsers = false;
+      const onWrite = () => {
+        wroteUsers = true;
+      };
       // Without parameters pg uses the simple protocol, which accepts several statements.
-      const tx: Queryable = { query: (text, params) => run(client, text, params), exec: async (script) => void (await run(client, script)) };
+      const tx: Queryable = {
+        query: (text, params) => run(client, text, params, onWrite),
+        exec: async (script) => void (await run(client, script, undefined, onWrite)),
+      };
       let broken: Error | undefined;
       try {
         await tx.query('begin');
@@ -76,9 +104,15 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       } finally {
         // A broken client (connection lost, rollback failed) is destroyed, not pooled.
         client.release(broken);
+        if (wroteUsers) usersVersion += 1;
       }
     },
+    // Null (cache nothing) while changes made by other replicas could go unheard.
+    usersVersion: () => (listener.listening ? usersVersion : null),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: () => pool.end(),
+    async close() {
+      await listener.close();
+      await pool.end();
+    },
   };
 }

@@ -21,9 +21,9 @@ export interface Database extends Queryable {
   /** Connections in use and waiting (pg pool); a single connection for PGlite. */
   poolStats(): PoolStats;
   /**
-   * For a store only this process can write (PGlite): a number that changes around every
-   * statement that may change `users`, so a row cache can tell its rows are current. Absent
-   * or null when other processes may write (PostgreSQL replicas): nothing may be cached then.
+   * A number that changes around every statement that may change a cached user row, and on
+   * every change another replica announces (usersVersion.ts), so a row cache can tell its rows
+   * are current. Null while such changes could go unheard: nothing may be cached then.
    */
   usersVersion?(): number | null;
   close(): Promise<void>;

@@ -1,6 +1,9 @@
-// Users by id through a bounded row cache, only for a store no other process can write
-// (PGlite): a row is served from memory while the store's users version is unchanged, so a
-// change is never served stale. On PostgreSQL (replicas) every lookup goes to the database.
+// Users by id through a bounded row cache: a row is served from memory only while the store's
+// users version (usersVersion.ts) is the one it was read under. On PGlite this process is the
+// only writer, so a change is never served stale. On PostgreSQL a change made by another
+// replica reaches this one as a notification at its commit: this replica may serve the old row
+// for that delivery time (typically well under a millisecond on one host), and caches nothing
+// while it cannot hear notifications.
 import type { User } from '../domain/types.js';
 import { Lru } from '../lib/lru.js';
 import type { Queryable } from './queryable.js';
@@ -17,6 +20,11 @@ export interface UserRowCache {
   readonly size: number;
 }
 
+/** A copy for one request (callers may tag it); a literal, so every copy shares one shape. */
+function copyOf(user: User): User {
+  return { id: user.id, email: user.email, emailVerified: user.emailVerified, name: user.name, createdAt: user.createdAt };
+}
+
 export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowCache {
   const rows = new Lru<string, { user: User; version: number }>(maxEntries);
   return {
@@ -27,7 +35,7 @@ export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowC
       const version = db.usersVersion?.() ?? null;
       if (version === null) return undefined;
       const hit = rows.get(id);
-      return hit !== undefined && hit.version === version ? { ...hit.user } : undefined;
+      return hit !== undefined && hit.version === version ? copyOf(hit.user) : undefined;
     },
     async findByIds(ids) {
       const version = db.usersVersion?.() ?? null;
@@ -37,7 +45,7 @@ export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowC
       for (const id of ids) {
         const hit = rows.get(id);
         // A copy: GraphQL layers may tag the object they get (federation adds __typename).
-        if (hit !== undefined && hit.version === version) found.push({ ...hit.user });
+        if (hit !== undefined && hit.version === version) found.push(copyOf(hit.user));
         else missing.push(id);
       }
       if (missing.length === 0) return found;
@@ -46,7 +54,7 @@ export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowC
       // request's answer: the read was consistent when it ran).
       const keep = db.usersVersion?.() === version;
       for (const user of fetched) {
-        if (keep) rows.set(user.id, { user: { ...user }, version });
+        if (keep) rows.set(user.id, { user: copyOf(user), version });
         found.push(user);
       }
       return found;

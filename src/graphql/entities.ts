@@ -18,10 +18,15 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
-/** The entity tagged with its type for the `_Entity` union (a copy: loaders share objects). */
+/**
+ * The entity tagged with its type for the `_Entity` union. Tagged in place: every object a
+ * resolveReference returns is this request's own (loaders and the row cache hand out copies),
+ * shared at most between references to the same entity, so of the same type.
+ */
 function tagged(value: unknown, typename: string): unknown {
   if (value === null || typeof value !== 'object') return value ?? null;
-  return (value as { __typename?: unknown }).__typename === typename ? value : { ...value, __typename: typename };
+  (value as { __typename?: string }).__typename = typename;
+  return value;
 }
 
 /** An Error in a list is reported by graphql-js at that item's path; the item becomes null. */

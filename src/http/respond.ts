@@ -26,5 +26,5 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function sendGraphQLError(res: ServerResponse, error: AppError, requestId: string): void {
   const extensions: Record<string, unknown> = { code: error.code, requestId };
   if (error.reason !== undefined) extensions['reason'] = error.reason;
-  sendJson(res, error.status, { errors: [{ message: error.message, extensions }] }, errorHeaders(error));
+  sendJson(res, error.status, { errors: [{ message: error.message, extensions }] }, { 'cache-control': 'no-store', ...errorHeaders(error) });
 }

@@ -144,6 +144,8 @@ describe('npm start in production', () => {
     expect(first.status).toBe(200);
     expect(first.body.data.viewer).toMatchObject({ email, name: 'Black Box' });
     expect(first.body.data.viewer.id).toMatch(UUID_V4);
+    // Answers depend on the caller: no shared cache may keep one.
+    expect(first.headers.get('cache-control')).toBe('no-store');
     const again = await gql(server.url, '{ viewer { id } }', await issuer.sign({ sub, aud: AUDIENCE, email, email_verified: true }));
     expect(again.body.data.viewer.id).toBe(first.body.data.viewer.id);
     // Secrets and emails never reach the logs.
@@ -157,6 +159,7 @@ describe('npm start in production', () => {
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer\b.*error="invalid_token"/);
     expect(response.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(response.headers.get('cache-control')).toBe('no-store');
     expectNoLeak(response.text, [forged, String(new URL(issuer.url).port)]);
   });
 

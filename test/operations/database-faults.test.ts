@@ -174,6 +174,29 @@ if (TEST_DATABASE_URL) {
       expect(await db.query('select id from users where email = $1', [email])).toHaveLength(1);
       expect(await db.query('select id from identities where subject = $1', [sub])).toHaveLength(1);
     });
+
+    it('a profile change made through one replica is what the other serves once it is announced', async () => {
+      const sub = `user-${randomUUID()}`;
+      const first = await userToken(sub, `${randomUUID()}@example.com`);
+      const [a, b] = replicas as [TestApp, TestApp];
+      const before = await a.gql('{ viewer { id email } }', { token: first });
+      expect(before.status).toBe(200);
+      expect((await a.gql('{ viewer { email } }', { token: first })).body.data.viewer.email).toBe(before.body.data.viewer.email); // cached on a
+
+      // The identity signs in on b with a new verified email: b updates the user row.
+      const changedEmail = `${randomUUID()}@example.com`;
+      const changed = await b.gql('{ viewer { id email } }', { token: await userToken(sub, changedEmail) });
+      expect(changed.body.data.viewer).toEqual({ id: before.body.data.viewer.id, email: changedEmail });
+
+      // a hears of it at b's commit; it never goes back to the old row after that.
+      const deadline = Date.now() + 2000;
+      let seen = before.body.data.viewer.email as string;
+      while (seen !== changedEmail && Date.now() < deadline) {
+        seen = (await a.gql('{ viewer { email } }', { token: first })).body.data.viewer.email;
+      }
+      expect(seen).toBe(changedEmail);
+      for (let i = 0; i < 5; i += 1) expect((await a.gql('{ viewer { email } }', { token: first })).body.data.viewer.email).toBe(changedEmail);
+    });
   });
 } else {
   describe('embedded PGlite gone', () => {

@@ -1,12 +1,15 @@
 // The caches on the hot path stay correct: a cached token is refused after its exp, every cache
-// is bounded, a burst on a cold issuer costs one JWKS fetch, and the PGlite user row cache never
-// serves a row older than the last write to users.
+// is bounded, a burst on a cold issuer costs one JWKS fetch, and the user row cache never serves
+// a row older than this process's last write to users, nor, on PostgreSQL, a row another
+// replica changed once the change is announced.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
 import { createUserRowCache } from '../../src/db/userCache.js';
-import { insertUser, updateUserProfile } from '../../src/db/users.js';
+import { createPostgresDatabase } from '../../src/db/postgres.js';
+import { insertUser, touchUser, updateUserProfile } from '../../src/db/users.js';
 import { Lru } from '../../src/lib/lru.js';
+import { startTcpProxy } from '../helpers/tcpProxy.js';
 import { openTestDatabase, databaseKind, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
 
@@ -122,12 +125,90 @@ describe('user row cache', () => {
     expect(await cache.findByIds([user.id])).toEqual([]);
   });
 
-  it('is bounded, and only PGlite (one writer) caches at all', async () => {
+  it('is bounded', async () => {
+    await until(() => database.db.usersVersion?.() !== null);
     const cache = createUserRowCache(database.db, 3);
     const users = await Promise.all([1, 2, 3, 4, 5].map((i) => newUser(`U${i}`)));
     const found = await cache.findByIds(users.map((u) => u.id));
     expect(found.map((u) => u.name).sort()).toEqual(['U1', 'U2', 'U3', 'U4', 'U5']);
-    if (databaseKind === 'pglite') expect(cache.size).toBeGreaterThan(0);
-    expect(cache.size).toBeLessThanOrEqual(databaseKind === 'pglite' ? 3 : 0);
+    expect(cache.size).toBeGreaterThan(0);
+    expect(cache.size).toBeLessThanOrEqual(3);
+  });
+
+  it('does not count a last_seen_at stamp as a change', async () => {
+    await until(() => database.db.usersVersion?.() !== null);
+    const cache = createUserRowCache(database.db);
+    const user = await newUser('Seen');
+    await cache.findByIds([user.id]);
+    await touchUser(database.db, user.id);
+    expect(cache.peek(user.id)?.name).toBe('Seen');
+  });
+});
+
+/** Polls until `condition` holds (at most 5 s). */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+// Replicas on one PostgreSQL: each keeps its own row cache; a change committed by one reaches
+// the others as a notification, and a replica that cannot hear them caches nothing. (On PGlite
+// there is one process and no other writer: the cases above are the whole story.)
+if (databaseKind === 'postgres') describe('user row cache across replicas', () => {
+  function replica(url: string) {
+    return createPostgresDatabase({ url, max: 2, connectTimeoutMs: 1000, queryTimeoutMs: 2000 });
+  }
+
+  it('drops rows another replica changes or deletes, and keeps serving the others', async () => {
+    const other = replica(database.url!);
+    try {
+      await until(() => database.db.usersVersion?.() !== null);
+      const cache = createUserRowCache(database.db);
+      const changed = await insertUser(other, { id: randomUUID(), email: null, emailVerified: false, name: 'Before' });
+      await cache.findByIds([changed.id]);
+      expect(cache.peek(changed.id)?.name).toBe('Before');
+
+      await updateUserProfile(other, changed.id, { email: null, emailVerified: false, name: 'Elsewhere' });
+      await until(() => cache.peek(changed.id) === undefined);
+      expect((await cache.findByIds([changed.id]))[0]?.name).toBe('Elsewhere');
+      expect(cache.peek(changed.id)?.name).toBe('Elsewhere');
+
+      await other.query('delete from users where id = $1', [changed.id]);
+      await until(() => cache.peek(changed.id) === undefined);
+      expect(await cache.findByIds([changed.id])).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('caches nothing while its listening connection is cut, and again once it is back', async () => {
+    const target = new URL(database.url!);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxied = replica(proxy.proxied(database.url!));
+    try {
+      await until(() => proxied.usersVersion?.() !== null);
+      const cache = createUserRowCache(proxied);
+      const user = await insertUser(database.db, { id: randomUUID(), email: null, emailVerified: false, name: 'Cut' });
+      await cache.findByIds([user.id]);
+      expect(cache.peek(user.id)?.name).toBe('Cut');
+
+      proxy.cut('reset');
+      await until(() => proxied.usersVersion?.() === null);
+      expect(cache.peek(user.id)).toBeUndefined();
+      // Changed while this replica could not hear it.
+      await database.db.query('update users set name = $2 where id = $1', [user.id, 'Unheard']);
+
+      proxy.restore();
+      await until(() => proxied.usersVersion?.() !== null);
+      // What was cached before the cut is not served: the row is read again.
+      expect(cache.peek(user.id)).toBeUndefined();
+      expect((await cache.findByIds([user.id]))[0]?.name).toBe('Unheard');
+    } finally {
+      await proxied.close();
+      await proxy.close();
+    }
   });
 });
