@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // The one graphql Node loads (its CommonJS build), as in production: Vite would otherwise
+    // give the code under test graphql's ESM build while Apollo and graphql-jit load the
+    // CommonJS one, and errors or types from one would fail `instanceof` checks of the other.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // Two cores: one PGlite (or one PostgreSQL schema) per file, files in two workers.

@@ -119,6 +119,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     maxQueryDepth: config.maxQueryDepth,
     maxEntityRepresentations: config.maxEntityRepresentations,
+    compileOperationsAfter: config.compileOperationsAfter,
   });
   await apollo.start();
 

@@ -89,6 +89,7 @@ const envSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(12),
   MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).default(1000),
+  GRAPHQL_COMPILE_AFTER: z.coerce.number().int().min(0).default(2),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
@@ -116,6 +117,8 @@ export interface Config {
   maxBodyBytes: number;
   maxQueryDepth: number;
   maxEntityRepresentations: number;
+  /** The execution at which an operation is compiled by graphql-jit; 0: never (graphql-js only). */
+  compileOperationsAfter: number;
   shutdownTimeoutMs: number;
 }
 
@@ -234,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxEntityRepresentations: e.MAX_ENTITY_REPRESENTATIONS,
+    compileOperationsAfter: e.GRAPHQL_COMPILE_AFTER,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -5,6 +5,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
 import { createFormatError, requestLevelErrorPlugin } from './errors.js';
+import { createCompilingGateway } from './executor.js';
 import { createDepthLimitRule, createRepresentationLimitPlugin } from './limits.js';
 import { createObservePlugin } from './observe.js';
 import { createSubgraphSchema } from './schema.js';
@@ -18,13 +19,17 @@ export interface GraphQLServerOptions {
   maxQueryDepth: number;
   /** Maximum `_entities` representations per request (TOO_MANY_REPRESENTATIONS). */
   maxEntityRepresentations: number;
+  /** The execution at which an operation is compiled (executor.ts); 0: never. */
+  compileOperationsAfter: number;
   plugins?: ApolloServerPlugin<GraphQLContext>[];
 }
 
 export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer<GraphQLContext> {
   const { production, logger } = options;
+  const schema = createSubgraphSchema({ authorizationDirectives: options.authorizationDirectives });
   return new ApolloServer<GraphQLContext>({
-    schema: createSubgraphSchema({ authorizationDirectives: options.authorizationDirectives }),
+    // Apollo's extension point for execution: it still parses, validates and runs the plugins.
+    gateway: createCompilingGateway(schema, { compileAfter: options.compileOperationsAfter }),
     // Federation's `_service { sdl }` is a field, not introspection: the router keeps it.
     introspection: !production,
     includeStacktraceInErrorResponses: !production,

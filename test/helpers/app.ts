@@ -43,6 +43,9 @@ export async function startTestApp(options: {
     issuers: options.issuers,
     useDevIssuer: false,
     production: options.production ?? false,
+    // Every operation compiled from its first execution: the suite exercises the path hot
+    // operations take in production (graphql-js runs first executions; see executor.test.ts).
+    compileOperationsAfter: 1,
     ...options.config,
   };
   const app = await createApp(config, { database: options.database, logger: options.logger });

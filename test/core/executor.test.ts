@@ -1,0 +1,103 @@
+// Compiled execution (graphql-jit, what hot operations run on) answers exactly as graphql-js
+// does: data, errors (codes, messages, paths, locations) and HTTP status, for reads, entities,
+// refusals and mutations. One app compiles every operation at once (the suite's default), one
+// never does, one at the second execution (the production default); all share one database.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.js';
+import { issuerConfig } from '../helpers/issuer.js';
+import { useOrgSuite, type SignedInUser } from '../organizations/setup.js';
+
+const suite = useOrgSuite();
+let interpreted: TestApp;
+let secondRun: TestApp;
+let owner: SignedInUser;
+let member: SignedInUser;
+let stranger: SignedInUser;
+let organizationId: string;
+let membershipId: string;
+
+beforeAll(async () => {
+  const issuers = [issuerConfig(suite.issuer, { name: 'test' })];
+  interpreted = await startTestApp({ issuers, database: suite.database.db, config: { compileOperationsAfter: 0 } });
+  secondRun = await startTestApp({ issuers, database: suite.database.db, config: { compileOperationsAfter: 2 } });
+  owner = await suite.signIn({ name: 'Owner' });
+  member = await suite.signIn({ name: 'Member' });
+  stranger = await suite.signIn({ name: 'Stranger' });
+  organizationId = await suite.createOrg(owner, `Org ${randomUUID()}`);
+  membershipId = await suite.addMember(owner, organizationId, member, 'MEMBER');
+});
+afterAll(async () => {
+  await interpreted?.close();
+  await secondRun?.close();
+});
+
+/** The answer without what differs per request (request ids, development stack traces). */
+function comparable(result: GraphQLResult<unknown>) {
+  const body = JSON.parse(JSON.stringify(result.body)) as { errors?: { extensions?: Record<string, unknown> }[] };
+  for (const error of body.errors ?? []) {
+    delete error.extensions?.['requestId'];
+    delete error.extensions?.['stacktrace'];
+  }
+  return { status: result.status, body };
+}
+
+interface Case {
+  name: string;
+  query: string;
+  who?: () => SignedInUser | null;
+  variables?: () => Record<string, unknown>;
+}
+
+const cases: Case[] = [
+  { name: 'anonymous __typename', query: '{ __typename }' },
+  { name: 'viewer with aliases, fragments and directives', who: () => owner, query: 'query V($skip: Boolean!) { me: viewer { ...F id @skip(if: $skip) emailVerified } } fragment F on User { name email }', variables: () => ({ skip: true }) },
+  { name: 'viewer anonymous (null)', query: '{ viewer { id } }' },
+  { name: 'memberships and organizations', who: () => member, query: '{ viewer { memberships { id role organization { id name members { user { id name email } role } } } } }' },
+  { name: 'organization by id, seen by a stranger', who: () => stranger, query: 'query($id: ID!) { organization(id: $id) { id name } }', variables: () => ({ id: organizationId }) },
+  {
+    name: '_entities: mixed types, unknown and malformed representations',
+    query: 'query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on User { id name email } ... on Organization { id name } ... on Membership { id role user { id } } } }',
+    variables: () => ({
+      r: [
+        { __typename: 'User', id: owner.id },
+        { __typename: 'Organization', id: organizationId },
+        { __typename: 'Membership', id: membershipId },
+        { __typename: 'User', id: randomUUID() },
+        { __typename: 'User', id: 'not-a-uuid' },
+        { __typename: 'Nope', id: owner.id },
+        'not an object',
+      ],
+    }),
+  },
+  { name: 'a field refused to an anonymous caller', query: '{ viewer { id } organizations { id } }' },
+  { name: 'a refused mutation (FORBIDDEN)', who: () => stranger, query: 'mutation($id: ID!) { updateMemberRole(membershipId: $id, role: ADMIN) { id } }', variables: () => ({ id: membershipId }) },
+  { name: 'a mutation refused for its input (BAD_USER_INPUT)', who: () => owner, query: 'mutation { createOrganization(input: { name: "   " }) { id } }' },
+  { name: 'variables of the wrong type', query: 'query($id: ID!) { organization(id: $id) { id } }', variables: () => ({ id: { not: 'an id' } }) },
+  { name: 'a missing required variable', query: 'query($id: ID!) { organization(id: $id) { id } }' },
+];
+
+describe('compiled and interpreted execution answer alike', () => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
+    const token = testCase.who?.()?.token;
+    const variables = testCase.variables?.();
+    const options = { ...(token ? { token } : {}), ...(variables ? { variables } : {}) };
+    const expected = comparable(await interpreted.gql(testCase.query, options));
+    // Twice on each: the compiled app compiles at the first run, secondRun at the second.
+    for (let run = 0; run < 3; run += 1) {
+      expect(comparable(await suite.api.gql(testCase.query, options)), `compiled, run ${run + 1}`).toEqual(expected);
+      expect(comparable(await secondRun.gql(testCase.query, options)), `compiled at the 2nd run, run ${run + 1}`).toEqual(expected);
+    }
+  });
+
+  it('a mutation that succeeds answers alike, and compiled runs keep writing', async () => {
+    for (const app of [interpreted, suite.api, suite.api, secondRun, secondRun, secondRun]) {
+      const name = `Org ${randomUUID()}`;
+      const result = await app.gql('mutation($name: String!) { createOrganization(input: { name: $name }) { name viewerMembership { role } } }', {
+        token: owner.token,
+        variables: { name },
+      });
+      expect(result.body).toEqual({ data: { createOrganization: { name, viewerMembership: { role: 'OWNER' } } } });
+    }
+  });
+});
