@@ -75,6 +75,10 @@ const envSchema = z.object({
     .string()
     .regex(/^(postgres|postgresql):\/\/.+|^pglite:\/\/memory$/, 'must be postgres://…, postgresql://… or pglite://memory')
     .optional(),
+  DB_LISTEN_URL: z
+    .string()
+    .regex(/^(postgres|postgresql):\/\/.+|^off$/, 'must be postgres://…, postgresql://… or off')
+    .optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   AUTH_ISSUERS: z.string().optional(),
   AUTH_ISSUERS_FILE: z.string().min(1).optional(),
@@ -94,7 +98,15 @@ const envSchema = z.object({
 });
 
 export type DatabaseTarget =
-  | { kind: 'postgres'; url: string }
+  | {
+      kind: 'postgres';
+      url: string;
+      /**
+       * Where replicas LISTEN for each other's user changes (a session connection, so not
+       * PgBouncer in transaction mode); default `url`; null: no user row cache on this replica.
+       */
+      listenUrl?: string | null;
+    }
   | { kind: 'pglite'; dataDir: string | null };
 
 export interface Config {
@@ -217,7 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { kind: 'pglite', dataDir: e.DATA_DIR }
       : e.DATABASE_URL === 'pglite://memory'
         ? { kind: 'pglite', dataDir: null }
-        : { kind: 'postgres', url: e.DATABASE_URL };
+        : { kind: 'postgres', url: e.DATABASE_URL, listenUrl: e.DB_LISTEN_URL === 'off' ? null : (e.DB_LISTEN_URL ?? e.DATABASE_URL) };
 
   return {
     port: e.PORT,

@@ -28,6 +28,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     options.target.kind === 'postgres'
       ? createPostgresDatabase({
           url: options.target.url,
+          listenUrl: options.target.listenUrl,
           max: options.poolMax,
           connectTimeoutMs: options.connectTimeoutMs,
           queryTimeoutMs: options.queryTimeoutMs,

@@ -11,6 +11,8 @@ import { mayChangeUserRows } from './usersVersion.js';
 
 export interface PostgresOptions {
   url: string;
+  /** Where to LISTEN for other replicas' user changes; default `url`; null: cache no user rows. */
+  listenUrl?: string | null;
   max: number;
   connectTimeoutMs: number;
   queryTimeoutMs: number;
@@ -33,14 +35,18 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
   pool.on('error', (error) => options.onError?.(error));
 
   let usersVersion = 0;
-  const listener = listenForUserChanges({
-    url: options.url,
-    connectTimeoutMs: options.connectTimeoutMs,
-    onChange: () => {
-      usersVersion += 1;
-    },
-    onError: (error) => options.onError?.(error),
-  });
+  const listenUrl = options.listenUrl === undefined ? options.url : options.listenUrl;
+  const listener =
+    listenUrl === null
+      ? null
+      : listenForUserChanges({
+          url: listenUrl,
+          connectTimeoutMs: options.connectTimeoutMs,
+          onChange: () => {
+            usersVersion += 1;
+          },
+          onError: (error) => options.onError?.(error),
+        });
 
   const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[], onWrite?: () => void) => {
     options.onQuery?.(text);
@@ -108,10 +114,10 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       }
     },
     // Null (cache nothing) while changes made by other replicas could go unheard.
-    usersVersion: () => (listener.listening ? usersVersion : null),
+    usersVersion: () => (listener?.listening ? usersVersion : null),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
-      await listener.close();
+      await listener?.close();
       await pool.end();
     },
   };

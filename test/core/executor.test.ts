@@ -100,4 +100,17 @@ describe('compiled and interpreted execution answer alike', () => {
       expect(result.body).toEqual({ data: { createOrganization: { name, viewerMembership: { role: 'OWNER' } } } });
     }
   });
+
+  it('federated tracing (ftv1) still traces every field of a hot operation', async () => {
+    for (let run = 0; run < 3; run += 1) {
+      const result = await suite.api.gql('{ viewer { id name } }', { token: owner.token, headers: { 'apollo-federation-include-trace': 'ftv1' } });
+      expect(result.body.data).toEqual({ viewer: { id: owner.id, name: 'Owner' } });
+      const trace = (result.body as { extensions?: { ftv1?: unknown } }).extensions?.ftv1;
+      expect(typeof trace).toBe('string');
+      // The protobuf trace names the resolved fields.
+      expect(Buffer.from(trace as string, 'base64').toString('latin1')).toContain('viewer');
+    }
+    // And untraced requests after it answer as before.
+    expect((await suite.api.gql('{ viewer { id name } }', { token: owner.token })).body).toEqual({ data: { viewer: { id: owner.id, name: 'Owner' } } });
+  });
 });

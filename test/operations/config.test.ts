@@ -27,6 +27,8 @@ describe('loadConfig', () => {
     ['DATABASE_URL of another database', { DATABASE_URL: 'mysql://root@localhost/db' }, 'DATABASE_URL'],
     ['LOG_LEVEL unknown', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     ['DB_POOL_MAX zero', { DB_POOL_MAX: '0' }, 'DB_POOL_MAX'],
+    ['DB_LISTEN_URL of another database', { DB_LISTEN_URL: 'mysql://root@localhost/db' }, 'DB_LISTEN_URL'],
+    ['GRAPHQL_COMPILE_AFTER negative', { GRAPHQL_COMPILE_AFTER: '-1' }, 'GRAPHQL_COMPILE_AFTER'],
     ['SHUTDOWN_TIMEOUT_MS negative', { SHUTDOWN_TIMEOUT_MS: '-1' }, 'SHUTDOWN_TIMEOUT_MS'],
     ['AUTH_ISSUERS not JSON', { AUTH_ISSUERS: '[{name: auth0' }, 'AUTH_ISSUERS'],
     ['AUTH_ISSUERS empty array', { AUTH_ISSUERS: '[]' }, 'AUTH_ISSUERS'],
@@ -71,13 +73,18 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       production: true,
       useDevIssuer: false,
-      database: { kind: 'postgres', url: 'postgresql://app@db:5432/identity' },
+      database: { kind: 'postgres', url: 'postgresql://app@db:5432/identity', listenUrl: 'postgresql://app@db:5432/identity' },
       maxQueryDepth: 12,
       maxEntityRepresentations: 1000,
+      compileOperationsAfter: 2,
       shutdownTimeoutMs: 10_000,
     });
     expect(config.issuers[0]).toMatchObject({ jwksUri: 'https://tenant.eu.auth0.com/.well-known/jwks.json', algorithms: ['RS256'], userinfoApiKey: 'key-value' });
     expect(loadConfig({}).useDevIssuer).toBe(true);
+    // Behind PgBouncer in transaction mode: LISTEN elsewhere, or cache no user rows.
+    const direct = 'postgresql://app@db-primary:5432/identity';
+    expect(loadConfig({ DATABASE_URL: 'postgresql://app@pgbouncer:6432/identity', DB_LISTEN_URL: direct }).database).toMatchObject({ listenUrl: direct });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://app@pgbouncer:6432/identity', DB_LISTEN_URL: 'off' }).database).toMatchObject({ listenUrl: null });
   });
 });
 

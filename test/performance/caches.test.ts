@@ -184,6 +184,19 @@ if (databaseKind === 'postgres') describe('user row cache across replicas', () =
     }
   });
 
+  it('caches nothing when it is told not to listen (DB_LISTEN_URL=off)', async () => {
+    const deaf = createPostgresDatabase({ url: database.url!, listenUrl: null, max: 2, connectTimeoutMs: 1000, queryTimeoutMs: 2000 });
+    try {
+      const cache = createUserRowCache(deaf);
+      const user = await insertUser(deaf, { id: randomUUID(), email: null, emailVerified: false, name: 'Deaf' });
+      expect((await cache.findByIds([user.id]))[0]?.name).toBe('Deaf');
+      expect(deaf.usersVersion?.()).toBeNull();
+      expect(cache.peek(user.id)).toBeUndefined();
+    } finally {
+      await deaf.close();
+    }
+  });
+
   it('caches nothing while its listening connection is cut, and again once it is back', async () => {
     const target = new URL(database.url!);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
