@@ -68,6 +68,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   const userinfo = options.userinfo ?? null;
   const cache = new Lru<string, CacheEntry>(options.cacheMaxEntries ?? 10_000);
+  const inFlight = new Map<string, Promise<VerifiedPrincipal>>();
 
   const byIssuer = new Map<string, { config: IssuerConfig; keys: KeySource; algorithms: string[] }>();
   for (const config of options.issuers) {
@@ -163,9 +164,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         cache.delete(key);
         throw fail('token_expired');
       }
-      const principal = freeze(await verifyUncached(token));
-      cache.set(key, { principal, expiresAt: principal.claims.expiresAt });
-      return principal;
+      // One verification per token in flight: a client's parallel first requests share it.
+      let pending = inFlight.get(key);
+      if (pending === undefined) {
+        pending = verifyUncached(token).then((verified) => {
+          const principal = freeze(verified);
+          cache.set(key, { principal, expiresAt: principal.claims.expiresAt });
+          return principal;
+        });
+        inFlight.set(key, pending);
+        const settled = () => inFlight.delete(key);
+        pending.then(settled, settled);
+      }
+      return pending;
     },
   };
 }

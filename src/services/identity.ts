@@ -70,6 +70,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   const cache = new Lru<string, CachedIdentity>(options.cacheMaxEntries ?? 50_000);
   // Claims objects the verifier's cache keeps alive → their entry; gone with the token's entry.
   const byClaims = new WeakMap<UserClaims, CachedIdentity>();
+  const resolving = new Map<string, Promise<ResolvedUser>>();
 
   async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
     for (let i = 1; ; i += 1) {
@@ -169,6 +170,34 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     });
   }
 
+  async function resolveUncached(claims: UserClaims, key: string, print: string): Promise<ResolvedUser> {
+    const result = await withRetries(async () => {
+      const bound = await findIdentityWithUser(db, claims.issuer, claims.subject);
+      if (bound !== null) {
+        // Impersonation never writes: the actor is not the user.
+        if (claims.impersonator === null) {
+          try {
+            await syncKnownIdentity(claims, bound);
+          } catch (error) {
+            // A profile email another user holds verified is simply not taken (the partial
+            // unique index settles a race); the identity still resolves to its own user.
+            if (!isUniqueViolation(error)) throw error;
+          }
+        }
+        return { userId: bound.user.id, created: false };
+      }
+      if (claims.impersonator !== null) throw new AppError('IMPERSONATION_TARGET_UNKNOWN');
+      const provisioned = await provision(claims);
+      options.onProvisioned?.('identity');
+      if (provisioned.created) options.onProvisioned?.('user');
+      return provisioned;
+    });
+    const entry = { userId: result.userId, fingerprint: print, syncedAt: now() };
+    cache.set(key, entry);
+    byClaims.set(claims, entry);
+    return result;
+  }
+
   return {
     async resolveUser(claims) {
       const fresh = (entry: CachedIdentity) => claims.impersonator !== null || now() - entry.syncedAt < seenIntervalMs;
@@ -182,31 +211,19 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
         byClaims.set(claims, cached);
         return { userId: cached.userId, created: false };
       }
-      const result = await withRetries(async () => {
-        const bound = await findIdentityWithUser(db, claims.issuer, claims.subject);
-        if (bound !== null) {
-          // Impersonation never writes: the actor is not the user.
-          if (claims.impersonator === null) {
-            try {
-              await syncKnownIdentity(claims, bound);
-            } catch (error) {
-              // A profile email another user holds verified is simply not taken (the partial
-              // unique index settles a race); the identity still resolves to its own user.
-              if (!isUniqueViolation(error)) throw error;
-            }
-          }
-          return { userId: bound.user.id, created: false };
-        }
-        if (claims.impersonator !== null) throw new AppError('IMPERSONATION_TARGET_UNKNOWN');
-        const provisioned = await provision(claims);
-        options.onProvisioned?.('identity');
-        if (provisioned.created) options.onProvisioned?.('user');
-        return provisioned;
-      });
-      const entry = { userId: result.userId, fingerprint: print, syncedAt: now() };
-      cache.set(key, entry);
-      byClaims.set(claims, entry);
-      return result;
+      // One resolution per identity in flight in this process: a client's parallel first
+      // requests provision once here (replicas still race, and the database settles it).
+      // (An impersonated request resolves on its own: it never provisions.)
+      if (claims.impersonator !== null) return resolveUncached(claims, key, print);
+      const pending = resolving.get(key);
+      if (pending !== undefined) return { userId: (await pending).userId, created: false };
+      const resolution = resolveUncached(claims, key, print);
+      resolving.set(key, resolution);
+      try {
+        return await resolution;
+      } finally {
+        resolving.delete(key);
+      }
     },
 
     async ensureUserByEmail(outer, input, actor) {

@@ -9,6 +9,8 @@ import { createUserRowCache } from '../../src/db/userCache.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import { insertUser, touchUser, updateUserProfile } from '../../src/db/users.js';
 import { Lru } from '../../src/lib/lru.js';
+import { createIdentityService } from '../../src/services/identity.js';
+import type { UserClaims } from '../../src/domain/types.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
 import { openTestDatabase, databaseKind, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
@@ -53,6 +55,45 @@ describe('verified-token cache', () => {
     await expect(verifier.verify(tokens[0]!)).resolves.toMatchObject({ kind: 'user' });
     clock.now += 3_700_000;
     for (const token of tokens) await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+});
+
+describe('work shared while in flight', () => {
+  it('parallel verifications of one token run one verification; a failure is not kept', async () => {
+    const config = issuerConfig(issuer);
+    const keys = remoteKeySetFor(issuer, { issuerName: config.name, fetchTimeoutMs: 2000 });
+    let lookups = 0;
+    const counted = { ...keys, getKey: (...args: Parameters<typeof keys.getKey>) => ((lookups += 1), keys.getKey(...args)) };
+    const verifier = createTokenVerifier({ issuers: [config], keySources: new Map([[config.name, counted]]) });
+    const token = await issuer.sign({ sub: randomUUID(), aud: 'https://api.test' });
+    const results = await Promise.all(Array.from({ length: 10 }, () => verifier.verify(token)));
+    expect(new Set(results).size).toBe(1);
+    expect(lookups).toBe(1);
+
+    const forged = await issuer.sign({ sub: randomUUID(), aud: 'https://api.test' }, { key: 'other' });
+    const refused = await Promise.allSettled(Array.from({ length: 5 }, () => verifier.verify(forged)));
+    expect(refused.every((r) => r.status === 'rejected')).toBe(true);
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('parallel first requests of one identity provision once in this process, one of them created', async () => {
+    let provisioned = 0;
+    const identity = createIdentityService({ db: database.db, onProvisioned: (what) => void (what === 'identity' && (provisioned += 1)) });
+    const claims: UserClaims = {
+      provider: 'test',
+      issuer: issuer.url,
+      subject: `auth0|${randomUUID()}`,
+      email: `${randomUUID()}@example.com`,
+      emailVerified: true,
+      name: 'Parallel',
+      externalOrganizationId: null,
+      impersonator: null,
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    };
+    const results = await Promise.all(Array.from({ length: 10 }, () => identity.resolveUser({ ...claims })));
+    expect(new Set(results.map((r) => r.userId)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(provisioned).toBe(1);
   });
 });
 
