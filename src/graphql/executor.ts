@@ -50,6 +50,16 @@ function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
   return result.errors === undefined ? result : { ...result, errors: result.errors.map(asGraphQLError) };
 }
 
+/** The compiled operation, or null when graphql-jit declines it (graphql-js keeps running it). */
+function compiledOrNull(schema: GraphQLSchema, document: DocumentNode, operationName: string | null): CompiledQuery | null {
+  try {
+    const compiled = compileQuery(schema, document, operationName ?? undefined);
+    return isCompiledQuery(compiled) ? compiled : null;
+  } catch {
+    return null;
+  }
+}
+
 export function createCompilingGateway(schema: GraphQLSchema, options: CompilingExecutorOptions): GatewayInterface {
   // Keyed by Apollo's cached document objects: entries go when Apollo's bounded document
   // cache lets the documents go.
@@ -86,8 +96,7 @@ export function createCompilingGateway(schema: GraphQLSchema, options: Compiling
           if (!traced && options.compileAfter > 0) {
             const state = stateOf(document, operationName);
             if (state.compiled === undefined && ++state.runs >= options.compileAfter) {
-              const compiled = compileQuery(schema, document, operationName ?? undefined);
-              state.compiled = isCompiledQuery(compiled) ? compiled : null;
+              state.compiled = compiledOrNull(schema, document, operationName);
             }
             if (state.compiled) {
               const result = await state.compiled.query(undefined, context, variables);
