@@ -7,7 +7,7 @@ import { isAppError } from '../errors.js';
 import { toDatabaseError } from './errors.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
 import { listenForUserChanges } from './userChanges.js';
-import { mayChangeUserRows } from './usersVersion.js';
+import { UsersVersion, type UserWriteMark } from './usersVersion.js';
 
 export interface PostgresOptions {
   url: string;
@@ -34,7 +34,7 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
   // An idle client losing its connection emits here; without a listener it would crash the process.
   pool.on('error', (error) => options.onError?.(error));
 
-  let usersVersion = 0;
+  const version = new UsersVersion();
   const listenUrl = options.listenUrl === undefined ? options.url : options.listenUrl;
   const listener =
     listenUrl === null
@@ -42,26 +42,16 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       : listenForUserChanges({
           url: listenUrl,
           connectTimeoutMs: options.connectTimeoutMs,
-          onChange: () => {
-            usersVersion += 1;
-          },
+          onChange: () => version.bump(),
           onError: (error) => options.onError?.(error),
         });
 
-  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[], onWrite?: () => void) => {
+  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[], mark?: UserWriteMark) => {
     options.onQuery?.(text);
-    const writes = mayChangeUserRows(text);
-    if (writes) {
-      usersVersion += 1;
-      onWrite?.();
-    }
     try {
-      const result = await client.query(text, params as unknown[] | undefined);
-      return result.rows as Row[];
+      return await version.around(text, async () => (await client.query(text, params as unknown[] | undefined)).rows as Row[], mark);
     } catch (error) {
       throw toDatabaseError(error);
-    } finally {
-      if (writes) usersVersion += 1;
     }
   };
 
@@ -76,45 +66,41 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       } catch (error) {
         throw toDatabaseError(error);
       }
-      // Bumped when the transaction ends, if it changed users: the commit is what readers see.
-      let wroteUsers = false;
-      const onWrite = () => {
-        wroteUsers = true;
-      };
-      // Without parameters pg uses the simple protocol, which accepts several statements.
-      const tx: Queryable = {
-        query: (text, params) => run(client, text, params, onWrite),
-        exec: async (script) => void (await run(client, script, undefined, onWrite)),
-      };
-      let broken: Error | undefined;
-      try {
-        await tx.query('begin');
-        const result = await work(tx);
-        await tx.query('commit');
-        return result;
-      } catch (error) {
-        if (isAppError(error) && error.code === 'IDENTITY_STORE_UNAVAILABLE') {
-          // The connection itself failed or timed out: a rollback would wait out another
-          // query timeout on it. The server rolls back when the client is destroyed.
-          broken = error;
-        } else {
-          try {
-            await client.query('rollback');
-          } catch (rollbackError) {
-            broken = rollbackError as Error;
+      return version.transaction(async (mark) => {
+        // Without parameters pg uses the simple protocol, which accepts several statements.
+        const tx: Queryable = {
+          query: (text, params) => run(client, text, params, mark),
+          exec: async (script) => void (await run(client, script, undefined, mark)),
+        };
+        let broken: Error | undefined;
+        try {
+          await tx.query('begin');
+          const result = await work(tx);
+          await tx.query('commit');
+          return result;
+        } catch (error) {
+          if (isAppError(error) && error.code === 'IDENTITY_STORE_UNAVAILABLE') {
+            // The connection itself failed or timed out: a rollback would wait out another
+            // query timeout on it. The server rolls back when the client is destroyed.
+            broken = error;
+          } else {
+            try {
+              await client.query('rollback');
+            } catch (rollbackError) {
+              broken = rollbackError as Error;
+            }
           }
+          // Already classified: tx.query wraps driver errors, and the caller's own errors (a lost
+          // race it retries) must reach it unchanged, not turn into IDENTITY_STORE_UNAVAILABLE.
+          throw error;
+        } finally {
+          // A broken client (connection lost, rollback failed) is destroyed, not pooled.
+          client.release(broken);
         }
-        // Already classified: tx.query wraps driver errors, and the caller's own errors (a lost
-        // race it retries) must reach it unchanged, not turn into IDENTITY_STORE_UNAVAILABLE.
-        throw error;
-      } finally {
-        // A broken client (connection lost, rollback failed) is destroyed, not pooled.
-        client.release(broken);
-        if (wroteUsers) usersVersion += 1;
-      }
+      });
     },
     // Null (cache nothing) while changes made by other replicas could go unheard.
-    usersVersion: () => (listener?.listening ? usersVersion : null),
+    usersVersion: () => (listener?.listening ? version.value : null),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await listener?.close();

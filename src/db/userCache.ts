@@ -27,15 +27,18 @@ function copyOf(user: User): User {
 
 export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowCache {
   const rows = new Lru<string, { user: User; version: number }>(maxEntries);
+  /** A copy of the row if it was read under `version` (callers may tag it: federation adds __typename). */
+  const current = (id: string, version: number): User | undefined => {
+    const hit = rows.get(id);
+    return hit !== undefined && hit.version === version ? copyOf(hit.user) : undefined;
+  };
   return {
     get size() {
       return rows.size;
     },
     peek(id) {
       const version = db.usersVersion?.() ?? null;
-      if (version === null) return undefined;
-      const hit = rows.get(id);
-      return hit !== undefined && hit.version === version ? copyOf(hit.user) : undefined;
+      return version === null ? undefined : current(id, version);
     },
     async findByIds(ids) {
       const version = db.usersVersion?.() ?? null;
@@ -43,9 +46,8 @@ export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowC
       const found: User[] = [];
       const missing: string[] = [];
       for (const id of ids) {
-        const hit = rows.get(id);
-        // A copy: GraphQL layers may tag the object they get (federation adds __typename).
-        if (hit !== undefined && hit.version === version) found.push(copyOf(hit.user));
+        const hit = current(id, version);
+        if (hit !== undefined) found.push(hit);
         else missing.push(id);
       }
       if (missing.length === 0) return found;

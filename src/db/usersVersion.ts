@@ -11,3 +11,47 @@ export function mayChangeUserRows(sql: string): boolean {
   if (/^\s*select\b/i.test(sql) || !/users/i.test(sql)) return false;
   return !LAST_SEEN_ONLY.test(sql);
 }
+
+/** One transaction's record: did it run a statement that may change cached user rows? */
+export interface UserWriteMark {
+  wroteUsers: boolean;
+}
+
+/** The counter both drivers keep, with the bracketing rules above in one place. */
+export class UsersVersion {
+  #value = 0;
+
+  get value(): number {
+    return this.#value;
+  }
+
+  /** Anything cached so far may be out of date (an announced change, a reconnect). */
+  bump(): void {
+    this.#value += 1;
+  }
+
+  /**
+   * Runs one statement. One that may change cached user rows is bracketed by bumps, so no read
+   * that overlaps it keeps its rows, and marks its transaction, if any.
+   */
+  async around<T>(sql: string, run: () => Promise<T>, transaction?: UserWriteMark): Promise<T> {
+    if (!mayChangeUserRows(sql)) return run();
+    this.bump();
+    if (transaction !== undefined) transaction.wroteUsers = true;
+    try {
+      return await run();
+    } finally {
+      this.bump();
+    }
+  }
+
+  /** Runs a transaction; one that wrote users bumps again when it ends: its commit is what readers see. */
+  async transaction<T>(run: (mark: UserWriteMark) => Promise<T>): Promise<T> {
+    const mark: UserWriteMark = { wroteUsers: false };
+    try {
+      return await run(mark);
+    } finally {
+      if (mark.wroteUsers) this.bump();
+    }
+  }
+}

@@ -198,16 +198,20 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     return result;
   }
 
+  /** An impersonated request never writes; others resync the identity once a seen interval. */
+  function isFresh(entry: CachedIdentity, claims: UserClaims): boolean {
+    return claims.impersonator !== null || now() - entry.syncedAt < seenIntervalMs;
+  }
+
   return {
     async resolveUser(claims) {
-      const fresh = (entry: CachedIdentity) => claims.impersonator !== null || now() - entry.syncedAt < seenIntervalMs;
       // The same verified token hands back the same frozen claims object: no key to build.
       const memo = byClaims.get(claims);
-      if (memo !== undefined && fresh(memo)) return { userId: memo.userId, created: false };
+      if (memo !== undefined && isFresh(memo, claims)) return { userId: memo.userId, created: false };
       const key = `${claims.issuer}\u0000${claims.subject}`;
       const print = fingerprint(claims);
       const cached = cache.get(key);
-      if (cached && (claims.impersonator !== null || (cached.fingerprint === print && fresh(cached)))) {
+      if (cached && (claims.impersonator !== null || (cached.fingerprint === print && isFresh(cached, claims)))) {
         byClaims.set(claims, cached);
         return { userId: cached.userId, created: false };
       }
