@@ -79,6 +79,7 @@ const envSchema = z.object({
     .string()
     .regex(/^(postgres|postgresql):\/\/.+|^off$/, 'must be postgres://…, postgresql://… or off')
     .optional(),
+  DB_PREPARED_STATEMENTS: z.enum(['true', 'false', '1', '0']).default('true'),
   DATA_DIR: z.string().min(1).default('.data'),
   AUTH_ISSUERS: z.string().optional(),
   AUTH_ISSUERS_FILE: z.string().min(1).optional(),
@@ -106,6 +107,8 @@ export type DatabaseTarget =
        * PgBouncer in transaction mode); default `url`; null: no user row cache on this replica.
        */
       listenUrl?: string | null;
+      /** Named server-side prepared statements (default true); off behind a pooler that drops them. */
+      preparedStatements?: boolean;
     }
   | { kind: 'pglite'; dataDir: string | null };
 
@@ -229,7 +232,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { kind: 'pglite', dataDir: e.DATA_DIR }
       : e.DATABASE_URL === 'pglite://memory'
         ? { kind: 'pglite', dataDir: null }
-        : { kind: 'postgres', url: e.DATABASE_URL, listenUrl: e.DB_LISTEN_URL === 'off' ? null : (e.DB_LISTEN_URL ?? e.DATABASE_URL) };
+        : {
+            kind: 'postgres',
+            url: e.DATABASE_URL,
+            listenUrl: e.DB_LISTEN_URL === 'off' ? null : (e.DB_LISTEN_URL ?? e.DATABASE_URL),
+            preparedStatements: e.DB_PREPARED_STATEMENTS === 'true' || e.DB_PREPARED_STATEMENTS === '1',
+          };
 
   return {
     port: e.PORT,

@@ -48,24 +48,6 @@ export async function findIdentityWithUser(db: Queryable, issuer: string, subjec
   };
 }
 
-/**
- * Binds (issuer, subject) to a user. Returns false when the pair is already bound (a
- * concurrent first sign-in won): the caller's transaction must then be retried.
- */
-export async function insertIdentity(
-  db: Queryable,
-  identity: { id: string; userId: string; provider: string; issuer: string; subject: string; email: string | null; emailVerified: boolean; name: string | null },
-): Promise<boolean> {
-  const rows = await db.query(
-    `insert into identities (id, user_id, provider, issuer, subject, email, email_verified, name)
-     values ($1, $2, $3, $4, $5, $6, $7, $8)
-     on conflict (issuer, subject) do nothing
-     returning id`,
-    [identity.id, identity.userId, identity.provider, identity.issuer, identity.subject, identity.email, identity.emailVerified, identity.name],
-  );
-  return rows.length === 1;
-}
-
 /** Records the claims of a later sign-in on the identity. */
 export async function updateIdentitySeen(
   db: Queryable,

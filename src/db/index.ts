@@ -29,6 +29,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       ? createPostgresDatabase({
           url: options.target.url,
           listenUrl: options.target.listenUrl,
+          preparedStatements: options.target.preparedStatements,
           max: options.poolMax,
           connectTimeoutMs: options.connectTimeoutMs,
           queryTimeoutMs: options.queryTimeoutMs,

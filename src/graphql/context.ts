@@ -33,5 +33,8 @@ export interface GraphQLContext {
 
 export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {
   const viewerId = principal.kind === 'user' ? principal.userId : null;
-  return { requestId, principal, services, loaders: new Loaders(services.db, viewerId), emailSuppliedFor: new Set() };
+  const loaders = new Loaders(services.db, viewerId);
+  // The row identity resolution just read or wrote: the first answer needs no second read.
+  if (principal.kind === 'user' && principal.row !== undefined) loaders.user.prime(principal.userId, principal.row);
+  return { requestId, principal, services, loaders, emailSuppliedFor: new Set() };
 }

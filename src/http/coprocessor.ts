@@ -141,7 +141,9 @@ export function createCoprocessorHandler(options: CoprocessorOptions): RouteHand
       answer = await continueWith(options.db, payload, headers, principal);
     } catch (error) {
       const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
-      if (!isAppError(error) || appError.status >= 500) {
+      if (appError.code === 'INTERNAL_SERVER_ERROR') {
+        options.logger.error({ requestId, code: appError.code, err: appError.cause ?? error }, 'unexpected error');
+      } else if (appError.status >= 500) {
         options.logger.warn({ requestId, code: appError.code, err: appError.cause ?? error }, 'coprocessor request failed');
       }
       answer = breakWith(payload, appError, requestId);

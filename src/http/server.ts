@@ -164,7 +164,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
     route(req, res, requestId, state).catch((error: unknown) => {
       const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
       state.errorCode = appError.code;
-      if (!isAppError(error) || appError.status >= 500) {
+      if (appError.code === 'INTERNAL_SERVER_ERROR') {
+        // A bug or an unexpected database state: an error, as in GraphQL execution (observe.ts).
+        logger.error({ requestId, code: appError.code, err: appError.cause ?? error }, 'unexpected error');
+      } else if (appError.status >= 500) {
         logger.warn({ requestId, code: appError.code, err: appError.cause ?? error }, 'request failed');
       }
       if (res.headersSent) {

@@ -23,7 +23,9 @@ export function createAuthenticator(deps: { verifier: TokenVerifier; identity: I
     if (token === null) return { kind: 'anonymous' };
     const verified = await deps.verifier.verify(token);
     if (verified.kind === 'service') return { kind: 'service', claims: verified.claims };
-    const { userId, created } = await deps.identity.resolveUser(verified.claims);
-    return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator };
+    const { userId, created, row } = await deps.identity.resolveUser(verified.claims);
+    const principal: Principal = { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator };
+    if (row !== undefined) principal.row = row;
+    return principal;
   };
 }

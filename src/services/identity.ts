@@ -9,10 +9,11 @@ import { isValidEmail, normalizeEmail } from '../domain/email.js';
 import type { Actor, User, UserClaims } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { findIdentityWithUser, insertIdentity, updateIdentitySeen } from '../db/identities.js';
+import { findIdentityWithUser, updateIdentitySeen } from '../db/identities.js';
 import { ensureMembership } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import { findSsoByExternalOrganization } from '../db/sso.js';
+import { createUserWithIdentity, linkIdentityToHolder } from '../db/provisioning.js';
 import { findUserByVerifiedEmailForUpdate, insertUser, updateUserProfile } from '../db/users.js';
 import { Lru } from '../lib/lru.js';
 
@@ -20,6 +21,11 @@ export interface ResolvedUser {
   userId: string;
   /** True when this call created the user. */
   created: boolean;
+  /**
+   * The user's row as this resolution wrote or read it, when it did (not from the id cache, and
+   * not when it changed the profile): the request can answer with it instead of reading it again.
+   */
+  row?: User;
 }
 
 export interface IdentityServiceOptions {
@@ -104,52 +110,41 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     }
   }
 
+  /**
+   * Binds a never-seen identity: one atomic statement creates the user with it, unless a user
+   * holds the email verified; then the linking rule decides on that holder (a second statement
+   * links, re-checking the holder under a lock). A lost race throws for the caller to retry.
+   */
   async function provision(claims: UserClaims): Promise<ResolvedUser> {
-    return db.transaction(async (tx) => {
-      const holder = claims.email === null ? null : await findUserByVerifiedEmailForUpdate(tx, claims.email);
-      const decision = decideNewIdentity(claims, holder);
-      let userId: string;
-      let created = false;
-      if (decision.action === 'link') {
-        userId = decision.userId;
-      } else {
-        userId = randomUUID();
-        await insertUser(tx, { id: userId, email: decision.email, emailVerified: decision.emailVerified, name: claims.name });
-        created = true;
-      }
-      const identityId = randomUUID();
-      const bound = await insertIdentity(tx, {
-        id: identityId,
-        userId,
-        provider: claims.provider,
-        issuer: claims.issuer,
-        subject: claims.subject,
-        email: claims.email,
-        emailVerified: claims.emailVerified,
-        name: claims.name,
-      });
-      if (!bound) throw new LostRace();
-      const actor: Actor = { type: 'user', id: userId, impersonator: null };
-      if (created) {
-        await appendAudit(tx, actor, { action: 'user.provisioned', targetType: 'User', targetId: userId, details: { provider: claims.provider } });
-      }
-      await appendAudit(tx, actor, {
-        action: 'identity.linked',
-        targetType: 'User',
-        targetId: userId,
-        details: { provider: claims.provider, identityId, joinedByEmail: !created },
-      });
-      await ensureJitMembership(tx, claims, userId, actor);
-      return { userId, created };
-    });
+    const identity = {
+      identityId: randomUUID(),
+      provider: claims.provider,
+      issuer: claims.issuer,
+      subject: claims.subject,
+      email: claims.email,
+      emailVerified: claims.emailVerified,
+      name: claims.name,
+      externalOrganizationId: claims.externalOrganizationId,
+      membershipId: randomUUID(),
+    };
+    const fresh = decideNewIdentity(claims, null);
+    if (fresh.action !== 'create') throw new Error('a new identity without a holder must create a user');
+    const userId = randomUUID();
+    const outcome = await createUserWithIdentity(db, { id: userId, email: fresh.email, emailVerified: fresh.emailVerified, name: claims.name }, identity);
+    if (outcome.created) return { userId, created: true, row: outcome.user };
+    const decision = decideNewIdentity(claims, outcome.holder);
+    if (decision.action !== 'link' || outcome.holder.email === null) throw new LostRace();
+    if (!(await linkIdentityToHolder(db, { id: decision.userId, email: outcome.holder.email }, identity))) throw new LostRace();
+    return { userId: decision.userId, created: false };
   }
 
-  async function syncKnownIdentity(claims: UserClaims, bound: NonNullable<Awaited<ReturnType<typeof findIdentityWithUser>>>): Promise<void> {
+  /** Records a later sign-in; true when it may have changed the user's row. */
+  async function syncKnownIdentity(claims: UserClaims, bound: NonNullable<Awaited<ReturnType<typeof findIdentityWithUser>>>): Promise<boolean> {
     const changed = profileChanged(bound, claims);
     const needsJit = claims.externalOrganizationId !== null;
     if (!changed && !needsJit) {
       if (now() - bound.lastSeenAt.getTime() > seenIntervalMs) await updateIdentitySeen(db, bound.identityId, claims);
-      return;
+      return false;
     }
     const userId = bound.user.id;
     const actor: Actor = { type: 'user', id: userId, impersonator: null };
@@ -168,23 +163,26 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       }
       await ensureJitMembership(tx, claims, userId, actor);
     });
+    return changed;
   }
 
   async function resolveUncached(claims: UserClaims, key: string, print: string): Promise<ResolvedUser> {
     const result = await withRetries(async () => {
       const bound = await findIdentityWithUser(db, claims.issuer, claims.subject);
       if (bound !== null) {
+        let rowChanged = false;
         // Impersonation never writes: the actor is not the user.
         if (claims.impersonator === null) {
           try {
-            await syncKnownIdentity(claims, bound);
+            rowChanged = await syncKnownIdentity(claims, bound);
           } catch (error) {
             // A profile email another user holds verified is simply not taken (the partial
             // unique index settles a race); the identity still resolves to its own user.
             if (!isUniqueViolation(error)) throw error;
+            rowChanged = true;
           }
         }
-        return { userId: bound.user.id, created: false };
+        return rowChanged ? { userId: bound.user.id, created: false } : { userId: bound.user.id, created: false, row: bound.user };
       }
       if (claims.impersonator !== null) throw new AppError('IMPERSONATION_TARGET_UNKNOWN');
       const provisioned = await provision(claims);
@@ -220,7 +218,10 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       // (An impersonated request resolves on its own: it never provisions.)
       if (claims.impersonator !== null) return resolveUncached(claims, key, print);
       const pending = resolving.get(key);
-      if (pending !== undefined) return { userId: (await pending).userId, created: false };
+      if (pending !== undefined) {
+        const { userId, row } = await pending;
+        return row === undefined ? { userId, created: false } : { userId, created: false, row: { ...row } };
+      }
       const resolution = resolveUncached(claims, key, print);
       resolving.set(key, resolution);
       try {

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
     ['LOG_LEVEL unknown', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     ['DB_POOL_MAX zero', { DB_POOL_MAX: '0' }, 'DB_POOL_MAX'],
     ['DB_LISTEN_URL of another database', { DB_LISTEN_URL: 'mysql://root@localhost/db' }, 'DB_LISTEN_URL'],
+    ['DB_PREPARED_STATEMENTS not a boolean', { DB_PREPARED_STATEMENTS: 'sometimes' }, 'DB_PREPARED_STATEMENTS'],
     ['GRAPHQL_COMPILE_AFTER negative', { GRAPHQL_COMPILE_AFTER: '-1' }, 'GRAPHQL_COMPILE_AFTER'],
     ['SHUTDOWN_TIMEOUT_MS negative', { SHUTDOWN_TIMEOUT_MS: '-1' }, 'SHUTDOWN_TIMEOUT_MS'],
     ['AUTH_ISSUERS not JSON', { AUTH_ISSUERS: '[{name: auth0' }, 'AUTH_ISSUERS'],
@@ -85,6 +86,9 @@ describe('loadConfig', () => {
     const direct = 'postgresql://app@db-primary:5432/identity';
     expect(loadConfig({ DATABASE_URL: 'postgresql://app@pgbouncer:6432/identity', DB_LISTEN_URL: direct }).database).toMatchObject({ listenUrl: direct });
     expect(loadConfig({ DATABASE_URL: 'postgresql://app@pgbouncer:6432/identity', DB_LISTEN_URL: 'off' }).database).toMatchObject({ listenUrl: null });
+    // Named statements by default; off for a pooler that cannot keep them.
+    expect(loadConfig({ DATABASE_URL: direct }).database).toMatchObject({ preparedStatements: true });
+    expect(loadConfig({ DATABASE_URL: direct, DB_PREPARED_STATEMENTS: 'false' }).database).toMatchObject({ preparedStatements: false });
   });
 });
 

@@ -181,22 +181,30 @@ describe('unexpected errors', () => {
   let api: TestApp;
   const logLines: string[] = [];
 
+  let signedIn: string;
+
   beforeAll(async () => {
     broken = await openTestDatabase();
     const logger = createLogger({ logLevel: 'info' }, { write: (line: string) => void logLines.push(line) });
     api = await startTestApp({ issuers: [issuerConfig(issuer)], database: broken.db, production: true, logger });
-    // A schema the code does not expect: every memberships query fails inside the database.
+    signedIn = await userToken();
+    expect((await api.gql('{ viewer { id } }', { token: signedIn })).status).toBe(200);
+    // A schema the code does not expect: every memberships query fails inside the database
+    // (and so does a first sign-in, which may add a JIT membership).
     await broken.db.exec('alter table memberships rename to memberships_elsewhere');
   });
+
+  function loggedFor(requestId: string): Record<string, any> | undefined {
+    return logLines.map((line) => JSON.parse(line) as Record<string, any>).find((r) => r['msg'] === 'unexpected error' && r['requestId'] === requestId);
+  }
   afterAll(async () => {
     await api?.close();
     await broken?.close();
   });
 
   it('are masked as INTERNAL_SERVER_ERROR with the request id, no stack, no driver text', async () => {
-    const token = await userToken();
     const requestId = `req-${randomUUID()}`;
-    const result = await api.gql('{ viewer { id memberships { id } } }', { token, headers: { 'x-request-id': requestId } });
+    const result = await api.gql('{ viewer { id memberships { id } } }', { token: signedIn, headers: { 'x-request-id': requestId } });
     expect(result.headers.get('x-request-id')).toBe(requestId);
     const error = result.body.errors?.[0];
     expect(error?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId });
@@ -205,10 +213,23 @@ describe('unexpected errors', () => {
     expect(text).not.toMatch(/memberships_elsewhere|relation|does not exist|stacktrace|\n\s+at /);
 
     // The cause is logged with the same request id, reduced to its type and SQLSTATE.
-    const logged = logLines.map((line) => JSON.parse(line) as Record<string, any>).find((r) => r['msg'] === 'unexpected error' && r['requestId'] === requestId);
+    const logged = loggedFor(requestId);
     expect(logged?.['level']).toBe(50);
     expect(JSON.stringify(logged?.['err'])).toContain('42P01'); // undefined_table
     expect(logLines.join('')).not.toMatch(/does not exist|select /i);
+  });
+
+  it('are masked the same when they happen before GraphQL runs (a first sign-in that fails)', async () => {
+    const requestId = `req-${randomUUID()}`;
+    const result = await api.gql('{ viewer { id } }', { token: await userToken(), headers: { 'x-request-id': requestId } });
+    expect(result.status).toBe(500);
+    expect(result.body.errors?.[0]?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId });
+    expect(result.body.errors?.[0]?.message).toBe('Internal server error.');
+    expect(JSON.stringify(result.body)).not.toMatch(/memberships_elsewhere|relation|does not exist|stacktrace|\n\s+at /);
+    const logged = loggedFor(requestId);
+    expect(logged?.['level']).toBe(50);
+    expect(JSON.stringify(logged?.['err'])).toContain('42P01');
+    expect(logLines.join('')).not.toMatch(/does not exist|insert /i);
   });
 });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
 import { createUserRowCache } from '../../src/db/userCache.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
+import type { Database } from '../../src/db/queryable.js';
 import { insertUser, touchUser, updateUserProfile } from '../../src/db/users.js';
 import { Lru } from '../../src/lib/lru.js';
 import { createIdentityService } from '../../src/services/identity.js';
@@ -265,6 +266,33 @@ if (databaseKind === 'postgres') describe('user row cache across replicas', () =
     } finally {
       await proxied.close();
       await proxy.close();
+    }
+  });
+});
+
+// Named statements: each connection parses and plans a statement once (most of a short
+// statement's server CPU), and DB_PREPARED_STATEMENTS=false sends every statement unnamed.
+if (databaseKind === 'postgres') describe('prepared statements', () => {
+  async function preparedOn(db: Database): Promise<string[]> {
+    // One connection: the statement, then the session's own prepared statements.
+    return db.transaction(async (tx) => {
+      await tx.query('select id from users where id = $1', [randomUUID()]);
+      const rows = await tx.query<{ statement: string }>('select statement from pg_prepared_statements');
+      return rows.map((row) => row.statement);
+    });
+  }
+
+  it('are named by default, once per connection, and not at all when switched off', async () => {
+    const named = createPostgresDatabase({ url: database.url!, listenUrl: null, max: 1, connectTimeoutMs: 1000, queryTimeoutMs: 2000 });
+    const unnamed = createPostgresDatabase({ url: database.url!, listenUrl: null, preparedStatements: false, max: 1, connectTimeoutMs: 1000, queryTimeoutMs: 2000 });
+    try {
+      expect((await preparedOn(named)).filter((text) => text.includes('from users where id = $1'))).toHaveLength(1);
+      // Again on the same connection: still one, and still answering.
+      expect((await preparedOn(named)).filter((text) => text.includes('from users where id = $1'))).toHaveLength(1);
+      expect(await preparedOn(unnamed)).toEqual([]);
+    } finally {
+      await named.close();
+      await unnamed.close();
     }
   });
 });

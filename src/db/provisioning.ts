@@ -1,0 +1,128 @@
+// SQL of a first sign-in: binding a never-seen external identity, each outcome in ONE statement.
+// A statement is atomic on its own, so the user, the identity, their audit rows and the JIT
+// membership commit together without BEGIN/COMMIT round trips: a first login costs one
+// statement here instead of seven (the per-table modules hold the same columns one by one).
+// Races are settled by the unique keys: a concurrent sign-in of the same (issuer, subject), or a
+// verified email taken meanwhile, fails the whole statement with a unique violation and the
+// caller retries, which then finds the winner's rows.
+import type { User } from '../domain/types.js';
+import type { Queryable } from './queryable.js';
+import { toUser, type UserRow } from './users.js';
+
+export interface NewIdentity {
+  identityId: string;
+  /** Issuer name (`ExternalIdentity.provider`, and the SSO binding's issuer). */
+  provider: string;
+  issuer: string;
+  subject: string;
+  /** The claims recorded on the identity. */
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  /** The token's external organization: a JIT membership when an SSO binding names it. */
+  externalOrganizationId: string | null;
+  /** Id of the JIT membership, if one is created. */
+  membershipId: string;
+}
+
+// The identity, its `identity.linked` audit row and the JIT membership (with its audit row),
+// all following from the CTE `bound(user_id, joined_by_email)` that the statements below define.
+// Parameters $1-$10 are the identity's; the callers' own start at $11.
+const BIND_IDENTITY = `
+  identity as (
+    insert into identities (id, user_id, provider, issuer, subject, email, email_verified, name)
+    select $1, bound.user_id, $2, $3, $4, $5, $6, $7 from bound
+    returning id, user_id
+  ),
+  identity_audit as (
+    insert into audit_events (actor_type, actor_id, action, target_type, target_id, details)
+    select 'user', identity.user_id, 'identity.linked', 'User', identity.user_id,
+           jsonb_build_object('provider', $2::text, 'identityId', identity.id, 'joinedByEmail', bound.joined_by_email)
+      from identity cross join bound
+  ),
+  binding as (
+    select organization_id, jit_role from organization_sso
+     where $8::text is not null and issuer_name = $2 and external_organization_id = $8
+  ),
+  membership as (
+    insert into memberships (id, organization_id, user_id, role)
+    select $9, binding.organization_id, identity.user_id, binding.jit_role from binding cross join identity
+    on conflict (organization_id, user_id) do nothing
+    returning id, organization_id, user_id, role
+  ),
+  membership_audit as (
+    insert into audit_events (actor_type, actor_id, action, target_type, target_id, organization_id, details)
+    select 'user', user_id, 'membership.added', 'Membership', id, organization_id,
+           jsonb_build_object('userId', user_id, 'role', role, 'via', $10::text)
+      from membership
+  )`;
+
+function identityParams(identity: NewIdentity): unknown[] {
+  return [
+    identity.identityId,
+    identity.provider,
+    identity.issuer,
+    identity.subject,
+    identity.email,
+    identity.emailVerified,
+    identity.name,
+    identity.externalOrganizationId,
+    identity.membershipId,
+    'sso_jit',
+  ];
+}
+
+export type CreateOutcome = { created: true; user: User } | { created: false; holder: User };
+
+/**
+ * Creates the user with the identity, unless a user already holds `user.email` verified: then
+ * nothing is written and that holder is returned, for the linking rule to decide.
+ */
+export async function createUserWithIdentity(
+  db: Queryable,
+  user: { id: string; email: string | null; emailVerified: boolean; name: string | null },
+  identity: NewIdentity,
+): Promise<CreateOutcome> {
+  const rows = await db.query<UserRow & { created: boolean }>(
+    `with holder as (
+       select id, email, email_verified, name, created_at from users
+        where $12::text is not null and email = $12 and email_verified
+     ),
+     new_user as (
+       insert into users (id, email, email_verified, name, last_seen_at)
+       select $11, $12, $13, $14, now() where not exists (select 1 from holder)
+       returning id, email, email_verified, name, created_at
+     ),
+     bound as (select id as user_id, false as joined_by_email from new_user),
+     user_audit as (
+       insert into audit_events (actor_type, actor_id, action, target_type, target_id, details)
+       select 'user', id, 'user.provisioned', 'User', id, jsonb_build_object('provider', $2::text) from new_user
+     ),
+     ${BIND_IDENTITY}
+     select true as created, new_user.* from new_user
+     union all
+     select false as created, holder.* from holder`,
+    [...identityParams(identity), user.id, user.email, user.emailVerified, user.name],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error('provisioning statement returned no row');
+  return row.created ? { created: true, user: toUser(row) } : { created: false, holder: toUser(row) };
+}
+
+/**
+ * Binds the identity to an existing user who still holds `email` verified (locked until the
+ * statement commits). False when they no longer do: the caller decides again.
+ */
+export async function linkIdentityToHolder(db: Queryable, holder: { id: string; email: string }, identity: NewIdentity): Promise<boolean> {
+  const rows = await db.query(
+    `with bound as (
+       select id as user_id, true as joined_by_email from users
+        where id = $11 and email = $12 and email_verified
+        for update
+     ),
+     ${BIND_IDENTITY}
+     select user_id from identity`,
+    [...identityParams(identity), holder.id, holder.email],
+  );
+  return rows.length === 1;
+}
