@@ -47,11 +47,16 @@ export function createMetrics(options: { db: Database; defaultMetrics?: boolean 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const successes = new Map<string, number>();
   const verifications = new Counter({
     name: 'identity_token_verifications_total',
     help: 'Bearer token verifications by configured issuer name and outcome.',
     labelNames: ['issuer', 'outcome'],
     registers: [registry],
+    collect() {
+      for (const [issuer, count] of successes) this.inc({ issuer, outcome: 'success' }, count);
+      successes.clear();
+    },
   });
   const jwksFetches = new Counter({
     name: 'identity_jwks_fetches_total',
@@ -113,7 +118,9 @@ export function createMetrics(options: { db: Database; defaultMetrics?: boolean 
       if (errorCode !== null) errors.inc({ code: errorCode });
     },
     observeVerification(issuer, outcome) {
-      verifications.inc({ issuer, outcome });
+      if (outcome !== 'success') return verifications.inc({ issuer, outcome });
+      // Every authenticated request lands here: a plain count, added to the counter at scrape time.
+      successes.set(issuer, (successes.get(issuer) ?? 0) + 1);
     },
     observeJwksFetch(issuer, outcome) {
       jwksFetches.inc({ issuer, outcome });
@@ -145,6 +152,11 @@ export function instrumentVerifier(verifier: TokenVerifier, issuers: readonly Is
     }
   }
   return {
+    verified(token) {
+      const principal = verifier.verified(token);
+      if (principal !== undefined) metrics.observeVerification(principal.claims.provider, 'success');
+      return principal;
+    },
     async verify(token) {
       try {
         const principal = await verifier.verify(token);

@@ -14,6 +14,11 @@ import type { createUserinfoClient } from './userinfo.js';
 
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedPrincipal>;
+  /**
+   * The principal of a token already verified and not expired, without a promise (the warm
+   * path of every request); undefined otherwise: `verify` then decides, refusals included.
+   */
+  verified(token: string): VerifiedPrincipal | undefined;
 }
 
 export interface TokenVerifierOptions {
@@ -155,6 +160,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
 
   return {
+    verified(token) {
+      const hit = cache.get(sha256(token));
+      return hit !== undefined && hit.expiresAt > nowSeconds() ? hit.principal : undefined;
+    },
+
     async verify(token) {
       // Keyed by a digest: the cache never holds a usable credential.
       const key = sha256(token);

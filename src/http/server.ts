@@ -85,7 +85,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     }
     // Named before authentication, so a refused request's log line still says what it was.
     state.operationName = operationNameOf(method === 'POST' ? body : Object.fromEntries(url.searchParams));
-    const principal = await options.authenticate(credentialHeaders(req));
+    const authenticated = options.authenticate(credentialHeaders(req));
+    const principal = authenticated instanceof Promise ? await authenticated : authenticated;
     state.principal = principal;
     const observed: NonNullable<GraphQLContext['observed']> = { operationName: null, errorCode: null };
     const headers = new HeaderMap();

@@ -45,6 +45,8 @@ export interface IdentityService {
    * @throws AppError EMAIL_NOT_VERIFIED, IMPERSONATION_TARGET_UNKNOWN, IDENTITY_STORE_UNAVAILABLE
    */
   resolveUser(claims: UserClaims): Promise<ResolvedUser>;
+  /** The user id when these very claims were resolved recently (no promise); else undefined. */
+  resolvedUser(claims: UserClaims): ResolvedUser | undefined;
   /**
    * Get-or-create a user by email alone (a service's `ensureUser(input)`, `addMember` by email).
    * The email counts as verified. @throws AppError BAD_USER_INPUT for a malformed email.
@@ -201,11 +203,18 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     return claims.impersonator !== null || now() - entry.syncedAt < seenIntervalMs;
   }
 
+  // The same verified token hands back the same frozen claims object: no key to build.
+  function resolvedUser(claims: UserClaims): ResolvedUser | undefined {
+    const memo = byClaims.get(claims);
+    return memo !== undefined && isFresh(memo, claims) ? { userId: memo.userId, created: false } : undefined;
+  }
+
   return {
+    resolvedUser,
+
     async resolveUser(claims) {
-      // The same verified token hands back the same frozen claims object: no key to build.
-      const memo = byClaims.get(claims);
-      if (memo !== undefined && isFresh(memo, claims)) return { userId: memo.userId, created: false };
+      const known = resolvedUser(claims);
+      if (known !== undefined) return known;
       const key = `${claims.issuer}\u0000${claims.subject}`;
       const print = fingerprint(claims);
       const cached = cache.get(key);

@@ -61,6 +61,21 @@ describe('verified-token cache', () => {
     expect(counter.lookups).toBe(1);
   });
 
+  it('the synchronous lookup answers only for a token verified before and not yet expired', async () => {
+    const { clock, verifier } = setup();
+    const exp = Math.floor(clock.now / 1000) + 60;
+    const token = await idp.sign({ sub: 'alice', aud: AUD, exp });
+    expect(verifier.verified(token)).toBeUndefined();
+    const principal = await verifier.verify(token);
+    expect(verifier.verified(token)).toBe(principal);
+    // Another token of the same user is another entry; a tampered copy of this one is no entry.
+    expect(verifier.verified(await idp.sign({ sub: 'alice', aud: AUD, exp, jti: 'another' }))).toBeUndefined();
+    expect(verifier.verified(`${token}x`)).toBeUndefined();
+    clock.now = exp * 1000;
+    expect(verifier.verified(token)).toBeUndefined();
+    expect((await rejection(verifier.verify(token))).reason).toBe('token_expired');
+  });
+
   it('failures are not cached: a token refused while the IdP was down verifies once it is back', async () => {
     const { clock, verifier } = setup();
     const token = await idp.sign({ sub: 'alice', aud: AUD });

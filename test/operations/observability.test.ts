@@ -176,6 +176,7 @@ describe('/metrics', () => {
     const before = await metricsText();
     const provisionedBefore = sample(before, 'identity_provisioned_total', { kind: 'user' });
     const viewerBefore = sample(before, 'identity_requests_total', { operation: 'MetricsViewer', outcome: 'success' });
+    const verifiedBefore = sample(before, 'identity_token_verifications_total', { issuer: 'test', outcome: 'success' });
     expect(viewerBefore).toBe(0);
 
     await api.gql('query MetricsViewer { viewer { id } }', { token, headers: withSecret });
@@ -189,7 +190,9 @@ describe('/metrics', () => {
     expect(text).toMatch(/identity_request_duration_seconds_bucket\{le="0.1",operation="MetricsViewer",outcome="success"\}/);
     expect(sample(text, 'identity_provisioned_total', { kind: 'user' })).toBe(provisionedBefore + 1);
     expect(sample(text, 'identity_provisioned_total', { kind: 'identity' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'identity_token_verifications_total', { issuer: 'test', outcome: 'success' })).toBeGreaterThanOrEqual(2);
+    // The first request verifies the token, the second finds it verified: both count, once each.
+    expect(sample(text, 'identity_token_verifications_total', { issuer: 'test', outcome: 'success' })).toBe(verifiedBefore + 2);
+    expect(sample(await metricsText(), 'identity_token_verifications_total', { issuer: 'test', outcome: 'success' })).toBe(verifiedBefore + 2);
     expect(sample(text, 'identity_token_verifications_total', { issuer: 'unknown', outcome: 'unauthenticated' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'identity_jwks_fetches_total', { issuer: 'test', outcome: 'success' })).toBe(1);
     expect(sample(text, 'identity_errors_total', { code: 'UNAUTHENTICATED' })).toBeGreaterThanOrEqual(1);
