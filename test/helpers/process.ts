@@ -1,10 +1,15 @@
-// Runs the real entry point exactly as `npm start` does (`node --import tsx src/main.ts`) in a
-// child process; node is spawned directly, as npm would add its own warnings to stderr.
+// Runs the real entry point exactly as `npm start` does (its node arguments read from
+// package.json) in a child process; node is spawned directly, as npm would add its own warnings
+// to stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const START_ARGS = (JSON.parse(readFileSync(new URL('package.json', `file://${ROOT}`), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .replace(/^exec node /, '')
+  .split(' ');
 
 export interface MainProcess {
   child: ChildProcess;
@@ -14,9 +19,9 @@ export interface MainProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `node --import tsx src/main.ts` with exactly `env` (plus PATH and HOME). */
+/** Starts the `npm start` command line with exactly `env` (plus PATH and HOME). */
 export function startMain(env: Record<string, string>): MainProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, START_ARGS, {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
