@@ -48,6 +48,15 @@ export async function findIdentityWithUser(db: Queryable, issuer: string, subjec
   };
 }
 
+/**
+ * Stamps a later sign-in whose claims are those recorded last time (nothing else to write).
+ * False when the identity is no longer there.
+ */
+export async function stampIdentitySeen(db: Queryable, issuer: string, subject: string): Promise<boolean> {
+  const rows = await db.query('update identities set last_seen_at = now() where issuer = $1 and subject = $2 returning id', [issuer, subject]);
+  return rows.length === 1;
+}
+
 /** Records the claims of a later sign-in on the identity. */
 export async function updateIdentitySeen(
   db: Queryable,

@@ -9,7 +9,7 @@ import { isValidEmail, normalizeEmail } from '../domain/email.js';
 import type { Actor, User, UserClaims } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { findIdentityWithUser, updateIdentitySeen } from '../db/identities.js';
+import { findIdentityWithUser, stampIdentitySeen, updateIdentitySeen } from '../db/identities.js';
 import { ensureMembership } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import { findSsoByExternalOrganization } from '../db/sso.js';
@@ -198,6 +198,19 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     return result;
   }
 
+  /**
+   * A known identity back after a seen interval with the claims recorded last time and no
+   * organization to join: its last-seen time is all there is to write (one statement instead
+   * of a lookup and a write, for every active identity once a minute).
+   */
+  async function restamp(claims: UserClaims, key: string, print: string, cached: CachedIdentity): Promise<ResolvedUser> {
+    if (!(await stampIdentitySeen(db, claims.issuer, claims.subject))) return resolveUncached(claims, key, print);
+    const entry = { userId: cached.userId, fingerprint: print, syncedAt: now() };
+    cache.set(key, entry);
+    byClaims.set(claims, entry);
+    return { userId: cached.userId, created: false };
+  }
+
   /** An impersonated request never writes; others resync the identity once a seen interval. */
   function isFresh(entry: CachedIdentity, claims: UserClaims): boolean {
     return claims.impersonator !== null || now() - entry.syncedAt < seenIntervalMs;
@@ -231,7 +244,10 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
         const { userId, row } = await pending;
         return row === undefined ? { userId, created: false } : { userId, created: false, row: { ...row } };
       }
-      const resolution = resolveUncached(claims, key, print);
+      const resolution =
+        cached !== undefined && cached.fingerprint === print && claims.externalOrganizationId === null
+          ? restamp(claims, key, print, cached)
+          : resolveUncached(claims, key, print);
       resolving.set(key, resolution);
       try {
         return await resolution;

@@ -98,6 +98,49 @@ describe('work shared while in flight', () => {
   });
 });
 
+describe('(issuer, sub) cache', () => {
+  it('stamps a known identity back after the seen interval in one statement; changed claims are read again', async () => {
+    const clock = { now: Date.now() };
+    const statements: string[] = [];
+    const db: Database = { ...database.db, query: (text, params) => (statements.push(text), database.db.query(text, params)) };
+    const identity = createIdentityService({ db, now: () => clock.now });
+    const claims: UserClaims = {
+      provider: 'test',
+      issuer: issuer.url,
+      subject: `auth0|${randomUUID()}`,
+      email: `${randomUUID()}@example.com`,
+      emailVerified: true,
+      name: 'Seen',
+      externalOrganizationId: null,
+      impersonator: null,
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    };
+    const lastSeen = async () =>
+      (await database.db.query<{ t: string }>('select last_seen_at::text as t from identities where subject = $1', [claims.subject]))[0]!.t;
+    const { userId } = await identity.resolveUser({ ...claims });
+    const provisionedAt = await lastSeen();
+
+    statements.length = 0;
+    expect((await identity.resolveUser({ ...claims })).userId).toBe(userId);
+    expect(statements).toEqual([]);
+
+    clock.now += 61_000;
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the database's now() moves on too
+    expect((await identity.resolveUser({ ...claims })).userId).toBe(userId);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^update identities set last_seen_at = now\(\)/);
+    expect(await lastSeen()).not.toBe(provisionedAt);
+
+    // Fresh again; then a renamed sign-in is looked up and synced, whatever the time.
+    statements.length = 0;
+    await identity.resolveUser({ ...claims });
+    expect(statements).toEqual([]);
+    await identity.resolveUser({ ...claims, name: 'Renamed' });
+    expect(statements.some((text) => /from identities i join users u/.test(text))).toBe(true);
+    expect((await database.db.query<{ name: string }>('select name from users where id = $1', [userId]))[0]?.name).toBe('Renamed');
+  });
+});
+
 describe('bounded LRU map', () => {
   it('evicts the least recently used entries beyond its bound', () => {
     const lru = new Lru<number, number>(100);
