@@ -32,7 +32,7 @@ export interface IdentityServiceOptions {
   db: Database;
   /** Entries of the (issuer, sub) → user id cache; default 50,000. */
   cacheMaxEntries?: number;
-  /** How often a known identity's last-seen time is written; default 60 s. */
+  /** How often a known identity is resynced and its last-seen time written (45-60 s at random for 60 s); default 60 s. */
   seenIntervalMs?: number;
   now?: () => number;
   /** Called when a user or identity is provisioned (metrics). */
@@ -62,7 +62,8 @@ class LostRace extends Error {}
 interface CachedIdentity {
   userId: string;
   fingerprint: string;
-  syncedAt: number;
+  /** Until when the entry answers without a database round trip (then resync or stamp). */
+  freshUntil: number;
 }
 
 function fingerprint(claims: UserClaims): string {
@@ -192,7 +193,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       if (provisioned.created) options.onProvisioned?.('user');
       return provisioned;
     });
-    const entry = { userId: result.userId, fingerprint: print, syncedAt: now() };
+    const entry = { userId: result.userId, fingerprint: print, freshUntil: freshUntil() };
     cache.set(key, entry);
     byClaims.set(claims, entry);
     return result;
@@ -205,15 +206,23 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
    */
   async function restamp(claims: UserClaims, key: string, print: string, cached: CachedIdentity): Promise<ResolvedUser> {
     if (!(await stampIdentitySeen(db, claims.issuer, claims.subject))) return resolveUncached(claims, key, print);
-    const entry = { userId: cached.userId, fingerprint: print, syncedAt: now() };
+    const entry = { userId: cached.userId, fingerprint: print, freshUntil: freshUntil() };
     cache.set(key, entry);
     byClaims.set(claims, entry);
     return { userId: cached.userId, created: false };
   }
 
+  /**
+   * A seen interval from now, less up to a quarter of it at random: identities that signed in
+   * together (a deploy, a burst of logins) come due spread over seconds, not in one stall.
+   */
+  function freshUntil(): number {
+    return now() + seenIntervalMs * (1 - Math.random() / 4);
+  }
+
   /** An impersonated request never writes; others resync the identity once a seen interval. */
   function isFresh(entry: CachedIdentity, claims: UserClaims): boolean {
-    return claims.impersonator !== null || now() - entry.syncedAt < seenIntervalMs;
+    return claims.impersonator !== null || now() < entry.freshUntil;
   }
 
   // The same verified token hands back the same frozen claims object: no key to build.
