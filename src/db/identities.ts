@@ -49,12 +49,21 @@ export async function findIdentityWithUser(db: Queryable, issuer: string, subjec
 }
 
 /**
- * Stamps a later sign-in whose claims are those recorded last time (nothing else to write).
- * False when the identity is no longer there.
+ * Stamps later sign-ins whose claims are those recorded last time (nothing else to write), in
+ * one statement; returns the identities found.
  */
-export async function stampIdentitySeen(db: Queryable, issuer: string, subject: string): Promise<boolean> {
-  const rows = await db.query('update identities set last_seen_at = now() where issuer = $1 and subject = $2 returning id', [issuer, subject]);
-  return rows.length === 1;
+export async function stampIdentitiesSeen(
+  db: Queryable,
+  identities: readonly { issuer: string; subject: string }[],
+): Promise<{ issuer: string; subject: string }[]> {
+  const rows = await db.query<{ issuer: string; subject: string }>(
+    `update identities i set last_seen_at = now()
+       from unnest($1::text[], $2::text[]) as seen(issuer, subject)
+      where i.issuer = seen.issuer and i.subject = seen.subject
+      returning i.issuer, i.subject`,
+    [identities.map((identity) => identity.issuer), identities.map((identity) => identity.subject)],
+  );
+  return rows;
 }
 
 /** Records the claims of a later sign-in on the identity. */

@@ -3,13 +3,14 @@
 // are settled by the database's unique keys, never by in-process locks: a losing
 // transaction rolls back and the attempt is retried, which then finds the winner's row.
 import { randomUUID } from 'node:crypto';
+import DataLoader from 'dataloader';
 import { AppError } from '../errors.js';
 import { decideNewIdentity, profileChanged } from '../domain/linking.js';
 import { isValidEmail, normalizeEmail } from '../domain/email.js';
 import type { Actor, User, UserClaims } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { findIdentityWithUser, stampIdentitySeen, updateIdentitySeen } from '../db/identities.js';
+import { findIdentityWithUser, stampIdentitiesSeen, updateIdentitySeen } from '../db/identities.js';
 import { ensureMembership } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import { findSsoByExternalOrganization } from '../db/sso.js';
@@ -66,6 +67,16 @@ interface CachedIdentity {
   freshUntil: number;
 }
 
+/** The (issuer, sub) cache key, and back. */
+function keyOf(claims: { issuer: string; subject: string }): string {
+  return `${claims.issuer}\u0000${claims.subject}`;
+}
+
+function splitKey(key: string): { issuer: string; subject: string } {
+  const at = key.indexOf('\u0000');
+  return { issuer: key.slice(0, at), subject: key.slice(at + 1) };
+}
+
 function fingerprint(claims: UserClaims): string {
   return JSON.stringify([claims.email, claims.emailVerified, claims.name, claims.externalOrganizationId]);
 }
@@ -80,6 +91,14 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   // Claims objects the verifier's cache keeps alive → their entry; gone with the token's entry.
   const byClaims = new WeakMap<UserClaims, CachedIdentity>();
   const resolving = new Map<string, Promise<ResolvedUser>>();
+  // Identities coming due together are stamped in one statement (keys: issuer \0 subject).
+  const stamps = new DataLoader<string, boolean>(
+    async (keys) => {
+      const found = new Set((await stampIdentitiesSeen(db, keys.map(splitKey))).map(keyOf));
+      return keys.map((key) => found.has(key));
+    },
+    { cache: false, maxBatchSize: 500 },
+  );
 
   async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
     for (let i = 1; ; i += 1) {
@@ -201,11 +220,12 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
 
   /**
    * A known identity back after a seen interval with the claims recorded last time and no
-   * organization to join: its last-seen time is all there is to write (one statement instead
-   * of a lookup and a write, for every active identity once a minute).
+   * organization to join: its last-seen time is all there is to write. No lookup, and the
+   * identities due in the same tick share one statement (every active identity comes due once
+   * a minute; on PGlite each statement runs on this thread).
    */
   async function restamp(claims: UserClaims, key: string, print: string, cached: CachedIdentity): Promise<ResolvedUser> {
-    if (!(await stampIdentitySeen(db, claims.issuer, claims.subject))) return resolveUncached(claims, key, print);
+    if (!(await stamps.load(key))) return resolveUncached(claims, key, print);
     const entry = { userId: cached.userId, fingerprint: print, freshUntil: freshUntil() };
     cache.set(key, entry);
     byClaims.set(claims, entry);
@@ -237,7 +257,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     async resolveUser(claims) {
       const known = resolvedUser(claims);
       if (known !== undefined) return known;
-      const key = `${claims.issuer}\u0000${claims.subject}`;
+      const key = keyOf(claims);
       const print = fingerprint(claims);
       const cached = cache.get(key);
       if (cached && (claims.impersonator !== null || (cached.fingerprint === print && isFresh(cached, claims)))) {

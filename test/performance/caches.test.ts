@@ -128,7 +128,7 @@ describe('(issuer, sub) cache', () => {
     await new Promise((resolve) => setTimeout(resolve, 5)); // the database's now() moves on too
     expect((await identity.resolveUser({ ...claims })).userId).toBe(userId);
     expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(/^update identities set last_seen_at = now\(\)/);
+    expect(statements[0]).toMatch(/^update identities i set last_seen_at = now\(\)/);
     expect(await lastSeen()).not.toBe(provisionedAt);
 
     // Fresh again; then a renamed sign-in is looked up and synced, whatever the time.
@@ -138,6 +138,39 @@ describe('(issuer, sub) cache', () => {
     await identity.resolveUser({ ...claims, name: 'Renamed' });
     expect(statements.some((text) => /from identities i join users u/.test(text))).toBe(true);
     expect((await database.db.query<{ name: string }>('select name from users where id = $1', [userId]))[0]?.name).toBe('Renamed');
+  });
+});
+
+describe('(issuer, sub) cache, many identities due at once', () => {
+  it('stamps them in one statement, and one that vanished meanwhile is looked up again', async () => {
+    const clock = { now: Date.now() };
+    const statements: string[] = [];
+    const db: Database = { ...database.db, query: (text, params) => (statements.push(text), database.db.query(text, params)) };
+    const identity = createIdentityService({ db, now: () => clock.now });
+    const claimsOf = (i: number): UserClaims => ({
+      provider: 'test',
+      issuer: issuer.url,
+      subject: `due|${i}|${randomUUID()}`,
+      email: null,
+      emailVerified: false,
+      name: `Due ${i}`,
+      externalOrganizationId: null,
+      impersonator: null,
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    });
+    const all = Array.from({ length: 20 }, (_, i) => claimsOf(i));
+    const ids = await Promise.all(all.map(async (claims) => (await identity.resolveUser({ ...claims })).userId));
+    // One identity disappears (an operator deleted it): its stamp finds nothing.
+    await database.db.query('delete from identities where subject = $1', [all[0]!.subject]);
+
+    clock.now += 61_000;
+    statements.length = 0;
+    const again = await Promise.all(all.map(async (claims) => (await identity.resolveUser({ ...claims })).userId));
+    expect(again.slice(1)).toEqual(ids.slice(1));
+    expect(statements.filter((text) => /^update identities i set last_seen_at/.test(text))).toHaveLength(1);
+    // The vanished one was looked up and provisioned anew, not served from the cache.
+    expect(again[0]).not.toBe(ids[0]);
+    expect(statements.filter((text) => /from identities i join users u/.test(text))).toHaveLength(1);
   });
 });
 
