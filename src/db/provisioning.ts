@@ -5,25 +5,20 @@
 // Races are settled by the unique keys: a concurrent sign-in of the same (issuer, subject), or a
 // verified email taken meanwhile, fails the whole statement with a unique violation and the
 // caller retries, which then finds the winner's rows.
-import type { User } from '../domain/types.js';
+import type { User, UserClaims } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
 import { toUser, type UserRow } from './users.js';
 
-export interface NewIdentity {
+/**
+ * The identity to bind: the token's claims (recorded on the identity; `provider` is also the
+ * SSO binding's issuer name, `externalOrganizationId` the binding's organization) and the ids
+ * of the rows it may create.
+ */
+export type NewIdentity = Pick<UserClaims, 'provider' | 'issuer' | 'subject' | 'email' | 'emailVerified' | 'name' | 'externalOrganizationId'> & {
   identityId: string;
-  /** Issuer name (`ExternalIdentity.provider`, and the SSO binding's issuer). */
-  provider: string;
-  issuer: string;
-  subject: string;
-  /** The claims recorded on the identity. */
-  email: string | null;
-  emailVerified: boolean;
-  name: string | null;
-  /** The token's external organization: a JIT membership when an SSO binding names it. */
-  externalOrganizationId: string | null;
   /** Id of the JIT membership, if one is created. */
   membershipId: string;
-}
+};
 
 // The identity, its `identity.linked` audit row and the JIT membership (with its audit row),
 // all following from the CTE `bound(user_id, joined_by_email)` that the statements below define.

@@ -34,6 +34,22 @@ function verifierAt(clock: { now: number }, cacheMaxEntries?: number) {
   return createTokenVerifier({ issuers: [config], keySources: new Map([[config.name, keys]]), now: () => clock.now, cacheMaxEntries });
 }
 
+/** Verified user claims of a new identity of the test issuer. */
+function userClaims(overrides: Partial<UserClaims> = {}): UserClaims {
+  return {
+    provider: 'test',
+    issuer: issuer.url,
+    subject: `auth0|${randomUUID()}`,
+    email: `${randomUUID()}@example.com`,
+    emailVerified: true,
+    name: 'User',
+    externalOrganizationId: null,
+    impersonator: null,
+    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    ...overrides,
+  };
+}
+
 describe('verified-token cache', () => {
   it('refuses a cached token once its exp has passed', async () => {
     const clock = { now: Date.now() };
@@ -80,17 +96,7 @@ describe('work shared while in flight', () => {
   it('parallel first requests of one identity provision once in this process, one of them created', async () => {
     let provisioned = 0;
     const identity = createIdentityService({ db: database.db, onProvisioned: (what) => void (what === 'identity' && (provisioned += 1)) });
-    const claims: UserClaims = {
-      provider: 'test',
-      issuer: issuer.url,
-      subject: `auth0|${randomUUID()}`,
-      email: `${randomUUID()}@example.com`,
-      emailVerified: true,
-      name: 'Parallel',
-      externalOrganizationId: null,
-      impersonator: null,
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
-    };
+    const claims = userClaims({ name: 'Parallel' });
     const results = await Promise.all(Array.from({ length: 10 }, () => identity.resolveUser({ ...claims })));
     expect(new Set(results.map((r) => r.userId)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -104,17 +110,7 @@ describe('(issuer, sub) cache', () => {
     const statements: string[] = [];
     const db: Database = { ...database.db, query: (text, params) => (statements.push(text), database.db.query(text, params)) };
     const identity = createIdentityService({ db, now: () => clock.now });
-    const claims: UserClaims = {
-      provider: 'test',
-      issuer: issuer.url,
-      subject: `auth0|${randomUUID()}`,
-      email: `${randomUUID()}@example.com`,
-      emailVerified: true,
-      name: 'Seen',
-      externalOrganizationId: null,
-      impersonator: null,
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
-    };
+    const claims = userClaims({ name: 'Seen' });
     const lastSeen = async () =>
       (await database.db.query<{ t: string }>('select last_seen_at::text as t from identities where subject = $1', [claims.subject]))[0]!.t;
     const { userId } = await identity.resolveUser({ ...claims });
@@ -147,18 +143,7 @@ describe('(issuer, sub) cache, many identities due at once', () => {
     const statements: string[] = [];
     const db: Database = { ...database.db, query: (text, params) => (statements.push(text), database.db.query(text, params)) };
     const identity = createIdentityService({ db, now: () => clock.now });
-    const claimsOf = (i: number): UserClaims => ({
-      provider: 'test',
-      issuer: issuer.url,
-      subject: `due|${i}|${randomUUID()}`,
-      email: null,
-      emailVerified: false,
-      name: `Due ${i}`,
-      externalOrganizationId: null,
-      impersonator: null,
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
-    });
-    const all = Array.from({ length: 20 }, (_, i) => claimsOf(i));
+    const all = Array.from({ length: 20 }, (_, i) => userClaims({ email: null, emailVerified: false, name: `Due ${i}` }));
     const ids = await Promise.all(all.map(async (claims) => (await identity.resolveUser({ ...claims })).userId));
     // One identity disappears (an operator deleted it): its stamp finds nothing.
     await database.db.query('delete from identities where subject = $1', [all[0]!.subject]);
