@@ -105,11 +105,16 @@ describe('work shared while in flight', () => {
 });
 
 describe('(issuer, sub) cache', () => {
-  it('stamps a known identity back after the seen interval in one statement; changed claims are read again', async () => {
+  /** An identity service on a clock of the test's, over the test database, recording its statements. */
+  function observedIdentity() {
     const clock = { now: Date.now() };
     const statements: string[] = [];
     const db: Database = { ...database.db, query: (text, params) => (statements.push(text), database.db.query(text, params)) };
-    const identity = createIdentityService({ db, now: () => clock.now });
+    return { clock, statements, identity: createIdentityService({ db, now: () => clock.now }) };
+  }
+
+  it('stamps a known identity back after the seen interval in one statement; changed claims are read again', async () => {
+    const { clock, statements, identity } = observedIdentity();
     const claims = userClaims({ name: 'Seen' });
     const lastSeen = async () =>
       (await database.db.query<{ t: string }>('select last_seen_at::text as t from identities where subject = $1', [claims.subject]))[0]!.t;
@@ -135,14 +140,9 @@ describe('(issuer, sub) cache', () => {
     expect(statements.some((text) => /from identities i join users u/.test(text))).toBe(true);
     expect((await database.db.query<{ name: string }>('select name from users where id = $1', [userId]))[0]?.name).toBe('Renamed');
   });
-});
 
-describe('(issuer, sub) cache, many identities due at once', () => {
-  it('stamps them in one statement, and one that vanished meanwhile is looked up again', async () => {
-    const clock = { now: Date.now() };
-    const statements: string[] = [];
-    const db: Database = { ...database.db, query: (text, params) => (statements.push(text), database.db.query(text, params)) };
-    const identity = createIdentityService({ db, now: () => clock.now });
+  it('stamps many identities due at once in one statement, and looks one that vanished meanwhile up again', async () => {
+    const { clock, statements, identity } = observedIdentity();
     const all = Array.from({ length: 20 }, (_, i) => userClaims({ email: null, emailVerified: false, name: `Due ${i}` }));
     const ids = await Promise.all(all.map(async (claims) => (await identity.resolveUser({ ...claims })).userId));
     // One identity disappears (an operator deleted it): its stamp finds nothing.
