@@ -174,6 +174,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       });
       logger.debug('http server closed');
       await apollo.stop();
+      // Last-seen stamps still waiting are written before the database goes.
+      await identity.flushStamps();
       if (!options.database) await db.close();
     },
   };

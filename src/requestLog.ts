@@ -12,6 +12,8 @@ export function createRequestObserver(deps: { logger: Logger; metrics: Metrics }
     metrics.observeRequest({ path: event.path, operationName: event.operationName, outcome, durationMs: event.durationMs, errorCode: event.errorCode });
     // Probes and scrapes every few seconds would drown the request log: debug level only.
     const level = event.path !== '/graphql' && event.status < 400 ? 'debug' : event.status >= 500 ? 'warn' : 'info';
+    // Every request ends here: build the line only when it is written.
+    if (!logger.isLevelEnabled(level)) return;
     logger[level](
       {
         requestId: event.requestId,

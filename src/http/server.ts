@@ -89,8 +89,12 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const principal = authenticated instanceof Promise ? await authenticated : authenticated;
     state.principal = principal;
     const observed: NonNullable<GraphQLContext['observed']> = { operationName: null, errorCode: null };
+    // Apollo sees the request's headers but not its credentials: they were read above, and no
+    // plugin has a use for them (nor a chance to log them).
     const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
+    for (const key in req.headers) {
+      if (key === 'authorization' || key === 'x-user-token') continue;
+      const value = req.headers[key];
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await apollo.executeHTTPGraphQLRequest({

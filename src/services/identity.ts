@@ -3,7 +3,6 @@
 // are settled by the database's unique keys, never by in-process locks: a losing
 // transaction rolls back and the attempt is retried, which then finds the winner's row.
 import { randomUUID } from 'node:crypto';
-import DataLoader from 'dataloader';
 import { AppError } from '../errors.js';
 import { decideNewIdentity, profileChanged } from '../domain/linking.js';
 import { isValidEmail, normalizeEmail } from '../domain/email.js';
@@ -35,6 +34,8 @@ export interface IdentityServiceOptions {
   cacheMaxEntries?: number;
   /** How often a known identity is resynced and its last-seen time written (45-60 s at random for 60 s); default 60 s. */
   seenIntervalMs?: number;
+  /** How long last-seen stamps wait to be written together; default 1 s (500 waiting are written at once). */
+  stampDelayMs?: number;
   now?: () => number;
   /** Called when a user or identity is provisioned (metrics). */
   onProvisioned?: (what: 'user' | 'identity') => void;
@@ -53,9 +54,12 @@ export interface IdentityService {
    * The email counts as verified. @throws AppError BAD_USER_INPUT for a malformed email.
    */
   ensureUserByEmail(tx: Queryable | null, input: { email: string; name?: string | null }, actor: Actor): Promise<{ user: User; created: boolean }>;
+  /** Writes the last-seen stamps still waiting (shutdown, tests); resolves when they are written or dropped. */
+  flushStamps(): Promise<void>;
 }
 
 const MAX_ATTEMPTS = 5;
+const MAX_STAMP_BATCH = 500;
 
 /** Thrown inside a transaction that lost a race; the attempt is retried. */
 class LostRace extends Error {}
@@ -63,7 +67,11 @@ class LostRace extends Error {}
 interface CachedIdentity {
   userId: string;
   fingerprint: string;
-  /** Until when the entry answers without a database round trip (then resync or stamp). */
+  /**
+   * Until when the entry answers without a database round trip (then resync or stamp). Renewed
+   * in place when a stamp is queued; -Infinity once the entry must not answer again (its stamp
+   * found no identity, or could not be written).
+   */
   freshUntil: number;
 }
 
@@ -91,14 +99,57 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   // Claims objects the verifier's cache keeps alive → their entry; gone with the token's entry.
   const byClaims = new WeakMap<UserClaims, CachedIdentity>();
   const resolving = new Map<string, Promise<ResolvedUser>>();
-  // Identities coming due together are stamped in one statement (keys: issuer \0 subject).
-  const stamps = new DataLoader<string, boolean>(
-    async (keys) => {
-      const found = new Set((await stampIdentitiesSeen(db, keys.map(splitKey))).map(keyOf));
-      return keys.map((key) => found.has(key));
-    },
-    { cache: false, maxBatchSize: 500 },
-  );
+  // Last-seen stamps waiting to be written together (key → the entry they renewed).
+  const stampDelayMs = options.stampDelayMs ?? 1000;
+  let dueStamps = new Map<string, CachedIdentity>();
+  let stampTimer: ReturnType<typeof setTimeout> | null = null;
+  let stampsWriting: Promise<void> = Promise.resolve();
+
+  /**
+   * Writes the waiting stamps in one statement. An identity the statement does not find (an
+   * operator deleted it) and every identity of a statement that failed (the database is down)
+   * leave the cache: their next request resolves against the database, as a first one does.
+   */
+  function writeStamps(): Promise<void> {
+    if (stampTimer !== null) clearTimeout(stampTimer);
+    stampTimer = null;
+    if (dueStamps.size === 0) return stampsWriting;
+    const batch = dueStamps;
+    dueStamps = new Map();
+    const forget = (key: string, entry: CachedIdentity) => {
+      entry.freshUntil = -Infinity;
+      if (cache.get(key) === entry) cache.delete(key);
+    };
+    const written = stampsWriting.then(async () => {
+      try {
+        const found = new Set((await stampIdentitiesSeen(db, [...batch.keys()].map(splitKey))).map(keyOf));
+        for (const [key, entry] of batch) if (!found.has(key)) forget(key, entry);
+      } catch {
+        for (const [key, entry] of batch) forget(key, entry);
+      }
+    });
+    stampsWriting = written;
+    return written;
+  }
+
+  /**
+   * A known identity back after a seen interval with the claims recorded last time and no
+   * organization to join: its last-seen time is all there is to write, and the request need
+   * not wait for it. The entry is renewed now; the stamp waits up to `stampDelayMs` to share
+   * one statement with the others due (every active identity comes due once a minute, and on
+   * PGlite each statement runs on this thread).
+   */
+  function queueStamp(key: string, entry: CachedIdentity): ResolvedUser {
+    entry.freshUntil = freshUntil();
+    dueStamps.set(key, entry);
+    if (dueStamps.size >= MAX_STAMP_BATCH) void writeStamps();
+    else if (stampTimer === null) {
+      stampTimer = setTimeout(() => void writeStamps(), stampDelayMs);
+      // A stamp never keeps the process alive; shutdown flushes what is waiting.
+      stampTimer.unref();
+    }
+    return { userId: entry.userId, created: false };
+  }
 
   async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
     for (let i = 1; ; i += 1) {
@@ -219,20 +270,6 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   }
 
   /**
-   * A known identity back after a seen interval with the claims recorded last time and no
-   * organization to join: its last-seen time is all there is to write. No lookup, and the
-   * identities due in the same tick share one statement (every active identity comes due once
-   * a minute; on PGlite each statement runs on this thread).
-   */
-  async function restamp(claims: UserClaims, key: string, print: string, cached: CachedIdentity): Promise<ResolvedUser> {
-    if (!(await stamps.load(key))) return resolveUncached(claims, key, print);
-    const entry = { userId: cached.userId, fingerprint: print, freshUntil: freshUntil() };
-    cache.set(key, entry);
-    byClaims.set(claims, entry);
-    return { userId: cached.userId, created: false };
-  }
-
-  /**
    * A seen interval from now, less up to a quarter of it at random: identities that signed in
    * together (a deploy, a burst of logins) come due spread over seconds, not in one stall.
    */
@@ -245,10 +282,19 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     return claims.impersonator !== null || now() < entry.freshUntil;
   }
 
+  /** Whether an entry that came due needs only a last-seen stamp (see queueStamp). */
+  function stampOnly(entry: CachedIdentity | undefined, claims: UserClaims, print: string): entry is CachedIdentity {
+    return entry !== undefined && entry.fingerprint === print && entry.freshUntil !== -Infinity && claims.externalOrganizationId === null;
+  }
+
   // The same verified token hands back the same frozen claims object: no key to build.
   function resolvedUser(claims: UserClaims): ResolvedUser | undefined {
     const memo = byClaims.get(claims);
-    return memo !== undefined && isFresh(memo, claims) ? { userId: memo.userId, created: false } : undefined;
+    if (memo === undefined) return undefined;
+    if (isFresh(memo, claims)) return { userId: memo.userId, created: false };
+    // Due: the memo's fingerprint is these claims'; it must still be the identity's entry.
+    const key = keyOf(claims);
+    return cache.get(key) === memo && stampOnly(memo, claims, memo.fingerprint) ? queueStamp(key, memo) : undefined;
   }
 
   return {
@@ -273,10 +319,11 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
         const { userId, row } = await pending;
         return row === undefined ? { userId, created: false } : { userId, created: false, row: { ...row } };
       }
-      const resolution =
-        cached !== undefined && cached.fingerprint === print && claims.externalOrganizationId === null
-          ? restamp(claims, key, print, cached)
-          : resolveUncached(claims, key, print);
+      if (stampOnly(cached, claims, print)) {
+        byClaims.set(claims, cached);
+        return queueStamp(key, cached);
+      }
+      const resolution = resolveUncached(claims, key, print);
       resolving.set(key, resolution);
       try {
         return await resolution;
@@ -301,5 +348,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       // caller retries; on its own it retries here.
       return outer !== null ? work(outer) : withRetries(() => db.transaction(work));
     },
+
+    flushStamps: () => writeStamps(),
   };
 }

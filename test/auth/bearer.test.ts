@@ -28,6 +28,19 @@ describe('readCredentials', () => {
     expect(readCredentials({ authorization: 'BeArEr abc' })).toBe('abc');
   });
 
+  it('reads a real JWT, every b64token character and padding the same way on every path', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ3YWFkfGFiYzEyMyJ9.c2lnbmF0dXJl-_';
+    expect(readCredentials({ authorization: `Bearer ${jwt}` })).toBe(jwt);
+    expect(readCredentials({ authorization: 'Bearer aZ09-._~+/==' })).toBe('aZ09-._~+/==');
+    // Outside the one-space b64token form (the general path), the same token comes back.
+    expect(readCredentials({ authorization: `Bearer  ${jwt}` })).toBe(jwt);
+    expect(readCredentials({ authorization: `Bearer ${jwt} ` })).toBe(jwt);
+    expect(readCredentials({ authorization: `Bearer\t${jwt}` })).toBe(jwt);
+    // And what the general path refuses stays refused.
+    expect(thrown(() => readCredentials({ authorization: 'Bearer a\nb' })).reason).toBe('malformed_bearer');
+    expect(thrown(() => readCredentials({ authorization: 'Bearerx abc' })).reason).toBe('unsupported_scheme');
+  });
+
   it('tolerates extra spaces between scheme and token', () => {
     expect(readCredentials({ authorization: 'Bearer    abc' })).toBe('abc');
     expect(readCredentials({ authorization: '  Bearer \t abc  ' })).toBe('abc');

@@ -9,6 +9,7 @@ import { createUserRowCache } from '../../src/db/userCache.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/queryable.js';
 import { insertUser, touchUser, updateUserProfile } from '../../src/db/users.js';
+import { AppError } from '../../src/errors.js';
 import { Lru } from '../../src/lib/lru.js';
 import { createIdentityService } from '../../src/services/identity.js';
 import type { UserClaims } from '../../src/domain/types.js';
@@ -113,7 +114,7 @@ describe('(issuer, sub) cache', () => {
     return { clock, statements, identity: createIdentityService({ db, now: () => clock.now }) };
   }
 
-  it('stamps a known identity back after the seen interval in one statement; changed claims are read again', async () => {
+  it('stamps a known identity back after the seen interval without making the request wait; changed claims are read again', async () => {
     const { clock, statements, identity } = observedIdentity();
     const claims = userClaims({ name: 'Seen' });
     const lastSeen = async () =>
@@ -127,7 +128,10 @@ describe('(issuer, sub) cache', () => {
 
     clock.now += 61_000;
     await new Promise((resolve) => setTimeout(resolve, 5)); // the database's now() moves on too
+    // Answered from the cache at once; the stamp waits to be written with others.
     expect((await identity.resolveUser({ ...claims })).userId).toBe(userId);
+    expect(statements).toEqual([]);
+    await identity.flushStamps();
     expect(statements).toHaveLength(1);
     expect(statements[0]).toMatch(/^update identities i set last_seen_at = now\(\)/);
     expect(await lastSeen()).not.toBe(provisionedAt);
@@ -135,10 +139,30 @@ describe('(issuer, sub) cache', () => {
     // Fresh again; then a renamed sign-in is looked up and synced, whatever the time.
     statements.length = 0;
     await identity.resolveUser({ ...claims });
+    await identity.flushStamps();
     expect(statements).toEqual([]);
     await identity.resolveUser({ ...claims, name: 'Renamed' });
     expect(statements.some((text) => /from identities i join users u/.test(text))).toBe(true);
     expect((await database.db.query<{ name: string }>('select name from users where id = $1', [userId]))[0]?.name).toBe('Renamed');
+  });
+
+  it('writes the stamps of a warm token from the synchronous path too, on its own after the delay', async () => {
+    const clock = { now: Date.now() };
+    const statements: string[] = [];
+    const db: Database = { ...database.db, query: (text, params) => (statements.push(text), database.db.query(text, params)) };
+    const identity = createIdentityService({ db, now: () => clock.now, stampDelayMs: 20 });
+    const claims = Object.freeze(userClaims({ name: 'Warm' }));
+    const { userId } = await identity.resolveUser(claims);
+    expect(identity.resolvedUser(claims)?.userId).toBe(userId);
+
+    clock.now += 61_000;
+    statements.length = 0;
+    // The same claims object (a cached token): answered without a promise, the stamp queued.
+    expect(identity.resolvedUser(claims)?.userId).toBe(userId);
+    expect(identity.resolvedUser(claims)?.userId).toBe(userId);
+    expect(statements).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(statements.filter((text) => /^update identities i set last_seen_at/.test(text))).toHaveLength(1);
   });
 
   it('stamps many identities due at once in one statement, and looks one that vanished meanwhile up again', async () => {
@@ -150,12 +174,43 @@ describe('(issuer, sub) cache', () => {
 
     clock.now += 61_000;
     statements.length = 0;
+    const due = await Promise.all(all.map(async (claims) => (await identity.resolveUser({ ...claims })).userId));
+    expect(due).toEqual(ids);
+    await identity.flushStamps();
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^update identities i set last_seen_at/);
+
+    // The vanished one left the cache: looked up and provisioned anew, not served its old id.
     const again = await Promise.all(all.map(async (claims) => (await identity.resolveUser({ ...claims })).userId));
     expect(again.slice(1)).toEqual(ids.slice(1));
-    expect(statements.filter((text) => /^update identities i set last_seen_at/.test(text))).toHaveLength(1);
-    // The vanished one was looked up and provisioned anew, not served from the cache.
     expect(again[0]).not.toBe(ids[0]);
     expect(statements.filter((text) => /from identities i join users u/.test(text))).toHaveLength(1);
+  });
+
+  it('a stamp the database refuses drops its identities from the cache: their next request asks the database', async () => {
+    const clock = { now: Date.now() };
+    let down = false;
+    const statements: string[] = [];
+    const db: Database = {
+      ...database.db,
+      query: (text, params) => {
+        statements.push(text);
+        return down ? Promise.reject(new AppError('IDENTITY_STORE_UNAVAILABLE')) : database.db.query(text, params);
+      },
+    };
+    const identity = createIdentityService({ db, now: () => clock.now });
+    const claims = userClaims({ name: 'Outage' });
+    const { userId } = await identity.resolveUser({ ...claims });
+
+    clock.now += 61_000;
+    down = true;
+    expect((await identity.resolveUser({ ...claims })).userId).toBe(userId);
+    await identity.flushStamps();
+    await expect(identity.resolveUser({ ...claims })).rejects.toMatchObject({ code: 'IDENTITY_STORE_UNAVAILABLE' });
+    down = false;
+    statements.length = 0;
+    expect((await identity.resolveUser({ ...claims })).userId).toBe(userId);
+    expect(statements.some((text) => /from identities i join users u/.test(text))).toBe(true);
   });
 });
 
