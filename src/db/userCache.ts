@@ -8,6 +8,7 @@ import type { User } from '../domain/types.js';
 import { Lru } from '../lib/lru.js';
 import type { Queryable } from './queryable.js';
 import { findUsersByIds } from './users.js';
+import { versionAfterOwnWrite } from './usersVersion.js';
 
 interface Versioned extends Queryable {
   usersVersion?(): number | null;
@@ -17,6 +18,15 @@ export interface UserRowCache {
   findByIds(ids: readonly string[]): Promise<User[]>;
   /** The row if a current copy is held (a copy of it), else undefined; never reads the database. */
   peek(id: string): User | undefined;
+  /** The users version now (null: nothing is cached); read it just before sending a statement whose row may be kept. */
+  version(): number | null;
+  /**
+   * Keeps a row one statement of this process, outside a transaction, wrote and returned, given
+   * the version read just before it was sent: only if nothing else changed users meanwhile.
+   */
+  keepWritten(user: User, before: number | null): void;
+  /** Keeps a row one statement read, given the version read just before it was sent: only if no change to users ran meanwhile. */
+  keepRead(user: User, before: number | null): void;
   readonly size: number;
 }
 
@@ -32,9 +42,19 @@ export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowC
     const hit = rows.get(id);
     return hit !== undefined && hit.version === version ? copyOf(hit.user) : undefined;
   };
+  const keepAt = (user: User, version: number) => {
+    if (db.usersVersion?.() === version) rows.set(user.id, { user: copyOf(user), version });
+  };
   return {
     get size() {
       return rows.size;
+    },
+    version: () => db.usersVersion?.() ?? null,
+    keepWritten(user, before) {
+      if (before !== null) keepAt(user, versionAfterOwnWrite(before));
+    },
+    keepRead(user, before) {
+      if (before !== null) keepAt(user, before);
     },
     peek(id) {
       const version = db.usersVersion?.() ?? null;
@@ -54,9 +74,8 @@ export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowC
       const fetched = await findUsersByIds(db, missing);
       // A write that ran while we read makes the rows unfit to keep (they are still this
       // request's answer: the read was consistent when it ran).
-      const keep = db.usersVersion?.() === version;
       for (const user of fetched) {
-        if (keep) rows.set(user.id, { user: copyOf(user), version });
+        keepAt(user, version);
         found.push(user);
       }
       return found;

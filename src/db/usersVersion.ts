@@ -12,6 +12,15 @@ export function mayChangeUserRows(sql: string): boolean {
   return !LAST_SEEN_ONLY.test(sql);
 }
 
+/**
+ * The version a statement that changes users leaves behind when nothing else touched users while
+ * it ran: `around` bumps once before it and once after it. Any other change (a statement of this
+ * process, an announcement from another replica) adds bumps of its own.
+ */
+export function versionAfterOwnWrite(before: number): number {
+  return before + 2;
+}
+
 /** One transaction's record: did it run a statement that may change cached user rows? */
 export interface UserWriteMark {
   wroteUsers: boolean;

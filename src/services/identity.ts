@@ -14,6 +14,7 @@ import { ensureMembership } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import { findSsoByExternalOrganization } from '../db/sso.js';
 import { createUserWithIdentity, linkIdentityToHolder } from '../db/provisioning.js';
+import { userRowCacheFor } from '../db/userCache.js';
 import { findUserByVerifiedEmailForUpdate, insertUser, updateUserProfile } from '../db/users.js';
 import { Lru } from '../lib/lru.js';
 
@@ -203,8 +204,14 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     const fresh = decideNewIdentity(claims, null);
     if (fresh.action !== 'create') throw new Error('a new identity without a holder must create a user');
     const userId = randomUUID();
+    const rowCache = userRowCacheFor(db);
+    const before = rowCache.version();
     const outcome = await createUserWithIdentity(db, { id: userId, email: fresh.email, emailVerified: fresh.emailVerified, name: claims.name }, identity);
-    if (outcome.created) return { userId, created: true, row: outcome.user };
+    if (outcome.created) {
+      // The user's next requests answer from memory too, not only this one.
+      rowCache.keepWritten(outcome.user, before);
+      return { userId, created: true, row: outcome.user };
+    }
     const decision = decideNewIdentity(claims, outcome.holder);
     if (decision.action !== 'link' || outcome.holder.email === null) throw new LostRace();
     if (!(await linkIdentityToHolder(db, { id: decision.userId, email: outcome.holder.email }, identity))) throw new LostRace();
@@ -241,6 +248,8 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
 
   async function resolveUncached(claims: UserClaims, key: string, print: string): Promise<ResolvedUser> {
     const result = await withRetries(async () => {
+      const rowCache = userRowCacheFor(db);
+      const before = rowCache.version();
       const bound = await findIdentityWithUser(db, claims.issuer, claims.subject);
       if (bound !== null) {
         let rowChanged = false;
@@ -255,7 +264,9 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
             rowChanged = true;
           }
         }
-        return rowChanged ? { userId: bound.user.id, created: false } : { userId: bound.user.id, created: false, row: bound.user };
+        if (rowChanged) return { userId: bound.user.id, created: false };
+        rowCache.keepRead(bound.user, before);
+        return { userId: bound.user.id, created: false, row: bound.user };
       }
       if (claims.impersonator !== null) throw new AppError('IMPERSONATION_TARGET_UNKNOWN');
       const provisioned = await provision(claims);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
-import { createUserRowCache } from '../../src/db/userCache.js';
+import { createUserRowCache, userRowCacheFor } from '../../src/db/userCache.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/queryable.js';
 import { insertUser, touchUser, updateUserProfile } from '../../src/db/users.js';
@@ -292,6 +292,44 @@ describe('user row cache', () => {
     expect(cache.size).toBeGreaterThan(0);
     expect(cache.size).toBeLessThanOrEqual(3);
   });
+
+  it('keeps a row its own statement wrote or read only if no other change to users ran meanwhile', async () => {
+    await until(() => database.db.usersVersion?.() !== null);
+    const cache = createUserRowCache(database.db);
+    const user = await newUser('Kept');
+    const other = await newUser('Other');
+    // A write of the user's row by one statement, and another user's change before it is kept.
+    let before = cache.version();
+    const [written] = await database.db.query<{ id: string }>('update users set name = $2 where id = $1 returning id', [user.id, 'Written']);
+    expect(written?.id).toBe(user.id);
+    await database.db.query('update users set name = $2 where id = $1', [other.id, 'Meanwhile']);
+    cache.keepWritten({ ...user, name: 'Written' }, before);
+    expect(cache.peek(user.id)).toBeUndefined();
+    // A read, then a change before it is kept.
+    before = cache.version();
+    await database.db.query('update users set name = $2 where id = $1', [other.id, 'Again']);
+    cache.keepRead({ ...user, name: 'Written' }, before);
+    expect(cache.peek(user.id)).toBeUndefined();
+  });
+
+  // PGlite: this process is the only writer, so its own write is kept. (PostgreSQL announces
+  // every change, this replica's own included, and the announcement drops it a moment later.)
+  if (databaseKind === 'pglite') {
+    it('keeps the row of a user it just provisioned, and of an identity it just looked up', async () => {
+      const cache = userRowCacheFor(database.db);
+      const identity = createIdentityService({ db: database.db });
+      const claims = userClaims({ name: 'Provisioned' });
+      const { userId, row } = await identity.resolveUser({ ...claims });
+      expect(row?.name).toBe('Provisioned');
+      expect(cache.peek(userId)?.name).toBe('Provisioned');
+      await database.db.query('update users set name = $2 where id = $1', [userId, 'Renamed']);
+      expect(cache.peek(userId)).toBeUndefined();
+      // Another process (a restart) looks the identity up: the row it read is kept too.
+      const restarted = createIdentityService({ db: database.db });
+      expect((await restarted.resolveUser({ ...claims })).row?.name).toBe('Renamed');
+      expect(cache.peek(userId)?.name).toBe('Renamed');
+    });
+  }
 
   it('does not count a last_seen_at stamp as a change', async () => {
     await until(() => database.db.usersVersion?.() !== null);

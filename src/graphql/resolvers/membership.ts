@@ -14,5 +14,4 @@ export const Membership: MembershipResolvers = {
     if (organization === null) throw new AppError('NOT_FOUND');
     return organization;
   },
-  role: (membership) => membership.role,
 };

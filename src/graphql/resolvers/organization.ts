@@ -14,7 +14,6 @@ export async function viewerRole(principal: Principal, loaders: Loaders, organiz
 
 export const Organization: OrganizationResolvers = {
   __resolveReference: (reference, { loaders }) => loaders.organization.load(String((reference as { id?: unknown }).id ?? '')),
-  name: (organization) => organization.name,
   async members(organization, _args, { principal, loaders }) {
     if (!canSeeOrganization(principal, await viewerRole(principal, loaders, organization.id))) return [];
     return loaders.membershipsByOrganization.load(organization.id);

@@ -1,4 +1,6 @@
-// User: the canonical person. Fields enforce visibility: email, identities, memberships.
+// User: the canonical person. Fields enforce visibility: email, identities, memberships. The
+// others (id, name, emailVerified) are the row's own: no resolver, so compiled execution reads them
+// directly (a resolver costs a resolve-info object per user, and a router asks for hundreds).
 import { AppError, authenticationRequired } from '../../errors.js';
 import { canSeeEmail, canSeeIdentities, hasScope, isSelf, SCOPES } from '../../domain/policy.js';
 import type { UserResolvers } from '../generated/resolvers-types.js';
@@ -15,8 +17,6 @@ export const User: UserResolvers = {
     if (principal.kind !== 'user') return canSeeEmail(principal, user.id, false) ? user.email : null;
     return loaders.sharesOrganizationWithViewer.load(user.id).then((shares) => (canSeeEmail(principal, user.id, shares) ? user.email : null));
   },
-  emailVerified: (user) => user.emailVerified,
-  name: (user) => user.name,
   impersonator: (user, _args, { principal }) =>
     principal.kind === 'user' && principal.userId === user.id ? principal.impersonator : null,
   async identities(user, _args, { principal, loaders }) {
