@@ -13,7 +13,7 @@ import { startBenchIssuer, type BenchIssuer } from './issuer.js';
 
 const AUDIENCE = 'https://api.bench';
 const DURATION = Number(process.env['BENCH_SECONDS'] ?? 2);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const FIRST_LOGINS = Number(process.env['BENCH_FIRST_LOGINS'] ?? 3000);
 const MEMORY_TOKENS = Number(process.env['BENCH_MEMORY_TOKENS'] ?? 100_000);

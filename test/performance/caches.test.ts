@@ -335,6 +335,7 @@ describe('user row cache', () => {
     await until(() => database.db.usersVersion?.() !== null);
     const cache = createUserRowCache(database.db);
     const user = await newUser('Seen');
+    await announced();
     await cache.findByIds([user.id]);
     await touchUser(database.db, user.id);
     // On PostgreSQL a notification would arrive after the commit: give one time to arrive.
@@ -342,6 +343,21 @@ describe('user row cache', () => {
     expect(cache.peek(user.id)?.name).toBe('Seen');
   });
 });
+
+/**
+ * On PostgreSQL, waits until the announcements of the writes made so far have arrived (the users
+ * version stays put for 150 ms): a late one would drop a row read after it was sent.
+ */
+async function announced(): Promise<void> {
+  if (databaseKind !== 'postgres') return;
+  let version = database.db.usersVersion?.();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const now = database.db.usersVersion?.();
+    if (now === version) return;
+    version = now;
+  }
+}
 
 /** Polls until `condition` holds (at most 5 s). */
 async function until(condition: () => boolean): Promise<void> {
