@@ -100,6 +100,8 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   // Claims objects the verifier's cache keeps alive → their entry; gone with the token's entry.
   const byClaims = new WeakMap<UserClaims, CachedIdentity>();
   const resolving = new Map<string, Promise<ResolvedUser>>();
+  // Where the rows this service writes or reads are kept for the requests that follow.
+  const rowCache = userRowCacheFor(db);
   // Last-seen stamps waiting to be written together (key → the entry they renewed).
   const stampDelayMs = options.stampDelayMs ?? 1000;
   let dueStamps = new Map<string, CachedIdentity>();
@@ -204,7 +206,6 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     const fresh = decideNewIdentity(claims, null);
     if (fresh.action !== 'create') throw new Error('a new identity without a holder must create a user');
     const userId = randomUUID();
-    const rowCache = userRowCacheFor(db);
     const before = rowCache.version();
     const outcome = await createUserWithIdentity(db, { id: userId, email: fresh.email, emailVerified: fresh.emailVerified, name: claims.name }, identity);
     if (outcome.created) {
@@ -248,7 +249,6 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
 
   async function resolveUncached(claims: UserClaims, key: string, print: string): Promise<ResolvedUser> {
     const result = await withRetries(async () => {
-      const rowCache = userRowCacheFor(db);
       const before = rowCache.version();
       const bound = await findIdentityWithUser(db, claims.issuer, claims.subject);
       if (bound !== null) {
@@ -293,9 +293,12 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     return claims.impersonator !== null || now() < entry.freshUntil;
   }
 
-  /** Whether an entry that came due needs only a last-seen stamp (see queueStamp). */
-  function stampOnly(entry: CachedIdentity | undefined, claims: UserClaims, print: string): entry is CachedIdentity {
-    return entry !== undefined && entry.fingerprint === print && entry.freshUntil !== -Infinity && claims.externalOrganizationId === null;
+  /**
+   * Whether an entry that came due, recorded with these very claims (same fingerprint), needs
+   * only a last-seen stamp (see queueStamp): it was not dropped, and there is no organization to join.
+   */
+  function stampOnly(entry: CachedIdentity, claims: UserClaims): boolean {
+    return entry.freshUntil !== -Infinity && claims.externalOrganizationId === null;
   }
 
   // The same verified token hands back the same frozen claims object: no key to build.
@@ -303,9 +306,9 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     const memo = byClaims.get(claims);
     if (memo === undefined) return undefined;
     if (isFresh(memo, claims)) return { userId: memo.userId, created: false };
-    // Due: the memo's fingerprint is these claims'; it must still be the identity's entry.
+    // Due: the memo was recorded with these claims; it must still be the identity's entry.
     const key = keyOf(claims);
-    return cache.get(key) === memo && stampOnly(memo, claims, memo.fingerprint) ? queueStamp(key, memo) : undefined;
+    return cache.get(key) === memo && stampOnly(memo, claims) ? queueStamp(key, memo) : undefined;
   }
 
   return {
@@ -330,7 +333,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
         const { userId, row } = await pending;
         return row === undefined ? { userId, created: false } : { userId, created: false, row: { ...row } };
       }
-      if (stampOnly(cached, claims, print)) {
+      if (cached !== undefined && cached.fingerprint === print && stampOnly(cached, claims)) {
         byClaims.set(claims, cached);
         return queueStamp(key, cached);
       }

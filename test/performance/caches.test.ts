@@ -107,11 +107,19 @@ describe('work shared while in flight', () => {
 
 describe('(issuer, sub) cache', () => {
   /** An identity service on a clock of the test's, over the test database, recording its statements. */
-  function observedIdentity() {
+  function observedIdentity(options: { stampDelayMs?: number } = {}) {
     const clock = { now: Date.now() };
     const statements: string[] = [];
-    const db: Database = { ...database.db, query: (text, params) => (statements.push(text), database.db.query(text, params)) };
-    return { clock, statements, identity: createIdentityService({ db, now: () => clock.now }) };
+    // `store.down`: every statement is refused as by a database that is gone.
+    const store = { down: false };
+    const db: Database = {
+      ...database.db,
+      query: (text, params) => {
+        statements.push(text);
+        return store.down ? Promise.reject(new AppError('IDENTITY_STORE_UNAVAILABLE')) : database.db.query(text, params);
+      },
+    };
+    return { clock, statements, store, identity: createIdentityService({ db, now: () => clock.now, ...options }) };
   }
 
   it('stamps a known identity back after the seen interval without making the request wait; changed claims are read again', async () => {
@@ -147,10 +155,7 @@ describe('(issuer, sub) cache', () => {
   });
 
   it('writes the stamps of a warm token from the synchronous path too, on its own after the delay', async () => {
-    const clock = { now: Date.now() };
-    const statements: string[] = [];
-    const db: Database = { ...database.db, query: (text, params) => (statements.push(text), database.db.query(text, params)) };
-    const identity = createIdentityService({ db, now: () => clock.now, stampDelayMs: 20 });
+    const { clock, statements, identity } = observedIdentity({ stampDelayMs: 20 });
     const claims = Object.freeze(userClaims({ name: 'Warm' }));
     const { userId } = await identity.resolveUser(claims);
     expect(identity.resolvedUser(claims)?.userId).toBe(userId);
@@ -188,26 +193,16 @@ describe('(issuer, sub) cache', () => {
   });
 
   it('a stamp the database refuses drops its identities from the cache: their next request asks the database', async () => {
-    const clock = { now: Date.now() };
-    let down = false;
-    const statements: string[] = [];
-    const db: Database = {
-      ...database.db,
-      query: (text, params) => {
-        statements.push(text);
-        return down ? Promise.reject(new AppError('IDENTITY_STORE_UNAVAILABLE')) : database.db.query(text, params);
-      },
-    };
-    const identity = createIdentityService({ db, now: () => clock.now });
+    const { clock, statements, store, identity } = observedIdentity();
     const claims = userClaims({ name: 'Outage' });
     const { userId } = await identity.resolveUser({ ...claims });
 
     clock.now += 61_000;
-    down = true;
+    store.down = true;
     expect((await identity.resolveUser({ ...claims })).userId).toBe(userId);
     await identity.flushStamps();
     await expect(identity.resolveUser({ ...claims })).rejects.toMatchObject({ code: 'IDENTITY_STORE_UNAVAILABLE' });
-    down = false;
+    store.down = false;
     statements.length = 0;
     expect((await identity.resolveUser({ ...claims })).userId).toBe(userId);
     expect(statements.some((text) => /from identities i join users u/.test(text))).toBe(true);
