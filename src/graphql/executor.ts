@@ -4,19 +4,30 @@
 // (a resolve-info object, an argument map and a completion pass per field), which for a
 // router's `_entities` list of 100 users costs ~15x what the compiled function does.
 //
+// A router's entity fetch (`_entities` over leaf fields) runs on a plan of its own
+// (entityFetch.ts), which leaves the rare answer with errors to the compiled operation.
+//
 // Wired in through Apollo's gateway interface, its one extension point for execution:
 // Apollo still parses, validates (depth limit included), caches documents and runs every
 // plugin; only `execute` is ours. An operation is compiled at its `compileAfter`-th execution
 // (2 by default), so a stream of one-off queries never pays for compilation; 0 turns
 // compilation off.
+//
+// Two instances of the schema: Apollo's and the executor's. The first request a router traces
+// (ftv1) makes Apollo wrap every field resolver of its schema for good, each leaf included;
+// on one shared instance every operation compiled after it would call a wrapper per field.
+// Traced requests run on Apollo's instance, where the wrappers see them.
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { planEntityFetch, type EntityFetchPlan } from './entityFetch.js';
 
 interface OperationState {
   runs: number;
   /** Undefined until compiled; null when graphql-jit declined the operation. */
   compiled?: CompiledQuery | null;
+  /** Set with `compiled`: null unless the operation is an entity fetch. */
+  entityFetch?: EntityFetchPlan | null;
 }
 
 export interface CompilingExecutorOptions {
@@ -60,7 +71,10 @@ function compiledOrNull(schema: GraphQLSchema, document: DocumentNode, operation
   }
 }
 
-export function createCompilingGateway(schema: GraphQLSchema, options: CompilingExecutorOptions): GatewayInterface {
+/** `createSchema` builds one instance of the executable schema; it is called twice (see above). */
+export function createCompilingGateway(createSchema: () => GraphQLSchema, options: CompilingExecutorOptions): GatewayInterface {
+  const apiSchema = createSchema();
+  const schema = createSchema();
   // Keyed by Apollo's cached document objects: entries go when Apollo's bounded document
   // cache lets the documents go.
   const operations = new WeakMap<DocumentNode, Map<string, OperationState>>();
@@ -82,7 +96,7 @@ export function createCompilingGateway(schema: GraphQLSchema, options: Compiling
 
   return {
     onSchemaLoadOrUpdate(callback) {
-      callback({ apiSchema: schema, coreSupergraphSdl: '' });
+      callback({ apiSchema, coreSupergraphSdl: '' });
       return () => undefined;
     },
     async load() {
@@ -91,12 +105,21 @@ export function createCompilingGateway(schema: GraphQLSchema, options: Compiling
           const { document, operationName, request, context } = requestContext;
           const variables = request.variables ?? {};
           // Federated tracing (ftv1) observes each field through Apollo's resolver wrappers
-          // and graphql-js's resolve info: such requests are interpreted.
+          // and graphql-js's resolve info: such requests are interpreted, on Apollo's instance.
           const traced = request.http?.headers.get('apollo-federation-include-trace') === 'ftv1';
-          if (!traced && options.compileAfter > 0) {
+          if (traced) {
+            return execute({ schema: apiSchema, document, contextValue: context, variableValues: variables, operationName });
+          }
+          if (options.compileAfter > 0) {
             const state = stateOf(document, operationName);
             if (state.compiled === undefined && ++state.runs >= options.compileAfter) {
               state.compiled = compiledOrNull(schema, document, operationName);
+              state.entityFetch = planEntityFetch(schema, document, operationName);
+            }
+            if (state.entityFetch) {
+              const answer = state.entityFetch.run(variables, context);
+              const result = answer instanceof Promise ? await answer : answer;
+              if (result !== undefined) return result;
             }
             if (state.compiled) {
               const result = await state.compiled.query(undefined, context, variables);

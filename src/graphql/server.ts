@@ -26,10 +26,11 @@ export interface GraphQLServerOptions {
 
 export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer<GraphQLContext> {
   const { production, logger } = options;
-  const schema = createSubgraphSchema({ authorizationDirectives: options.authorizationDirectives });
   return new ApolloServer<GraphQLContext>({
     // Apollo's extension point for execution: it still parses, validates and runs the plugins.
-    gateway: createCompilingGateway(schema, { compileAfter: options.compileOperationsAfter }),
+    gateway: createCompilingGateway(() => createSubgraphSchema({ authorizationDirectives: options.authorizationDirectives }), {
+      compileAfter: options.compileOperationsAfter,
+    }),
     // Federation's `_service { sdl }` is a field, not introspection: the router keeps it.
     introspection: !production,
     includeStacktraceInErrorResponses: !production,

@@ -3,7 +3,11 @@
 // refusals and mutations. One app compiles every operation at once (the suite's default), one
 // never does, one at the second execution (the production default); all share one database.
 import { randomUUID } from 'node:crypto';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCompilingGateway } from '../../src/graphql/executor.js';
+import { createSubgraphSchema } from '../../src/graphql/schema.js';
 import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.js';
 import { issuerConfig } from '../helpers/issuer.js';
 import { useOrgSuite, type SignedInUser } from '../organizations/setup.js';
@@ -70,6 +74,39 @@ const cases: Case[] = [
       ],
     }),
   },
+  // Entity fetches of the router's shape run on their plan (entityFetch.ts) in the compiled apps.
+  {
+    name: '_entities: the router shape, unknown and malformed ids',
+    query: 'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id name } } }',
+    variables: () => ({
+      representations: [
+        { __typename: 'User', id: member.id },
+        { __typename: 'User', id: randomUUID() },
+        { __typename: 'User', id: 'not-a-uuid' },
+        { __typename: 'User', id: owner.id },
+        { __typename: 'Organization', id: organizationId },
+      ],
+    }),
+  },
+  {
+    name: '_entities: emails a member may see, decided later (the shared-organization loader)',
+    who: () => member,
+    query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }',
+    variables: () => ({ r: [owner, member, stranger].map((user) => ({ __typename: 'User', id: user.id })) }),
+  },
+  {
+    name: '_entities: aliases, __typename, every entity type',
+    who: () => stranger,
+    query:
+      'query($r: [_Any!]!) { found: _entities(representations: $r) { type: __typename ... on Membership { id role } ... on Organization { key: id name __typename } ... on User { id emailVerified } } }',
+    variables: () => ({
+      r: [
+        { __typename: 'Organization', id: organizationId },
+        { __typename: 'Membership', id: membershipId },
+        { __typename: 'User', id: stranger.id },
+      ],
+    }),
+  },
   { name: 'a field refused to an anonymous caller', query: '{ viewer { id } organizations { id } }' },
   { name: 'a refused mutation (FORBIDDEN)', who: () => stranger, query: 'mutation($id: ID!) { updateMemberRole(membershipId: $id, role: ADMIN) { id } }', variables: () => ({ id: membershipId }) },
   { name: 'a mutation refused for its input (BAD_USER_INPUT)', who: () => owner, query: 'mutation { createOrganization(input: { name: "   " }) { id } }' },
@@ -112,5 +149,33 @@ describe('compiled and interpreted execution answer alike', () => {
     }
     // And untraced requests after it answer as before.
     expect((await suite.api.gql('{ viewer { id name } }', { token: owner.token })).body).toEqual({ data: { viewer: { id: owner.id, name: 'Owner' } } });
+  });
+
+  it("a traced request wraps the resolvers of Apollo's schema instance, never the executor's", async () => {
+    const made: GraphQLSchema[] = [];
+    const gateway = createCompilingGateway(() => {
+      const schema = createSubgraphSchema({ authorizationDirectives: false });
+      made.push(schema);
+      return schema;
+    }, { compileAfter: 1 });
+    let apiSchema: GraphQLSchema | undefined;
+    gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
+      apiSchema = schema;
+    });
+    const server = new ApolloServer({ gateway });
+    await server.start();
+    try {
+      const http = { method: 'POST', headers: new HeaderMap([['apollo-federation-include-trace', 'ftv1']]), search: '', body: {} };
+      const response = await server.executeOperation({ query: '{ __typename }', http });
+      expect(response.body.kind === 'single' && response.body.singleResult.extensions?.['ftv1']).toBeTypeOf('string');
+      const executionSchema = made.find((schema) => schema !== apiSchema)!;
+      expect(made).toHaveLength(2);
+      const idResolver = (schema: GraphQLSchema) => (schema.getType('User') as GraphQLObjectType).getFields()['id']!.resolve;
+      // Apollo wrapped every field of its instance, leaves included; the executor's has none on `id`.
+      expect(idResolver(apiSchema!)).toBeTypeOf('function');
+      expect(idResolver(executionSchema)).toBeUndefined();
+    } finally {
+      await server.stop();
+    }
   });
 });
