@@ -26,8 +26,12 @@ export interface ResolvedRepresentations {
 export interface EntityResolution {
   /** The schema's entity types by name, each with its resolveReference (undefined: the reference is the entity). */
   readonly resolvers: ReadonlyMap<string, ResolveReference | undefined>;
-  /** Whether every resolveReference ignores the resolve info (declares at most two parameters). */
-  readonly needsNoInfo: boolean;
+  /**
+   * Whether entities can be resolved and typed without graphql's machinery: every
+   * resolveReference ignores the resolve info (declares at most two parameters) and no entity
+   * type has an isTypeOf check (entityFetch.ts needs both).
+   */
+  readonly resolvableWithoutInfo: boolean;
   resolve(representations: readonly unknown[], context: unknown, info: unknown): ResolvedRepresentations | Promise<ResolvedRepresentations>;
 }
 
@@ -50,10 +54,10 @@ function entityTypesOf(schema: GraphQLSchema): readonly EntityType[] {
 function createEntityResolution(schema: GraphQLSchema): EntityResolution {
   const types = entityTypesOf(schema);
   const resolvers = new Map(types.map((type) => [type.name, type.extensions.apollo?.subgraph?.resolveReference]));
-  const needsNoInfo = types.every((type) => type.isTypeOf == null) && [...resolvers.values()].every((r) => r === undefined || r.length <= 2);
+  const resolvableWithoutInfo = types.every((type) => type.isTypeOf == null) && [...resolvers.values()].every((r) => r === undefined || r.length <= 2);
   return {
     resolvers,
-    needsNoInfo,
+    resolvableWithoutInfo,
     resolve(representations, context, info) {
       const values: unknown[] = new Array(representations.length);
       const typenames: (string | null)[] = new Array(representations.length);

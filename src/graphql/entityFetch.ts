@@ -122,7 +122,7 @@ function leavesByType(schema: GraphQLSchema, selectionSet: SelectionSetNode, ent
 export function planEntityFetch(schema: GraphQLSchema, document: DocumentNode, operationName: string | null): EntityFetchPlan | null {
   const resolution = entityResolutionOf(schema);
   const entitiesField = schema.getQueryType()?.getFields()['_entities'];
-  if (resolution === undefined || !resolution.needsNoInfo || entitiesField === undefined) return null;
+  if (resolution === undefined || !resolution.resolvableWithoutInfo || entitiesField === undefined) return null;
   const operation = getOperationAST(document, operationName);
   if (!operation || operation.operation !== 'query' || operation.directives?.length) return null;
   const variables = operation.variableDefinitions ?? [];
