@@ -8,6 +8,7 @@ import { createFormatError, requestLevelErrorPlugin } from './errors.js';
 import { createCompilingGateway } from './executor.js';
 import { createDepthLimitRule, createRepresentationLimitPlugin } from './limits.js';
 import { createObservePlugin } from './observe.js';
+import { createRequestReleasePlugin } from './requestRelease.js';
 import { createSubgraphSchema } from './schema.js';
 
 export interface GraphQLServerOptions {
@@ -56,6 +57,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       createObservePlugin(logger),
       createRepresentationLimitPlugin<GraphQLContext>(options.maxEntityRepresentations),
+      // Records Apollo's request contexts for the HTTP edge to empty once answered (requestRelease.ts).
+      createRequestReleasePlugin<GraphQLContext>(),
       ...(options.plugins ?? []),
     ],
   });

@@ -1,5 +1,6 @@
 // The HTTP edge: routes, the subgraph secret, request ids, authentication before GraphQL,
-// and Apollo Server's executeHTTPGraphQLRequest (no web framework needed).
+// and Apollo Server's executeHTTPGraphQLRequest (no web framework needed; requestRelease.ts
+// says why its request contexts are emptied once it has answered).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
@@ -7,6 +8,7 @@ import type { Logger } from 'pino';
 import { AppError, isAppError } from '../errors.js';
 import type { Principal } from '../domain/types.js';
 import { createContext, type GraphQLContext, type Services } from '../graphql/context.js';
+import { executeHTTPGraphQLRequestReleasing } from '../graphql/requestRelease.js';
 import type { Authenticate } from '../services/authenticate.js';
 import { readBody, sendGraphQLError, sendJson } from './respond.js';
 import { createSecretCheck } from './secret.js';
@@ -97,10 +99,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const value = req.headers[key];
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: method.toUpperCase(), headers, search: url.search, body },
-      context: async () => Object.assign(createContext(services, principal, requestId), { observed }),
-    });
+    const response = await executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, async () =>
+      Object.assign(createContext(services, principal, requestId), { observed }),
+    );
     if (observed.operationName !== null) state.operationName = observed.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // Answers depend on who asks: no shared cache may keep them.
