@@ -104,25 +104,43 @@ async function load(
   const onResponse = () => {
     lastResponse = performance.now();
   };
-  // Prebuilt: one fixed request per token, which every connection cycles through in order (the
-  // same cost to the load generator as the anonymous baseline's fixed request). Only where the
-  // order does not matter: first logins and the memory run need each token sent exactly as
-  // planned, so they set the header per request.
-  const prebuilt =
-    options.prebuilt === true && tokens !== null
-      ? tokens.map((token) => ({
-          method: 'POST' as const,
-          path: '/graphql',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body,
-          onResponse,
-        }))
-      : null;
-  const result = await autocannon({
-    url: `${base}/graphql`,
-    connections: options.connections ?? CONNECTIONS,
-    ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.duration ?? DURATION }),
-    requests: prebuilt ?? [
+  // Prebuilt: one fixed request per token (the same cost to the load generator as the anonymous
+  // baseline's fixed request). Each autocannon connection walks its list of requests from the
+  // start, so every connection gets the list from its own offset (one autocannon instance per
+  // connection): otherwise all connections would send the same few tokens at once, warmer than
+  // any real rotation. Only where the order does not matter: first logins and the memory run
+  // need each token sent exactly as planned, so they set the header per request.
+  const connections = options.connections ?? CONNECTIONS;
+  const run = (requests: autocannon.Request[], clients: number) =>
+    autocannon({
+      url: `${base}/graphql`,
+      connections: clients,
+      ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.duration ?? DURATION }),
+      requests,
+    });
+  if (options.prebuilt === true && tokens !== null && tokens.length > 1 && options.amount === undefined) {
+    const prebuilt = tokens.map((token) => ({
+      method: 'POST' as const,
+      path: '/graphql',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+      onResponse,
+    }));
+    const step = Math.floor(prebuilt.length / connections);
+    const results = await Promise.all(
+      Array.from({ length: connections }, (_, k) => run([...prebuilt.slice(k * step), ...prebuilt.slice(0, k * step)], 1)),
+    );
+    const seconds = ((lastResponse || performance.now()) - started) / 1000;
+    return {
+      rps: results.reduce((sum, r) => sum + r.requests.average, 0),
+      // The slowest connection's p99: no merged histogram, so an upper bound of the whole run's.
+      p99: Math.max(...results.map((r) => r.latency.p99)),
+      failures: results.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+      seconds,
+    };
+  }
+  const result = await run(
+    [
       {
         method: 'POST',
         path: '/graphql',
@@ -142,7 +160,8 @@ async function load(
         onResponse,
       },
     ],
-  });
+    connections,
+  );
   // Until the last response, not autocannon's end (it stops on a whole-second tick).
   const seconds = ((lastResponse || performance.now()) - started) / 1000;
   return { rps: result.requests.average, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts, seconds };
