@@ -39,12 +39,14 @@ function gateway() {
   return createCompilingGateway(() => createSubgraphSchema({ authorizationDirectives: false }), { compileAfter: 1 });
 }
 
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
 let apollo: ApolloServer<BaseContext>;
 let withoutPlugin: ApolloServer<BaseContext>;
 
 beforeAll(async () => {
-  apollo = new ApolloServer({ gateway: gateway(), allowBatchedHttpRequests: true, plugins: [createRequestReleasePlugin(), observer] });
-  withoutPlugin = new ApolloServer({ gateway: gateway() });
+  apollo = new ApolloServer({ gateway: gateway(), logger: silent, allowBatchedHttpRequests: true, plugins: [createRequestReleasePlugin(), observer] });
+  withoutPlugin = new ApolloServer({ gateway: gateway(), logger: silent });
   await apollo.start();
   await withoutPlugin.start();
 });
