@@ -108,8 +108,9 @@ async function load(
   // baseline's fixed request). Each autocannon connection walks its list of requests from the
   // start, so every connection gets the list from its own offset (one autocannon instance per
   // connection): otherwise all connections would send the same few tokens at once, warmer than
-  // any real rotation. Only where the order does not matter: first logins and the memory run
-  // need each token sent exactly as planned, so they set the header per request.
+  // any real rotation. Only for timed runs where the order does not matter: first logins and the
+  // memory run need each token sent exactly as planned (an amount), so they set the header per
+  // request.
   const connections = options.connections ?? CONNECTIONS;
   const run = (requests: autocannon.Request[], clients: number) =>
     autocannon({
