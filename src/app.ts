@@ -110,7 +110,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const identity = createIdentityService({ db, onProvisioned: (what) => metrics.observeProvisioned(what) });
   const issuerNames = new Set(issuers.map((i) => i.name));
   const organizations = createOrganizationService({ db, identity, issuerNames });
-  const services: Services = { db, identity, organizations, issuerNames };
+  const services: Services = { db, identity, organizations };
   const authenticate = createAuthenticator({ verifier, identity });
 
   const apollo = createGraphQLServer({

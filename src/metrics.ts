@@ -152,8 +152,8 @@ export function instrumentVerifier(verifier: TokenVerifier, issuers: readonly Is
     }
   }
   return {
-    verified(token) {
-      const principal = verifier.verified(token);
+    cachedPrincipal(token) {
+      const principal = verifier.cachedPrincipal(token);
       if (principal !== undefined) metrics.observeVerification(principal.claims.provider, 'success');
       return principal;
     },

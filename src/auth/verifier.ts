@@ -18,7 +18,7 @@ export interface TokenVerifier {
    * The principal of a token already verified and not expired, without a promise (the warm
    * path of every request); undefined otherwise: `verify` then decides, refusals included.
    */
-  verified(token: string): VerifiedPrincipal | undefined;
+  cachedPrincipal(token: string): VerifiedPrincipal | undefined;
 }
 
 export interface TokenVerifierOptions {
@@ -160,7 +160,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
 
   return {
-    verified(token) {
+    cachedPrincipal(token) {
       const hit = cache.get(sha256(token));
       return hit !== undefined && hit.expiresAt > nowSeconds() ? hit.principal : undefined;
     },

@@ -78,7 +78,3 @@ export async function updateUserProfile(
   );
   return rows[0] ? toUser(rows[0]) : null;
 }
-
-export async function touchUser(db: Queryable, id: string): Promise<void> {
-  await db.query('update users set last_seen_at = now() where id = $1', [id]);
-}

@@ -1,7 +1,6 @@
 // Domain values of the identity subgraph. Pure: no driver, no GraphQL, no jose.
 
 export type MembershipRole = 'OWNER' | 'ADMIN' | 'MEMBER';
-export const MEMBERSHIP_ROLES: readonly MembershipRole[] = ['OWNER', 'ADMIN', 'MEMBER'];
 
 export type IssuerKind = 'auth0' | 'workos' | 'oidc';
 export type EmailTrust = 'claim' | 'always' | 'never';

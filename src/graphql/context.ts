@@ -10,8 +10,6 @@ export interface Services {
   db: Database;
   identity: IdentityService;
   organizations: OrganizationService;
-  /** Names of the configured issuers (SSO bindings must name one). */
-  issuerNames: ReadonlySet<string>;
 }
 
 export interface GraphQLContext {

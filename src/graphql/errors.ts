@@ -57,12 +57,11 @@ export function requestLevelErrorPlugin<TContext extends BaseContext>(): ApolloS
 
 export interface FormatErrorOptions {
   production: boolean;
-  onUnexpected: (error: unknown, requestId: string | undefined) => void;
 }
 
 /**
  * Lets intended errors through (AppErrors, GraphQL validation errors) and masks everything
- * else as INTERNAL_SERVER_ERROR, logging the cause.
+ * else as INTERNAL_SERVER_ERROR (observe.ts logs the cause with the request id).
  */
 export function createFormatError(options: FormatErrorOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -79,7 +78,6 @@ export function createFormatError(options: FormatErrorOptions) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    options.onUnexpected(original, undefined);
     return { message: 'Internal server error.', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }

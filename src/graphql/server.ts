@@ -43,11 +43,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
     stopOnTerminationSignals: false,
     validationRules: [createDepthLimitRule(options.maxQueryDepth)],
     logger,
-    formatError: createFormatError({
-      production,
-      // Logged with the request id by the observe plugin.
-      onUnexpected: () => undefined,
-    }),
+    // Unexpected errors are logged with the request id by the observe plugin.
+    formatError: createFormatError({ production }),
     plugins: [
       // Nothing here is cacheable (every answer depends on the caller), and the cache-control
       // plugin wraps every field resolution in per-field hooks. The HTTP edge sends

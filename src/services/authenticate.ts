@@ -36,10 +36,10 @@ export function createAuthenticator(deps: { verifier: TokenVerifier; identity: I
     const token = readCredentials(headers);
     if (token === null) return { kind: 'anonymous' };
     // Warm path: a token verified before whose user was resolved recently, with no promise.
-    const verified = deps.verifier.verified(token);
+    const verified = deps.verifier.cachedPrincipal(token);
     if (verified === undefined) return authenticateSlowly(token);
     if (verified.kind === 'service') return toPrincipal(verified, null);
-    const resolved = deps.identity.resolvedUser(verified.claims);
+    const resolved = deps.identity.cachedUser(verified.claims);
     return resolved !== undefined ? toPrincipal(verified, resolved) : deps.identity.resolveUser(verified.claims).then((r) => toPrincipal(verified, r));
   };
 }

@@ -49,7 +49,7 @@ export interface IdentityService {
    */
   resolveUser(claims: UserClaims): Promise<ResolvedUser>;
   /** The user id when these very claims were resolved recently (no promise); else undefined. */
-  resolvedUser(claims: UserClaims): ResolvedUser | undefined;
+  cachedUser(claims: UserClaims): ResolvedUser | undefined;
   /**
    * Get-or-create a user by email alone (a service's `ensureUser(input)`, `addMember` by email).
    * The email counts as verified. @throws AppError BAD_USER_INPUT for a malformed email.
@@ -302,7 +302,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   }
 
   // The same verified token hands back the same frozen claims object: no key to build.
-  function resolvedUser(claims: UserClaims): ResolvedUser | undefined {
+  function cachedUser(claims: UserClaims): ResolvedUser | undefined {
     const memo = byClaims.get(claims);
     if (memo === undefined) return undefined;
     if (isFresh(memo, claims)) return { userId: memo.userId, created: false };
@@ -312,10 +312,10 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   }
 
   return {
-    resolvedUser,
+    cachedUser,
 
     async resolveUser(claims) {
-      const known = resolvedUser(claims);
+      const known = cachedUser(claims);
       if (known !== undefined) return known;
       const key = keyOf(claims);
       const print = fingerprint(claims);

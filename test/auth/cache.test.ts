@@ -65,14 +65,14 @@ describe('verified-token cache', () => {
     const { clock, verifier } = setup();
     const exp = Math.floor(clock.now / 1000) + 60;
     const token = await idp.sign({ sub: 'alice', aud: AUD, exp });
-    expect(verifier.verified(token)).toBeUndefined();
+    expect(verifier.cachedPrincipal(token)).toBeUndefined();
     const principal = await verifier.verify(token);
-    expect(verifier.verified(token)).toBe(principal);
+    expect(verifier.cachedPrincipal(token)).toBe(principal);
     // Another token of the same user is another entry; a tampered copy of this one is no entry.
-    expect(verifier.verified(await idp.sign({ sub: 'alice', aud: AUD, exp, jti: 'another' }))).toBeUndefined();
-    expect(verifier.verified(`${token}x`)).toBeUndefined();
+    expect(verifier.cachedPrincipal(await idp.sign({ sub: 'alice', aud: AUD, exp, jti: 'another' }))).toBeUndefined();
+    expect(verifier.cachedPrincipal(`${token}x`)).toBeUndefined();
     clock.now = exp * 1000;
-    expect(verifier.verified(token)).toBeUndefined();
+    expect(verifier.cachedPrincipal(token)).toBeUndefined();
     expect((await rejection(verifier.verify(token))).reason).toBe('token_expired');
   });
 

@@ -1,7 +1,6 @@
 // User: the canonical person. Fields enforce visibility: email, identities, memberships. The
 // others (id, name, emailVerified) are the row's own: no resolver, so compiled execution reads them
 // directly (a resolver costs a resolve-info object per user, and a router asks for hundreds).
-import { AppError, authenticationRequired } from '../../errors.js';
 import { canSeeEmail, canSeeIdentities, hasScope, isSelf, SCOPES } from '../../domain/policy.js';
 import type { UserResolvers } from '../generated/resolvers-types.js';
 
@@ -33,7 +32,3 @@ export const User: UserResolvers = {
   },
 };
 
-export function requireUserPrincipal(principal: import('../../domain/types.js').Principal) {
-  if (principal.kind !== 'user') throw principal.kind === 'anonymous' ? authenticationRequired() : new AppError('FORBIDDEN');
-  return principal;
-}
