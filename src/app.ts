@@ -174,6 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       });
       logger.debug('http server closed');
       await apollo.stop();
+      for (const keys of keySources.values()) keys.close();
       // Last-seen stamps still waiting are written before the database goes.
       await identity.flushStamps();
       if (!options.database) await db.close();

@@ -2,6 +2,7 @@
 // (passed in as a parameter, so tests parse their own). Defaults live here and nowhere else.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { fetchUrlProblem } from './auth/fetch.js';
 import type { EmailTrust, IssuerKind } from './domain/types.js';
 
 const FORBIDDEN_ALGORITHMS = /^(none|HS\d+)$/i;
@@ -27,12 +28,13 @@ const issuerSchema = z
       .min(1)
       .default(['RS256']),
     emailClaim: z.string().min(1).optional(),
-    emailVerifiedClaim: z.string().min(1).default('email_verified'),
+    emailVerifiedClaim: z.string().min(1).optional(),
     emailTrust: z.enum(['claim', 'always', 'never']).default('claim'),
     userinfoUrl: z.url({ protocol: /^https?$/ }).optional(),
     apiKeyEnv: z.string().min(1).optional(),
     jwksRefreshSeconds: z.number().int().min(1).default(300),
     jwksMaxStaleSeconds: z.number().int().min(0).default(86400),
+    maxTokenAgeSeconds: z.number().int().min(1).optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -57,13 +59,20 @@ export interface IssuerConfig {
   jwksUri: string | null;
   algorithms: string[];
   emailClaim: string | null;
-  emailVerifiedClaim: string;
+  /**
+   * The claim saying whether the email read from `emailClaim` is verified: only when configured,
+   * and never the standard `email_verified` (which speaks for the standard `email` alone).
+   * null: an email from `emailClaim` is unverified unless `emailTrust` is `always`.
+   */
+  emailVerifiedClaim: string | null;
   emailTrust: EmailTrust;
   userinfoUrl: string | null;
   /** The API key itself (read from `apiKeyEnv` at start-up); never logged. */
   userinfoApiKey: string | null;
   jwksRefreshSeconds: number;
   jwksMaxStaleSeconds: number;
+  /** Tokens whose `iat` is older than this are refused (and need an `iat`); null: no limit. */
+  maxTokenAgeSeconds: number | null;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -153,8 +162,28 @@ export function defaultJwksUri(kind: IssuerKind, issuer: string, clientId: strin
   return `${issuer.endsWith('/') ? issuer : `${issuer}/`}.well-known/jwks.json`;
 }
 
-/** Parses and validates the trusted issuers array (AUTH_ISSUERS JSON). */
-export function parseIssuers(json: string, variable: string, env: NodeJS.ProcessEnv): IssuerConfig[] {
+/**
+ * Applies the fetch URL policy (src/auth/fetch.ts `fetchUrlProblem`) to a URL the service will
+ * fetch; `at` names the variable and field in the one-line error, e.g. `AUTH_ISSUERS[0].jwksUri`.
+ * @throws ConfigError
+ */
+export function requireFetchableUrl(url: string, at: string, production: boolean): string {
+  const problem = fetchUrlProblem(url, { production });
+  if (problem !== null) throw new ConfigError(`${at}: ${problem}`);
+  return url;
+}
+
+/** The verified-flag claim for an email read from `emailClaim` (see IssuerConfig). */
+function emailVerifiedClaimFor(entry: { emailClaim?: string | undefined; emailVerifiedClaim?: string | undefined }): string | null {
+  if (entry.emailClaim === undefined || entry.emailClaim === 'email') return null;
+  return entry.emailVerifiedClaim === 'email_verified' ? null : (entry.emailVerifiedClaim ?? null);
+}
+
+/**
+ * Parses and validates the trusted issuers array (AUTH_ISSUERS JSON). `production` (default:
+ * `env.NODE_ENV`) applies the https: rule to every URL fetched.
+ */
+export function parseIssuers(json: string, variable: string, env: NodeJS.ProcessEnv, production = env['NODE_ENV'] === 'production'): IssuerConfig[] {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -178,21 +207,25 @@ export function parseIssuers(json: string, variable: string, env: NodeJS.Process
       }
     }
     const clientId = entry.clientId ?? null;
+    const at = `${variable}[${index}]`;
+    const jwksUri = requireFetchableUrl(entry.jwksUri ?? defaultJwksUri(entry.kind, entry.issuer, clientId), `${at}.jwksUri`, production);
+    if (entry.userinfoUrl !== undefined) requireFetchableUrl(entry.userinfoUrl, `${at}.userinfoUrl`, production);
     return {
       name: entry.name,
       kind: entry.kind,
       issuer: entry.issuer,
       audience: entry.audience === undefined ? null : Array.isArray(entry.audience) ? entry.audience : [entry.audience],
       clientId,
-      jwksUri: entry.jwksUri ?? defaultJwksUri(entry.kind, entry.issuer, clientId),
+      jwksUri,
       algorithms: entry.algorithms,
       emailClaim: entry.emailClaim ?? null,
-      emailVerifiedClaim: entry.emailVerifiedClaim,
+      emailVerifiedClaim: emailVerifiedClaimFor(entry),
       emailTrust: entry.emailTrust,
       userinfoUrl: entry.userinfoUrl ?? null,
       userinfoApiKey,
       jwksRefreshSeconds: entry.jwksRefreshSeconds,
       jwksMaxStaleSeconds: entry.jwksMaxStaleSeconds,
+      maxTokenAgeSeconds: entry.maxTokenAgeSeconds ?? null,
     };
   });
 }
@@ -214,7 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   let issuers: IssuerConfig[] = [];
   if (e.AUTH_ISSUERS !== undefined) {
-    issuers = parseIssuers(e.AUTH_ISSUERS, 'AUTH_ISSUERS', env);
+    issuers = parseIssuers(e.AUTH_ISSUERS, 'AUTH_ISSUERS', env, production);
   } else if (e.AUTH_ISSUERS_FILE !== undefined) {
     let text: string;
     try {
@@ -222,7 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     } catch {
       throw new ConfigError(`AUTH_ISSUERS_FILE: cannot read ${e.AUTH_ISSUERS_FILE}`);
     }
-    issuers = parseIssuers(text, 'AUTH_ISSUERS_FILE', env);
+    issuers = parseIssuers(text, 'AUTH_ISSUERS_FILE', env, production);
   } else if (production) {
     throw new ConfigError('AUTH_ISSUERS: required when NODE_ENV=production (the development issuer is off in production)');
   }

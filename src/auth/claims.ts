@@ -27,17 +27,24 @@ export function readScopes(payload: JWTPayload): Set<string> {
   return scopes;
 }
 
-/** Client-credentials tokens, per the issuer kind's conventions. */
+// Auth0 names a client-credentials token's subject `{client_id}@clients`; `gty` alone, or a
+// subject merely ending in `@clients`, is something a user's token can carry too.
+function isAuth0MachineToken(payload: JWTPayload): boolean {
+  const azp = nonEmptyString(payload.azp);
+  return payload.gty === 'client-credentials' && azp !== null && payload.sub === `${azp}@clients`;
+}
+
+/** Client-credentials tokens, per the issuer kind's conventions (the subject names the client). */
 function isMachineToken(payload: JWTPayload, issuer: IssuerConfig): boolean {
-  const sub = payload.sub;
   const clientId = nonEmptyString(payload.client_id);
   switch (issuer.kind) {
     case 'auth0':
-      return payload.gty === 'client-credentials' || (typeof sub === 'string' && sub.endsWith('@clients'));
+      return isAuth0MachineToken(payload);
     case 'workos':
-      return clientId !== null && sub === clientId;
+      return clientId !== null && payload.sub === clientId;
     case 'oidc':
-      return payload.gty === 'client-credentials' || (clientId !== null && sub === clientId);
+      // RFC 9068 §2.2: without a resource owner, `sub` identifies the client.
+      return (clientId !== null && payload.sub === clientId) || isAuth0MachineToken(payload);
   }
 }
 
@@ -81,12 +88,21 @@ export function readEmailAddress(value: unknown): string | null {
   return email !== null && isValidEmail(email) ? email : null;
 }
 
-function readEmail(payload: JWTPayload, issuer: IssuerConfig): string | null {
+/**
+ * The email and its verified flag, read from one source: a namespaced `emailClaim` (often set
+ * from user-editable metadata) is never vouched for by the standard `email_verified`, which
+ * speaks for the standard `email` only.
+ */
+function readEmail(payload: JWTPayload, issuer: IssuerConfig): { email: string | null; emailVerified: boolean } {
   if (issuer.emailClaim !== null) {
     const custom = readEmailAddress(payload[issuer.emailClaim]);
-    if (custom !== null) return custom;
+    if (custom !== null) {
+      const claimed = issuer.emailVerifiedClaim === null ? undefined : payload[issuer.emailVerifiedClaim];
+      return { email: custom, emailVerified: trustEmail(issuer.emailTrust, custom, claimed) };
+    }
   }
-  return readEmailAddress(payload.email);
+  const email = readEmailAddress(payload.email);
+  return { email, emailVerified: trustEmail(issuer.emailTrust, email, payload.email_verified) };
 }
 
 function readImpersonator(payload: JWTPayload): string | null {
@@ -114,14 +130,14 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
     return { kind: 'service', claims };
   }
 
-  const email = readEmail(payload, issuer);
+  const { email, emailVerified } = readEmail(payload, issuer);
   const orgId = nonEmptyString(payload.org_id);
   const claims: UserClaims = {
     provider: issuer.name,
     issuer: issuer.issuer,
     subject,
     email,
-    emailVerified: trustEmail(issuer.emailTrust, email, payload[issuer.emailVerifiedClaim]),
+    emailVerified,
     name: readName(payload, issuer),
     externalOrganizationId: orgId,
     impersonator: readImpersonator(payload),

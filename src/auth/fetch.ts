@@ -1,9 +1,44 @@
-// Outbound HTTP for the auth layer (JWKS, userinfo): one deadline covering connect, headers and
-// body, and a bounded body, so a hanging or oversized identity provider cannot hold a request.
+// Outbound HTTP for the auth layer (JWKS, userinfo, introspection, WorkOS API): which URLs may be
+// fetched, one deadline covering connect, headers and body, a bounded body, and no redirects,
+// so a hanging, oversized or redirecting identity provider cannot hold or steer a request.
 
 /** The deadline passed before the provider answered. */
 export class FetchTimeoutError extends Error {
   override readonly name = 'FetchTimeoutError';
+}
+
+/** The provider answered with a redirect, which is never followed. */
+export class FetchRedirectError extends Error {
+  override readonly name = 'FetchRedirectError';
+}
+
+const LOOPBACK_V4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/** `127.0.0.0/8`, `::1` and `localhost`: the hosts allowed over plain http: in production. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || host === '::1' || LOOPBACK_V4.test(host);
+}
+
+/**
+ * The URL policy for everything the service fetches (jwksUri, userinfoUrl, introspectionUrl,
+ * apiBaseUrl): what is wrong with `url`, or null. Every mode: an absolute http: or https: URL
+ * without credentials in it. With `production`: https:, unless the host is loopback (a TLS-less
+ * fetch across a network lets anyone on the path substitute keys or profiles).
+ */
+export function fetchUrlProblem(url: string, options: { production: boolean }): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not an absolute URL';
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'must be an http: or https: URL';
+  if (parsed.username !== '' || parsed.password !== '') return 'must not carry credentials';
+  if (options.production && parsed.protocol !== 'https:' && !isLoopbackHost(parsed.hostname)) {
+    return 'must be https: when NODE_ENV=production (plain http: only for loopback hosts)';
+  }
+  return null;
 }
 
 export interface FetchJsonOptions {
@@ -13,7 +48,9 @@ export interface FetchJsonOptions {
   timeoutMs: number;
   /** Largest accepted body (bytes); a JWKS or a profile is a few KiB. */
   maxBytes?: number;
-  redirect?: 'follow' | 'error' | 'manual';
+  /** Default GET; POST with a form or JSON body for token endpoints (introspection, code grant). */
+  method?: 'GET' | 'POST';
+  body?: string | URLSearchParams;
 }
 
 export interface FetchJsonResult {
@@ -48,8 +85,10 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
 }
 
 /**
- * GET a JSON document within `timeoutMs`. The AbortSignal stops a well-behaved fetch; the race
- * also answers when an injected fetch ignores the signal. Non-JSON bodies yield `body: undefined`.
+ * Fetches a JSON document within `timeoutMs`. Redirects are never followed (FetchRedirectError):
+ * a redirect could carry a credential to, or take keys from, a host nobody configured. The
+ * AbortSignal stops a well-behaved fetch; the race also answers when an injected fetch ignores
+ * the signal. Non-JSON bodies yield `body: undefined`.
  */
 export async function fetchJson(options: FetchJsonOptions): Promise<FetchJsonResult> {
   const controller = new AbortController();
@@ -64,11 +103,17 @@ export async function fetchJson(options: FetchJsonOptions): Promise<FetchJsonRes
   });
   const attempt = (async (): Promise<FetchJsonResult> => {
     const response = await options.fetch(options.url, {
-      method: 'GET',
+      method: options.method ?? 'GET',
       headers: { accept: 'application/json', ...options.headers },
+      ...(options.body === undefined ? {} : { body: options.body }),
       signal: controller.signal,
-      redirect: options.redirect ?? 'follow',
+      redirect: 'manual',
     });
+    // `manual` yields the 3xx itself (Node) or an opaque redirect with status 0 (browsers' fetch).
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new FetchRedirectError(`${options.url} answered with a redirect (HTTP ${response.status}), not followed`);
+    }
     const text = await readBounded(response, options.maxBytes ?? DEFAULT_MAX_BYTES);
     let body: unknown;
     try {

@@ -1,77 +1,51 @@
 // Signing-key sources for token verification: a fixed local JWKS (development issuer) and a
-// remote JWKS with single-flight fetches, stale-if-error, bounded staleness and a cooldown on
-// refetches triggered by unknown `kid`s.
-import type { KeyObject, webcrypto } from 'node:crypto';
-import { createLocalJWKSet, errors, type CryptoKey, type JSONWebKeySet, type JWK, type LocalJWKSet } from 'jose';
+// remote JWKS refreshed on a schedule, with single-flight fetches, stale-if-error, bounded
+// staleness and a cooldown on refetches triggered by unknown `kid`s.
+import type { webcrypto } from 'node:crypto';
+import type { JWK } from 'jose';
 import { AppError } from '../errors.js';
-import { fetchJson, isPlainObject, isTimeout } from './fetch.js';
+import { fetchJson, isTimeout } from './fetch.js';
+import { readKeySet, selectKey, UnknownKidError, type PublishedKeySet, type ResolvedKey } from './jwks.js';
 
-export type VerificationKey = CryptoKey | Uint8Array | KeyObject;
+export type { ResolvedKey, VerificationKey } from './jwks.js';
 
+/**
+ * Where an issuer's verification keys come from. `generation`, `holds` and `usableUntil` are
+ * what a cached token re-checks on every request, so they are plain reads.
+ */
 export interface KeySource {
-  getKey(header: { alg?: string; kid?: string }): Promise<VerificationKey>;
+  /** @throws AppError UNAUTHENTICATED (unknown kid, ambiguous key), AUTH_PROVIDER_UNAVAILABLE. */
+  getKey(header: { alg?: string; kid?: string }): Promise<ResolvedKey>;
+  /** Changes whenever the published key set changes. */
+  readonly generation: number;
+  /** Whether the key with this identity (ResolvedKey.id) is in the published set held now. */
+  holds(id: string): boolean;
+  /** Until when (ms, the source's clock) the held keys may be used; Infinity for a fixed set. */
+  readonly usableUntil: number;
+  /** Stops background refreshes. */
+  close(): void;
 }
 
-// Only asymmetric signature keys: a symmetric (`oct`) key in a JWKS would let anyone holding
-// the published "public" set forge tokens, and private members would mean a leaked key.
-const ASYMMETRIC_KTY = new Set(['RSA', 'EC', 'OKP']);
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-
-function usableKeys(keys: readonly unknown[]): JWK[] {
-  return keys.filter(
-    (key): key is JWK =>
-      isPlainObject(key) &&
-      typeof key.kty === 'string' &&
-      ASYMMETRIC_KTY.has(key.kty) &&
-      PRIVATE_MEMBERS.every((member) => !(member in key)),
-  );
-}
-
-/** Builds a lookup from a JWKS document; throws a plain Error when nothing usable is in it. */
-function buildLookup(document: unknown): LocalJWKSet {
-  if (!isPlainObject(document) || !Array.isArray(document.keys)) {
-    throw new Error('JWKS response is not a JSON object with a "keys" array');
-  }
-  const keys = usableKeys(document.keys);
-  if (keys.length === 0) throw new Error('JWKS holds no asymmetric signing key');
-  return createLocalJWKSet({ keys } satisfies JSONWebKeySet);
-}
-
-class UnknownKidError extends Error {
-  override readonly name = 'UnknownKidError';
-}
-
-/** Finds the key for a header; unknown kid → UnknownKidError, other jose failures → 401. */
-async function lookup(jwks: LocalJWKSet, header: { alg?: string; kid?: string }): Promise<CryptoKey> {
-  try {
-    return await jwks({ alg: header.alg, kid: header.kid });
-  } catch (error) {
-    if (error instanceof errors.JWKSNoMatchingKey) throw new UnknownKidError('no key matches', { cause: error });
-    if (error instanceof errors.JOSEError) {
-      // Our own reason: jose's codes would name the library to clients.
-      const reason = error instanceof errors.JWKSMultipleMatchingKeys ? 'ambiguous_kid' : 'key_lookup_failed';
-      throw new AppError('UNAUTHENTICATED', { reason, cause: error });
-    }
-    throw new AppError('UNAUTHENTICATED', { reason: 'key_lookup_failed', cause: error });
-  }
-}
-
-function unknownKid(cause: unknown): AppError {
+function unknownKid(cause?: unknown): AppError {
   return new AppError('UNAUTHENTICATED', { reason: 'unknown_kid', cause });
 }
 
 /** A fixed key set (the development issuer's key). */
 export function createLocalKeySet(jwks: { keys: ReadonlyArray<webcrypto.JsonWebKey | JWK> }): KeySource {
-  const set = buildLookup(jwks);
+  const set = readKeySet(jwks);
   return {
+    generation: 0,
+    usableUntil: Number.POSITIVE_INFINITY,
+    holds: (id) => set.ids.has(id),
     async getKey(header) {
       try {
-        return await lookup(set, header);
+        return await selectKey(set, header);
       } catch (error) {
-        if (error instanceof UnknownKidError) throw unknownKid(error.cause);
+        if (error instanceof UnknownKidError) throw unknownKid();
         throw error;
       }
     },
+    close() {},
   };
 }
 
@@ -88,33 +62,41 @@ export interface RemoteKeySetOptions {
 }
 
 interface HeldKeys {
-  lookup: LocalJWKSet;
+  set: PublishedKeySet;
   fetchedAt: number;
 }
 
-// After a failed fetch, no new attempt for this long: a down IdP is not hammered once per
-// request, and callers without keys get a fast 503 with Retry-After instead of a queue.
+// While refreshes fail they are retried this often (at most): a down IdP is not hammered once
+// per request, callers without keys get a fast 503, and keys come back within a few seconds
+// of the endpoint answering again.
 const MAX_FAILURE_BACKOFF_MS = 5_000;
 
 /**
- * A remote JWKS. Keys are fetched lazily, at most one fetch in flight; they are refreshed in the
- * background once older than `refreshSeconds`; when refreshes fail the last good keys keep
- * serving for `maxStaleSeconds` beyond that (RFC 5861 stale-if-error semantics), then are dropped.
+ * A remote JWKS. The first token fetches the keys; from then on a timer refreshes them every
+ * `refreshSeconds` (every few seconds while refreshes fail), whether or not tokens need them, so
+ * a key leaving the published set is noticed within `refreshSeconds` + the fetch timeout.
+ * When refreshes fail the last good keys keep serving for `maxStaleSeconds` beyond the refresh
+ * that was due (RFC 5861 stale-if-error), the due attempt's fetch timeout included; then
+ * `usableUntil` has passed and every token of the issuer is answered 503 until keys come back.
  */
 export function createRemoteKeySet(options: RemoteKeySetOptions): KeySource & { readonly fetchCount: number } {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   const refreshMs = options.refreshSeconds * 1000;
-  const usableMs = refreshMs + options.maxStaleSeconds * 1000;
+  const usableMs = refreshMs + options.fetchTimeoutMs + options.maxStaleSeconds * 1000;
   const cooldownMs = (options.unknownKidCooldownSeconds ?? 30) * 1000;
-  const failureBackoffMs = Math.min(MAX_FAILURE_BACKOFF_MS, cooldownMs);
+  const failureBackoffMs = Math.min(MAX_FAILURE_BACKOFF_MS, cooldownMs, refreshMs);
 
   let held: HeldKeys | null = null;
+  let usableUntil = Number.NEGATIVE_INFINITY;
+  let generation = 0;
   let inflight: Promise<HeldKeys> | null = null;
   let lastError: unknown = null;
   let retryNotBefore = 0;
   let lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY;
   let fetchCount = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
 
   function report(outcome: 'success' | 'error' | 'timeout'): void {
     try {
@@ -124,10 +106,21 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeySource & { 
     }
   }
 
+  function schedule(delayMs: number): void {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (closed) return;
+    timer = setTimeout(() => {
+      timer = null;
+      refresh().catch(() => undefined);
+    }, delayMs);
+    timer.unref();
+  }
+
   async function fetchKeys(): Promise<HeldKeys> {
     const response = await fetchJson({ fetch: fetchImpl, url: options.jwksUri, timeoutMs: options.fetchTimeoutMs });
     if (response.status !== 200) throw new Error(`JWKS endpoint answered HTTP ${response.status}`);
-    return { lookup: buildLookup(response.body), fetchedAt: now() };
+    return { set: readKeySet(response.body), fetchedAt: now() };
   }
 
   /** Starts a fetch, or joins the one in flight (single flight per key set). */
@@ -136,16 +129,21 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeySource & { 
     fetchCount += 1;
     const attempt = fetchKeys().then(
       (fresh) => {
+        // Same keys as before: cached tokens have nothing to re-check.
+        if (held === null || held.set.signature !== fresh.set.signature) generation += 1;
         held = fresh;
+        usableUntil = fresh.fetchedAt + usableMs;
         lastError = null;
         retryNotBefore = 0;
         report('success');
+        schedule(refreshMs);
         return fresh;
       },
       (error: unknown) => {
         lastError = new Error(`JWKS fetch for issuer "${options.issuerName}" failed`, { cause: error });
         retryNotBefore = now() + failureBackoffMs;
         report(isTimeout(error) ? 'timeout' : 'error');
+        schedule(failureBackoffMs);
         throw lastError;
       },
     );
@@ -166,10 +164,10 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeySource & { 
 
   /** Keys to verify with, fetching them when none are usable. */
   async function currentKeys(at: number): Promise<{ keys: HeldKeys; fresh: boolean }> {
-    if (held !== null && at - held.fetchedAt > usableMs) held = null; // too stale to trust
-    if (held !== null) {
+    if (held !== null && at <= usableUntil) {
       if (at - held.fetchedAt > refreshMs && inflight === null && at >= retryNotBefore) {
-        // Background refresh: the request goes on with the keys it has (stale-if-error).
+        // Overdue (the timer is late or was never started): the request goes on with the keys
+        // it has while they are refreshed (stale-if-error).
         refresh().catch(() => undefined);
       }
       return { keys: held, fresh: false };
@@ -186,12 +184,26 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeySource & { 
     get fetchCount() {
       return fetchCount;
     },
+    get generation() {
+      return generation;
+    },
+    get usableUntil() {
+      return usableUntil;
+    },
+    holds(id) {
+      return held !== null && held.set.ids.has(id);
+    },
+    close() {
+      closed = true;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
 
     async getKey(header) {
       const at = now();
       const { keys, fresh } = await currentKeys(at);
       try {
-        return await lookup(keys.lookup, header);
+        return await selectKey(keys.set, header);
       } catch (error) {
         if (!(error instanceof UnknownKidError)) throw error;
         let retry: HeldKeys | null = null;
@@ -204,11 +216,11 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeySource & { 
           lastUnknownKidFetchAt = at;
           retry = await refresh().catch(() => null);
         }
-        if (retry === null || retry === keys) throw unknownKid(error.cause);
+        if (retry === null || retry === keys) throw unknownKid(error);
         try {
-          return await lookup(retry.lookup, header);
+          return await selectKey(retry.set, header);
         } catch (again) {
-          if (again instanceof UnknownKidError) throw unknownKid(again.cause);
+          if (again instanceof UnknownKidError) throw unknownKid(again);
           throw again;
         }
       }

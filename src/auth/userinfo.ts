@@ -83,8 +83,6 @@ export function createUserinfoClient(options: UserinfoClientOptions): UserinfoCl
       headers: { authorization: `Bearer ${credential}` },
       timeoutMs: options.timeoutMs,
       maxBytes: 65_536,
-      // Never follow a redirect with a credential attached.
-      redirect: 'error',
     });
     // 401/403/404: the IdP has no profile for this token (Auth0 answers 401 to a token without
     // the `openid` scope). Retrying cannot help, so the identity proceeds without an email, as

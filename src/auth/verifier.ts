@@ -37,6 +37,8 @@ const FORBIDDEN_ALG = /^(none|HS\d+)$/i;
 // them lets the attacker supply the key that verifies the forgery (CVE-2018-0114 et al.).
 const EMBEDDED_KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 const BASE64URL_PART = /^[A-Za-z0-9_-]+$/;
+// An `iat` further ahead than this is a clock far off, or a token minted to outlive maxTokenAge.
+const MAX_FUTURE_IAT_SECONDS = 60;
 
 function fail(reason: string, cause?: unknown): AppError {
   return new AppError('UNAUTHENTICATED', { reason, cause });
@@ -54,9 +56,32 @@ function joseReason(error: errors.JOSEError): string {
   return 'malformed';
 }
 
+/** Why a verified token was accepted, re-checked on every use (a few reads, no promise). */
 interface CacheEntry {
   principal: VerifiedPrincipal;
-  expiresAt: number; // seconds, the token's own exp
+  /** ms: the token's exp, or its iat + maxTokenAgeSeconds when sooner; lapsesAs names which. */
+  validUntil: number;
+  lapsesAs: 'token_expired' | 'token_too_old';
+  /** The issuer's key source, and the identity of the key that verified the signature. */
+  keys: KeySource;
+  keyId: string;
+  /** The key source's generation when keyId was last seen published. */
+  generation: number;
+}
+
+/** Why a cached entry no longer stands; null while it does. */
+type Lapse = 'expired' | 'key_withdrawn' | 'keys_stale' | null;
+
+function lapse(entry: CacheEntry, at: number): Lapse {
+  if (!(entry.validUntil > at)) return 'expired';
+  const keys = entry.keys;
+  if (at > keys.usableUntil) return 'keys_stale';
+  if (entry.generation !== keys.generation) {
+    // The published set changed since this token was last checked: is its key still there?
+    if (!keys.holds(entry.keyId)) return 'key_withdrawn';
+    entry.generation = keys.generation;
+  }
+  return null;
 }
 
 function freeze(principal: VerifiedPrincipal): VerifiedPrincipal {
@@ -88,10 +113,6 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     byIssuer.set(config.issuer, { config, keys, algorithms });
   }
 
-  function nowSeconds(): number {
-    return Math.floor(now() / 1000);
-  }
-
   function decode(token: string): { header: ProtectedHeaderParameters; payload: JWTPayload } {
     if (token.length > MAX_TOKEN_BYTES) throw fail('token_too_large');
     // RFC 7515 §7.1 compact serialization: exactly three base64url parts. JWE (five parts) and
@@ -117,7 +138,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     };
   }
 
-  async function verifyUncached(token: string): Promise<VerifiedPrincipal> {
+  /** When a verified token stops being accepted, ms: its exp, or sooner when it gets too old. */
+  function validUntil(payload: JWTPayload, config: IssuerConfig): { at: number; reason: CacheEntry['lapsesAs'] } {
+    const expiresAt = (payload.exp as number) * 1000;
+    if (config.maxTokenAgeSeconds === null) return { at: expiresAt, reason: 'token_expired' };
+    const tooOldAt = ((payload.iat as number) + config.maxTokenAgeSeconds) * 1000;
+    return tooOldAt < expiresAt ? { at: tooOldAt, reason: 'token_too_old' } : { at: expiresAt, reason: 'token_expired' };
+  }
+
+  async function verifyUncached(token: string): Promise<CacheEntry> {
     const { header, payload } = decode(token);
 
     // Algorithm and header checks come before any key is looked up or fetched.
@@ -133,36 +162,54 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (!algorithms.includes(header.alg)) throw fail('alg_not_allowed');
 
     let verified: JWTPayload;
+    let signedBy: { id: string; generation: number } | null = null;
     try {
-      const result = await jwtVerify(token, (protectedHeader) => keys.getKey({ alg: protectedHeader.alg, kid: protectedHeader.kid }), {
-        issuer: config.issuer,
-        algorithms,
-        ...(config.audience !== null ? { audience: config.audience } : {}),
-        requiredClaims: ['iss', 'sub', 'exp'],
-        clockTolerance,
-        currentDate: new Date(now()),
-      });
+      const result = await jwtVerify(
+        token,
+        async (protectedHeader) => {
+          // The generation is read before the lookup: a set replaced meanwhile is re-checked.
+          const generation = keys.generation;
+          const resolved = await keys.getKey({ alg: protectedHeader.alg, kid: protectedHeader.kid });
+          signedBy = { id: resolved.id, generation };
+          return resolved.key;
+        },
+        {
+          issuer: config.issuer,
+          algorithms,
+          ...(config.audience !== null ? { audience: config.audience } : {}),
+          requiredClaims: ['iss', 'sub', 'exp'],
+          clockTolerance,
+          currentDate: new Date(now()),
+        },
+      );
       verified = result.payload;
     } catch (error) {
       if (isAppError(error)) throw error; // key source: unknown kid (401) or IdP down (503)
       if (error instanceof errors.JOSEError) throw fail(joseReason(error), error);
       throw fail('verification_failed', error);
     }
+    if (signedBy === null) throw fail('verification_failed');
 
     // No tolerance on expiry: skew tolerance is for nbf/iat; an expired token stays expired.
-    if (typeof verified.exp !== 'number' || !(verified.exp > nowSeconds())) throw fail('token_expired');
+    const at = now();
+    if (typeof verified.exp !== 'number' || !(verified.exp * 1000 > at)) throw fail('token_expired');
+    if (typeof verified.iat === 'number' && verified.iat > at / 1000 + MAX_FUTURE_IAT_SECONDS) throw fail('iat_in_future');
+    if (config.maxTokenAgeSeconds !== null && typeof verified.iat !== 'number') throw fail('missing_iat');
     if (typeof verified.sub !== 'string' || verified.sub.trim() === '') throw fail('invalid_sub');
     if (config.kind === 'workos' && verified.client_id !== config.clientId) throw fail('client_id_mismatch');
+    const until = validUntil(verified, config);
+    if (!(until.at > at)) throw fail(until.reason);
 
-    const principal = toVerifiedPrincipal(verified, config);
-    if (principal.kind === 'service') return principal;
-    return { kind: 'user', claims: await addProfile(principal.claims, config, token) };
+    let principal = toVerifiedPrincipal(verified, config);
+    if (principal.kind === 'user') principal = { kind: 'user', claims: await addProfile(principal.claims, config, token) };
+    const { id, generation } = signedBy as { id: string; generation: number };
+    return { principal: freeze(principal), validUntil: until.at, lapsesAs: until.reason, keys, keyId: id, generation };
   }
 
   return {
     cachedPrincipal(token) {
       const hit = cache.get(sha256(token));
-      return hit !== undefined && hit.expiresAt > nowSeconds() ? hit.principal : undefined;
+      return hit !== undefined && lapse(hit, now()) === null ? hit.principal : undefined;
     },
 
     async verify(token) {
@@ -170,17 +217,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const key = sha256(token);
       const hit = cache.get(key);
       if (hit !== undefined) {
-        if (hit.expiresAt > nowSeconds()) return hit.principal;
+        const why = lapse(hit, now());
+        if (why === null) return hit.principal;
         cache.delete(key);
-        throw fail('token_expired');
+        if (why === 'expired') throw fail(hit.lapsesAs);
+        if (why === 'key_withdrawn') throw fail('key_withdrawn');
+        // Keys too stale: verify again, which brings them back or answers 503.
       }
       // One verification per token in flight: a client's parallel first requests share it.
       let pending = inFlight.get(key);
       if (pending === undefined) {
-        pending = verifyUncached(token).then((verified) => {
-          const principal = freeze(verified);
-          cache.set(key, { principal, expiresAt: principal.claims.expiresAt });
-          return principal;
+        pending = verifyUncached(token).then((entry) => {
+          cache.set(key, entry);
+          return entry.principal;
         });
         inFlight.set(key, pending);
         const settled = () => inFlight.delete(key);

@@ -21,12 +21,14 @@ function setup(cacheMaxEntries?: number) {
   const config = issuerConfig(idp);
   const remote = remoteKeySetFor(idp, { issuerName: config.name, now: () => clock.now });
   const counter = { lookups: 0 };
-  const counting: KeySource = {
-    getKey(header) {
-      counter.lookups += 1;
-      return remote.getKey(header);
+  const counting: KeySource = Object.create(remote, {
+    getKey: {
+      value: (header: Parameters<KeySource['getKey']>[0]) => {
+        counter.lookups += 1;
+        return remote.getKey(header);
+      },
     },
-  };
+  });
   const verifier = createTokenVerifier({
     issuers: [config],
     keySources: new Map([[config.name, counting]]),

@@ -17,12 +17,13 @@ function config(overrides: Partial<IssuerConfig> = {}): IssuerConfig {
     jwksUri: `${ISS}.well-known/jwks.json`,
     algorithms: ['RS256'],
     emailClaim: null,
-    emailVerifiedClaim: 'email_verified',
+    emailVerifiedClaim: null,
     emailTrust: 'claim',
     userinfoUrl: null,
     userinfoApiKey: null,
     jwksRefreshSeconds: 300,
     jwksMaxStaleSeconds: 86400,
+    maxTokenAgeSeconds: null,
     ...overrides,
   };
 }
@@ -44,12 +45,20 @@ function service(claims: JWTPayload, overrides: Partial<IssuerConfig> = {}): Ser
 }
 
 describe('toVerifiedPrincipal: service principals', () => {
-  it('auth0: gty client-credentials is a service', () => {
-    expect(map({ sub: 'abc', gty: 'client-credentials' }, { kind: 'auth0' }).kind).toBe('service');
+  it('auth0: gty client-credentials with sub = azp + "@clients" is a service', () => {
+    expect(map({ sub: 'abc@clients', azp: 'abc', gty: 'client-credentials' }, { kind: 'auth0' }).kind).toBe('service');
   });
 
-  it('auth0: a sub ending in @clients is a service', () => {
-    expect(map({ sub: 'xyz@clients' }, { kind: 'auth0' }).kind).toBe('service');
+  it.each([
+    ['gty alone', { sub: 'abc', gty: 'client-credentials' }],
+    ['a sub merely ending in @clients', { sub: 'xyz@clients' }],
+    ['@clients and azp without gty', { sub: 'xyz@clients', azp: 'xyz' }],
+    ['gty and @clients of another client', { sub: 'xyz@clients', azp: 'abc', gty: 'client-credentials' }],
+    ['gty and @clients without azp', { sub: 'xyz@clients', gty: 'client-credentials' }],
+    ['another gty', { sub: 'xyz@clients', azp: 'xyz', gty: 'password' }],
+    ['an empty azp', { sub: '@clients', azp: '', gty: 'client-credentials' }],
+  ])('auth0: %s is a user', (_label, claims) => {
+    expect(map(claims, { kind: 'auth0' }).kind).toBe('user');
   });
 
   it('auth0: an ordinary user sub is a user', () => {
@@ -64,14 +73,15 @@ describe('toVerifiedPrincipal: service principals', () => {
     expect(map({ sub: 'user_1', client_id: 'client_1', gty: 'client-credentials' }, { kind: 'workos', clientId: 'client_1' }).kind).toBe('user');
   });
 
-  it('oidc: gty client-credentials or sub === client_id is a service', () => {
-    expect(map({ gty: 'client-credentials' }).kind).toBe('service');
+  it('oidc: sub === client_id, or the Auth0 rule, is a service; gty alone is not', () => {
     expect(map({ sub: 'svc', client_id: 'svc' }).kind).toBe('service');
+    expect(map({ sub: 'svc@clients', azp: 'svc', gty: 'client-credentials' }).kind).toBe('service');
+    expect(map({ gty: 'client-credentials' }).kind).toBe('user');
     expect(map({ sub: 'user-1', client_id: 'svc' }).kind).toBe('user');
   });
 
   it('service scopes are the union of scope and permissions', () => {
-    const claims = service({ gty: 'client-credentials', scope: 'users:read  users:write', permissions: ['organizations:read', 'users:read'] });
+    const claims = service({ sub: 'user-1', client_id: 'user-1', scope: 'users:read  users:write', permissions: ['organizations:read', 'users:read'] });
     expect([...claims.scopes].sort()).toEqual(['organizations:read', 'users:read', 'users:write']);
     expect(claims).toMatchObject({ provider: 'idp', issuer: ISS, subject: 'user-1', expiresAt: EXP });
   });
@@ -110,10 +120,18 @@ describe('toVerifiedPrincipal: users', () => {
     expect(user({ email: 'a@example.com', email_verified: 'true' }).emailVerified).toBe(false);
   });
 
-  it('emailTrust claim: reads the configured emailVerifiedClaim', () => {
-    const overrides = { emailVerifiedClaim: 'https://example.com/email_verified' };
-    expect(user({ email: 'a@example.com', 'https://example.com/email_verified': true, email_verified: false }, overrides).emailVerified).toBe(true);
-    expect(user({ email: 'a@example.com', email_verified: true }, overrides).emailVerified).toBe(false);
+  it('emailTrust claim: an email from emailClaim is verified only by the configured emailVerifiedClaim', () => {
+    const NS = 'https://example.com/';
+    const namespaced = { emailClaim: `${NS}email`, emailVerifiedClaim: `${NS}email_verified` };
+    expect(user({ [`${NS}email`]: 'a@example.com', [`${NS}email_verified`]: true, email_verified: false }, namespaced)).toMatchObject({ email: 'a@example.com', emailVerified: true });
+    // The standard email_verified speaks for the standard email, never for the namespaced one.
+    expect(user({ [`${NS}email`]: 'a@example.com', email_verified: true }, namespaced).emailVerified).toBe(false);
+    expect(user({ [`${NS}email`]: 'a@example.com', email: 'b@example.com', email_verified: true }, { emailClaim: `${NS}email`, emailVerifiedClaim: null })).toMatchObject({ email: 'a@example.com', emailVerified: false });
+    // No namespaced email: the standard pair, email with email_verified (not the namespaced flag).
+    expect(user({ email: 'b@example.com', email_verified: true }, namespaced)).toMatchObject({ email: 'b@example.com', emailVerified: true });
+    expect(user({ email: 'b@example.com', [`${NS}email_verified`]: true }, namespaced).emailVerified).toBe(false);
+    // emailTrust always still vouches for either source.
+    expect(user({ [`${NS}email`]: 'a@example.com' }, { ...namespaced, emailTrust: 'always' }).emailVerified).toBe(true);
   });
 
   it('emailTrust always: verified whenever there is an email', () => {

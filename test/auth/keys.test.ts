@@ -156,7 +156,7 @@ describe('remote key set', () => {
     idp.setMode('down');
     clock.now += 899_000; // still inside the stale-if-error window
     await verifier.verify(await token());
-    clock.now += 2_000; // 901 s old
+    clock.now += 3_000; // 902 s old: past refresh + maxStale + the due refresh's fetch timeout (1 s)
     expect((await rejection(verifier.verify(await token()))).code).toBe('AUTH_PROVIDER_UNAVAILABLE');
   });
 

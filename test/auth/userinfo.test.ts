@@ -63,7 +63,7 @@ describe('userinfo fallback', () => {
   it('a service token never calls userinfo', async () => {
     const { verifier } = setup();
     const before = idp.userinfoRequests;
-    expect((await verifier.verify(await idp.sign({ sub: 'svc', aud: AUD, gty: 'client-credentials' }))).kind).toBe('service');
+    expect((await verifier.verify(await idp.sign({ sub: 'svc', client_id: 'svc', aud: AUD, gty: 'client-credentials' }))).kind).toBe('service');
     expect(idp.userinfoRequests).toBe(before);
   });
 

@@ -258,16 +258,18 @@ describe('token verifier: WorkOS and Auth0 conventions', () => {
     expect(principal.kind === 'user' && principal.claims.impersonator).toBe('admin@example.com');
   });
 
-  it('auth0: gty client-credentials is a service', async () => {
+  it('auth0: gty client-credentials alone, or a sub merely ending in @clients, is a user', async () => {
     const { verifier } = setup({ kind: 'auth0' });
-    const principal = await verifier.verify(await idp.sign({ sub: 'm2m-app', aud: AUD, gty: 'client-credentials', scope: 'users:read' }));
-    expect(principal.kind).toBe('service');
+    for (const claims of [{ sub: 'm2m-app', gty: 'client-credentials' }, { sub: 'abc@clients', azp: 'abc' }, { sub: 'abc@clients', azp: 'xyz', gty: 'client-credentials' }]) {
+      const principal = await verifier.verify(await idp.sign({ ...claims, aud: AUD, scope: 'users:write' }));
+      expect(principal.kind).toBe('user');
+    }
   });
 
-  it('auth0: a sub ending in @clients is a service, scopes from scope ∪ permissions', async () => {
+  it('auth0: gty client-credentials with sub = azp@clients is a service, scopes from scope ∪ permissions', async () => {
     const { verifier } = setup({ kind: 'auth0' });
     const principal = await verifier.verify(
-      await idp.sign({ sub: 'abc@clients', aud: AUD, scope: 'users:read organizations:read', permissions: ['users:write', 'users:read'] }),
+      await idp.sign({ sub: 'abc@clients', azp: 'abc', gty: 'client-credentials', aud: AUD, scope: 'users:read organizations:read', permissions: ['users:write', 'users:read'] }),
     );
     expect(principal.kind).toBe('service');
     expect(principal.kind === 'service' && [...principal.claims.scopes].sort()).toEqual(['organizations:read', 'users:read', 'users:write']);

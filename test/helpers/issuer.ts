@@ -8,8 +8,11 @@ import { parseIssuers, type IssuerConfig } from '../../src/config.js';
 import { createRemoteKeySet, type RemoteKeySetOptions } from '../../src/auth/keys.js';
 
 export type TestIssuerAlg = 'RS256' | 'ES256' | 'PS256';
-/** `down`: HTTP 500; `hang`: never answers; `garbage`: HTTP 200 with a non-JSON body. */
-export type EndpointMode = 'up' | 'down' | 'hang' | 'garbage';
+/**
+ * `down`: HTTP 500; `hang`: never answers; `garbage`: HTTP 200 with a non-JSON body;
+ * `redirect`: HTTP 302 to `/moved`, which serves the real JWKS (and counts `movedRequests`).
+ */
+export type EndpointMode = 'up' | 'down' | 'hang' | 'garbage' | 'redirect';
 
 export interface SignOptions {
   /** Lifetime in seconds (default 3600), unless `claims.exp` is given. */
@@ -40,6 +43,8 @@ export interface TestIssuer {
   /** JWKS requests received (every mode counts). */
   readonly jwksRequests: number;
   readonly userinfoRequests: number;
+  /** Requests that followed a `redirect` answer to `/moved`. */
+  readonly movedRequests: number;
   /** Authorization header of the last userinfo request. */
   readonly lastUserinfoAuthorization: string | null;
   sign(claims: Record<string, unknown>, options?: SignOptions): Promise<string>;
@@ -73,7 +78,10 @@ function send(res: ServerResponse, status: number, body: string, type = 'applica
 
 /** Answers per mode; returns false when the caller should serve the real document. */
 function applyMode(mode: EndpointMode, res: ServerResponse): boolean {
-  if (mode === 'down') send(res, 500, '{"error":"down"}');
+  if (mode === 'redirect') {
+    res.writeHead(302, { location: '/moved', 'content-length': 0 });
+    res.end();
+  } else if (mode === 'down') send(res, 500, '{"error":"down"}');
   else if (mode === 'garbage') send(res, 200, '<html>not json</html>', 'text/html');
   else if (mode !== 'hang') return false;
   // `hang`: no answer at all; close() destroys the socket.
@@ -91,6 +99,7 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
   let userinfoMode: EndpointMode = 'up';
   let jwksRequests = 0;
   let userinfoRequests = 0;
+  let movedRequests = 0;
   let lastUserinfoAuthorization: string | null = null;
   const profiles = new Map<string, Record<string, unknown>>();
 
@@ -118,6 +127,11 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
       if (applyMode(mode, res)) return;
       const document = jwksOverride === null ? { keys: published.map((k) => k.publicJwk) } : jwksOverride.document;
       send(res, 200, JSON.stringify(document));
+      return;
+    }
+    if (pathname === '/moved') {
+      movedRequests += 1;
+      send(res, 200, JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
       return;
     }
     if (req.method === 'GET' && (pathname === userinfoPath || pathname.startsWith(usersPrefix))) {
@@ -165,6 +179,9 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
     },
     get userinfoRequests() {
       return userinfoRequests;
+    },
+    get movedRequests() {
+      return movedRequests;
     },
     get lastUserinfoAuthorization() {
       return lastUserinfoAuthorization;

@@ -81,7 +81,9 @@ describe('work shared while in flight', () => {
     const config = issuerConfig(issuer);
     const keys = remoteKeySetFor(issuer, { issuerName: config.name, fetchTimeoutMs: 2000 });
     let lookups = 0;
-    const counted = { ...keys, getKey: (...args: Parameters<typeof keys.getKey>) => ((lookups += 1), keys.getKey(...args)) };
+    const counted: typeof keys = Object.create(keys, {
+      getKey: { value: (...args: Parameters<typeof keys.getKey>) => ((lookups += 1), keys.getKey(...args)) },
+    });
     const verifier = createTokenVerifier({ issuers: [config], keySources: new Map([[config.name, counted]]) });
     const token = await issuer.sign({ sub: randomUUID(), aud: 'https://api.test' });
     const results = await Promise.all(Array.from({ length: 10 }, () => verifier.verify(token)));

@@ -1,0 +1,195 @@
+// No cache outlives the reason a token was accepted: a verified token stops at its exp, when its
+// signing key leaves the published JWKS (noticed by the scheduled refresh, tokens warm or not),
+// when the issuer's keys have been unrefreshable past jwksMaxStaleSeconds (503, then recovery),
+// when it gets older than maxTokenAgeSeconds; an iat far in the future is refused outright.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RemoteKeySetOptions } from '../../src/auth/keys.js';
+import { createTokenVerifier } from '../../src/auth/verifier.js';
+import type { IssuerConfig } from '../../src/config.js';
+import { rejection } from '../helpers/assert.js';
+import { issuerConfig, remoteKeySetFor, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+
+const AUD = 'https://api.test';
+let idp: TestIssuer;
+const closers: (() => void)[] = [];
+
+beforeAll(async () => {
+  idp = await startTestIssuer();
+});
+afterEach(async () => {
+  for (const close of closers.splice(0)) close();
+  idp.setMode('up');
+  await idp.rotate(); // every test starts from a fresh key
+});
+afterAll(async () => {
+  await idp.close();
+});
+
+/** A verifier over a real remote key set; `clock` moves time for both, unless `now` is given. */
+function setup(keyOptions: Partial<RemoteKeySetOptions> = {}, issuer: Partial<IssuerConfig> = {}) {
+  const clock = { now: Date.now() };
+  const now = keyOptions.now ?? (() => clock.now);
+  const fetches: string[] = [];
+  const waiters: { outcome: string; resolve: () => void }[] = [];
+  const config = issuerConfig(idp, issuer);
+  const keys = remoteKeySetFor(idp, {
+    issuerName: config.name,
+    now,
+    onFetch: (outcome) => {
+      fetches.push(outcome);
+      for (const waiter of waiters.splice(0)) {
+        if (waiter.outcome === outcome) waiter.resolve();
+        else waiters.push(waiter);
+      }
+    },
+    ...keyOptions,
+    now,
+  });
+  closers.push(() => keys.close());
+  const verifier = createTokenVerifier({ issuers: [config], keySources: new Map([[config.name, keys]]), now });
+  /** Resolves at the key set's next fetch with this outcome (an awaited event, not a sleep). */
+  const nextFetch = (outcome: 'success' | 'error') => new Promise<void>((resolve) => waiters.push({ outcome, resolve }));
+  return { clock, keys, verifier, fetches, nextFetch };
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+describe('a cached token whose signing key leaves the published key set', () => {
+  it('is refused after the next scheduled refresh (refresh + 5 s at most), though it was warm and no request asked', async () => {
+    // Real time: the refresh must come from the key set's own schedule.
+    const { verifier, keys, nextFetch } = setup({ refreshSeconds: 1, now: Date.now });
+    const token = await idp.sign({ sub: 'alice', aud: AUD });
+    const principal = await verifier.verify(token);
+    expect(verifier.verified(token)).toBe(principal);
+    const requestsBefore = idp.jwksRequests;
+    const removedAt = Date.now();
+    await idp.rotate(); // the JWKS now publishes the new key only
+    await nextFetch('success');
+    expect(idp.jwksRequests).toBeGreaterThan(requestsBefore);
+    expect(verifier.verified(token)).toBeUndefined();
+    const error = await rejection(verifier.verify(token));
+    expect(error.code).toBe('UNAUTHENTICATED');
+    expect(error.reason).toBe('key_withdrawn');
+    expect(Date.now() - removedAt).toBeLessThan(1000 + 5000);
+    // Tokens of the new key verify; the old one stays refused.
+    await verifier.verify(await idp.sign({ sub: 'alice', aud: AUD }));
+    expect((await rejection(verifier.verify(token))).code).toBe('UNAUTHENTICATED');
+    expect(keys.holds('nothing')).toBe(false);
+  });
+
+  it('stays warm while its key is still published: same keys keep the generation, an added key only re-checks', async () => {
+    const { verifier, keys, nextFetch } = setup({ refreshSeconds: 1, now: Date.now });
+    const token = await idp.sign({ sub: 'bob', aud: AUD });
+    const principal = await verifier.verify(token);
+    const generation = keys.generation;
+    await nextFetch('success'); // the same JWKS again
+    expect(keys.generation).toBe(generation);
+    expect(verifier.verified(token)).toBe(principal);
+    await idp.rotate({ keepOld: true }); // a new key joins, the old one stays
+    await nextFetch('success');
+    expect(keys.generation).toBe(generation + 1);
+    expect(verifier.verified(token)).toBe(principal);
+  });
+
+  it('is refused when its kid is republished with other key material', async () => {
+    const { verifier, keys, clock } = setup();
+    const token = await idp.sign({ sub: 'carol', aud: AUD });
+    await verifier.verify(token);
+    const { kid } = idp;
+    await idp.rotate();
+    idp.setJwksDocument({ keys: [{ ...idp.publicJwk, kid }] }); // same kid, another key
+    try {
+      clock.now += 301_000; // the refresh is due: the next unknown-kid lookup or request fetches
+      await rejection(verifier.verify(await idp.sign({ sub: 'x', aud: AUD }, { kid: 'not-published' })));
+      expect(keys.generation).toBe(2);
+      expect(verifier.verified(token)).toBeUndefined();
+      expect((await rejection(verifier.verify(token))).reason).toBe('key_withdrawn');
+    } finally {
+      idp.setJwksDocument(null);
+    }
+  });
+});
+
+describe('a cached token while the JWKS cannot be refreshed', () => {
+  it('keeps working within jwksMaxStaleSeconds, answers 503 with Retry-After beyond, and works again once keys come back', async () => {
+    const { verifier, clock } = setup({ refreshSeconds: 300, maxStaleSeconds: 60, fetchTimeoutMs: 1000 });
+    const token = await idp.sign({ sub: 'dave', aud: AUD, exp: seconds(clock.now) + 7200 });
+    const principal = await verifier.verify(token);
+    idp.setMode('down');
+    clock.now += 300_000 + 60_000; // refresh due at 300 s, failing since: still within maxStale
+    expect(verifier.verified(token)).toBe(principal);
+    clock.now += 1_000 + 1; // past refresh + maxStale + the due refresh's fetch timeout
+    expect(verifier.verified(token)).toBeUndefined();
+    const error = await rejection(verifier.verify(token));
+    expect(error.code).toBe('AUTH_PROVIDER_UNAVAILABLE');
+    expect(error.status).toBe(503);
+    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect((await rejection(verifier.verify(token))).code).toBe('AUTH_PROVIDER_UNAVAILABLE');
+    idp.setMode('up');
+    clock.now += 6_000; // past the failure backoff
+    expect(await verifier.verify(token)).toMatchObject({ kind: 'user', claims: { subject: 'dave' } });
+    expect(verifier.verified(token)).toBeDefined();
+  });
+
+  it('refreshes go on during the outage, and bring the keys back within seconds of the endpoint answering', async () => {
+    const { verifier, fetches, nextFetch } = setup({ refreshSeconds: 1, maxStaleSeconds: 0, fetchTimeoutMs: 200, now: Date.now });
+    const token = await idp.sign({ sub: 'erin', aud: AUD });
+    await verifier.verify(token);
+    idp.setMode('down');
+    await nextFetch('error');
+    await nextFetch('error'); // retried without any request asking
+    expect(verifier.verified(token)).toBeUndefined(); // 1 s + 0.2 s + 0 s have passed
+    expect((await rejection(verifier.verify(token))).code).toBe('AUTH_PROVIDER_UNAVAILABLE');
+    idp.setMode('up');
+    const upAt = Date.now();
+    await nextFetch('success'); // no request asked for it
+    expect(Date.now() - upAt).toBeLessThan(5_500);
+    expect(await verifier.verify(token)).toMatchObject({ kind: 'user', claims: { subject: 'erin' } });
+    expect(fetches.filter((f) => f === 'error').length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('token age', () => {
+  it('refuses an iat more than 60 s in the future, and accepts a little skew', async () => {
+    const { verifier, clock } = setup();
+    const now = seconds(clock.now);
+    const ahead = await rejection(verifier.verify(await idp.sign({ sub: 'f', aud: AUD, iat: now + 61, exp: now + 3600 })));
+    expect(ahead.code).toBe('UNAUTHENTICATED');
+    expect(ahead.reason).toBe('iat_in_future');
+    await verifier.verify(await idp.sign({ sub: 'f', aud: AUD, iat: now + 30, exp: now + 3600 }));
+  });
+
+  it('maxTokenAgeSeconds: refuses older tokens, stops a cached one once it gets too old, and requires iat', async () => {
+    const { verifier, clock } = setup({}, { maxTokenAgeSeconds: 60 });
+    const now = seconds(clock.now);
+    const old = await rejection(verifier.verify(await idp.sign({ sub: 'g', aud: AUD, iat: now - 61, exp: now + 3600 })));
+    expect(old.reason).toBe('token_too_old');
+    const missing = await rejection(verifier.verify(await idp.sign({ sub: 'g', aud: AUD, iat: undefined, exp: now + 3600 })));
+    expect(missing.reason).toBe('missing_iat');
+
+    const token = await idp.sign({ sub: 'g', aud: AUD, iat: now - 30, exp: now + 3600 });
+    const principal = await verifier.verify(token);
+    clock.now = (now + 29) * 1000;
+    expect(verifier.verified(token)).toBe(principal);
+    clock.now = (now + 30) * 1000; // iat + 60 s
+    expect(verifier.verified(token)).toBeUndefined();
+    expect((await rejection(verifier.verify(token))).reason).toBe('token_too_old');
+  });
+
+  it('without maxTokenAgeSeconds, a token without iat is fine', async () => {
+    const { verifier } = setup();
+    await verifier.verify(await idp.sign({ sub: 'h', aud: AUD, iat: undefined }));
+  });
+
+  it('a cached token stops at its exp exactly, with no tolerance', async () => {
+    const { verifier, clock } = setup();
+    const exp = seconds(clock.now) + 10;
+    const token = await idp.sign({ sub: 'i', aud: AUD, exp });
+    await verifier.verify(token);
+    clock.now = exp * 1000 - 1;
+    expect(verifier.verified(token)).toBeDefined();
+    clock.now = exp * 1000;
+    expect(verifier.verified(token)).toBeUndefined();
+    expect((await rejection(verifier.verify(token))).reason).toBe('token_expired');
+  });
+});
