@@ -173,6 +173,15 @@ describe('remote key set', () => {
     expect(outcomes).toEqual(['timeout']);
   });
 
+  it('a redirecting JWKS endpoint is never followed: a failed fetch, 503', async () => {
+    const { verifier, token, outcomes } = setup();
+    idp.setMode('redirect');
+    const moved = idp.movedRequests;
+    expect((await rejection(verifier.verify(await token()))).code).toBe('AUTH_PROVIDER_UNAVAILABLE');
+    expect(outcomes).toEqual(['error']);
+    expect(idp.movedRequests).toBe(moved);
+  });
+
   it('a garbage JWKS (200, not JSON) counts as a failed fetch', async () => {
     const { verifier, token, outcomes } = setup();
     idp.setMode('garbage');

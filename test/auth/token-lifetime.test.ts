@@ -34,7 +34,6 @@ function setup(keyOptions: Partial<RemoteKeySetOptions> = {}, issuer: Partial<Is
   const config = issuerConfig(idp, issuer);
   const keys = remoteKeySetFor(idp, {
     issuerName: config.name,
-    now,
     onFetch: (outcome) => {
       fetches.push(outcome);
       for (const waiter of waiters.splice(0)) {

@@ -132,6 +132,24 @@ describe('userinfo fallback', () => {
     expect(later.kind === 'user' && later.claims.email).toBe('late@example.com');
   });
 
+  it('a redirecting userinfo endpoint is never followed: AUTH_PROVIDER_UNAVAILABLE', async () => {
+    const { verifier } = setup();
+    const sub = newSubject();
+    idp.setUserinfo(sub, { email: 'moved@example.com', email_verified: true });
+    idp.setUserinfoMode('redirect');
+    const moved = idp.movedRequests;
+    expect((await rejection(verifier.verify(await idp.sign({ sub, aud: AUD })))).code).toBe('AUTH_PROVIDER_UNAVAILABLE');
+    expect(idp.movedRequests).toBe(moved);
+  });
+
+  it("a fetched email is verified by the profile's own flag only, never by the token's email_verified", async () => {
+    const { verifier } = setup();
+    const sub = newSubject();
+    idp.setUserinfo(sub, { email: 'profile@example.com', email_verified: false });
+    const principal = await verifier.verify(await idp.sign({ sub, aud: AUD, email_verified: true }));
+    expect(principal.kind === 'user' && principal.claims).toMatchObject({ email: 'profile@example.com', emailVerified: false });
+  });
+
   it('userinfo hanging: AUTH_PROVIDER_UNAVAILABLE within the timeout', async () => {
     const { config } = setup();
     const client = createUserinfoClient({ timeoutMs: 200 });

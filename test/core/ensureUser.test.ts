@@ -31,7 +31,8 @@ function userToken(claims: Record<string, unknown> = {}): Promise<string> {
 
 /** An Auth0 client-credentials token; scopes in `scope` (string) or `permissions` (array). */
 function serviceToken(scope: { scope?: string; permissions?: string[] }): Promise<string> {
-  return issuer.sign({ sub: `${unique('svc')}@clients`, aud: AUDIENCE, gty: 'client-credentials', ...scope });
+  const client = unique('svc');
+  return issuer.sign({ sub: `${client}@clients`, azp: client, aud: AUDIENCE, gty: 'client-credentials', ...scope });
 }
 
 function ensure(token: string | undefined, input: Record<string, unknown> | null | undefined) {
@@ -150,8 +151,9 @@ describe('ensureUser(input) by a service holding users:write', () => {
 
   it('writes the creation to the audit log with the service as actor', async () => {
     const email = uniqueEmail('audit');
-    const sub = `${unique('svc-audit')}@clients`;
-    const token = await issuer.sign({ sub, aud: AUDIENCE, gty: 'client-credentials', scope: 'users:write' });
+    const client = unique('svc-audit');
+    const sub = `${client}@clients`;
+    const token = await issuer.sign({ sub, azp: client, aud: AUDIENCE, gty: 'client-credentials', scope: 'users:write' });
     const id = (await ensure(token, { email })).body.data.ensureUser.user.id;
     const rows = await database.db.query<{ actor_type: string; actor_id: string | null }>(
       'select actor_type, actor_id from audit_events where target_id = $1',

@@ -40,7 +40,8 @@ function userToken(claims: Record<string, unknown> = {}): Promise<string> {
 }
 
 function serviceToken(scope: string): Promise<string> {
-  return issuer.sign({ sub: `${unique('svc')}@clients`, aud: AUDIENCE, gty: 'client-credentials', scope });
+  const client = unique('svc');
+  return issuer.sign({ sub: `${client}@clients`, azp: client, aud: AUDIENCE, gty: 'client-credentials', scope });
 }
 
 /** Signs a user in; returns the token, canonical id, email and subject. */

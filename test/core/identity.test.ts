@@ -371,8 +371,10 @@ describe('workos tokens', () => {
 
 describe('machine (client-credentials) tokens', () => {
   const cases: [string, () => Promise<string>][] = [
-    ['auth0 gty client-credentials', () => sign(auth0, { sub: unique('svc'), gty: 'client-credentials', email: uniqueEmail('m1'), email_verified: true })],
-    ['auth0 sub ending @clients', () => sign(auth0, { sub: `${unique('abc')}@clients`, email: uniqueEmail('m2'), email_verified: true })],
+    ['auth0 gty client-credentials, sub = azp@clients', () => {
+      const client = unique('svc');
+      return sign(auth0, { sub: `${client}@clients`, azp: client, gty: 'client-credentials', email: uniqueEmail('m1'), email_verified: true });
+    }],
     ['workos sub equal to client_id', () => sign(workos, { sub: WORKOS_CLIENT, email: uniqueEmail('m3') })],
   ];
   for (const [name, token] of cases) {
@@ -389,6 +391,15 @@ describe('machine (client-credentials) tokens', () => {
       expect(Number(identities[0]!.n)).toBe(0);
     });
   }
+
+  it('an auth0 user whose sub merely ends in @clients (or who carries gty) is a user, its scopes ignored', async () => {
+    for (const claims of [{ sub: `${unique('abc')}@clients` }, { sub: `${unique('abc')}@clients`, gty: 'client-credentials' }]) {
+      const t = await sign(auth0, { ...claims, scope: 'users:read users:write', email: uniqueEmail('m2'), email_verified: true });
+      const response = await api.gql(VIEWER, { token: t });
+      expect(response.status).toBe(200);
+      expect(response.body.data.viewer.id).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
 });
 
 describe('impersonation (act claim)', () => {

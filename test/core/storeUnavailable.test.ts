@@ -124,7 +124,8 @@ function userToken(claims: Record<string, unknown> = {}): Promise<string> {
 }
 
 function serviceToken(scope: string): Promise<string> {
-  return issuer.sign({ sub: `${unique('svc')}@clients`, aud: AUDIENCE, gty: 'client-credentials', scope });
+  const client = unique('svc');
+  return issuer.sign({ sub: `${client}@clients`, azp: client, aud: AUDIENCE, gty: 'client-credentials', scope });
 }
 
 /** 503 IDENTITY_STORE_UNAVAILABLE with Retry-After, no data, fast, nothing internal. */

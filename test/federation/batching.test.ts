@@ -143,7 +143,7 @@ describe('_entities batching: one statement per type per request', () => {
   });
 
   it('a service principal holding users:read: one statement, emails visible, nothing provisioned', async () => {
-    const token = await issuer.sign({ sub: 'svc-reports@clients', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:read' });
+    const token = await issuer.sign({ sub: 'svc-reports@clients', azp: 'svc-reports', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:read' });
     const reps = representations('User', userIds, MAX);
     const result = (await entities('... on User { id email }', reps, token)) as ({ id: string; email: string | null } | null)[];
     expectResolved(result, reps, new Set(userIds));

@@ -130,7 +130,7 @@ describe('router coprocessor: RouterRequest', () => {
   });
 
   it('answers a service token with its own subject and token scopes, and no user id', async () => {
-    const token = await issuer.sign({ sub: 'svc-billing@clients', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:read organizations:read' });
+    const token = await issuer.sign({ sub: 'svc-billing@clients', azp: 'svc-billing', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:read organizations:read' });
     const { status, body } = await call(routerRequest({ authorization: [`Bearer ${token}`], 'x-identity-user-id': [randomUUID()] }));
     expect(status).toBe(200);
     expect(body.control).toBe('continue');

@@ -165,11 +165,11 @@ describe('through Apollo Gateway', () => {
     });
 
     it('shows the email to a service holding users:read, not to one without it', async () => {
-      const reader = await issuer.sign({ sub: 'svc-crm@clients', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:read' });
+      const reader = await issuer.sign({ sub: 'svc-crm@clients', azp: 'svc-crm', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:read' });
       const owners = await ownersAs(reader);
       expect(owners.mine.email).toBe(owner.email);
       expect(owners.theirs.email).not.toBeNull();
-      const other = await issuer.sign({ sub: 'svc-misc@clients', aud: 'https://api.test', gty: 'client-credentials', scope: 'organizations:read' });
+      const other = await issuer.sign({ sub: 'svc-misc@clients', azp: 'svc-misc', aud: 'https://api.test', gty: 'client-credentials', scope: 'organizations:read' });
       expect((await ownersAs(other)).mine.email).toBeNull();
     });
 

@@ -1,10 +1,11 @@
 // Start-up configuration: every invalid value is refused with one line naming the variable,
 // never echoing a secret; `npm start`'s entry point exits non-zero with that one line.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { fetchUrlProblem } from '../../src/auth/fetch.js';
+import { ConfigError, loadConfig, requireFetchableUrl } from '../../src/config.js';
 import { freePort, startMain, waitForOutput } from '../helpers/process.js';
 
 const ISSUER = { name: 'auth0', kind: 'auth0', issuer: 'https://tenant.eu.auth0.com/', audience: 'https://api.example.com' };
@@ -18,6 +19,26 @@ function refusal(env: Record<string, string>): string {
     return (error as ConfigError).message;
   }
   throw new Error('the configuration was accepted');
+}
+
+const PRODUCTION = { NODE_ENV: 'production' };
+// Every URL the service fetches must be https: in production, loopback hosts excepted.
+const PRODUCTION_HTTP_CASES: [string, Record<string, string>, string][] = [
+  ['an http: jwksUri in production', { ...PRODUCTION, AUTH_ISSUERS: issuers({ ...ISSUER, jwksUri: 'http://tenant.eu.auth0.com/.well-known/jwks.json' }) }, 'AUTH_ISSUERS[0].jwksUri'],
+  ['an http: userinfoUrl in production', { ...PRODUCTION, AUTH_ISSUERS: issuers({ ...ISSUER, userinfoUrl: 'http://tenant.eu.auth0.com/userinfo' }) }, 'AUTH_ISSUERS[0].userinfoUrl'],
+  ['an http: issuer whose default jwksUri is http: in production', { ...PRODUCTION, AUTH_ISSUERS: issuers({ ...ISSUER, issuer: 'http://idp.example.com/' }) }, 'AUTH_ISSUERS[0].jwksUri'],
+  ['a host that only starts like loopback', { ...PRODUCTION, AUTH_ISSUERS: issuers({ ...ISSUER, jwksUri: 'http://127.0.0.1.example.com/jwks' }) }, 'AUTH_ISSUERS[0].jwksUri'],
+  ['a localhost subdomain', { ...PRODUCTION, AUTH_ISSUERS: issuers({ ...ISSUER, jwksUri: 'http://localhost.example.com/jwks' }) }, 'AUTH_ISSUERS[0].jwksUri'],
+  ['an http: jwksUri in AUTH_ISSUERS_FILE', { ...PRODUCTION, AUTH_ISSUERS_FILE: 'FILE:' + issuers({ ...ISSUER, jwksUri: 'http://idp.example.com/jwks' }) }, 'AUTH_ISSUERS_FILE[0].jwksUri'],
+];
+
+/** `AUTH_ISSUERS_FILE: 'FILE:<json>'` is written to a temporary file first. */
+function withFiles(env: Record<string, string>): Record<string, string> {
+  const file = env['AUTH_ISSUERS_FILE'];
+  if (file === undefined || !file.startsWith('FILE:')) return env;
+  const path = join(mkdtempSync(join(tmpdir(), 'identity-issuers-')), 'issuers.json');
+  writeFileSync(path, file.slice('FILE:'.length));
+  return { ...env, AUTH_ISSUERS_FILE: path };
 }
 
 describe('loadConfig', () => {
@@ -45,10 +66,13 @@ describe('loadConfig', () => {
     ['apiKeyEnv naming an unset variable', { AUTH_ISSUERS: issuers({ ...ISSUER, apiKeyEnv: 'WORKOS_API_KEY' }) }, 'AUTH_ISSUERS[0].apiKeyEnv'],
     ['AUTH_ISSUERS_FILE unreadable', { AUTH_ISSUERS_FILE: '/nonexistent/issuers.json' }, 'AUTH_ISSUERS_FILE'],
     ['both AUTH_ISSUERS and AUTH_ISSUERS_FILE', { AUTH_ISSUERS: issuers(ISSUER), AUTH_ISSUERS_FILE: '/tmp/x.json' }, 'AUTH_ISSUERS_FILE'],
+    ['maxTokenAgeSeconds zero', { AUTH_ISSUERS: issuers({ ...ISSUER, maxTokenAgeSeconds: 0 }) }, 'AUTH_ISSUERS[0].maxTokenAgeSeconds'],
+    ['a jwksUri with credentials in it', { AUTH_ISSUERS: issuers({ ...ISSUER, jwksUri: 'https://user:pw@idp.example.com/jwks' }) }, 'AUTH_ISSUERS[0].jwksUri'],
+    ...PRODUCTION_HTTP_CASES,
   ];
 
   it.each(cases)('refuses %s with one line naming the variable', (_name, env, variable) => {
-    const message = refusal(env);
+    const message = refusal(withFiles(env));
     expect(message.startsWith(`${variable}`)).toBe(true);
     expect(message).not.toContain('\n');
     expect(message.length).toBeLessThan(300);
@@ -92,6 +116,44 @@ describe('loadConfig', () => {
   });
 });
 
+describe('fetched URLs', () => {
+  it.each([
+    'http://127.0.0.1:8080/.well-known/jwks.json',
+    'http://127.200.3.4/jwks',
+    'http://localhost:9000/jwks',
+    'http://LOCALHOST/jwks',
+    'http://[::1]:9000/jwks',
+    'https://tenant.eu.auth0.com/.well-known/jwks.json',
+  ])('production accepts %s', (jwksUri) => {
+    const config = loadConfig({ ...PRODUCTION, AUTH_ISSUERS: issuers({ ...ISSUER, jwksUri, userinfoUrl: jwksUri }) });
+    expect(config.issuers[0]!.jwksUri).toBe(jwksUri);
+  });
+
+  it('outside production, plain http: to any host is accepted (development IdPs)', () => {
+    const config = loadConfig({ AUTH_ISSUERS: issuers({ ...ISSUER, issuer: 'http://idp.internal/', userinfoUrl: 'http://idp.internal/userinfo' }) });
+    expect(config.issuers[0]).toMatchObject({ jwksUri: 'http://idp.internal/.well-known/jwks.json', userinfoUrl: 'http://idp.internal/userinfo' });
+  });
+
+  it('the validator is one exported rule (reused by every URL field)', () => {
+    expect(fetchUrlProblem('http://idp.example.com/', { production: true })).toMatch(/https:/);
+    expect(fetchUrlProblem('http://idp.example.com/', { production: false })).toBeNull();
+    expect(fetchUrlProblem('ftp://idp.example.com/', { production: false })).not.toBeNull();
+    expect(fetchUrlProblem('http://127.0.0.1/', { production: true })).toBeNull();
+    expect(() => requireFetchableUrl('http://idp.example.com/', 'AUTH_ISSUERS[2].apiBaseUrl', true)).toThrow(/^AUTH_ISSUERS\[2\]\.apiBaseUrl: /);
+  });
+});
+
+describe('email claims', () => {
+  it('emailVerifiedClaim speaks for emailClaim only when configured, and never as the standard email_verified', () => {
+    const parse = (extra: Record<string, unknown>) => loadConfig({ AUTH_ISSUERS: issuers({ ...ISSUER, ...extra }) }).issuers[0]!;
+    const NS = 'https://example.com/';
+    expect(parse({ emailClaim: `${NS}email`, emailVerifiedClaim: `${NS}email_verified` }).emailVerifiedClaim).toBe(`${NS}email_verified`);
+    expect(parse({ emailClaim: `${NS}email` }).emailVerifiedClaim).toBeNull();
+    expect(parse({ emailClaim: `${NS}email`, emailVerifiedClaim: 'email_verified' }).emailVerifiedClaim).toBeNull();
+    expect(parse({ emailVerifiedClaim: `${NS}email_verified` }).emailVerifiedClaim).toBeNull();
+  });
+});
+
 describe('npm start with an invalid environment', () => {
   it('exits non-zero with exactly one stderr line naming the variable and no secret', async () => {
     const secret = `secret-${Date.now()}`;
@@ -110,6 +172,16 @@ describe('npm start with an invalid environment', () => {
     const lines = main.stderr().split('\n').filter((line) => line.trim() !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('AUTH_ISSUERS[0].apiKeyEnv');
+  });
+
+  it('refuses an http: jwksUri in production with one line naming the field', async () => {
+    const jwksUri = 'http://idp.example.com/.well-known/jwks.json';
+    const main = startMain({ NODE_ENV: 'production', AUTH_ISSUERS: issuers({ ...ISSUER, jwksUri }), DATABASE_URL: 'pglite://memory' });
+    expect(await main.exited).not.toBe(0);
+    const lines = main.stderr().split('\n').filter((line) => line.trim() !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('AUTH_ISSUERS[0].jwksUri');
+    expect(lines[0]).toContain('https:');
   });
 
   it('keeps serving when the database is unreachable at start: /readyz 503, one warning with the code, never the password', async () => {
