@@ -2,6 +2,7 @@
 // email claim from user-editable metadata; the standard email_verified speaks for the standard
 // email only, so it must never let a namespaced address take over the account that owns it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseIssuers } from '../../src/config.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
@@ -24,9 +25,15 @@ beforeAll(async () => {
     database: database.db,
     issuers: [
       issuerConfig(auth0, { name: 'auth0', kind: 'auth0' }),
-      // Configured as the contract's own example: the standard email_verified is never its flag.
-      issuerConfig(editable, { name: 'editable', kind: 'auth0', emailClaim: `${NS}email`, emailVerifiedClaim: null }),
-      issuerConfig(paired, { name: 'paired', kind: 'auth0', emailClaim: `${NS}email`, emailVerifiedClaim: `${NS}email_verified` }),
+      // Parsed as AUTH_ISSUERS entries, as the contract's own example configures them.
+      ...parseIssuers(
+        JSON.stringify([
+          { name: 'editable', kind: 'auth0', issuer: editable.url, audience: AUDIENCE, jwksUri: editable.jwksUri, emailClaim: `${NS}email` },
+          { ...{ name: 'paired', kind: 'auth0', issuer: paired.url, audience: AUDIENCE, jwksUri: paired.jwksUri }, emailClaim: `${NS}email`, emailVerifiedClaim: `${NS}email_verified` },
+        ]),
+        'AUTH_ISSUERS',
+        {},
+      ),
     ],
   });
 });
