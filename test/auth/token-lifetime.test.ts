@@ -59,13 +59,13 @@ describe('a cached token whose signing key leaves the published key set', () => 
     const { verifier, keys, nextFetch } = setup({ refreshSeconds: 1, now: Date.now });
     const token = await idp.sign({ sub: 'alice', aud: AUD });
     const principal = await verifier.verify(token);
-    expect(verifier.verified(token)).toBe(principal);
+    expect(verifier.cachedPrincipal(token)).toBe(principal);
     const requestsBefore = idp.jwksRequests;
     const removedAt = Date.now();
     await idp.rotate(); // the JWKS now publishes the new key only
     await nextFetch('success');
     expect(idp.jwksRequests).toBeGreaterThan(requestsBefore);
-    expect(verifier.verified(token)).toBeUndefined();
+    expect(verifier.cachedPrincipal(token)).toBeUndefined();
     const error = await rejection(verifier.verify(token));
     expect(error.code).toBe('UNAUTHENTICATED');
     expect(error.reason).toBe('key_withdrawn');
@@ -83,11 +83,11 @@ describe('a cached token whose signing key leaves the published key set', () => 
     const generation = keys.generation;
     await nextFetch('success'); // the same JWKS again
     expect(keys.generation).toBe(generation);
-    expect(verifier.verified(token)).toBe(principal);
+    expect(verifier.cachedPrincipal(token)).toBe(principal);
     await idp.rotate({ keepOld: true }); // a new key joins, the old one stays
     await nextFetch('success');
     expect(keys.generation).toBe(generation + 1);
-    expect(verifier.verified(token)).toBe(principal);
+    expect(verifier.cachedPrincipal(token)).toBe(principal);
   });
 
   it('is refused when its kid is republished with other key material', async () => {
@@ -101,7 +101,7 @@ describe('a cached token whose signing key leaves the published key set', () => 
       clock.now += 301_000; // the refresh is due: the next unknown-kid lookup or request fetches
       await rejection(verifier.verify(await idp.sign({ sub: 'x', aud: AUD }, { kid: 'not-published' })));
       expect(keys.generation).toBe(2);
-      expect(verifier.verified(token)).toBeUndefined();
+      expect(verifier.cachedPrincipal(token)).toBeUndefined();
       expect((await rejection(verifier.verify(token))).reason).toBe('key_withdrawn');
     } finally {
       idp.setJwksDocument(null);
@@ -116,9 +116,9 @@ describe('a cached token while the JWKS cannot be refreshed', () => {
     const principal = await verifier.verify(token);
     idp.setMode('down');
     clock.now += 300_000 + 60_000; // refresh due at 300 s, failing since: still within maxStale
-    expect(verifier.verified(token)).toBe(principal);
+    expect(verifier.cachedPrincipal(token)).toBe(principal);
     clock.now += 1_000 + 1; // past refresh + maxStale + the due refresh's fetch timeout
-    expect(verifier.verified(token)).toBeUndefined();
+    expect(verifier.cachedPrincipal(token)).toBeUndefined();
     const error = await rejection(verifier.verify(token));
     expect(error.code).toBe('AUTH_PROVIDER_UNAVAILABLE');
     expect(error.status).toBe(503);
@@ -127,7 +127,7 @@ describe('a cached token while the JWKS cannot be refreshed', () => {
     idp.setMode('up');
     clock.now += 6_000; // past the failure backoff
     expect(await verifier.verify(token)).toMatchObject({ kind: 'user', claims: { subject: 'dave' } });
-    expect(verifier.verified(token)).toBeDefined();
+    expect(verifier.cachedPrincipal(token)).toBeDefined();
   });
 
   it('refreshes go on during the outage, and bring the keys back within seconds of the endpoint answering', async () => {
@@ -137,7 +137,7 @@ describe('a cached token while the JWKS cannot be refreshed', () => {
     idp.setMode('down');
     await nextFetch('error');
     await nextFetch('error'); // retried without any request asking
-    expect(verifier.verified(token)).toBeUndefined(); // 1 s + 0.2 s + 0 s have passed
+    expect(verifier.cachedPrincipal(token)).toBeUndefined(); // 1 s + 0.2 s + 0 s have passed
     expect((await rejection(verifier.verify(token))).code).toBe('AUTH_PROVIDER_UNAVAILABLE');
     idp.setMode('up');
     const upAt = Date.now();
@@ -169,9 +169,9 @@ describe('token age', () => {
     const token = await idp.sign({ sub: 'g', aud: AUD, iat: now - 30, exp: now + 3600 });
     const principal = await verifier.verify(token);
     clock.now = (now + 29) * 1000;
-    expect(verifier.verified(token)).toBe(principal);
+    expect(verifier.cachedPrincipal(token)).toBe(principal);
     clock.now = (now + 30) * 1000; // iat + 60 s
-    expect(verifier.verified(token)).toBeUndefined();
+    expect(verifier.cachedPrincipal(token)).toBeUndefined();
     expect((await rejection(verifier.verify(token))).reason).toBe('token_too_old');
   });
 
@@ -186,9 +186,9 @@ describe('token age', () => {
     const token = await idp.sign({ sub: 'i', aud: AUD, exp });
     await verifier.verify(token);
     clock.now = exp * 1000 - 1;
-    expect(verifier.verified(token)).toBeDefined();
+    expect(verifier.cachedPrincipal(token)).toBeDefined();
     clock.now = exp * 1000;
-    expect(verifier.verified(token)).toBeUndefined();
+    expect(verifier.cachedPrincipal(token)).toBeUndefined();
     expect((await rejection(verifier.verify(token))).reason).toBe('token_expired');
   });
 });
