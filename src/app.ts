@@ -12,6 +12,7 @@ import { openDatabase } from './db/index.js';
 import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
 import type { Services } from './graphql/context.js';
+import { createDocumentGuard, documentLimits } from './graphql/documentGuard.js';
 import { createGraphQLServer } from './graphql/server.js';
 import { createCoprocessorHandler } from './http/coprocessor.js';
 import { createHttpServer } from './http/server.js';
@@ -113,11 +114,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const services: Services = { db, identity, organizations };
   const authenticate = createAuthenticator({ verifier, identity });
 
+  const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
   const apollo = createGraphQLServer({
     production: config.production,
     authorizationDirectives: config.routerAuthorizationDirectives,
     logger,
-    maxQueryDepth: config.maxQueryDepth,
+    documentLimits: limits,
     maxEntityRepresentations: config.maxEntityRepresentations,
     compileOperationsAfter: config.compileOperationsAfter,
   });
@@ -130,6 +132,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     subgraphSecret: config.subgraphSecret,
     maxBodyBytes: config.maxBodyBytes,
+    documentGuard: createDocumentGuard(limits),
     protectedRoutes: {
       'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
     },

@@ -102,6 +102,8 @@ const envSchema = z.object({
   JWKS_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(12),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(100).default(5000),
+  MAX_ALIASES: z.coerce.number().int().min(0).default(100),
   MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).default(1000),
   GRAPHQL_COMPILE_AFTER: z.coerce.number().int().min(0).default(2),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
@@ -140,6 +142,10 @@ export interface Config {
   jwksFetchTimeoutMs: number;
   maxBodyBytes: number;
   maxQueryDepth: number;
+  /** Parser tokens per document (QUERY_TOO_COMPLEX); also bounds its selections once fragments are inlined. */
+  maxQueryTokens: number;
+  /** Aliased fields per document (QUERY_TOO_COMPLEX). */
+  maxAliases: number;
   maxEntityRepresentations: number;
   /** The execution at which an operation is compiled by graphql-jit; 0: never (graphql-js only). */
   compileOperationsAfter: number;
@@ -289,6 +295,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwksFetchTimeoutMs: e.JWKS_FETCH_TIMEOUT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
+    maxQueryTokens: e.MAX_QUERY_TOKENS,
+    maxAliases: e.MAX_ALIASES,
     maxEntityRepresentations: e.MAX_ENTITY_REPRESENTATIONS,
     compileOperationsAfter: e.GRAPHQL_COMPILE_AFTER,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

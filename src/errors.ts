@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'QUERY_TOO_DEEP'
+  | 'QUERY_TOO_COMPLEX'
   | 'TOO_MANY_REPRESENTATIONS'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -31,6 +32,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   QUERY_TOO_DEEP: 400,
+  QUERY_TOO_COMPLEX: 400,
   TOO_MANY_REPRESENTATIONS: 400,
   INTERNAL_SERVER_ERROR: 500,
 };
@@ -50,6 +52,7 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   CONFLICT: 'The change conflicts with existing data.',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   QUERY_TOO_DEEP: 'The query is nested too deeply.',
+  QUERY_TOO_COMPLEX: 'The query is too large or too repetitive.',
   TOO_MANY_REPRESENTATIONS: 'Too many entity representations in one request.',
   INTERNAL_SERVER_ERROR: 'Internal server error.',
 };

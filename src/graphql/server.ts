@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
 import { createFormatError, requestLevelErrorPlugin } from './errors.js';
 import { createCompilingGateway } from './executor.js';
-import { createDepthLimitRule, createRepresentationLimitPlugin } from './limits.js';
+import type { DocumentLimits } from './documentGuard.js';
+import { createDocumentLimitsRule, createRepresentationLimitPlugin } from './limits.js';
 import { createObservePlugin } from './observe.js';
 import { createRequestReleasePlugin } from './requestRelease.js';
 import { createSubgraphSchema } from './schema.js';
@@ -16,8 +17,8 @@ export interface GraphQLServerOptions {
   logger: Logger;
   /** See Config.routerAuthorizationDirectives. */
   authorizationDirectives: boolean;
-  /** Maximum selection depth (QUERY_TOO_DEEP). */
-  maxQueryDepth: number;
+  /** Tokens, depth, aliases (QUERY_TOO_COMPLEX, QUERY_TOO_DEEP): documentGuard.ts. */
+  documentLimits: DocumentLimits;
   /** Maximum `_entities` representations per request (TOO_MANY_REPRESENTATIONS). */
   maxEntityRepresentations: number;
   /** The execution at which an operation is compiled (executor.ts); 0: never. */
@@ -41,7 +42,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
     // main.ts owns SIGTERM/SIGINT (drain, close the pool, exit 0); Apollo's own handlers would
     // race it and re-raise the signal (exit 143).
     stopOnTerminationSignals: false,
-    validationRules: [createDepthLimitRule(options.maxQueryDepth)],
+    // The HTTP edge checks these first (documentGuard.ts); here they hold for every other way in.
+    parseOptions: { maxTokens: options.documentLimits.maxTokens },
+    validationRules: [createDocumentLimitsRule(options.documentLimits)],
     logger,
     // Unexpected errors are logged with the request id by the observe plugin.
     formatError: createFormatError({ production }),

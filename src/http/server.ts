@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { AppError, isAppError } from '../errors.js';
 import type { Principal } from '../domain/types.js';
 import { createContext, type GraphQLContext, type Services } from '../graphql/context.js';
+import type { DocumentGuard } from '../graphql/documentGuard.js';
 import { executeHTTPGraphQLRequestReleasing } from '../graphql/requestRelease.js';
 import type { Authenticate } from '../services/authenticate.js';
 import { readBody, sendGraphQLError, sendJson } from './respond.js';
@@ -24,6 +25,8 @@ export interface HttpServerOptions {
   logger: Logger;
   subgraphSecret: string | null;
   maxBodyBytes: number;
+  /** Refuses a hostile document before Apollo parses or validates it. */
+  documentGuard: DocumentGuard;
   /** Readiness: database answers and migrations applied. */
   isReady: () => Promise<boolean>;
   /** Extra routes by "METHOD path" (metrics, the Router coprocessor). */
@@ -87,6 +90,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     }
     // Named before authentication, so a refused request's log line still says what it was.
     state.operationName = operationNameOf(method === 'POST' ? body : Object.fromEntries(url.searchParams));
+    const query = method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
+    if (typeof query === 'string') options.documentGuard.check(query);
     const authenticated = options.authenticate(credentialHeaders(req));
     const principal = authenticated instanceof Promise ? await authenticated : authenticated;
     state.principal = principal;

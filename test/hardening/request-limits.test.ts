@@ -1,0 +1,129 @@
+// Request limits against hostile documents (spec: "Request limits"): a real server in
+// production mode, anonymous callers. Every document is refused or answered quickly, whatever
+// its shape; the fragment bomb never holds the process, /healthz included.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { fragmentBomb, hostileDocuments } from './documents.js';
+
+let issuer: TestIssuer;
+let database: TestDatabase;
+let api: TestApp;
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  database = await openTestDatabase();
+  // Operations compiled from their first run, as hot ones are in production: graphql-jit
+  // expands fragments as written, so an unrefused bomb would hold the process here.
+  api = await startTestApp({ issuers: [issuerConfig(issuer)], database: database.db, production: true, config: { compileOperationsAfter: 1 } });
+});
+afterAll(async () => {
+  await api?.close();
+  await database?.close();
+  await issuer?.close();
+});
+
+const codeOf = (result: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) => result.body.errors?.[0]?.extensions?.['code'];
+
+/** CPU time (this process: client and server) and wall time of one call. */
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; cpuMs: number; wallMs: number }> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const result = await run();
+  const used = process.cpuUsage(cpu);
+  return { result, cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started };
+}
+
+describe('the fragment bomb', () => {
+  it('is refused 400 QUERY_TOO_COMPLEX within 1 s while /healthz keeps answering', async () => {
+    const bomb = fragmentBomb(30);
+    expect(bomb.length).toBeLessThan(1500);
+    const started = performance.now();
+    const [refused, health] = await Promise.all([
+      api.gql(bomb),
+      fetch(`${api.url}/healthz`).then((response) => ({ status: response.status, at: performance.now() - started })),
+    ]);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(refused.status).toBe(400);
+    expect(codeOf(refused)).toBe('QUERY_TOO_COMPLEX');
+    expect(health.status).toBe(200);
+    expect(health.at).toBeLessThan(1000);
+  });
+
+  it('is refused the same way over GET, and again (nothing is remembered of it)', async () => {
+    const bomb = fragmentBomb(30);
+    for (let i = 0; i < 2; i += 1) {
+      const response = await fetch(`${api.url}/graphql?query=${encodeURIComponent(bomb)}`, { headers: { 'apollo-require-preflight': 'true' } });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as any).errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+    }
+  });
+
+  it('of a small depth is answered: a fragment spread a few times costs its size, not a refusal', async () => {
+    const result = await api.gql(fragmentBomb(6));
+    expect(result.status).toBe(200);
+    expect(result.body.data).toEqual({ viewer: null });
+  });
+});
+
+describe('MAX_QUERY_TOKENS', () => {
+  // `query Qi { viewer { id } }` is 8 tokens: 625 of them are 5,000 (the default limit).
+  const operations = (n: number) => Array.from({ length: n }, (_, i) => `query Q${i} { viewer { id } }`).join('\n');
+
+  it('answers a document of exactly 5,000 tokens', async () => {
+    const response = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: operations(625), operationName: 'Q624' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { viewer: null } });
+  });
+
+  it('refuses one token more with 400 QUERY_TOO_COMPLEX', async () => {
+    const result = await api.gql(`${operations(625)} query Extra { __typename }`);
+    expect(result.status).toBe(400);
+    expect(codeOf(result)).toBe('QUERY_TOO_COMPLEX');
+  });
+});
+
+describe('MAX_ALIASES', () => {
+  const aliased = (n: number) => Array.from({ length: n }, (_, i) => `a${i}: __typename`).join(' ');
+
+  it('answers 100 aliased fields and refuses 101 with 400 QUERY_TOO_COMPLEX', async () => {
+    const atLimit = await api.gql(`{ ${aliased(100)} }`);
+    expect(atLimit.status).toBe(200);
+    expect(Object.keys(atLimit.body.data ?? {})).toHaveLength(100);
+    const over = await api.gql(`{ ${aliased(101)} }`);
+    expect(over.status).toBe(400);
+    expect(codeOf(over)).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it("counts a fragment's aliases once, however often it is spread", async () => {
+    // 99 in the fragment, spread twice, and one more: 100 as written (199 if spreads multiplied).
+    const result = await api.gql(`{ ...A v: __typename ... on Query { ...A } } fragment A on Query { ${aliased(99)} }`);
+    expect(result.status).toBe(200);
+    expect(Object.keys(result.body.data ?? {})).toHaveLength(100);
+  });
+});
+
+describe('hostile documents', () => {
+  for (const [name, document] of Object.entries(hostileDocuments)) {
+    it(`${name}: refused or answered quickly, never a 5xx`, async () => {
+      const { result, cpuMs, wallMs } = await timed(() => api.gql(document));
+      expect(result.status).toBeLessThan(500);
+      expect(result.status === 200 || result.status === 400).toBe(true);
+      // The goal is 100 ms of CPU; the bound leaves room for a loaded machine and first runs.
+      expect(cpuMs).toBeLessThan(600);
+      expect(wallMs).toBeLessThan(3000);
+    });
+  }
+
+  it('leaves the server answering', async () => {
+    const health = await fetch(`${api.url}/healthz`);
+    expect(health.status).toBe(200);
+    const result = await api.gql('{ viewer { id } }');
+    expect(result.status).toBe(200);
+  });
+});
