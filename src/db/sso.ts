@@ -12,10 +12,10 @@ interface SsoRow {
   domains: string[] | null;
 }
 
-const SELECT_SSO = `select s.organization_id, s.issuer_name, s.external_organization_id, s.connection, s.jit_role,
+const SSO_COLUMNS = `s.organization_id, s.issuer_name, s.external_organization_id, s.connection, s.jit_role,
          coalesce((select array_agg(d.domain order by d.domain) from organization_domains d
-                    where d.organization_id = s.organization_id), '{}') as domains
-    from organization_sso s`;
+                    where d.organization_id = s.organization_id), '{}') as domains`;
+const SELECT_SSO = `select ${SSO_COLUMNS} from organization_sso s`;
 
 export function toOrganizationSso(row: SsoRow): OrganizationSso {
   return {
@@ -47,12 +47,16 @@ export async function findSsoByOrganizationIds(db: Queryable, organizationIds: r
   return rows.map(toOrganizationSso);
 }
 
-export async function findSsoByDomain(db: Queryable, domain: string): Promise<OrganizationSso | null> {
-  const rows = await db.query<SsoRow>(
-    `${SELECT_SSO} join organization_domains d on d.organization_id = s.organization_id where d.domain = $1`,
-    [domain],
+/** The bindings of these email domains, by domain (absent: no binding), in one statement. */
+export async function findSsoByDomains(db: Queryable, domains: readonly string[]): Promise<Map<string, OrganizationSso>> {
+  if (domains.length === 0) return new Map();
+  const rows = await db.query<SsoRow & { matched_domain: string }>(
+    `select m.domain as matched_domain, ${SSO_COLUMNS}
+       from organization_domains m join organization_sso s on s.organization_id = m.organization_id
+      where m.domain = any($1::text[])`,
+    [domains],
   );
-  return rows[0] ? toOrganizationSso(rows[0]) : null;
+  return new Map(rows.map((row) => [row.matched_domain, toOrganizationSso(row)]));
 }
 
 /**

@@ -7,7 +7,7 @@ import { findIdentitiesByUserIds } from '../db/identities.js';
 import { findMembershipsByIds, findMembershipsByOrganizationIds, findMembershipsByUserIds, findUsersSharingOrganization } from '../db/memberships.js';
 import { findOrganizationsByIds } from '../db/organizations.js';
 import type { Queryable } from '../db/queryable.js';
-import { findSsoByOrganizationIds } from '../db/sso.js';
+import { findSsoByDomains, findSsoByOrganizationIds } from '../db/sso.js';
 import { userRowCacheFor } from '../db/userCache.js';
 
 /** A loader of rows by id: malformed ids resolve to null without reaching the database. */
@@ -52,6 +52,7 @@ export class Loaders {
   #membershipsByUser?: DataLoader<string, Membership[]>;
   #membershipsByOrganization?: DataLoader<string, Membership[]>;
   #ssoByOrganization?: DataLoader<string, OrganizationSso | null>;
+  #ssoByDomain?: DataLoader<string, OrganizationSso | null>;
   #sharesOrganizationWithViewer?: DataLoader<string, boolean>;
 
   constructor(db: Queryable, viewerId: string | null) {
@@ -98,6 +99,14 @@ export class Loaders {
     return (this.#ssoByOrganization ??= new DataLoader<string, OrganizationSso | null>(async (keys) => {
       const rows = await findSsoByOrganizationIds(this.#db, keys.filter(isUuid));
       const found = new Map(rows.map((row) => [row.organizationId, row]));
+      return keys.map((key) => found.get(key) ?? null);
+    }));
+  }
+
+  /** SSO bindings by normalised email domain (authDiscovery: one statement however many aliases ask). */
+  get ssoByDomain(): DataLoader<string, OrganizationSso | null> {
+    return (this.#ssoByDomain ??= new DataLoader<string, OrganizationSso | null>(async (keys) => {
+      const found = await findSsoByDomains(this.#db, [...new Set(keys)]);
       return keys.map((key) => found.get(key) ?? null);
     }));
   }

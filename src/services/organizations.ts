@@ -6,7 +6,7 @@ import { AppError, authenticationRequired } from '../errors.js';
 import { isUuid } from '../domain/ids.js';
 import { emailDomain, isValidDomain, isValidEmail, normalizeDomain, normalizeEmail } from '../domain/email.js';
 import { addMemberRefusal, hasScope, removalRefusal, roleChangeRefusal, SCOPES, type MembershipRefusal } from '../domain/policy.js';
-import type { Actor, AuditEvent, Membership, MembershipRole, Organization, Principal } from '../domain/types.js';
+import type { Actor, AuditEvent, Membership, MembershipRole, Organization, OrganizationSso, Principal } from '../domain/types.js';
 import { appendAudit, listAuditEvents } from '../db/audit.js';
 import { isUniqueViolation } from '../db/errors.js';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../db/memberships.js';
 import { insertOrganization, lockOrganization } from '../db/organizations.js';
 import type { Database, Queryable } from '../db/queryable.js';
-import { findSsoByDomain, replaceDomains, upsertSso } from '../db/sso.js';
+import { replaceDomains, upsertSso } from '../db/sso.js';
 import { findUsersByIds } from '../db/users.js';
 import type { IdentityService } from './identity.js';
 
@@ -66,8 +66,11 @@ export interface OrganizationService {
   removeMember(principal: Principal, membershipId: string): Promise<boolean>;
   /** Services holding organizations:admin. @throws FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT (DOMAIN_TAKEN, EXTERNAL_ORGANIZATION_TAKEN) */
   setOrganizationSso(principal: Principal, input: SetSsoInput): Promise<Organization>;
-  /** Public. @throws BAD_USER_INPUT for a malformed email. */
-  discover(email: string): Promise<AuthDiscoveryResult>;
+  /**
+   * Public. `findByDomain` is the request's batched lookup (one statement per request).
+   * @throws BAD_USER_INPUT for a malformed email.
+   */
+  discover(email: string, findByDomain: (domain: string) => Promise<OrganizationSso | null>): Promise<AuthDiscoveryResult>;
   /** Newest first; the caller has already been authorised. @throws BAD_USER_INPUT (first, after) */
   auditEvents(organizationId: string, options: { first: number; after: string | null }): Promise<AuditPage>;
 }
@@ -315,10 +318,10 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
       }
     },
 
-    async discover(raw) {
+    async discover(raw, findByDomain) {
       const email = normalizeEmail(raw);
       if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
-      const binding = await findSsoByDomain(db, normalizeDomain(emailDomain(email)));
+      const binding = await findByDomain(normalizeDomain(emailDomain(email)));
       if (binding === null) return { method: 'PASSWORDLESS', organizationId: null, issuer: null, connection: null };
       return { method: 'SSO', organizationId: binding.organizationId, issuer: binding.issuerName, connection: binding.connection };
     },

@@ -10,5 +10,5 @@ export const organizationQueries: QueryResolvers = {
     if (organization === null) return null;
     return canSeeOrganization(principal, await viewerRole(principal, loaders, organization.id)) ? organization : null;
   },
-  authDiscovery: (_parent, { email }, { services }) => services.organizations.discover(email),
+  authDiscovery: (_parent, { email }, { services, loaders }) => services.organizations.discover(email, (domain) => loaders.ssoByDomain.load(domain)),
 };
