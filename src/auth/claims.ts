@@ -7,6 +7,19 @@ import type { EmailTrust, ServiceClaims, UserClaims, VerifiedPrincipal } from '.
 import { AppError } from '../errors.js';
 
 const MAX_NAME_LENGTH = 256;
+/** Longest `sub`, `org_id` and `act.sub` accepted, in UTF-8 bytes (OIDC Core caps `sub` at 255 ASCII characters). */
+export const MAX_IDENTIFIER_BYTES = 255;
+
+/**
+ * Issuer-controlled text bound for the database: a NUL (PostgreSQL's text refuses it) or an
+ * identifier over MAX_IDENTIFIER_BYTES makes the token invalid (401 `invalid_<claim>`), never a 500.
+ */
+export function checkClaimText(value: string | null, claim: string, identifier = false): void {
+  if (value === null) return;
+  if (value.includes('\u0000') || (identifier && Buffer.byteLength(value, 'utf8') > MAX_IDENTIFIER_BYTES)) {
+    throw new AppError('UNAUTHENTICATED', { reason: `invalid_${claim}` });
+  }
+}
 
 function nonEmptyString(value: unknown): string | null {
   return typeof value === 'string' && value.trim() !== '' ? value : null;
@@ -118,6 +131,7 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
   if (subject === null) throw new AppError('UNAUTHENTICATED', { reason: 'invalid_sub' });
   if (typeof payload.exp !== 'number') throw new AppError('UNAUTHENTICATED', { reason: 'missing_exp' });
   if (payload.iss !== issuer.issuer) throw new AppError('UNAUTHENTICATED', { reason: 'issuer_mismatch' });
+  checkClaimText(subject, 'sub', true);
 
   if (isMachineToken(payload, issuer)) {
     const claims: ServiceClaims = {
@@ -132,15 +146,20 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
 
   const { email, emailVerified } = readEmail(payload, issuer);
   const orgId = nonEmptyString(payload.org_id);
+  const name = readName(payload, issuer);
+  const impersonator = readImpersonator(payload);
+  checkClaimText(orgId, 'org_id', true);
+  checkClaimText(name, 'name');
+  checkClaimText(impersonator, 'act', true);
   const claims: UserClaims = {
     provider: issuer.name,
     issuer: issuer.issuer,
     subject,
     email,
     emailVerified,
-    name: readName(payload, issuer),
+    name,
     externalOrganizationId: orgId,
-    impersonator: readImpersonator(payload),
+    impersonator,
     expiresAt: payload.exp,
   };
   return { kind: 'user', claims };

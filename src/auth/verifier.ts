@@ -7,7 +7,7 @@ import type { IssuerConfig } from '../config.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
 import { MAX_TOKEN_BYTES } from './bearer.js';
-import { cleanName, readEmailAddress, toVerifiedPrincipal, trustEmail } from './claims.js';
+import { checkClaimText, cleanName, readEmailAddress, toVerifiedPrincipal, trustEmail } from './claims.js';
 import type { KeySource } from './keys.js';
 import { Lru } from '../lib/lru.js';
 import type { createUserinfoClient } from './userinfo.js';
@@ -130,6 +130,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (claims.email !== null || config.userinfoUrl === null || userinfo === null) return claims;
     const profile = await userinfo.fetchProfile(config, claims.subject, token);
     const email = readEmailAddress(profile.email);
+    checkClaimText(profile.name, 'name');
     return {
       ...claims,
       email,
