@@ -47,6 +47,18 @@ function fromLegacyHeader(value: string): string {
 }
 
 /**
+ * The one value of a credential header. Neither header is a list (RFC 9110 §5.3), so a request
+ * carrying either twice is ambiguous, equal values included: AMBIGUOUS_CREDENTIALS (400).
+ */
+export function singleCredentialHeader(values: readonly string[] | undefined): string | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  if (values.length > 1) {
+    throw new AppError('AMBIGUOUS_CREDENTIALS', { message: 'The request carries more than one Authorization or X-User-Token header.' });
+  }
+  return values[0];
+}
+
+/**
  * Returns the request's token, or null when it carries none (anonymous).
  * Throws UNAUTHENTICATED for a malformed credential and AMBIGUOUS_CREDENTIALS when the two
  * headers carry different tokens (which one to trust would be a guess).

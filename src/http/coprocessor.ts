@@ -8,6 +8,7 @@ import { AppError, errorHeaders, isAppError } from '../errors.js';
 import type { Principal } from '../domain/types.js';
 import { findMembershipsByUserIds } from '../db/memberships.js';
 import type { Queryable } from '../db/queryable.js';
+import { singleCredentialHeader } from '../auth/bearer.js';
 import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
 import { readBody, sendJson } from './respond.js';
 import type { RouteHandler } from './server.js';
@@ -39,7 +40,7 @@ export interface CoprocessorOptions {
   maxBodyBytes: number;
 }
 
-/** Lower-cased header map; several values of one credential header that differ are ambiguous. */
+/** Lower-cased header map; several values of one credential header are ambiguous (bearer.ts). */
 function normalizeHeaders(headers: Headers): Headers {
   const out: Headers = {};
   for (const [name, values] of Object.entries(headers)) {
@@ -49,15 +50,8 @@ function normalizeHeaders(headers: Headers): Headers {
   return out;
 }
 
-function single(values: string[] | undefined): string | undefined {
-  if (values === undefined || values.length === 0) return undefined;
-  const distinct = new Set(values);
-  if (distinct.size > 1) throw new AppError('AMBIGUOUS_CREDENTIALS');
-  return values[0];
-}
-
 function credentialsOf(headers: Headers): CredentialHeaders {
-  return { authorization: single(headers['authorization']), 'x-user-token': single(headers['x-user-token']) };
+  return { authorization: singleCredentialHeader(headers['authorization']), 'x-user-token': singleCredentialHeader(headers['x-user-token']) };
 }
 
 /** Scopes in Router's `scope` claim: a user's come from this database, a service's from its token. */

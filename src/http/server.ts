@@ -10,7 +10,8 @@ import type { Principal } from '../domain/types.js';
 import { createContext, type GraphQLContext, type Services } from '../graphql/context.js';
 import type { DocumentGuard } from '../graphql/documentGuard.js';
 import { executeHTTPGraphQLRequestReleasing } from '../graphql/requestRelease.js';
-import type { Authenticate } from '../services/authenticate.js';
+import { singleCredentialHeader } from '../auth/bearer.js';
+import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
 import { readBody, sendGraphQLError, sendJson } from './respond.js';
 import { createSecretCheck } from './secret.js';
 
@@ -62,9 +63,20 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-function credentialHeaders(req: IncomingMessage) {
-  const token = req.headers['x-user-token'];
-  return { authorization: req.headers.authorization, 'x-user-token': Array.isArray(token) ? token.join(',') : token };
+/**
+ * The credential headers, each at most once (AMBIGUOUS_CREDENTIALS otherwise). Read from the raw
+ * list: Node keeps only the first Authorization in `req.headers` and joins X-User-Token's.
+ */
+function credentialHeaders(req: IncomingMessage): CredentialHeaders {
+  const raw = req.rawHeaders;
+  let authorization: string[] | undefined;
+  let legacy: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') (authorization ??= []).push(raw[i + 1]!);
+    else if (name.length === 12 && name.toLowerCase() === 'x-user-token') (legacy ??= []).push(raw[i + 1]!);
+  }
+  return { authorization: singleCredentialHeader(authorization), 'x-user-token': singleCredentialHeader(legacy) };
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
