@@ -3,31 +3,16 @@
 // `act.sub` or the userinfo profile's name, and identifiers over 255 bytes. On PGlite and
 // PostgreSQL (TEST_DATABASE_URL).
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { describe, expect, it } from 'vitest';
+import { issuerConfig } from '../helpers/issuer.js';
+import { AUDIENCE, useHardeningSuite } from './setup.js';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-let api: TestApp;
+const suite = useHardeningSuite({ issuer: (issuer) => issuerConfig(issuer, { userinfoUrl: issuer.userinfoUrl }) });
 
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-  api = await startTestApp({ issuers: [issuerConfig(issuer, { userinfoUrl: issuer.userinfoUrl })], database: database.db, production: true });
-});
-afterAll(async () => {
-  await api?.close();
-  await database?.close();
-  await issuer?.close();
-});
-
-const AUD = 'https://api.test';
-const sign = (claims: Record<string, unknown>) => issuer.sign({ aud: AUD, sub: `user-${randomUUID()}`, email: `${randomUUID()}@example.com`, email_verified: true, ...claims });
+const sign = (claims: Record<string, unknown>) => suite.userToken(claims);
 
 async function viewer(token: string) {
-  return api.gql('{ viewer { id name } }', { token });
+  return suite.api.gql('{ viewer { id name } }', { token });
 }
 
 describe('claims the database cannot hold', () => {
@@ -56,14 +41,14 @@ describe('claims the database cannot hold', () => {
     const result = await viewer(await sign({ sub, name: 'N'.repeat(1000) }));
     expect(result.status).toBe(200);
     expect(result.body.data.viewer.name).toHaveLength(256);
-    const [row] = await database.db.query<{ subject: string }>('select subject from identities where subject = $1', [sub]);
+    const [row] = await suite.database.db.query<{ subject: string }>('select subject from identities where subject = $1', [sub]);
     expect(row?.subject).toBe(sub);
   });
 
   it("refuses a NUL in the userinfo profile's name: 401", async () => {
     const sub = `user-${randomUUID()}`;
-    issuer.setUserinfo(sub, { email: `${randomUUID()}@example.com`, email_verified: true, name: 'Bad\u0000Name' });
-    const result = await viewer(await issuer.sign({ aud: AUD, sub }));
+    suite.issuer.setUserinfo(sub, { email: `${randomUUID()}@example.com`, email_verified: true, name: 'Bad\u0000Name' });
+    const result = await viewer(await suite.issuer.sign({ aud: AUDIENCE, sub }));
     expect(result.status).toBe(401);
     expect(result.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
@@ -71,7 +56,7 @@ describe('claims the database cannot hold', () => {
   it('leaves no row behind for a refused token', async () => {
     const sub = `user-${randomUUID()}`;
     await viewer(await sign({ sub, org_id: 'org_\u0000' }));
-    const rows = await database.db.query('select 1 from identities where subject = $1', [sub]);
+    const rows = await suite.database.db.query('select 1 from identities where subject = $1', [sub]);
     expect(rows).toHaveLength(0);
   });
 });

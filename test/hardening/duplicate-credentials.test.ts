@@ -3,32 +3,17 @@
 // the two values differ or not, and before either token is verified.
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { describe, expect, it } from 'vitest';
+import { useHardeningSuite } from './setup.js';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-let api: TestApp;
+const suite = useHardeningSuite();
 
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-  api = await startTestApp({ issuers: [issuerConfig(issuer)], database: database.db, production: true });
-});
-afterAll(async () => {
-  await api?.close();
-  await database?.close();
-  await issuer?.close();
-});
-
-const token = () => issuer.sign({ sub: `user-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
+const token = () => suite.userToken();
 
 /** POSTs with raw header lines: [name, value] pairs, a repeated name sent as separate fields. */
 function post(path: string, body: unknown, headerLines: [string, string][]): Promise<{ status: number; body: any }> {
   const payload = JSON.stringify(body);
-  const { port } = new URL(api.url);
+  const { port } = new URL(suite.api.url);
   const headers: Record<string, string | string[]> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
   for (const [name, value] of headerLines) {
     const key = name.toLowerCase();

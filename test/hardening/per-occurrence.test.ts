@@ -2,15 +2,11 @@
 // one request, each kind of read is one SQL statement (spec: "Request limits"). Every
 // statement is recorded through the onQuery observer.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useHardeningSuite } from './setup.js';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-let api: TestApp;
 let statements: string[] = [];
+const suite = useHardeningSuite({ onQuery: (text) => statements.push(text) });
 const bound = `corp-${randomUUID().slice(0, 8)}.example`;
 let organizationId: string;
 
@@ -18,18 +14,11 @@ const count = (pattern: RegExp) => statements.filter((text) => pattern.test(text
 const aliases = (n: number, each: (i: number) => string) => Array.from({ length: n }, (_, i) => `a${i}: ${each(i)}`).join('\n');
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase({ onQuery: (text) => statements.push(text) });
-  api = await startTestApp({ issuers: [issuerConfig(issuer)], database: database.db, production: true });
-  const [organization] = await database.db.query<{ id: string }>(`insert into organizations (id, name) values (gen_random_uuid(), 'Corp') returning id`);
+  const { db } = suite.database;
+  const [organization] = await db.query<{ id: string }>(`insert into organizations (id, name) values (gen_random_uuid(), 'Corp') returning id`);
   organizationId = organization!.id;
-  await database.db.query(`insert into organization_sso (organization_id, issuer_name, connection, jit_role) values ($1, 'test', 'corp-okta', 'MEMBER')`, [organizationId]);
-  await database.db.query('insert into organization_domains (domain, organization_id) values ($1, $2)', [bound, organizationId]);
-});
-afterAll(async () => {
-  await api?.close();
-  await database?.close();
-  await issuer?.close();
+  await db.query(`insert into organization_sso (organization_id, issuer_name, connection, jit_role) values ($1, 'test', 'corp-okta', 'MEMBER')`, [organizationId]);
+  await db.query('insert into organization_domains (domain, organization_id) values ($1, $2)', [bound, organizationId]);
 });
 beforeEach(() => {
   statements = [];
@@ -38,7 +27,7 @@ beforeEach(() => {
 describe('authDiscovery', () => {
   it('answers 100 aliases, anonymously, with one SQL statement', async () => {
     const emails = (i: number) => (i % 3 === 0 ? `user${i}@${bound}` : i % 3 === 1 ? `user${i}@elsewhere${i}.example` : `User${i}@${bound.toUpperCase()}`);
-    const result = await api.gql(`{ ${aliases(100, (i) => `authDiscovery(email: "${emails(i)}") { method organizationId connection }`)} }`);
+    const result = await suite.api.gql(`{ ${aliases(100, (i) => `authDiscovery(email: "${emails(i)}") { method organizationId connection }`)} }`);
     expect(result.status).toBe(200);
     expect(result.body.errors).toBeUndefined();
     for (let i = 0; i < 100; i += 1) {
@@ -51,7 +40,7 @@ describe('authDiscovery', () => {
   });
 
   it('still answers a malformed address with BAD_USER_INPUT next to batched ones', async () => {
-    const result = await api.gql(`{ ok: authDiscovery(email: "ada@${bound}") { method } bad: authDiscovery(email: "nope") { method } }`);
+    const result = await suite.api.gql(`{ ok: authDiscovery(email: "ada@${bound}") { method } bad: authDiscovery(email: "nope") { method } }`);
     expect(result.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(result.body.errors?.[0]?.path).toEqual(['bad']);
     expect(count(/organization_domains/)).toBeLessThanOrEqual(1);
@@ -60,15 +49,15 @@ describe('authDiscovery', () => {
 
 describe('organization(id)', () => {
   it('answers 100 aliases for a member with one statement per table', async () => {
-    const token = await issuer.sign({ sub: `member-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
-    const viewer = await api.gql('{ viewer { id } }', { token });
-    await database.db.query(`insert into memberships (id, organization_id, user_id, role) values (gen_random_uuid(), $1, $2, 'MEMBER')`, [
+    const token = await suite.userToken();
+    const viewer = await suite.api.gql('{ viewer { id } }', { token });
+    await suite.database.db.query(`insert into memberships (id, organization_id, user_id, role) values (gen_random_uuid(), $1, $2, 'MEMBER')`, [
       organizationId,
       viewer.body.data.viewer.id,
     ]);
     const unknown = randomUUID();
     statements = [];
-    const result = await api.gql(`{ ${aliases(100, (i) => `organization(id: "${i % 2 ? organizationId : unknown}") { id name }`)} }`, { token });
+    const result = await suite.api.gql(`{ ${aliases(100, (i) => `organization(id: "${i % 2 ? organizationId : unknown}") { id name }`)} }`, { token });
     expect(result.body.errors).toBeUndefined();
     expect(result.body.data.a0).toBeNull();
     expect(result.body.data.a1).toEqual({ id: organizationId, name: 'Corp' });

@@ -1,28 +1,13 @@
 // Request limits against hostile documents (spec: "Request limits"): a real server in
 // production mode, anonymous callers. Every document is refused or answered quickly, whatever
 // its shape; the fragment bomb never holds the process, /healthz included.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { describe, expect, it } from 'vitest';
 import { fragmentBomb, hostileDocuments } from './documents.js';
+import { useHardeningSuite } from './setup.js';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-let api: TestApp;
-
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-  // Operations compiled from their first run, as hot ones are in production: graphql-jit
-  // expands fragments as written, so an unrefused bomb would hold the process here.
-  api = await startTestApp({ issuers: [issuerConfig(issuer)], database: database.db, production: true, config: { compileOperationsAfter: 1 } });
-});
-afterAll(async () => {
-  await api?.close();
-  await database?.close();
-  await issuer?.close();
-});
+// Operations compiled from their first run, as hot ones are in production: graphql-jit
+// expands fragments as written, so an unrefused bomb would hold the process here.
+const suite = useHardeningSuite({ config: { compileOperationsAfter: 1 } });
 
 const codeOf = (result: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) => result.body.errors?.[0]?.extensions?.['code'];
 
@@ -41,8 +26,8 @@ describe('the fragment bomb', () => {
     expect(bomb.length).toBeLessThan(1500);
     const started = performance.now();
     const [refused, health] = await Promise.all([
-      api.gql(bomb),
-      fetch(`${api.url}/healthz`).then((response) => ({ status: response.status, at: performance.now() - started })),
+      suite.api.gql(bomb),
+      fetch(`${suite.api.url}/healthz`).then((response) => ({ status: response.status, at: performance.now() - started })),
     ]);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(refused.status).toBe(400);
@@ -54,14 +39,14 @@ describe('the fragment bomb', () => {
   it('is refused the same way over GET, and again (nothing is remembered of it)', async () => {
     const bomb = fragmentBomb(30);
     for (let i = 0; i < 2; i += 1) {
-      const response = await fetch(`${api.url}/graphql?query=${encodeURIComponent(bomb)}`, { headers: { 'apollo-require-preflight': 'true' } });
+      const response = await fetch(`${suite.api.url}/graphql?query=${encodeURIComponent(bomb)}`, { headers: { 'apollo-require-preflight': 'true' } });
       expect(response.status).toBe(400);
       expect(((await response.json()) as any).errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
     }
   });
 
   it('of a small depth is answered: a fragment spread a few times costs its size, not a refusal', async () => {
-    const result = await api.gql(fragmentBomb(6));
+    const result = await suite.api.gql(fragmentBomb(6));
     expect(result.status).toBe(200);
     expect(result.body.data).toEqual({ viewer: null });
   });
@@ -72,7 +57,7 @@ describe('MAX_QUERY_TOKENS', () => {
   const operations = (n: number) => Array.from({ length: n }, (_, i) => `query Q${i} { viewer { id } }`).join('\n');
 
   it('answers a document of exactly 5,000 tokens', async () => {
-    const response = await fetch(`${api.url}/graphql`, {
+    const response = await fetch(`${suite.api.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: operations(625), operationName: 'Q624' }),
@@ -82,7 +67,7 @@ describe('MAX_QUERY_TOKENS', () => {
   });
 
   it('refuses one token more with 400 QUERY_TOO_COMPLEX', async () => {
-    const result = await api.gql(`${operations(625)} query Extra { __typename }`);
+    const result = await suite.api.gql(`${operations(625)} query Extra { __typename }`);
     expect(result.status).toBe(400);
     expect(codeOf(result)).toBe('QUERY_TOO_COMPLEX');
   });
@@ -92,17 +77,17 @@ describe('MAX_ALIASES', () => {
   const aliased = (n: number) => Array.from({ length: n }, (_, i) => `a${i}: __typename`).join(' ');
 
   it('answers 100 aliased fields and refuses 101 with 400 QUERY_TOO_COMPLEX', async () => {
-    const atLimit = await api.gql(`{ ${aliased(100)} }`);
+    const atLimit = await suite.api.gql(`{ ${aliased(100)} }`);
     expect(atLimit.status).toBe(200);
     expect(Object.keys(atLimit.body.data ?? {})).toHaveLength(100);
-    const over = await api.gql(`{ ${aliased(101)} }`);
+    const over = await suite.api.gql(`{ ${aliased(101)} }`);
     expect(over.status).toBe(400);
     expect(codeOf(over)).toBe('QUERY_TOO_COMPLEX');
   });
 
   it("counts a fragment's aliases once, however often it is spread", async () => {
     // 99 in the fragment, spread twice, and one more: 100 as written (199 if spreads multiplied).
-    const result = await api.gql(`{ ...A v: __typename ... on Query { ...A } } fragment A on Query { ${aliased(99)} }`);
+    const result = await suite.api.gql(`{ ...A v: __typename ... on Query { ...A } } fragment A on Query { ${aliased(99)} }`);
     expect(result.status).toBe(200);
     expect(Object.keys(result.body.data ?? {})).toHaveLength(100);
   });
@@ -111,7 +96,7 @@ describe('MAX_ALIASES', () => {
 describe('hostile documents', () => {
   for (const [name, document] of Object.entries(hostileDocuments)) {
     it(`${name}: refused or answered quickly, never a 5xx`, async () => {
-      const { result, cpuMs, wallMs } = await timed(() => api.gql(document));
+      const { result, cpuMs, wallMs } = await timed(() => suite.api.gql(document));
       expect(result.status).toBeLessThan(500);
       expect(result.status === 200 || result.status === 400).toBe(true);
       // The goal is 100 ms of CPU; the bound leaves room for a loaded machine and first runs.
@@ -121,9 +106,9 @@ describe('hostile documents', () => {
   }
 
   it('leaves the server answering', async () => {
-    const health = await fetch(`${api.url}/healthz`);
+    const health = await fetch(`${suite.api.url}/healthz`);
     expect(health.status).toBe(200);
-    const result = await api.gql('{ viewer { id } }');
+    const result = await suite.api.gql('{ viewer { id } }');
     expect(result.status).toBe(200);
   });
 });

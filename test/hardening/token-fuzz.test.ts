@@ -3,39 +3,24 @@
 // random bytes) sent to a real server over keep-alive connections, its keys served by a real
 // loopback JWKS. None is accepted, none answers 5xx, and the real token works afterwards.
 // Deterministic (seeded): a failure names the seed and index that reproduce it.
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createMutator, sameBytes } from './mutations.js';
+import { useHardeningSuite } from './setup.js';
 
 const MUTATIONS = 10_000;
 const CONCURRENCY = 8;
 const SEED = 0x5eed14;
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-let api: TestApp;
+const suite = useHardeningSuite();
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-  api = await startTestApp({ issuers: [issuerConfig(issuer)], database: database.db, production: true });
-});
-afterAll(async () => {
-  agent.destroy();
-  await api?.close();
-  await database?.close();
-  await issuer?.close();
-});
+afterAll(() => agent.destroy());
 
 const BODY = JSON.stringify({ query: '{ viewer { id } }' });
 
 function ask(token: string): Promise<{ status: number; body: string }> {
-  const { port } = new URL(api.url);
+  const { port } = new URL(suite.api.url);
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -60,12 +45,12 @@ function ask(token: string): Promise<{ status: number; body: string }> {
 
 describe('token fuzz', () => {
   it(`accepts none of ${MUTATIONS} mutated tokens and answers none with a 5xx`, { timeout: 120_000 }, async () => {
-    const token = await issuer.sign({ sub: `user-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
+    const token = await suite.userToken();
     const before = await ask(token);
     expect(before.status).toBe(200);
     const viewerId = JSON.parse(before.body).data.viewer.id as string;
 
-    const pem = createPublicKey({ key: issuer.publicJwk as any, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    const pem = createPublicKey({ key: suite.issuer.publicJwk as any, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
     const mutator = createMutator(token, pem, SEED);
     const statuses = new Map<number, number>();
     const failures: string[] = [];

@@ -1,0 +1,39 @@
+// One real server per hardening suite: a loopback issuer, the file's database, the app in
+// production mode. Registers beforeAll/afterAll; the returned object is filled in beforeAll.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import type { Config, IssuerConfig } from '../../src/config.js';
+import type { QueryObserver } from '../../src/db/queryable.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+
+export const AUDIENCE = 'https://api.test';
+
+export interface HardeningSuite {
+  issuer: TestIssuer;
+  database: TestDatabase;
+  api: TestApp;
+  /** A user token for a fresh subject with a verified email; `claims` merged in. */
+  userToken(claims?: Record<string, unknown>): Promise<string>;
+}
+
+export function useHardeningSuite(
+  options: { onQuery?: QueryObserver; config?: Partial<Config>; issuer?: (issuer: TestIssuer) => IssuerConfig } = {},
+): HardeningSuite {
+  const suite = {} as HardeningSuite;
+  beforeAll(async () => {
+    suite.issuer = await startTestIssuer();
+    suite.database = await openTestDatabase({ onQuery: options.onQuery });
+    const issuers = [options.issuer?.(suite.issuer) ?? issuerConfig(suite.issuer)];
+    suite.api = await startTestApp({ issuers, database: suite.database.db, production: true, config: options.config });
+  });
+  afterAll(async () => {
+    await suite.api?.close();
+    await suite.database?.close();
+    await suite.issuer?.close();
+  });
+  suite.userToken = (claims = {}) =>
+    suite.issuer.sign({ aud: AUDIENCE, sub: `user-${randomUUID()}`, email: `${randomUUID()}@example.com`, email_verified: true, ...claims });
+  return suite;
+}
