@@ -57,12 +57,13 @@ export function createRepresentationLimitPlugin<TContext extends object>(max: nu
           let total = 0;
           // Root fields only (`_entities` lives on Query), through fragments spread at the root.
           // Each fragment is counted once, as execution merges its repeated spreads.
-          const seen = new Set<string>();
+          let seen: Set<string> | undefined;
           const visit = (set: SelectionSetNode) => {
             for (const selection of set.selections) {
               if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
               else if (selection.kind === Kind.FRAGMENT_SPREAD) {
                 const fragment = fragments[selection.name.value];
+                seen ??= new Set();
                 if (fragment === undefined || seen.has(fragment.name.value)) continue;
                 seen.add(fragment.name.value);
                 visit(fragment.selectionSet);

@@ -1,6 +1,7 @@
 // Request limits against hostile documents (spec: "Request limits"): a real server in
 // production mode, anonymous callers. Every document is refused or answered quickly, whatever
 // its shape; the fragment bomb never holds the process, /healthz included.
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fragmentBomb, hostileDocuments } from './documents.js';
 import { useHardeningSuite } from './setup.js';
@@ -90,6 +91,16 @@ describe('MAX_ALIASES', () => {
     const result = await suite.api.gql(`{ ...A v: __typename ... on Query { ...A } } fragment A on Query { ${aliased(99)} }`);
     expect(result.status).toBe(200);
     expect(Object.keys(result.body.data ?? {})).toHaveLength(100);
+  });
+});
+
+describe('MAX_ENTITY_REPRESENTATIONS', () => {
+  it('counts a fragment spread twice at the root once, as execution merges it', async () => {
+    const representations = Array.from({ length: 600 }, () => ({ __typename: 'User', id: randomUUID() }));
+    const query = 'query ($r: [_Any!]!) { ...E ...E } fragment E on Query { _entities(representations: $r) { __typename } }';
+    const result = await suite.api.gql(query, { variables: { r: representations } });
+    expect(result.status).toBe(200);
+    expect(result.body.data._entities).toHaveLength(600);
   });
 });
 
