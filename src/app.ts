@@ -15,6 +15,8 @@ import type { Services } from './graphql/context.js';
 import { createDocumentGuard, documentLimits } from './graphql/documentGuard.js';
 import { createGraphQLServer } from './graphql/server.js';
 import { createCoprocessorHandler } from './http/coprocessor.js';
+import { createCors } from './http/cors.js';
+import { createPlayground } from './http/playground.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger } from './log.js';
 import { createMetrics, instrumentVerifier, type Metrics } from './metrics.js';
@@ -125,6 +127,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   await apollo.start();
 
+  // The IDE never exists in production: neither its page nor its assets are routed there.
+  const playground = config.production ? null : createPlayground();
   const server = createHttpServer({
     apollo,
     services,
@@ -141,7 +145,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await db.query('select 1');
       return migrationsApplied(db);
     },
-    routes: { 'GET /metrics': (req, res) => metrics.handle(req, res) },
+    routes: { 'GET /metrics': (req, res) => metrics.handle(req, res), ...playground?.routes },
+    ide: playground?.page ?? null,
+    cors: createCors(config.corsOrigins),
     onRequestEnd: createRequestObserver({ logger, metrics }),
   });
 

@@ -107,7 +107,22 @@ const envSchema = z.object({
   MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).default(1000),
   GRAPHQL_COMPILE_AFTER: z.coerce.number().int().min(0).default(2),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''))
+    .pipe(z.array(z.string().refine(isExactOrigin, 'each entry must be an exact origin such as https://app.example.com (scheme, host, optional port; no path, no *)')))
+    .optional(),
 });
+
+/** `https://app.example.com[:port]` exactly as a browser sends it in `Origin`. */
+function isExactOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 export type DatabaseTarget =
   | {
@@ -150,6 +165,8 @@ export interface Config {
   /** The execution at which an operation is compiled by graphql-jit; 0: never (graphql-js only). */
   compileOperationsAfter: number;
   shutdownTimeoutMs: number;
+  /** Browser origins allowed to call /graphql cross-origin (exact matches); empty: no CORS headers. */
+  corsOrigins: string[];
 }
 
 /** Thrown for an invalid environment; the message is the one line printed at start-up. */
@@ -300,5 +317,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEntityRepresentations: e.MAX_ENTITY_REPRESENTATIONS,
     compileOperationsAfter: e.GRAPHQL_COMPILE_AFTER,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    corsOrigins: e.CORS_ORIGINS ?? [],
   };
 }

@@ -1,7 +1,6 @@
 // Apollo Server for the subgraph schema, configured for development or production.
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
 import { createFormatError, requestLevelErrorPlugin } from './errors.js';
@@ -54,7 +53,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
       // `Cache-Control: no-store` on every GraphQL response instead.
       ApolloServerPluginCacheControlDisabled(),
       requestLevelErrorPlugin<GraphQLContext>(),
-      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      // Apollo's landing page loads Sandbox and fonts from CDNs: off everywhere. Outside
+      // production the HTTP edge serves an offline IDE instead (http/playground.ts).
+      ApolloServerPluginLandingPageDisabled(),
       createObservePlugin(logger),
       createRepresentationLimitPlugin<GraphQLContext>(options.maxEntityRepresentations),
       // Records Apollo's request contexts for the HTTP edge to empty once answered (requestRelease.ts).

@@ -12,6 +12,7 @@ import type { DocumentGuard } from '../graphql/documentGuard.js';
 import { executeHTTPGraphQLRequestReleasing } from '../graphql/requestRelease.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
 import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
+import { prefersHtml } from './playground.js';
 import { readBody, sendGraphQLError, sendJson } from './respond.js';
 import { createSecretCheck } from './secret.js';
 
@@ -34,6 +35,10 @@ export interface HttpServerOptions {
   routes?: Record<string, RouteHandler>;
   /** Extra routes that require the subgraph secret. */
   protectedRoutes?: Record<string, RouteHandler>;
+  /** Runs before routing: adds CORS headers, answers preflights itself (true: answered). */
+  cors?: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
+  /** Answers GET /graphql from a browser (Accept prefers text/html): the IDE outside production. */
+  ide?: RouteHandler | null;
   /** Observes each finished request (logs, metrics). */
   onRequestEnd?: (event: RequestEvent) => void;
 }
@@ -138,6 +143,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';
     const key = `${method} ${path}`;
+    if (options.cors?.(req, res)) return;
     if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz' && (method === 'GET' || method === 'HEAD')) {
       const ready = await options.isReady().catch(() => false);
@@ -155,6 +161,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
       return sendGraphQLError(res, new AppError('FORBIDDEN', { message: 'Missing or wrong X-Subgraph-Secret.', reason: 'SUBGRAPH_SECRET' }), requestId);
     }
     if (guarded) return guarded(req, res, requestId);
+    if (isGraphQL && method === 'GET' && options.ide && prefersHtml(req.headers.accept)) return options.ide(req, res, requestId);
     if (method !== 'GET' && method !== 'POST') {
       return sendJson(res, 405, { errors: [{ message: 'Method not allowed.', extensions: { code: 'METHOD_NOT_ALLOWED' } }] }, { allow: 'GET, POST' });
     }
