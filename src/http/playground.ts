@@ -6,9 +6,9 @@ import type { RouteHandler } from './server.js';
 
 export const PLAYGROUND_ASSET_PREFIX = '/graphql/ide/';
 
-export const PLAYGROUND_DEFAULT_QUERY = `# Who am I? The answer depends on the token in Headers.
-# Get one:  npm run token -- --email you@example.com
-# Paste it in Headers after "Bearer ", then Ctrl+Enter.
+export const PLAYGROUND_DEFAULT_QUERY = `# You, as the token in Headers says.
+# Token: npm run token -- --email you@example.com
+# Paste it after "Bearer " below; Ctrl+Enter runs.
 {
   viewer {
     id

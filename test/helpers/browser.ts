@@ -20,15 +20,23 @@ export interface PageWatch {
   requests: string[];
   /** Uncaught page errors and console errors (CSP violations are console errors). */
   errors: string[];
+  /** POSTs to /graphql: their operation name and whether they carried a credential header. */
+  graphqlPosts: { operationName: string | null; credentials: boolean }[];
 }
 
-/** Records the page's requests and errors; requests to any origin but `allowedOrigin` are aborted. */
-export async function watchPage(page: Page, allowedOrigin: string): Promise<PageWatch> {
-  const watch: PageWatch = { requests: [], errors: [] };
-  await page.route('**/*', (route) => {
-    const url = route.request().url();
+/** Records the page's requests and errors; requests to any origin not in `allowedOrigins` are aborted. */
+export async function watchPage(page: Page, allowedOrigins: readonly string[]): Promise<PageWatch> {
+  const watch: PageWatch = { requests: [], errors: [], graphqlPosts: [] };
+  await page.route('**/*', async (route) => {
+    const request = route.request();
+    const url = request.url();
     watch.requests.push(url);
-    return new URL(url).origin === allowedOrigin || url.startsWith('data:') ? route.continue() : route.abort();
+    if (request.method() === 'POST' && new URL(url).pathname === '/graphql') {
+      const headers = await request.allHeaders();
+      const body = request.postDataJSON() as { operationName?: string | null } | null;
+      watch.graphqlPosts.push({ operationName: body?.operationName ?? null, credentials: 'authorization' in headers || 'x-user-token' in headers });
+    }
+    return allowedOrigins.includes(new URL(url).origin) || url.startsWith('data:') ? route.continue() : route.abort();
   });
   page.on('pageerror', (error) => watch.errors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
@@ -75,7 +83,9 @@ export async function runQuery(page: Page, expected: string): Promise<string> {
   await page.keyboard.press('Control+Enter');
   await page.waitForFunction(
     ([selector, text]) => {
-      const element = document.querySelector(selector!) as unknown as { CodeMirror?: { getValue(): string } } | null;
+      // Runs in the page: its DOM, not Node's.
+      const { document } = globalThis as unknown as { document: { querySelector(selector: string): unknown } };
+      const element = document.querySelector(selector!) as { CodeMirror?: { getValue(): string } } | null;
       return element?.CodeMirror?.getValue().includes(text!) ?? false;
     },
     [IDE.response, expected] as const,
