@@ -23,10 +23,12 @@ beforeAll(async () => {
   issuer = await startTestIssuer();
   database = await openTestDatabase();
   const issuers = [issuerConfig(issuer)];
-  cors = await startTestApp({ issuers, database: database.db, config: { corsOrigins: [APP, ADMIN] } });
-  plain = await startTestApp({ issuers, database: database.db });
-  guarded = await startTestApp({ issuers, database: database.db, config: { corsOrigins: [APP], subgraphSecret: SECRET } });
-});
+  [cors, plain, guarded] = await Promise.all([
+    startTestApp({ issuers, database: database.db, config: { corsOrigins: [APP, ADMIN] } }),
+    startTestApp({ issuers, database: database.db }),
+    startTestApp({ issuers, database: database.db, config: { corsOrigins: [APP], subgraphSecret: SECRET } }),
+  ]);
+}, 120_000);
 afterAll(async () => {
   await cors?.close();
   await plain?.close();

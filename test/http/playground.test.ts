@@ -23,10 +23,12 @@ beforeAll(async () => {
   issuer = await startTestIssuer();
   database = await openTestDatabase();
   const issuers = [issuerConfig(issuer)];
-  dev = await startTestApp({ issuers, database: database.db });
-  prod = await startTestApp({ issuers, database: database.db, production: true });
-  guarded = await startTestApp({ issuers, database: database.db, config: { subgraphSecret: SECRET } });
-});
+  [dev, prod, guarded] = await Promise.all([
+    startTestApp({ issuers, database: database.db }),
+    startTestApp({ issuers, database: database.db, production: true }),
+    startTestApp({ issuers, database: database.db, config: { subgraphSecret: SECRET } }),
+  ]);
+}, 120_000);
 afterAll(async () => {
   await dev?.close();
   await prod?.close();
