@@ -32,6 +32,7 @@ const issuerSchema = z
     emailTrust: z.enum(['claim', 'always', 'never']).default('claim'),
     userinfoUrl: z.url({ protocol: /^https?$/ }).optional(),
     apiKeyEnv: z.string().min(1).optional(),
+    apiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
     jwksRefreshSeconds: z.number().int().min(1).default(300),
     jwksMaxStaleSeconds: z.number().int().min(0).default(86400),
     maxTokenAgeSeconds: z.number().int().min(1).optional(),
@@ -69,11 +70,18 @@ export interface IssuerConfig {
   userinfoUrl: string | null;
   /** The API key itself (read from `apiKeyEnv` at start-up); never logged. */
   userinfoApiKey: string | null;
+  /** WorkOS API base for the authorization-code grant (platform-tokens.md); no trailing slash. */
+  apiBaseUrl: string;
   jwksRefreshSeconds: number;
   jwksMaxStaleSeconds: number;
   /** Tokens whose `iat` is older than this are refused (and need an `iat`); null: no limit. */
   maxTokenAgeSeconds: number | null;
 }
+
+const DEFAULT_WORKOS_API_BASE = 'https://api.workos.com';
+
+export const PLATFORM_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'] as const;
+export type PlatformAlgorithm = (typeof PLATFORM_ALGORITHMS)[number];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -112,6 +120,12 @@ const envSchema = z.object({
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''))
     .pipe(z.array(z.string().refine(isExactOrigin, 'each entry must be an exact origin such as https://app.example.com (scheme, host, optional port; no path, no *)')))
     .optional(),
+  PLATFORM_ISSUER: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  PLATFORM_AUDIENCE: z.string().min(1).optional(),
+  PLATFORM_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  PLATFORM_SIGNING_ALG: z.enum(PLATFORM_ALGORITHMS).default('ES256'),
+  PLATFORM_KEY_ROTATION_DAYS: z.coerce.number().positive().max(3650).default(30),
+  PLATFORM_KEY_ENCRYPTION_KEY: z.string().optional(),
 });
 
 /** `https://app.example.com[:port]` exactly as a browser sends it in `Origin`. */
@@ -122,6 +136,17 @@ function isExactOrigin(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The service's own token issuer (platform-tokens.md); null when PLATFORM_ISSUER is unset. */
+export interface PlatformConfig {
+  issuer: string;
+  audience: string;
+  tokenTtlSeconds: number;
+  alg: PlatformAlgorithm;
+  rotationDays: number;
+  /** 32 bytes (AES-256-GCM); null in development: generated into DATA_DIR. Never logged. */
+  encryptionKey: Buffer | null;
 }
 
 export type DatabaseTarget =
@@ -167,6 +192,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Browser origins allowed to call /graphql cross-origin (exact matches); empty: no CORS headers. */
   corsOrigins: string[];
+  platform: PlatformConfig | null;
 }
 
 /** Thrown for an invalid environment; the message is the one line printed at start-up. */
@@ -246,6 +272,7 @@ export function parseIssuers(json: string, variable: string, env: NodeJS.Process
       emailTrust: entry.emailTrust,
       userinfoUrl: entry.userinfoUrl ?? null,
       userinfoApiKey,
+      apiBaseUrl: (entry.apiBaseUrl ?? DEFAULT_WORKOS_API_BASE).replace(/\/+$/, ''),
       jwksRefreshSeconds: entry.jwksRefreshSeconds,
       jwksMaxStaleSeconds: entry.jwksMaxStaleSeconds,
       maxTokenAgeSeconds: entry.maxTokenAgeSeconds ?? null,
@@ -295,6 +322,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             preparedStatements: e.DB_PREPARED_STATEMENTS === 'true' || e.DB_PREPARED_STATEMENTS === '1',
           };
 
+  if (production) {
+    issuers.forEach((issuer, index) => {
+      if (!isAllowedFetchUrl(issuer.apiBaseUrl, production)) {
+        throw new ConfigError(`AUTH_ISSUERS[${index}].apiBaseUrl: must be https when NODE_ENV=production (unless loopback)`);
+      }
+    });
+  }
+  const platform = parsePlatform(e, production, issuers);
+
   return {
     port: e.PORT,
     host: e.HOST,
@@ -318,5 +354,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     compileOperationsAfter: e.GRAPHQL_COMPILE_AFTER,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     corsOrigins: e.CORS_ORIGINS ?? [],
+    platform,
+  };
+}
+
+/** Outbound URL policy: https, or http to a loopback host outside production or on loopback. */
+export function isAllowedFetchUrl(url: string, production: boolean): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'https:') return true;
+  if (parsed.protocol !== 'http:') return false;
+  if (!production) return true;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** 32 bytes in base64 (or base64url), or null when the text is anything else. */
+export function decodeEncryptionKey(text: string): Buffer | null {
+  const trimmed = text.trim();
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return null;
+  const key = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return key.length === 32 ? key : null;
+}
+
+function parsePlatform(e: z.infer<typeof envSchema>, production: boolean, issuers: IssuerConfig[]): PlatformConfig | null {
+  if (e.PLATFORM_ISSUER === undefined) return null;
+  // Tokens name this URL as their issuer, and verifiers fetch its JWKS: in production only https.
+  if (production && !e.PLATFORM_ISSUER.startsWith('https://')) throw new ConfigError('PLATFORM_ISSUER: must be an https URL when NODE_ENV=production');
+  if (issuers.some((i) => i.issuer === e.PLATFORM_ISSUER)) throw new ConfigError('PLATFORM_ISSUER: is also the issuer of an AUTH_ISSUERS entry');
+  let encryptionKey: Buffer | null = null;
+  if (e.PLATFORM_KEY_ENCRYPTION_KEY !== undefined) {
+    // The value is never echoed: it is a secret.
+    encryptionKey = decodeEncryptionKey(e.PLATFORM_KEY_ENCRYPTION_KEY);
+    if (encryptionKey === null) throw new ConfigError('PLATFORM_KEY_ENCRYPTION_KEY: must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
+  } else if (production) {
+    throw new ConfigError('PLATFORM_KEY_ENCRYPTION_KEY: required with PLATFORM_ISSUER when NODE_ENV=production (32 bytes in base64)');
+  }
+  return {
+    issuer: e.PLATFORM_ISSUER,
+    audience: e.PLATFORM_AUDIENCE ?? e.PLATFORM_ISSUER,
+    tokenTtlSeconds: e.PLATFORM_TOKEN_TTL_SECONDS,
+    alg: e.PLATFORM_SIGNING_ALG,
+    rotationDays: e.PLATFORM_KEY_ROTATION_DAYS,
+    encryptionKey,
   };
 }

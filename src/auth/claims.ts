@@ -161,6 +161,8 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
     externalOrganizationId: orgId,
     impersonator,
     expiresAt: payload.exp,
+    issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
+    sessionId: nonEmptyString(payload.sid),
   };
   return { kind: 'user', claims };
 }

@@ -66,6 +66,10 @@ export interface UserClaims {
   impersonator: string | null;
   /** Token expiry, seconds since epoch. */
   expiresAt: number;
+  /** Token `iat`, seconds since epoch; null when absent. */
+  issuedAt: number | null;
+  /** Token `sid` (the IdP session); null when absent. */
+  sessionId: string | null;
 }
 
 export interface ServiceClaims {

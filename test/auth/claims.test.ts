@@ -21,6 +21,7 @@ function config(overrides: Partial<IssuerConfig> = {}): IssuerConfig {
     emailTrust: 'claim',
     userinfoUrl: null,
     userinfoApiKey: null,
+    apiBaseUrl: 'https://api.workos.com',
     jwksRefreshSeconds: 300,
     jwksMaxStaleSeconds: 86400,
     maxTokenAgeSeconds: null,

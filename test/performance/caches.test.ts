@@ -47,6 +47,8 @@ function userClaims(overrides: Partial<UserClaims> = {}): UserClaims {
     externalOrganizationId: null,
     impersonator: null,
     expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    issuedAt: null,
+    sessionId: null,
     ...overrides,
   };
 }
