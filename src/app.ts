@@ -24,6 +24,7 @@ import { createRequestObserver } from './requestLog.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
 import { createOrganizationService } from './services/organizations.js';
+import { startPlatformIssuer, type PlatformIssuer, type PlatformKeyTiming } from './platformIssuer.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -33,6 +34,8 @@ export interface AppOptions {
   onQuery?: QueryObserver;
   /** An already-open database (tests share one per file). */
   database?: Database;
+  /** Timing of the platform key store (tests shorten the publication lead and reloads). */
+  platformKeys?: PlatformKeyTiming;
 }
 
 export interface App {
@@ -42,6 +45,8 @@ export interface App {
   logger: Logger;
   metrics: Metrics;
   issuers: IssuerConfig[];
+  /** The service's own token issuer; null when PLATFORM_ISSUER is unset. */
+  platform: PlatformIssuer | null;
   /** Starts listening; resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -109,7 +114,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const userinfo = issuers.some((i) => i.userinfoUrl !== null)
     ? createUserinfoClient({ fetch: options.fetch, timeoutMs: config.jwksFetchTimeoutMs })
     : null;
-  const verifier = instrumentVerifier(createTokenVerifier({ issuers, keySources, userinfo }), issuers, metrics);
+  const platform = config.platform === null ? null : await startPlatformIssuer(config, { db, logger, timing: options.platformKeys });
+  const verifier = instrumentVerifier(
+    createTokenVerifier({ issuers, keySources, userinfo, platform: platform?.verification ?? null }),
+    issuers,
+    metrics,
+  );
   const identity = createIdentityService({ db, onProvisioned: (what) => metrics.observeProvisioned(what) });
   const issuerNames = new Set(issuers.map((i) => i.name));
   const organizations = createOrganizationService({ db, identity, issuerNames });
@@ -145,7 +155,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await db.query('select 1');
       return migrationsApplied(db);
     },
-    routes: { 'GET /metrics': (req, res) => metrics.handle(req, res), ...playground?.routes },
+    // The token endpoint and the issuer's documents are public (docs/platform-tokens.md).
+    routes: {
+      'GET /metrics': (req, res) => metrics.handle(req, res),
+      ...playground?.routes,
+      ...platform?.routes({ verifier, identity, issuers, fetch: options.fetch }),
+    },
     ide: playground?.page ?? null,
     cors: createCors(config.corsOrigins),
     onRequestEnd: createRequestObserver({ logger, metrics }),
@@ -158,6 +173,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     metrics,
     issuers,
+    platform,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -182,6 +198,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         server.closeIdleConnections();
       });
       logger.debug('http server closed');
+      platform?.keys.close();
       await apollo.stop();
       for (const keys of keySources.values()) keys.close();
       // Last-seen stamps still waiting are written before the database goes.

@@ -118,7 +118,7 @@ function readEmail(payload: JWTPayload, issuer: IssuerConfig): { email: string |
   return { email, emailVerified: trustEmail(issuer.emailTrust, email, payload.email_verified) };
 }
 
-function readImpersonator(payload: JWTPayload): string | null {
+export function readImpersonator(payload: JWTPayload): string | null {
   // RFC 8693 §4.1 `act`: the acting party (WorkOS impersonation puts the admin here).
   const act = payload.act;
   if (typeof act !== 'object' || act === null || Array.isArray(act)) return null;

@@ -2,10 +2,10 @@
 // `dev` only when no issuers are configured and NODE_ENV is not production. Tokens are
 // minted by `npm run token`, never by an HTTP endpoint.
 import { randomUUID } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { parseIssuers, type IssuerConfig } from '../config.js';
+import { readOrCreateFile } from '../lib/files.js';
 
 export const DEV_ISSUER_NAME = 'dev';
 export const DEV_ISSUER_URL = 'https://dev.identity-subgraph.invalid/';
@@ -20,11 +20,7 @@ export interface DevKey {
 
 /** Reads the development key from DATA_DIR, generating it on first use. */
 export async function loadOrCreateDevKey(dataDir: string): Promise<DevKey> {
-  const path = join(dataDir, KEY_FILE);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as DevKey;
-  } catch {
-    mkdirSync(dataDir, { recursive: true });
+  const text = await readOrCreateFile(join(dataDir, KEY_FILE), async () => {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const kid = randomUUID();
     const key: DevKey = {
@@ -32,20 +28,9 @@ export async function loadOrCreateDevKey(dataDir: string): Promise<DevKey> {
       privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' },
       publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
     };
-    // Write a private temp file, then link it into place: link fails when the key already
-    // exists, so a server and `npm run token` starting together converge on the first key
-    // written, and nobody ever reads half a file.
-    const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
-    writeFileSync(temp, JSON.stringify(key), { mode: 0o600 });
-    try {
-      linkSync(temp, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      unlinkSync(temp);
-    }
-    return JSON.parse(readFileSync(path, 'utf8')) as DevKey;
-  }
+    return JSON.stringify(key);
+  });
+  return JSON.parse(text) as DevKey;
 }
 
 /** The development issuer as a trusted issuer: the same defaults as any AUTH_ISSUERS entry, local keys. */

@@ -2,7 +2,7 @@
 // Owns the pre-verification guards (shape, alg allow-list, embedded keys, exact issuer), the
 // jose verification, the userinfo fallback and the verified-token cache.
 import { createHash, hash } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
 import type { IssuerConfig } from '../config.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
@@ -11,6 +11,7 @@ import { checkClaimText, cleanName, readEmailAddress, toVerifiedPrincipal, trust
 import type { KeySource } from './keys.js';
 import { Lru } from '../lib/lru.js';
 import type { createUserinfoClient } from './userinfo.js';
+import { PLATFORM_VERIFY_OPTIONS, toPlatformPrincipal, type PlatformIssuer } from './platformToken.js';
 
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedPrincipal>;
@@ -28,6 +29,8 @@ export interface TokenVerifierOptions {
   now?: () => number /* ms */;
   clockToleranceSeconds?: number /* default 5 */;
   cacheMaxEntries?: number /* default 10000 */;
+  /** This service's own platform tokens (platform-tokens.md); null or absent: none accepted. */
+  platform?: PlatformIssuer | null;
 }
 
 // RFC 8725 §3.1/§3.2: never `none`, never a MAC algorithm for tokens verified with public keys
@@ -97,6 +100,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const now = options.now ?? Date.now;
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   const userinfo = options.userinfo ?? null;
+  const platform = options.platform ?? null;
   const cache = new Lru<string, CacheEntry>(options.cacheMaxEntries ?? 10_000);
   const inFlight = new Map<string, Promise<VerifiedPrincipal>>();
 
@@ -147,22 +151,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return tooOldAt < expiresAt ? { at: tooOldAt, reason: 'token_too_old' } : { at: expiresAt, reason: 'token_expired' };
   }
 
-  async function verifyUncached(token: string): Promise<CacheEntry> {
-    const { header, payload } = decode(token);
-
-    // Algorithm and header checks come before any key is looked up or fetched.
-    if (typeof header.alg !== 'string' || FORBIDDEN_ALG.test(header.alg)) throw fail('alg_not_allowed');
-    if (EMBEDDED_KEY_HEADERS.some((name) => name in header)) throw fail('embedded_key');
-    if (header.kid !== undefined && typeof header.kid !== 'string') throw fail('malformed');
-
-    if (typeof payload.iss !== 'string') throw fail('missing_iss');
-    // Exact match, trailing slash included: `https://t.auth0.com` is not `https://t.auth0.com/`.
-    const trusted = byIssuer.get(payload.iss);
-    if (trusted === undefined) throw fail('unknown_issuer');
-    const { config, keys, algorithms } = trusted;
-    if (!algorithms.includes(header.alg)) throw fail('alg_not_allowed');
-
-    let verified: JWTPayload;
+  async function verifySignature(token: string, keys: KeySource, verifyOptions: JWTVerifyOptions): Promise<{ payload: JWTPayload; signedBy: { id: string; generation: number } }> {
     let signedBy: { id: string; generation: number } | null = null;
     try {
       const result = await jwtVerify(
@@ -174,22 +163,50 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           signedBy = { id: resolved.id, generation };
           return resolved.key;
         },
-        {
-          issuer: config.issuer,
-          algorithms,
-          ...(config.audience !== null ? { audience: config.audience } : {}),
-          requiredClaims: ['iss', 'sub', 'exp'],
-          clockTolerance,
-          currentDate: new Date(now()),
-        },
+        { ...verifyOptions, clockTolerance, currentDate: new Date(now()) },
       );
-      verified = result.payload;
+      if (signedBy === null) throw fail('verification_failed');
+      return { payload: result.payload, signedBy };
     } catch (error) {
       if (isAppError(error)) throw error; // key source: unknown kid (401) or IdP down (503)
       if (error instanceof errors.JOSEError) throw fail(joseReason(error), error);
       throw fail('verification_failed', error);
     }
-    if (signedBy === null) throw fail('verification_failed');
+  }
+
+  /** Our own token: our keys, `at+jwt`, our audience; the canonical user is its `sub`. */
+  async function verifyPlatform(token: string, alg: string, issuer: PlatformIssuer): Promise<CacheEntry> {
+    if (!PLATFORM_VERIFY_OPTIONS.algorithms.includes(alg)) throw fail('alg_not_allowed');
+    const { payload, signedBy } = await verifySignature(token, issuer.keys, { ...PLATFORM_VERIFY_OPTIONS, issuer: issuer.issuer, audience: issuer.audience });
+    const at = now();
+    if (typeof payload.exp !== 'number' || !(payload.exp * 1000 > at)) throw fail('token_expired');
+    if (typeof payload.iat === 'number' && payload.iat > at / 1000 + MAX_FUTURE_IAT_SECONDS) throw fail('iat_in_future');
+    const principal = freeze(toPlatformPrincipal(payload, issuer.issuer));
+    return { principal, validUntil: payload.exp * 1000, lapsesAs: 'token_expired', keys: issuer.keys, keyId: signedBy.id, generation: signedBy.generation };
+  }
+
+  async function verifyUncached(token: string): Promise<CacheEntry> {
+    const { header, payload } = decode(token);
+
+    // Algorithm and header checks come before any key is looked up or fetched.
+    if (typeof header.alg !== 'string' || FORBIDDEN_ALG.test(header.alg)) throw fail('alg_not_allowed');
+    if (EMBEDDED_KEY_HEADERS.some((name) => name in header)) throw fail('embedded_key');
+    if (header.kid !== undefined && typeof header.kid !== 'string') throw fail('malformed');
+
+    if (typeof payload.iss !== 'string') throw fail('missing_iss');
+    if (platform !== null && payload.iss === platform.issuer) return verifyPlatform(token, header.alg, platform);
+    // Exact match, trailing slash included: `https://t.auth0.com` is not `https://t.auth0.com/`.
+    const trusted = byIssuer.get(payload.iss);
+    if (trusted === undefined) throw fail('unknown_issuer');
+    const { config, keys, algorithms } = trusted;
+    if (!algorithms.includes(header.alg)) throw fail('alg_not_allowed');
+
+    const { payload: verified, signedBy } = await verifySignature(token, keys, {
+      issuer: config.issuer,
+      algorithms,
+      ...(config.audience !== null ? { audience: config.audience } : {}),
+      requiredClaims: ['iss', 'sub', 'exp'],
+    });
 
     // No tolerance on expiry: skew tolerance is for nbf/iat; an expired token stays expired.
     const at = now();
@@ -203,8 +220,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
     let principal = toVerifiedPrincipal(verified, config);
     if (principal.kind === 'user') principal = { kind: 'user', claims: await addProfile(principal.claims, config, token) };
-    const { id, generation } = signedBy as { id: string; generation: number };
-    return { principal: freeze(principal), validUntil: until.at, lapsesAs: until.reason, keys, keyId: id, generation };
+    return { principal: freeze(principal), validUntil: until.at, lapsesAs: until.reason, keys, keyId: signedBy.id, generation: signedBy.generation };
   }
 
   return {

@@ -82,7 +82,8 @@ export interface ServiceClaims {
 
 /** Who is calling, after verification and before identity resolution. */
 export type VerifiedPrincipal =
-  | { kind: 'user'; claims: UserClaims }
+  /** `userId`: the token itself names the canonical user (a platform token): nothing to resolve. */
+  | { kind: 'user'; claims: UserClaims; userId?: string }
   | { kind: 'service'; claims: ServiceClaims };
 
 /** Who is calling, after identity resolution: what resolvers see. */

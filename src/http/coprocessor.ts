@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError, errorHeaders, isAppError } from '../errors.js';
 import type { Principal } from '../domain/types.js';
-import { findMembershipsByUserIds } from '../db/memberships.js';
 import type { Queryable } from '../db/queryable.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
 import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
+import { findUserScopes } from '../services/scopes.js';
 import { readBody, sendJson } from './respond.js';
 import type { RouteHandler } from './server.js';
 
@@ -57,8 +57,7 @@ function credentialsOf(headers: Headers): CredentialHeaders {
 /** Scopes in Router's `scope` claim: a user's come from this database, a service's from its token. */
 async function scopeOf(db: Queryable, principal: Exclude<Principal, { kind: 'anonymous' }>): Promise<string> {
   if (principal.kind === 'service') return [...principal.claims.scopes].join(' ');
-  const memberships = await findMembershipsByUserIds(db, [principal.userId]);
-  return ['user', ...memberships.map((m) => `org:${m.organizationId}:${m.role}`)].join(' ');
+  return (await findUserScopes(db, principal.userId)).join(' ');
 }
 
 async function continueWith(db: Queryable, payload: RouterRequestPayload, headers: Headers, principal: Principal) {

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config, type IssuerConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/queryable.js';
 
@@ -32,6 +32,8 @@ export async function startTestApp(options: {
   config?: Partial<Config>;
   /** A logger of the test's own (log capture); default silent. */
   logger?: Logger;
+  /** Passed to createApp as they are (platform key timing, a fetch seam). */
+  appOptions?: Pick<AppOptions, 'platformKeys' | 'fetch'>;
 }): Promise<TestApp> {
   const base = loadConfig({
     DATABASE_URL: 'pglite://memory',
@@ -48,7 +50,7 @@ export async function startTestApp(options: {
     compileOperationsAfter: 1,
     ...options.config,
   };
-  const app = await createApp(config, { database: options.database, logger: options.logger });
+  const app = await createApp(config, { database: options.database, logger: options.logger, ...options.appOptions });
   const url = await app.listen(0, '127.0.0.1');
   return {
     app,

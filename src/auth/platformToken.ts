@@ -1,0 +1,82 @@
+// The platform token (platform-tokens.md, RFC 9068): the claims minted for a canonical user, and
+// a verified one read back into a principal that names its user directly (no provisioning).
+import type { JWTPayload } from 'jose';
+import { PLATFORM_ALGORITHMS } from '../config.js';
+import { isUuid } from '../domain/ids.js';
+import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
+import { AppError } from '../errors.js';
+import { readEmailAddress, readImpersonator } from './claims.js';
+import type { KeySource } from './keys.js';
+
+/** `UserClaims.provider` of a platform token (logs, metrics). */
+export const PLATFORM_PROVIDER = 'platform';
+
+export interface PlatformIssuer {
+  issuer: string;
+  audience: string;
+  keys: KeySource;
+}
+
+/** What verification of a platform token requires besides issuer and audience. */
+export const PLATFORM_VERIFY_OPTIONS = {
+  algorithms: [...PLATFORM_ALGORITHMS] as string[],
+  // RFC 9068 §4: a resource server checks the `typ`, so no other JWT signed by us passes as one.
+  typ: 'at+jwt',
+  requiredClaims: ['iss', 'sub', 'exp', 'iat', 'jti'],
+};
+
+export interface PlatformTokenInput {
+  issuer: string;
+  audience: string;
+  userId: string;
+  issuedAt: number;
+  ttlSeconds: number;
+  jti: string;
+  sessionId: string;
+  scopes: readonly string[];
+  email: string | null;
+  emailVerified: boolean;
+  /** The configured issuer name the user signed in with. */
+  idp: string;
+  impersonator: string | null;
+}
+
+export function platformTokenClaims(input: PlatformTokenInput): Record<string, unknown> {
+  const claims: Record<string, unknown> = {
+    iss: input.issuer,
+    aud: input.audience,
+    sub: input.userId,
+    iat: input.issuedAt,
+    exp: input.issuedAt + input.ttlSeconds,
+    jti: input.jti,
+    sid: input.sessionId,
+    scope: input.scopes.join(' '),
+  };
+  if (input.email !== null) {
+    claims['email'] = input.email;
+    claims['email_verified'] = input.emailVerified;
+  }
+  claims['idp'] = input.idp;
+  if (input.impersonator !== null) claims['act'] = { sub: input.impersonator };
+  return claims;
+}
+
+/** A verified platform token as a principal; its `sub` is the canonical user id. */
+export function toPlatformPrincipal(payload: JWTPayload, issuer: string): VerifiedPrincipal {
+  if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new AppError('UNAUTHENTICATED', { reason: 'invalid_sub' });
+  const email = readEmailAddress(payload['email']);
+  const claims: UserClaims = {
+    provider: PLATFORM_PROVIDER,
+    issuer,
+    subject: payload.sub,
+    email,
+    emailVerified: email !== null && payload['email_verified'] === true,
+    name: null,
+    externalOrganizationId: null,
+    impersonator: readImpersonator(payload),
+    expiresAt: payload.exp!,
+    issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
+    sessionId: typeof payload['sid'] === 'string' ? payload['sid'] : null,
+  };
+  return { kind: 'user', claims, userId: payload.sub };
+}

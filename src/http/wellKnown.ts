@@ -1,0 +1,71 @@
+// The platform issuer's public documents: /.well-known/jwks.json (every published key, cacheable
+// for JWKS_MAX_AGE_SECONDS, on which the key schedule's publication lead relies) and
+// /.well-known/openid-configuration. Both public: any service and the router fetch them.
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { PlatformConfig } from '../config.js';
+import { isAppError } from '../errors.js';
+import { JWKS_MAX_AGE_SECONDS, type PlatformKeyStore } from '../auth/platformKeys.js';
+import type { PlatformTokenService } from '../services/platformTokens.js';
+import { createTokenEndpoint, TOKEN_EXCHANGE_GRANT } from './oauth.js';
+import { sendJson } from './respond.js';
+import type { RouteHandler } from './server.js';
+
+const PUBLIC_CACHE = { 'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}` };
+
+function unavailable(res: ServerResponse, error: unknown): void {
+  if (!isAppError(error) || error.status !== 503) throw error;
+  sendJson(res, 503, { error: 'temporarily_unavailable', error_description: 'The signing keys cannot be read right now; retry later.' }, {
+    'cache-control': 'no-store',
+    'retry-after': String(error.retryAfterSeconds ?? 5),
+  });
+}
+
+/** The issuer's base for its endpoints (no trailing slash). */
+function baseOf(issuer: string): string {
+  return issuer.replace(/\/+$/, '');
+}
+
+export function createPlatformRoutes(options: {
+  config: PlatformConfig;
+  keys: PlatformKeyStore;
+  service: PlatformTokenService;
+  logger: Logger;
+  maxBodyBytes: number;
+}): Record<string, RouteHandler> {
+  const { config, keys, service } = options;
+  const base = baseOf(config.issuer);
+  return {
+    'POST /oauth/token': createTokenEndpoint({ service, logger: options.logger, maxBodyBytes: options.maxBodyBytes }),
+    'GET /.well-known/jwks.json': (_req, res) => {
+      try {
+        sendJson(res, 200, { keys: keys.publishedKeys() }, PUBLIC_CACHE);
+      } catch (error) {
+        unavailable(res, error);
+      }
+    },
+    'GET /.well-known/openid-configuration': (_req, res) => {
+      let algorithms: string[];
+      try {
+        algorithms = [...new Set([config.alg, ...keys.publishedKeys().map((k) => k.alg!)])];
+      } catch {
+        algorithms = [config.alg];
+      }
+      sendJson(
+        res,
+        200,
+        {
+          issuer: config.issuer,
+          jwks_uri: `${base}/.well-known/jwks.json`,
+          token_endpoint: `${base}/oauth/token`,
+          grant_types_supported: [TOKEN_EXCHANGE_GRANT, ...(service.codeGrantIssuers.length > 0 ? ['authorization_code'] : [])],
+          token_endpoint_auth_methods_supported: ['none'],
+          id_token_signing_alg_values_supported: algorithms,
+          response_types_supported: ['token'],
+          subject_types_supported: ['public'],
+        },
+        PUBLIC_CACHE,
+      );
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// The platform issuer assembled (platform-tokens.md): its key store, loaded (a new database's
+// first key created) before the service serves; what the verifier needs to accept its tokens;
+// and its public routes. The composition root calls this only when PLATFORM_ISSUER is set.
+import type { Logger } from 'pino';
+import type { Config, IssuerConfig, PlatformConfig } from './config.js';
+import { loadOrCreateEncryptionKey } from './auth/platformCrypto.js';
+import { createPlatformKeyStore, type PlatformKeyStore, type PlatformKeyStoreOptions } from './auth/platformKeys.js';
+import type { PlatformIssuer as PlatformVerification } from './auth/platformToken.js';
+import type { TokenVerifier } from './auth/verifier.js';
+import type { Database } from './db/queryable.js';
+import { createPlatformRoutes } from './http/wellKnown.js';
+import type { RouteHandler } from './http/server.js';
+import { createTokenAuthenticator } from './services/authenticate.js';
+import type { IdentityService } from './services/identity.js';
+import { createPlatformTokenService } from './services/platformTokens.js';
+
+export type PlatformKeyTiming = Pick<PlatformKeyStoreOptions, 'leadMs' | 'reloadIntervalMs' | 'maxStaleMs' | 'now'>;
+
+export interface PlatformIssuer {
+  keys: PlatformKeyStore;
+  /** The verifier's view: accept our own tokens, with our keys. */
+  verification: PlatformVerification;
+  routes(deps: { verifier: TokenVerifier; identity: IdentityService; issuers: IssuerConfig[]; fetch?: typeof fetch }): Record<string, RouteHandler>;
+}
+
+export async function startPlatformIssuer(config: Config, deps: { db: Database; logger: Logger; timing?: PlatformKeyTiming }): Promise<PlatformIssuer> {
+  const platform: PlatformConfig = config.platform!;
+  const keys = createPlatformKeyStore({
+    db: deps.db,
+    logger: deps.logger,
+    alg: platform.alg,
+    // Production requires the variable (config.ts); in development a key is kept in DATA_DIR.
+    encryptionKey: platform.encryptionKey ?? (await loadOrCreateEncryptionKey(config.dataDir)),
+    tokenTtlSeconds: platform.tokenTtlSeconds,
+    rotationDays: platform.rotationDays,
+    ...deps.timing,
+  });
+  await keys.refresh();
+  return {
+    keys,
+    verification: { issuer: platform.issuer, audience: platform.audience, keys: keys.keySource },
+    routes: ({ verifier, identity, issuers, fetch }) =>
+      createPlatformRoutes({
+        config: platform,
+        keys,
+        service: createPlatformTokenService({
+          config: platform,
+          keys,
+          db: deps.db,
+          // The very authenticator of /graphql: a subject passes here only if it passes there.
+          authenticateToken: createTokenAuthenticator({ verifier, identity }),
+          issuers,
+          fetch,
+          fetchTimeoutMs: config.jwksFetchTimeoutMs,
+        }),
+        logger: deps.logger,
+        maxBodyBytes: config.maxBodyBytes,
+      }),
+  };
+}

@@ -1,0 +1,134 @@
+// Minting platform tokens (platform-tokens.md): a subject that authenticates exactly as on
+// /graphql (the same authenticator: verification, provisioning, every refusal) becomes a token
+// signed with the active platform key, its scopes read from this database and only narrowed.
+import { randomUUID } from 'node:crypto';
+import type { IssuerConfig, PlatformConfig } from '../config.js';
+import type { Principal } from '../domain/types.js';
+import { signCompact } from '../auth/platformCrypto.js';
+import type { PlatformKeyStore } from '../auth/platformKeys.js';
+import { PLATFORM_PROVIDER, platformTokenClaims } from '../auth/platformToken.js';
+import { exchangeWorkosCode, WorkosCodeRejected, WorkosUnavailable } from '../auth/workos.js';
+import type { Queryable } from '../db/queryable.js';
+import { userRowCacheFor } from '../db/userCache.js';
+import type { AuthenticateToken } from './authenticate.js';
+import { findUserScopes } from './scopes.js';
+
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** A refusal in RFC 6749 §5.2's terms; the HTTP layer answers it as is. */
+export class OAuthError extends Error {
+  override readonly name = 'OAuthError';
+  readonly retryAfterSeconds: number | undefined;
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+    options: { cause?: unknown; retryAfterSeconds?: number } = {},
+  ) {
+    super(description, { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export interface IssuedToken {
+  access_token: string;
+  issued_token_type: typeof ACCESS_TOKEN_TYPE;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+export interface PlatformTokenServiceOptions {
+  config: PlatformConfig;
+  keys: PlatformKeyStore;
+  db: Queryable;
+  authenticateToken: AuthenticateToken;
+  issuers: readonly IssuerConfig[];
+  fetch?: typeof fetch;
+  fetchTimeoutMs: number;
+  now?: () => number;
+}
+
+export interface PlatformTokenService {
+  /** RFC 8693: a subject token for a platform token. `scope`: null for every scope held. */
+  exchange(subjectToken: string, scope: readonly string[] | null): Promise<IssuedToken>;
+  /** WorkOS's authorization code, exchanged with WorkOS, then as `exchange`. */
+  exchangeCode(input: { issuer: string; code: string; codeVerifier: string | null; scope: readonly string[] | null }): Promise<IssuedToken>;
+  /** Names of the issuers that accept the code grant (WorkOS with an API key). */
+  readonly codeGrantIssuers: readonly string[];
+}
+
+const invalidGrant = (description: string) => new OAuthError(400, 'invalid_grant', description);
+
+export function createPlatformTokenService(options: PlatformTokenServiceOptions): PlatformTokenService {
+  const { config, keys, db } = options;
+  const now = options.now ?? Date.now;
+  const rows = userRowCacheFor(db);
+  const codeIssuers = new Map(options.issuers.filter((i) => i.kind === 'workos' && i.userinfoApiKey !== null).map((i) => [i.name, i]));
+
+  async function mint(principal: Principal, requested: readonly string[] | null, idp?: string): Promise<IssuedToken> {
+    if (principal.kind === 'service') throw invalidGrant('The subject token belongs to a service principal.');
+    if (principal.kind !== 'user') throw invalidGrant('The subject token is invalid.');
+    // Exchanging a platform token would renew it without the IdP's word: never.
+    if (principal.claims.provider === PLATFORM_PROVIDER || principal.claims.issuer === config.issuer) {
+      throw invalidGrant('The subject token is a platform token.');
+    }
+    if (idp !== undefined && principal.claims.provider !== idp) throw invalidGrant('The access token does not come from this issuer.');
+    const key = keys.signingKey();
+    const [held, user] = await Promise.all([
+      findUserScopes(db, principal.userId),
+      principal.row ?? rows.findByIds([principal.userId]).then((found) => found[0]),
+    ]);
+    if (user === undefined) throw invalidGrant('The subject token names no user.');
+    let scopes = held;
+    if (requested !== null) {
+      const holds = new Set(held);
+      if (requested.some((s) => !holds.has(s))) throw new OAuthError(400, 'invalid_scope', 'The requested scope exceeds the scopes the user holds.');
+      scopes = held.filter((s) => requested.includes(s));
+    }
+    const issuedAt = Math.floor(now() / 1000);
+    const claims = platformTokenClaims({
+      issuer: config.issuer,
+      audience: config.audience,
+      userId: principal.userId,
+      issuedAt,
+      ttlSeconds: config.tokenTtlSeconds,
+      jti: randomUUID(),
+      sessionId: principal.claims.sessionId ?? randomUUID(),
+      scopes,
+      email: user.email,
+      emailVerified: user.emailVerified,
+      idp: principal.claims.provider,
+      impersonator: principal.impersonator,
+    });
+    return {
+      access_token: signCompact(key.alg, key.encodedHeader, claims, key.privateKey!),
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: 'Bearer',
+      expires_in: config.tokenTtlSeconds,
+      scope: scopes.join(' '),
+    };
+  }
+
+  return {
+    codeGrantIssuers: [...codeIssuers.keys()],
+
+    async exchange(subjectToken, scope) {
+      return mint(await options.authenticateToken(subjectToken), scope);
+    },
+
+    async exchangeCode(input) {
+      const issuer = codeIssuers.get(input.issuer);
+      if (issuer === undefined) throw new OAuthError(400, 'invalid_request', 'issuer names no WorkOS issuer that accepts authorization codes.');
+      let accessToken: string;
+      try {
+        accessToken = await exchangeWorkosCode(issuer, { code: input.code, codeVerifier: input.codeVerifier }, { fetch: options.fetch, timeoutMs: options.fetchTimeoutMs });
+      } catch (error) {
+        if (error instanceof WorkosCodeRejected) throw new OAuthError(400, 'invalid_grant', 'WorkOS refused the authorization code.', { cause: error });
+        if (error instanceof WorkosUnavailable) throw new OAuthError(503, 'temporarily_unavailable', 'WorkOS cannot be reached right now; retry later.', { cause: error, retryAfterSeconds: 5 });
+        throw error;
+      }
+      return mint(await options.authenticateToken(accessToken), input.scope, issuer.name);
+    },
+  };
+}
