@@ -2,6 +2,7 @@
 // transactions are serialised by PGlite itself; the same SQL as on a real PostgreSQL.
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { claimDataDir } from './dataDirLock.js';
 import { toDatabaseError } from './errors.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
 import { UsersVersion, type UserWriteMark } from './usersVersion.js';
@@ -16,6 +17,8 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
   if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
   const db = options.dataDir === null ? new PGlite() : new PGlite(options.dataDir);
   await db.waitReady;
+  // PGlite does not lock its directory: commands check this record before opening it.
+  const release = options.dataDir === null ? () => undefined : claimDataDir(options.dataDir);
   let active = 0;
   // See usersVersion.ts: this process is the only writer, so its own bumps are the whole story.
   const version = new UsersVersion();
@@ -68,6 +71,9 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
     },
     usersVersion: () => version.value,
     poolStats: () => ({ total: 1, idle: active === 0 ? 1 : 0, waiting: Math.max(0, active - 1) }),
-    close: () => db.close(),
+    close: async () => {
+      await db.close();
+      release();
+    },
   };
 }

@@ -17,7 +17,7 @@ export interface ScheduledKey<K> {
   state: KeyState;
   /** When a successor takes over signing (ms); null while none is scheduled. */
   retiresAt: number | null;
-  /** When it leaves the published set: every token it signed has expired (ms); null while it signs. */
+  /** When it leaves the published set: every token it signed has expired (ms); null while no successor is scheduled. */
   unpublishAt: number | null;
 }
 
@@ -37,6 +37,10 @@ function byActivation(a: ScheduledTimes, b: ScheduledTimes): number {
   return a.activatesAt - b.activatesAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0);
 }
 
+function unpublishTime(retiresAt: number, key: ScheduledTimes): number {
+  return retiresAt + key.maxTokenTtlSeconds * 1000 + UNPUBLISH_GRACE_MS;
+}
+
 export function scheduleKeys<K extends ScheduledTimes>(keys: readonly K[], now: number): KeySchedule<K> {
   const ordered = [...keys].sort(byActivation);
   let active: K | null = null;
@@ -49,9 +53,9 @@ export function scheduleKeys<K extends ScheduledTimes>(keys: readonly K[], now: 
     if (key.activatesAt > now) {
       published.push({ key, state: 'next', retiresAt, unpublishAt: null });
     } else if (key === active) {
-      published.push({ key, state: 'active', retiresAt, unpublishAt: null });
+      published.push({ key, state: 'active', retiresAt, unpublishAt: retiresAt === null ? null : unpublishTime(retiresAt, key) });
     } else {
-      const unpublishAt = retiresAt! + key.maxTokenTtlSeconds * 1000 + UNPUBLISH_GRACE_MS;
+      const unpublishAt = unpublishTime(retiresAt!, key);
       if (now >= unpublishAt) expired.push(key);
       else published.push({ key, state: 'retiring', retiresAt, unpublishAt });
     }
