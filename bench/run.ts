@@ -1,8 +1,9 @@
 // `npm run bench`: starts the subgraph as a child process exactly like `npm start` (production
 // mode, PGlite in memory or DATABASE_URL), serves loopback issuers' JWKS from this process,
 // drives the server with autocannon and prints throughput, p99 and ratios to the anonymous
-// baseline measured in the same run, the first-login rate, the JWKS fetches of a cold burst and
-// the server's resident memory after 1,000 and 100,000 distinct tokens.
+// baseline measured in the same run (a platform token's viewer included), token exchanges per
+// second, the first-login rate, the JWKS fetches of a cold burst and the server's resident
+// memory after 1,000 and 100,000 distinct tokens.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -177,6 +178,38 @@ async function gql(base: string, query: string, token?: string, variables?: unkn
   return { status: response.status, body: (await response.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] } };
 }
 
+const PLATFORM_ISSUER = 'https://identity.bench.example';
+const EXCHANGE_FORM = (token: string) =>
+  new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' }).toString();
+
+async function exchangeOnce(base: string, subjectToken: string): Promise<string> {
+  const response = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: EXCHANGE_FORM(subjectToken) });
+  const body = (await response.json()) as { access_token?: string };
+  if (response.status !== 200 || body.access_token === undefined) throw new Error(`token exchange failed: HTTP ${response.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/** Exchanges over `seconds`, one fixed request per subject token, each connection from its own offset. */
+async function exchangeLoad(base: string, tokens: string[], seconds: number): Promise<Measured> {
+  const requests = tokens.map((token) => ({
+    method: 'POST' as const,
+    path: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: EXCHANGE_FORM(token),
+  }));
+  const step = Math.floor(requests.length / CONNECTIONS);
+  const results = await Promise.all(
+    Array.from({ length: CONNECTIONS }, (_, k) =>
+      autocannon({ url: base, connections: 1, duration: seconds, requests: [...requests.slice(k * step), ...requests.slice(0, k * step)] }),
+    ),
+  );
+  return {
+    rps: results.reduce((sum, r) => sum + r.requests.average, 0),
+    p99: Math.max(...results.map((r) => r.latency.p99)),
+    failures: results.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+  };
+}
+
 function row(name: string, m: Measured, baseline: number | null): string {
   const ratio = baseline === null ? '' : `  ratio ${(m.rps / baseline).toFixed(2)}x`;
   const failed = m.failures > 0 ? `  FAILURES ${m.failures}` : '';
@@ -192,7 +225,12 @@ async function main() {
   const [rsa, es, cold] = await Promise.all([startBenchIssuer('RS256'), startBenchIssuer('ES256'), startBenchIssuer('RS256')]);
   const { databaseUrl, admin } = await prepareDatabase();
   const issuers = [issuerJson('bench', rsa), issuerJson('bench-es', es), issuerJson('cold', cold)];
-  const { child, base, pid } = await startServer({ DATABASE_URL: databaseUrl, AUTH_ISSUERS: JSON.stringify(issuers) });
+  const { child, base, pid } = await startServer({
+    DATABASE_URL: databaseUrl,
+    AUTH_ISSUERS: JSON.stringify(issuers),
+    PLATFORM_ISSUER: PLATFORM_ISSUER,
+    PLATFORM_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  });
   const run = randomUUID().slice(0, 8);
   log(`identity subgraph bench: database ${admin ? 'postgresql' : 'pglite://memory'}, ${CONNECTIONS} connections, ${DURATION} s per scenario, node ${process.version}, server pid ${pid}`);
 
@@ -211,6 +249,9 @@ async function main() {
     // Correctness before speed: the answers the load will repeat.
     const check = await gql(base, '{ viewer { id email } }', warmToken);
     if (check.status !== 200 || !check.body.data?.viewer?.email) throw new Error(`viewer check failed: ${JSON.stringify(check.body)}`);
+    const platformToken = await exchangeOnce(base, warmToken);
+    const platformCheck = await gql(base, '{ viewer { id email } }', platformToken);
+    if (platformCheck.body.data?.viewer?.id !== check.body.data.viewer.id) throw new Error(`platform token check failed: ${JSON.stringify(platformCheck.body)}`);
 
     // Warm-up: JIT, pools, the verified-token and identity caches.
     await load(base, anonymousBody, null, { duration: 1 });
@@ -235,6 +276,7 @@ async function main() {
     const scenarios = [
       { name: 'authenticated { __typename } (auth cost only)', body: anonymousBody, tokens: [warmToken], goal: '' },
       { name: 'warm viewer { id email }, one token', body: viewerBody, tokens: [warmToken], goal: '   goal >= 0.90x' },
+      { name: 'warm viewer { id email }, platform token', body: viewerBody, tokens: [platformToken], goal: '   goal >= 0.90x' },
       { name: 'viewer { id email }, 1,000 tokens rotating', body: viewerBody, tokens: rotating, prebuilt: true, goal: '   goal >= 0.85x' },
       { name: '_entities, 100 User representations', body: entitiesBody, tokens: null, goal: '   goal >= 0.50x' },
     ];
@@ -260,6 +302,15 @@ async function main() {
       const failed = summary.failures > 0 ? `  FAILURES ${summary.failures}` : '';
       log(`${scenario.name.padEnd(44)} ${summary.rps.toFixed(0).padStart(7)} req/s  p99 ${String(summary.p99).padStart(4)} ms  ratio ${median(ratios).toFixed(2)}x (rounds ${ratios.map((r) => r.toFixed(2)).join(' ')})${failed}${scenario.goal}`);
     }
+
+    // Token exchange for warm identities (each subject token verified and resolved before):
+    // the cost is the membership read and the signature.
+    const exchangeTokens = rotating.slice(0, 200);
+    for (const token of exchangeTokens.slice(0, 20)) await exchangeOnce(base, token);
+    await exchangeLoad(base, exchangeTokens, 1);
+    const exchanges = await exchangeLoad(base, exchangeTokens, DURATION * 2);
+    log('');
+    log(`token exchange (POST /oauth/token, ES256, ${exchangeTokens.length} warm identities rotating): ${exchanges.rps.toFixed(0)} exchanges/s, p99 ${exchanges.p99} ms${exchanges.failures ? `, FAILURES ${exchanges.failures}` : ''}   goal >= 1000/s on PostgreSQL`);
 
     // First logins: every token is new; each is sent twice, concurrently, to race itself.
     const doubled = firstLogins.flatMap((token) => [token, token]);
