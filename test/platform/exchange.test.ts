@@ -156,7 +156,7 @@ describe('token exchange refusals', () => {
     expect(again.status).toBe(400);
     expect(again.body.error).toBe('invalid_grant');
 
-    const service = await issuer.sign({ sub: 'svc@clients', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:admin' });
+    const service = await issuer.sign({ sub: 'svc@clients', azp: 'svc', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:admin' });
     const answer = await exchange(service);
     expect(answer.status).toBe(400);
     expect(answer.body.error).toBe('invalid_grant');
