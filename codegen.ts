@@ -21,6 +21,7 @@ const config: CodegenConfig = {
           ExternalIdentity: '../../domain/types.js#ExternalIdentity as ExternalIdentityModel',
           OrganizationSso: '../../domain/types.js#OrganizationSso as OrganizationSsoModel',
           AuditEvent: '../../domain/types.js#AuditEvent as AuditEventModel',
+          Invitation: '../../domain/types.js#Invitation as InvitationModel',
         },
         scalars: { ID: 'string' },
       },

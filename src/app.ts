@@ -23,6 +23,7 @@ import { createMetrics, instrumentVerifier, type Metrics } from './metrics.js';
 import { createRequestObserver } from './requestLog.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
+import { createInvitationService } from './services/invitations.js';
 import { createOrganizationService } from './services/organizations.js';
 import { startPlatformIssuer, type PlatformIssuer, type PlatformKeyTiming } from './platformIssuer.js';
 
@@ -36,6 +37,8 @@ export interface AppOptions {
   database?: Database;
   /** Timing of the platform key store (tests shorten the publication lead and reloads). */
   platformKeys?: PlatformKeyTiming;
+  /** The clock invitations expire by; default Date.now (tests move it instead of waiting). */
+  now?: () => number;
 }
 
 export interface App {
@@ -123,7 +126,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const identity = createIdentityService({ db, onProvisioned: (what) => metrics.observeProvisioned(what) });
   const issuerNames = new Set(issuers.map((i) => i.name));
   const organizations = createOrganizationService({ db, identity, issuerNames });
-  const services: Services = { db, identity, organizations };
+  const invitations = createInvitationService({ db, ttlHours: config.invitationTtlHours, now: options.now });
+  const services: Services = { db, identity, organizations, invitations, now: options.now };
   const authenticate = createAuthenticator({ verifier, identity });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });

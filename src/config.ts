@@ -126,6 +126,7 @@ const envSchema = z.object({
   PLATFORM_SIGNING_ALG: z.enum(PLATFORM_ALGORITHMS).default('ES256'),
   PLATFORM_KEY_ROTATION_DAYS: z.coerce.number().positive().max(3650).default(30),
   PLATFORM_KEY_ENCRYPTION_KEY: z.string().optional(),
+  INVITATION_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
 });
 
 /** `https://app.example.com[:port]` exactly as a browser sends it in `Origin`. */
@@ -193,6 +194,8 @@ export interface Config {
   /** Browser origins allowed to call /graphql cross-origin (exact matches); empty: no CORS headers. */
   corsOrigins: string[];
   platform: PlatformConfig | null;
+  /** How long an invitation can be accepted. */
+  invitationTtlHours: number;
 }
 
 /** Thrown for an invalid environment; the message is the one line printed at start-up. */
@@ -354,6 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     compileOperationsAfter: e.GRAPHQL_COMPILE_AFTER,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     corsOrigins: e.CORS_ORIGINS ?? [],
+    invitationTtlHours: e.INVITATION_TTL_HOURS,
     platform,
   };
 }

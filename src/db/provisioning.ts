@@ -20,6 +20,35 @@ export type NewIdentity = Pick<UserClaims, 'provider' | 'issuer' | 'subject' | '
   membershipId: string;
 };
 
+/**
+ * JIT membership, following from a CTE `identity(id, user_id)`: the CTEs `binding` (the SSO
+ * binding the token's organization claim names), `membership` and its audit row. A membership is
+ * created only for an (organization, user) pair that never had one (membership_history): JIT
+ * adds a member once, and a removed or departed member is never re-created by a sign-in. The
+ * arguments are the statement's placeholders.
+ */
+function jitMembership(p: { provider: string; externalOrganizationId: string; membershipId: string; via: string }): string {
+  return `
+  binding as (
+    select organization_id, jit_role from organization_sso
+     where ${p.externalOrganizationId}::text is not null and issuer_name = ${p.provider} and external_organization_id = ${p.externalOrganizationId}
+  ),
+  membership as (
+    insert into memberships (id, organization_id, user_id, role)
+    select ${p.membershipId}, binding.organization_id, identity.user_id, binding.jit_role from binding cross join identity
+     where not exists (select 1 from membership_history h
+                        where h.organization_id = binding.organization_id and h.user_id = identity.user_id)
+    on conflict (organization_id, user_id) do nothing
+    returning id, organization_id, user_id, role
+  ),
+  membership_audit as (
+    insert into audit_events (actor_type, actor_id, action, target_type, target_id, organization_id, details)
+    select 'user', user_id, 'membership.added', 'Membership', id, organization_id,
+           jsonb_build_object('userId', user_id, 'role', role, 'via', ${p.via}::text)
+      from membership
+  )`;
+}
+
 // The identity, its `identity.linked` audit row and the JIT membership (with its audit row),
 // all following from the CTE `bound(user_id, joined_by_email)` that the statements below define.
 // Parameters $1-$10 are the identity's; the callers' own start at $11.
@@ -34,23 +63,7 @@ const BIND_IDENTITY = `
     select 'user', identity.user_id, 'identity.linked', 'User', identity.user_id,
            jsonb_build_object('provider', $2::text, 'identityId', identity.id, 'joinedByEmail', bound.joined_by_email)
       from identity cross join bound
-  ),
-  binding as (
-    select organization_id, jit_role from organization_sso
-     where $8::text is not null and issuer_name = $2 and external_organization_id = $8
-  ),
-  membership as (
-    insert into memberships (id, organization_id, user_id, role)
-    select $9, binding.organization_id, identity.user_id, binding.jit_role from binding cross join identity
-    on conflict (organization_id, user_id) do nothing
-    returning id, organization_id, user_id, role
-  ),
-  membership_audit as (
-    insert into audit_events (actor_type, actor_id, action, target_type, target_id, organization_id, details)
-    select 'user', user_id, 'membership.added', 'Membership', id, organization_id,
-           jsonb_build_object('userId', user_id, 'role', role, 'via', $10::text)
-      from membership
-  )`;
+  ),${jitMembership({ provider: '$2', externalOrganizationId: '$8', membershipId: '$9', via: '$10' })}`;
 
 function identityParams(identity: NewIdentity): unknown[] {
   return [
@@ -118,6 +131,23 @@ export async function linkIdentityToHolder(db: Queryable, holder: { id: string; 
      ${BIND_IDENTITY}
      select user_id from identity`,
     [...identityParams(identity), holder.id, holder.email],
+  );
+  return rows.length === 1;
+}
+
+/**
+ * JIT membership for a known identity seen with an organization claim (a later sign-in or
+ * resync): the same rule, in one statement. True when it created a membership.
+ */
+export async function grantJitMembership(
+  db: Queryable,
+  grant: { userId: string; provider: string; externalOrganizationId: string; membershipId: string },
+): Promise<boolean> {
+  const rows = await db.query(
+    `with identity as (select null::uuid as id, $1::uuid as user_id),
+     ${jitMembership({ provider: '$2', externalOrganizationId: '$3', membershipId: '$4', via: '$5' })}
+     select id from membership`,
+    [grant.userId, grant.provider, grant.externalOrganizationId, grant.membershipId, 'sso_jit'],
   );
   return rows.length === 1;
 }

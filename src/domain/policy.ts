@@ -1,6 +1,6 @@
 // Who may see or do what. Pure: decisions from the principal and facts loaded from the
 // database (roles live in the database; a token's role/permissions claims grant users nothing).
-import type { MembershipRole, Principal } from './types.js';
+import type { Invitation, MembershipRole, Principal, User } from './types.js';
 
 export const SCOPES = {
   usersRead: 'users:read',
@@ -54,8 +54,8 @@ export function canSeeAuditLog(viewerRole: MembershipRole | null): boolean {
   return canManageMembers(viewerRole);
 }
 
-/** Adding a member: OWNER or ADMIN; only an OWNER adds an OWNER. */
-export function addMemberRefusal(actorRole: MembershipRole | null, role: MembershipRole): MembershipRefusal | null {
+/** Inviting a member: OWNER or ADMIN; only an OWNER invites an OWNER. */
+export function inviteRefusal(actorRole: MembershipRole | null, role: MembershipRole): MembershipRefusal | null {
   if (!canManageMembers(actorRole)) return 'ROLE_REQUIRED';
   if (role === 'OWNER' && actorRole !== 'OWNER') return 'OWNER_REQUIRED';
   return null;
@@ -92,5 +92,48 @@ export function removalRefusal(
     if (target === 'OWNER' && actorRole !== 'OWNER') return 'OWNER_REQUIRED';
   }
   if (target === 'OWNER' && owners <= 1) return 'LAST_OWNER';
+  return null;
+}
+
+/** Why an invitee's answer (or a revocation) is refused (FORBIDDEN's `reason`). */
+export type InvitationRefusal = 'NOT_INVITEE' | 'INVITATION_EXPIRED' | 'INVITATION_NOT_PENDING';
+
+/**
+ * The invitee: a user whose VERIFIED email equals the invitation's. An unverified copy of the
+ * address proves nothing (anyone can type it into an IdP profile).
+ */
+export function isInvitee(invitation: Invitation, user: User | null): boolean {
+  return user !== null && user.emailVerified && user.email !== null && user.email === invitation.email;
+}
+
+/**
+ * Accepting or declining: the invitee only (anyone else, and an unknown invitation, learns
+ * nothing more than NOT_INVITEE); an expired or closed invitation is refused. Accepting an
+ * accepted one, or declining a declined one, is allowed: the caller answers it idempotently.
+ */
+export function responseRefusal(invitation: Invitation | null, user: User | null, response: 'accept' | 'decline'): InvitationRefusal | null {
+  if (invitation === null || !isInvitee(invitation, user)) return 'NOT_INVITEE';
+  switch (invitation.status) {
+    case 'PENDING':
+      return null;
+    case 'EXPIRED':
+      return 'INVITATION_EXPIRED';
+    case 'ACCEPTED':
+      return response === 'accept' ? null : 'INVITATION_NOT_PENDING';
+    case 'DECLINED':
+      return response === 'decline' ? null : 'INVITATION_NOT_PENDING';
+    default:
+      return 'INVITATION_NOT_PENDING';
+  }
+}
+
+/**
+ * Revoking: OWNER or ADMIN of the invitation's organization (an unknown invitation answers as
+ * if the caller were not: ROLE_REQUIRED). Pending, expired and revoked ones can be revoked;
+ * an answered one cannot.
+ */
+export function revokeRefusal(actorRole: MembershipRole | null, invitation: Invitation | null): MembershipRefusal | InvitationRefusal | null {
+  if (invitation === null || !canManageMembers(actorRole)) return 'ROLE_REQUIRED';
+  if (invitation.status === 'ACCEPTED' || invitation.status === 'DECLINED') return 'INVITATION_NOT_PENDING';
   return null;
 }

@@ -36,6 +36,21 @@ export interface Membership {
   createdAt: Date;
 }
 
+export type InvitationStatus = 'PENDING' | 'ACCEPTED' | 'DECLINED' | 'REVOKED' | 'EXPIRED';
+
+/** An invitation names an email address, never a user: nothing of the invitee shows before acceptance. */
+export interface Invitation {
+  id: string;
+  organizationId: string;
+  /** Trimmed and lower-cased. */
+  email: string;
+  role: MembershipRole;
+  /** EXPIRED is derived when read (a PENDING one past `expiresAt`), never stored. */
+  status: InvitationStatus;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
 export interface OrganizationSso {
   organizationId: string;
   issuerName: string;

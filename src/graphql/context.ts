@@ -3,6 +3,7 @@
 import type { Principal } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
 import type { IdentityService } from '../services/identity.js';
+import type { InvitationService } from '../services/invitations.js';
 import type { OrganizationService } from '../services/organizations.js';
 import { Loaders } from './loaders.js';
 
@@ -10,6 +11,9 @@ export interface Services {
   db: Database;
   identity: IdentityService;
   organizations: OrganizationService;
+  invitations: InvitationService;
+  /** The clock invitations expire by (default Date.now). */
+  now?: () => number;
 }
 
 export interface GraphQLContext {
@@ -31,7 +35,7 @@ export interface GraphQLContext {
 
 export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {
   const viewerId = principal.kind === 'user' ? principal.userId : null;
-  const loaders = new Loaders(services.db, viewerId);
+  const loaders = new Loaders(services.db, viewerId, services.now);
   // The row identity resolution just read or wrote: the first answer needs no second read.
   if (principal.kind === 'user' && principal.row !== undefined) loaders.user.prime(principal.userId, principal.row);
   return { requestId, principal, services, loaders, emailSuppliedFor: new Set() };

@@ -2,8 +2,9 @@
 // statement per type, whatever the number of `_entities` representations.
 import DataLoader from 'dataloader';
 import { isUuid } from '../domain/ids.js';
-import type { ExternalIdentity, Membership, Organization, OrganizationSso, User } from '../domain/types.js';
+import type { ExternalIdentity, Invitation, Membership, Organization, OrganizationSso, User } from '../domain/types.js';
 import { findIdentitiesByUserIds } from '../db/identities.js';
+import { findPendingByEmails, findPendingByOrganizationIds } from '../db/invitations.js';
 import { findMembershipsByIds, findMembershipsByOrganizationIds, findMembershipsByUserIds, findUsersSharingOrganization } from '../db/memberships.js';
 import { findOrganizationsByIds } from '../db/organizations.js';
 import type { Queryable } from '../db/queryable.js';
@@ -45,6 +46,7 @@ function groupedBy<T>(fetch: (ids: string[]) => Promise<T[]>, keyOf: (row: T) =>
 export class Loaders {
   readonly #db: Queryable;
   readonly #viewerId: string | null;
+  readonly #now: () => number;
   #user?: DataLoader<string, User | null>;
   #membership?: DataLoader<string, Membership | null>;
   #organization?: DataLoader<string, Organization | null>;
@@ -54,10 +56,14 @@ export class Loaders {
   #ssoByOrganization?: DataLoader<string, OrganizationSso | null>;
   #ssoByDomain?: DataLoader<string, OrganizationSso | null>;
   #sharesOrganizationWithViewer?: DataLoader<string, boolean>;
+  #invitationsByOrganization?: DataLoader<string, Invitation[]>;
+  #invitationsByEmail?: DataLoader<string, Invitation[]>;
 
-  constructor(db: Queryable, viewerId: string | null) {
+  /** `now`: the clock invitations expire by (default Date.now). */
+  constructor(db: Queryable, viewerId: string | null, now: () => number = Date.now) {
     this.#db = db;
     this.#viewerId = viewerId;
+    this.#now = now;
   }
 
   get user(): DataLoader<string, User | null> {
@@ -108,6 +114,22 @@ export class Loaders {
     return (this.#ssoByDomain ??= new DataLoader<string, OrganizationSso | null>(async (keys) => {
       const found = await findSsoByDomains(this.#db, [...new Set(keys)]);
       return keys.map((key) => found.get(key) ?? null);
+    }));
+  }
+
+  /** Pending, unexpired invitations of an organization. */
+  get invitationsByOrganization(): DataLoader<string, Invitation[]> {
+    return (this.#invitationsByOrganization ??= groupedBy<Invitation>(
+      (ids) => findPendingByOrganizationIds(this.#db, ids, new Date(this.#now())),
+      (row) => row.organizationId,
+    ));
+  }
+
+  /** Pending, unexpired invitations to a (normalised) email address. */
+  get invitationsByEmail(): DataLoader<string, Invitation[]> {
+    return (this.#invitationsByEmail ??= new DataLoader<string, Invitation[]>(async (emails) => {
+      const rows = await findPendingByEmails(this.#db, emails, new Date(this.#now()));
+      return emails.map((email) => rows.filter((row) => row.email === email));
     }));
   }
 

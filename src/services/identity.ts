@@ -10,10 +10,8 @@ import type { Actor, User, UserClaims } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { findIdentityWithUser, stampIdentitiesSeen, updateIdentitySeen } from '../db/identities.js';
-import { ensureMembership } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
-import { findSsoByExternalOrganization } from '../db/sso.js';
-import { createUserWithIdentity, linkIdentityToHolder } from '../db/provisioning.js';
+import { createUserWithIdentity, grantJitMembership, linkIdentityToHolder } from '../db/provisioning.js';
 import { userRowCacheFor } from '../db/userCache.js';
 import { findUserByVerifiedEmailForUpdate, insertUser, updateUserProfile } from '../db/users.js';
 import { Lru } from '../lib/lru.js';
@@ -165,27 +163,6 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     }
   }
 
-  async function ensureJitMembership(tx: Queryable, claims: UserClaims, userId: string, actor: Actor): Promise<void> {
-    if (claims.externalOrganizationId === null) return;
-    const binding = await findSsoByExternalOrganization(tx, claims.provider, claims.externalOrganizationId);
-    if (binding === null) return;
-    const { membership, created } = await ensureMembership(tx, {
-      id: randomUUID(),
-      organizationId: binding.organizationId,
-      userId,
-      role: binding.jitRole,
-    });
-    if (created) {
-      await appendAudit(tx, actor, {
-        action: 'membership.added',
-        targetType: 'Membership',
-        targetId: membership.id,
-        organizationId: binding.organizationId,
-        details: { userId, role: membership.role, via: 'sso_jit' },
-      });
-    }
-  }
-
   /**
    * Binds a never-seen identity: one atomic statement creates the user with it, unless a user
    * holds the email verified; then the linking rule decides on that holder (a second statement
@@ -242,7 +219,10 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
           });
         }
       }
-      await ensureJitMembership(tx, claims, userId, actor);
+      if (claims.externalOrganizationId !== null) {
+        // The same statement as a first sign-in's: a member once, never re-created after removal.
+        await grantJitMembership(tx, { userId, provider: claims.provider, externalOrganizationId: claims.externalOrganizationId, membershipId: randomUUID() });
+      }
     });
     return changed;
   }

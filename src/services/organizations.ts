@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { AppError, authenticationRequired } from '../errors.js';
 import { isUuid } from '../domain/ids.js';
 import { emailDomain, isValidDomain, isValidEmail, normalizeDomain, normalizeEmail } from '../domain/email.js';
-import { addMemberRefusal, hasScope, removalRefusal, roleChangeRefusal, SCOPES, type MembershipRefusal } from '../domain/policy.js';
-import type { Actor, AuditEvent, Membership, MembershipRole, Organization, OrganizationSso, Principal } from '../domain/types.js';
+import { hasScope, removalRefusal, roleChangeRefusal, SCOPES } from '../domain/policy.js';
+import type { AuditEvent, Membership, MembershipRole, Organization, OrganizationSso, Principal } from '../domain/types.js';
 import { appendAudit, listAuditEvents } from '../db/audit.js';
 import { isUniqueViolation } from '../db/errors.js';
 import {
@@ -21,6 +21,7 @@ import { insertOrganization, lockOrganization } from '../db/organizations.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import { replaceDomains, upsertSso } from '../db/sso.js';
 import { findUsersByIds } from '../db/users.js';
+import { actorOf, badInput, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
 import type { IdentityService } from './identity.js';
 
 const MAX_NAME_LENGTH = 200;
@@ -53,8 +54,9 @@ export interface OrganizationService {
   /** Any user; the caller becomes OWNER. @throws UNAUTHENTICATED, FORBIDDEN (services), BAD_USER_INPUT */
   createOrganization(principal: Principal, input: { name: string }): Promise<Organization>;
   /**
-   * OWNER or ADMIN (only an OWNER adds an OWNER). Exactly one of userId / email.
-   * @throws BAD_USER_INPUT, NOT_FOUND (organization or user), FORBIDDEN, CONFLICT (ALREADY_MEMBER)
+   * Services holding organizations:admin (provisioning); users join by invitation, never this
+   * way, OWNERs included. Exactly one of userId / email; email ensures the user.
+   * @throws BAD_USER_INPUT, NOT_FOUND (organization or user), FORBIDDEN (MISSING_SCOPE), CONFLICT (ALREADY_MEMBER)
    */
   addMember(
     principal: Principal,
@@ -75,34 +77,7 @@ export interface OrganizationService {
   auditEvents(organizationId: string, options: { first: number; after: string | null }): Promise<AuditPage>;
 }
 
-/** Who did a change: under impersonation, the impersonated user with the actor alongside. */
-export function actorOf(principal: Principal): Actor {
-  if (principal.kind === 'user') return { type: 'user', id: principal.userId, impersonator: principal.impersonator };
-  if (principal.kind === 'service') return { type: 'service', id: principal.claims.subject, impersonator: null };
-  return { type: 'system', id: null, impersonator: null };
-}
-
-function requireUser(principal: Principal): Extract<Principal, { kind: 'user' }> {
-  if (principal.kind === 'anonymous') throw authenticationRequired();
-  if (principal.kind !== 'user') {
-    throw new AppError('FORBIDDEN', { message: 'Only a user can do this; roles live in memberships.', reason: 'USER_REQUIRED' });
-  }
-  return principal;
-}
-
-const REFUSAL_MESSAGE: Record<MembershipRefusal, string> = {
-  ROLE_REQUIRED: 'Only an OWNER or ADMIN of this organization can manage its members.',
-  OWNER_REQUIRED: 'Only an OWNER can make, change or remove an OWNER.',
-  LAST_OWNER: 'An organization keeps at least one OWNER: the last one can be neither demoted nor removed.',
-};
-
-function refuse(reason: MembershipRefusal | null): void {
-  if (reason !== null) throw new AppError('FORBIDDEN', { message: REFUSAL_MESSAGE[reason], reason });
-}
-
-function badInput(message: string, reason: string): AppError {
-  return new AppError('BAD_USER_INPUT', { message, reason });
-}
+export { actorOf } from './guards.js';
 
 function cleanName(raw: string): string {
   const name = raw.trim();
@@ -152,13 +127,6 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
     }
   }
 
-  /** Locks the organization (NOT_FOUND when unknown) and reads the caller's current role. */
-  async function lockForChange(tx: Queryable, organizationId: string, userId: string): Promise<MembershipRole | null> {
-    const organization = await lockOrganization(tx, organizationId);
-    if (organization === null) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
-    return (await findMembership(tx, organizationId, userId))?.role ?? null;
-  }
-
   /** The membership (outside any lock) to learn its organization; NOT_FOUND when unknown. */
   async function membershipOrNotFound(q: Queryable, membershipId: string): Promise<Membership> {
     const found = isUuid(membershipId) ? (await findMembershipsByIds(q, [membershipId]))[0] : undefined;
@@ -187,7 +155,12 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
     },
 
     async addMember(principal, input) {
-      const caller = requireUser(principal);
+      if (principal.kind === 'anonymous') throw authenticationRequired();
+      // A user adding someone directly would read their email (co-members see it) and, by
+      // email, create a verified account nobody proved: users invite instead.
+      if (!hasScope(principal, SCOPES.organizationsAdmin)) {
+        throw new AppError('FORBIDDEN', { message: 'Only a service holding organizations:admin adds members; users invite them.', reason: 'MISSING_SCOPE' });
+      }
       const hasUserId = input.userId !== null && input.userId !== undefined;
       const hasEmail = input.email !== null && input.email !== undefined;
       if (hasUserId === hasEmail) throw badInput('Give exactly one of userId and email.', 'USER_ID_XOR_EMAIL');
@@ -195,11 +168,11 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
         const email = normalizeEmail(input.email);
         if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
       }
-      if (!isUuid(input.organizationId)) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+      if (!isUuid(input.organizationId)) throw organizationNotFound();
       const actor = actorOf(principal);
       const attempt = () =>
         db.transaction(async (tx) => {
-          refuse(addMemberRefusal(await lockForChange(tx, input.organizationId, caller.userId), input.role));
+          if ((await lockOrganization(tx, input.organizationId)) === null) throw organizationNotFound();
           let userId: string;
           if (hasUserId) {
             const user = isUuid(input.userId!) ? (await findUsersByIds(tx, [input.userId!]))[0] : undefined;
@@ -285,12 +258,12 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
         connection: optionalText(input.connection),
         jitRole: input.jitRole ?? 'MEMBER',
       };
-      if (!isUuid(input.organizationId)) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+      if (!isUuid(input.organizationId)) throw organizationNotFound();
       const actor = actorOf(principal);
       try {
         return await db.transaction(async (tx) => {
           const organization = await lockOrganization(tx, input.organizationId);
-          if (organization === null) throw new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+          if (organization === null) throw organizationNotFound();
           await upsertSso(tx, binding);
           await replaceDomains(tx, organization.id, domains);
           await appendAudit(tx, actor, {

@@ -34,6 +34,8 @@ export async function startTestApp(options: {
   logger?: Logger;
   /** Passed to createApp as they are (platform key timing, a fetch seam). */
   appOptions?: Pick<AppOptions, 'platformKeys' | 'fetch'>;
+  /** The clock invitations expire by (AppOptions.now). */
+  now?: () => number;
 }): Promise<TestApp> {
   const base = loadConfig({
     DATABASE_URL: 'pglite://memory',
@@ -50,7 +52,7 @@ export async function startTestApp(options: {
     compileOperationsAfter: 1,
     ...options.config,
   };
-  const app = await createApp(config, { database: options.database, logger: options.logger, ...options.appOptions });
+  const app = await createApp(config, { database: options.database, logger: options.logger, now: options.now, ...options.appOptions });
   const url = await app.listen(0, '127.0.0.1');
   return {
     app,

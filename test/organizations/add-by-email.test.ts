@@ -1,17 +1,19 @@
-// addMember by email ensures the user (email verified, no identity); the first sign-in with
-// that email verified joins that very user, who then sees the membership.
+// addMember by email (a service holding organizations:admin) ensures the user (email verified,
+// no identity); the first sign-in with that email verified joins that very user, who then sees
+// the membership. A user can never do this: it would create an account nobody proved.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { addMember, AUDIENCE, errorCode, useOrgSuite } from './setup.js';
 
 const suite = useOrgSuite();
+const admin = () => suite.serviceToken(['organizations:admin']);
 
 describe('addMember by email', () => {
   it('creates a verified user without identities, and the first verified sign-in joins it', async () => {
     const owner = await suite.signIn();
     const orgId = await suite.createOrg(owner, 'Invites');
     const email = `invitee-${randomUUID()}@example.com`;
-    const added = await addMember(suite, owner.token, { organizationId: orgId, email: `  ${email.toUpperCase()} `, role: 'ADMIN' });
+    const added = await addMember(suite, await admin(), { organizationId: orgId, email: `  ${email.toUpperCase()} `, role: 'ADMIN' });
     expect(added.body.errors).toBeUndefined();
     const invitedId = added.body.data.addMember.user.id;
     const stored = await suite.database.db.query<{ email: string; email_verified: boolean }>('select email, email_verified from users where id = $1', [invitedId]);
@@ -28,7 +30,7 @@ describe('addMember by email', () => {
     const owner = await suite.signIn();
     const orgId = await suite.createOrg(owner);
     const email = `unverified-${randomUUID()}@example.com`;
-    const added = await addMember(suite, owner.token, { organizationId: orgId, email, role: 'MEMBER' });
+    const added = await addMember(suite, await admin(), { organizationId: orgId, email, role: 'MEMBER' });
     expect(added.body.errors).toBeUndefined();
     const token = await suite.issuer.sign({ sub: `user|${randomUUID()}`, aud: AUDIENCE, email, email_verified: false });
     const result = await suite.gql('{ viewer { id } }', { token });
@@ -40,18 +42,20 @@ describe('addMember by email', () => {
     const owner = await suite.signIn();
     const existing = await suite.signIn();
     const orgId = await suite.createOrg(owner);
-    const added = await addMember(suite, owner.token, { organizationId: orgId, email: existing.email, role: 'MEMBER' });
+    const added = await addMember(suite, await admin(), { organizationId: orgId, email: existing.email, role: 'MEMBER' });
     expect(added.body.data.addMember.user.id).toBe(existing.id);
     expect(await suite.database.db.query('select 1 from users where email = $1', [existing.email])).toHaveLength(1);
   });
 
-  it('creates nothing when the caller may not add members', async () => {
+  it('creates nothing when the caller is a user, even the OWNER, or a stranger', async () => {
     const owner = await suite.signIn();
     const stranger = await suite.signIn();
     const orgId = await suite.createOrg(owner);
     const email = `never-${randomUUID()}@example.com`;
-    const result = await addMember(suite, stranger.token, { organizationId: orgId, email, role: 'MEMBER' });
-    expect(errorCode(result)).toBe('FORBIDDEN');
+    for (const caller of [owner, stranger]) {
+      const result = await addMember(suite, caller.token, { organizationId: orgId, email, role: 'MEMBER' });
+      expect(errorCode(result)).toBe('FORBIDDEN');
+    }
     expect(await suite.database.db.query('select 1 from users where email = $1', [email])).toHaveLength(0);
   });
 });

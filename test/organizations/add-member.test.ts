@@ -1,84 +1,75 @@
-// addMember: OWNER and ADMIN add members; only an OWNER adds an OWNER; exactly one of
-// userId / email; unknown organization or user → NOT_FOUND; an existing member → CONFLICT.
+// addMember is provisioning: services holding organizations:admin only (users invite, OWNERs
+// included); exactly one of userId / email; unknown organization or user → NOT_FOUND; an
+// existing member → CONFLICT.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { addMember, errorCode, errorReason, useOrgSuite } from './setup.js';
 
 const suite = useOrgSuite();
+const admin = () => suite.serviceToken(['organizations:admin']);
 
 describe('addMember', () => {
-  it('lets an OWNER add a member with the given role, audited', async () => {
+  it('lets a service holding organizations:admin add a member with any role, audited', async () => {
     const owner = await suite.signIn();
     const bob = await suite.signIn();
     const orgId = await suite.createOrg(owner);
-    const result = await addMember(suite, owner.token, { organizationId: orgId, userId: bob.id, role: 'ADMIN' });
-    expect(result.body.errors).toBeUndefined();
-    expect(result.body.data.addMember).toMatchObject({ role: 'ADMIN', user: { id: bob.id }, organization: { id: orgId } });
-    const audit = await suite.database.db.query<{ action: string; target_id: string }>(
-      "select action, target_id from audit_events where organization_id = $1 and action = 'membership.added' order by id desc limit 1",
+    for (const role of ['ADMIN', 'OWNER']) {
+      const user = role === 'ADMIN' ? bob : await suite.signIn();
+      const result = await addMember(suite, await admin(), { organizationId: orgId, userId: user.id, role });
+      expect(result.body.errors).toBeUndefined();
+      expect(result.body.data.addMember).toMatchObject({ role, user: { id: user.id }, organization: { id: orgId } });
+    }
+    const audit = await suite.database.db.query<{ action: string; actor_type: string; details: any }>(
+      "select action, actor_type, details from audit_events where organization_id = $1 and action = 'membership.added' order by id desc limit 1",
       [orgId],
     );
-    expect(audit[0]).toEqual({ action: 'membership.added', target_id: result.body.data.addMember.id });
+    expect(audit[0]).toMatchObject({ action: 'membership.added', actor_type: 'service', details: { role: 'OWNER', via: 'user_id' } });
   });
 
-  it('lets an ADMIN add MEMBERs and ADMINs but not an OWNER', async () => {
+  it('refuses every user, an OWNER included: the email-reading attack fails', async () => {
     const owner = await suite.signIn();
-    const admin = await suite.signIn();
+    const victim = await suite.signIn();
     const orgId = await suite.createOrg(owner);
-    await suite.addMember(owner, orgId, admin, 'ADMIN');
-    for (const role of ['MEMBER', 'ADMIN']) {
-      const user = await suite.signIn();
-      const result = await addMember(suite, admin.token, { organizationId: orgId, userId: user.id, role });
-      expect(result.body.data?.addMember.role).toBe(role);
-    }
-    const would = await suite.signIn();
-    const refused = await addMember(suite, admin.token, { organizationId: orgId, userId: would.id, role: 'OWNER' });
-    expect(errorCode(refused)).toBe('FORBIDDEN');
-    expect(errorReason(refused)).toBe('OWNER_REQUIRED');
+    // The attack of issue 14: add the victim, read their email as a co-member, remove them.
+    const attack = await suite.gql('mutation ($input: AddMemberInput!) { addMember(input: $input) { id user { id email } } }', {
+      token: owner.token,
+      variables: { input: { organizationId: orgId, userId: victim.id, role: 'MEMBER' } },
+    });
+    expect(errorCode(attack)).toBe('FORBIDDEN');
+    expect(errorReason(attack)).toBe('MISSING_SCOPE');
+    expect(JSON.stringify(attack.body)).not.toContain(victim.email);
+    const byEmail = await addMember(suite, owner.token, { organizationId: orgId, email: victim.email, role: 'MEMBER' });
+    expect(errorCode(byEmail)).toBe('FORBIDDEN');
+    expect(await suite.database.db.query('select 1 from memberships where user_id = $1', [victim.id])).toHaveLength(0);
+    const read = await suite.gql('query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { email } } }', {
+      token: owner.token,
+      variables: { r: [{ __typename: 'User', id: victim.id }] },
+    });
+    expect(read.body.data._entities[0].email).toBeNull();
   });
 
-  it('lets an OWNER add another OWNER', async () => {
-    const owner = await suite.signIn();
-    const second = await suite.signIn();
-    const orgId = await suite.createOrg(owner);
-    const result = await addMember(suite, owner.token, { organizationId: orgId, userId: second.id, role: 'OWNER' });
-    expect(result.body.data.addMember.role).toBe('OWNER');
-  });
-
-  it('refuses a MEMBER and a stranger with FORBIDDEN', async () => {
-    const owner = await suite.signIn();
-    const member = await suite.signIn();
-    const stranger = await suite.signIn();
-    const orgId = await suite.createOrg(owner);
-    await suite.addMember(owner, orgId, member, 'MEMBER');
-    const newcomer = await suite.signIn();
-    for (const caller of [member, stranger]) {
-      const result = await addMember(suite, caller.token, { organizationId: orgId, userId: newcomer.id, role: 'MEMBER' });
-      expect(errorCode(result)).toBe('FORBIDDEN');
-    }
-    const rows = await suite.database.db.query('select 1 from memberships where user_id = $1', [newcomer.id]);
-    expect(rows).toHaveLength(0);
-  });
-
-  it('refuses a service principal and an anonymous caller', async () => {
+  it('refuses a service without organizations:admin and an anonymous caller', async () => {
     const owner = await suite.signIn();
     const orgId = await suite.createOrg(owner);
     const user = await suite.signIn();
     const input = { organizationId: orgId, userId: user.id, role: 'MEMBER' };
-    expect(errorCode(await addMember(suite, await suite.serviceToken(['organizations:admin']), input))).toBe('FORBIDDEN');
+    for (const scopes of [['organizations:read'], ['users:write', 'users:read'], []]) {
+      expect(errorCode(await addMember(suite, await suite.serviceToken(scopes), input))).toBe('FORBIDDEN');
+    }
     const anonymous = await suite.gql('mutation ($input: AddMemberInput!) { addMember(input: $input) { id } }', { variables: { input } });
     expect(errorCode(anonymous)).toBe('UNAUTHENTICATED');
+    expect(await suite.database.db.query('select 1 from memberships where user_id = $1', [user.id])).toHaveLength(0);
   });
 
   it('requires exactly one of userId and email (BAD_USER_INPUT)', async () => {
     const owner = await suite.signIn();
     const user = await suite.signIn();
     const orgId = await suite.createOrg(owner);
-    const both = await addMember(suite, owner.token, { organizationId: orgId, userId: user.id, email: user.email, role: 'MEMBER' });
+    const both = await addMember(suite, await admin(), { organizationId: orgId, userId: user.id, email: user.email, role: 'MEMBER' });
     expect(errorCode(both)).toBe('BAD_USER_INPUT');
-    const neither = await addMember(suite, owner.token, { organizationId: orgId, role: 'MEMBER' });
+    const neither = await addMember(suite, await admin(), { organizationId: orgId, role: 'MEMBER' });
     expect(errorCode(neither)).toBe('BAD_USER_INPUT');
-    const malformed = await addMember(suite, owner.token, { organizationId: orgId, email: 'not an email', role: 'MEMBER' });
+    const malformed = await addMember(suite, await admin(), { organizationId: orgId, email: 'not an email', role: 'MEMBER' });
     expect(errorCode(malformed)).toBe('BAD_USER_INPUT');
   });
 
@@ -87,11 +78,11 @@ describe('addMember', () => {
     const user = await suite.signIn();
     const orgId = await suite.createOrg(owner);
     for (const organizationId of [randomUUID(), 'nope']) {
-      const result = await addMember(suite, owner.token, { organizationId, userId: user.id, role: 'MEMBER' });
+      const result = await addMember(suite, await admin(), { organizationId, userId: user.id, role: 'MEMBER' });
       expect(errorCode(result)).toBe('NOT_FOUND');
     }
     for (const userId of [randomUUID(), 'nope']) {
-      const result = await addMember(suite, owner.token, { organizationId: orgId, userId, role: 'MEMBER' });
+      const result = await addMember(suite, await admin(), { organizationId: orgId, userId, role: 'MEMBER' });
       expect(errorCode(result)).toBe('NOT_FOUND');
     }
   });
@@ -100,11 +91,11 @@ describe('addMember', () => {
     const owner = await suite.signIn();
     const user = await suite.signIn();
     const orgId = await suite.createOrg(owner);
-    await suite.addMember(owner, orgId, user, 'MEMBER');
-    const again = await addMember(suite, owner.token, { organizationId: orgId, userId: user.id, role: 'ADMIN' });
+    expect((await addMember(suite, await admin(), { organizationId: orgId, userId: user.id, role: 'MEMBER' })).body.errors).toBeUndefined();
+    const again = await addMember(suite, await admin(), { organizationId: orgId, userId: user.id, role: 'ADMIN' });
     expect(errorCode(again)).toBe('CONFLICT');
     expect(errorReason(again)).toBe('ALREADY_MEMBER');
-    const byEmail = await addMember(suite, owner.token, { organizationId: orgId, email: user.email.toUpperCase(), role: 'ADMIN' });
+    const byEmail = await addMember(suite, await admin(), { organizationId: orgId, email: user.email.toUpperCase(), role: 'ADMIN' });
     expect(errorCode(byEmail)).toBe('CONFLICT');
     const rows = await suite.database.db.query<{ role: string }>('select role from memberships where organization_id = $1 and user_id = $2', [orgId, user.id]);
     expect(rows).toEqual([{ role: 'MEMBER' }]);

@@ -1,7 +1,7 @@
 // The audit log: append-only, written with each change, listed newest first with cursors to
 // OWNER and ADMIN only; under impersonation the row records the actor.
 import { describe, expect, it } from 'vitest';
-import { AUDIENCE, errorCode, removeMember, updateRole, useOrgSuite } from './setup.js';
+import { AUDIENCE, errorCode, inviteMember, removeMember, updateRole, useOrgSuite } from './setup.js';
 
 const suite = useOrgSuite();
 const AUDIT = `query ($id: ID!, $first: Int, $after: String) {
@@ -17,7 +17,15 @@ describe('Organization.auditEvents', () => {
     const membership = await suite.addMember(owner, orgId, member, 'MEMBER');
     await updateRole(suite, owner.token, membership, 'ADMIN');
     await removeMember(suite, owner.token, membership);
-    const expected = ['membership.removed', 'membership.role_changed', 'membership.added', 'membership.added', 'organization.created'];
+    const expected = [
+      'membership.removed',
+      'membership.role_changed',
+      'membership.added',
+      'invitation.accepted',
+      'invitation.created',
+      'membership.added',
+      'organization.created',
+    ];
 
     const all = await suite.gql(AUDIT, { token: owner.token, variables: { id: orgId } });
     const events = all.body.data.organization.auditEvents;
@@ -30,7 +38,7 @@ describe('Organization.auditEvents', () => {
 
     const seen: string[] = [];
     let after: string | null = null;
-    for (let page = 0; page < 5; page += 1) {
+    for (let page = 0; page < 10; page += 1) {
       const result: any = await suite.gql(AUDIT, { token: owner.token, variables: { id: orgId, first: 2, after } });
       const connection = result.body.data.organization.auditEvents;
       seen.push(...connection.edges.map((e: any) => e.node.action));
@@ -48,7 +56,7 @@ describe('Organization.auditEvents', () => {
     await suite.addMember(owner, orgId, admin, 'ADMIN');
     await suite.addMember(owner, orgId, member, 'MEMBER');
     const asAdmin = await suite.gql(AUDIT, { token: admin.token, variables: { id: orgId } });
-    expect(asAdmin.body.data.organization.auditEvents.edges.length).toBe(4);
+    expect(asAdmin.body.data.organization.auditEvents.edges.length).toBe(8);
     const asMember = await suite.gql(AUDIT, { token: member.token, variables: { id: orgId } });
     expect(asMember.body.data.organization).toEqual({ auditEvents: null });
     const asReader = await suite.gql(AUDIT, { token: await suite.serviceToken(['organizations:read']), variables: { id: orgId } });
@@ -78,23 +86,20 @@ describe('Organization.auditEvents', () => {
     const orgId = await suite.createOrg(owner);
     const newcomer = await suite.signIn();
     const impersonated = await suite.issuer.sign({ sub: owner.subject, aud: AUDIENCE, act: { sub: 'support|agent-7' } });
-    const added = await suite.gql('mutation ($input: AddMemberInput!) { addMember(input: $input) { id } }', {
-      token: impersonated,
-      variables: { input: { organizationId: orgId, userId: newcomer.id, role: 'MEMBER' } },
-    });
-    expect(added.body.errors).toBeUndefined();
+    const invited = await inviteMember(suite, impersonated, { organizationId: orgId, email: newcomer.email, role: 'MEMBER' });
+    expect(invited.body.errors).toBeUndefined();
     const created = await suite.gql('mutation { createOrganization(input: { name: "Under impersonation" }) { id } }', { token: impersonated });
     const rows = await suite.database.db.query<{ action: string; actor_id: string; impersonator: string; organization_id: string }>(
       'select action, actor_id, impersonator, organization_id from audit_events where impersonator is not null and actor_id = $1 order by id',
       [owner.id],
     );
     expect(rows).toEqual([
-      { action: 'membership.added', actor_id: owner.id, impersonator: 'support|agent-7', organization_id: orgId },
+      { action: 'invitation.created', actor_id: owner.id, impersonator: 'support|agent-7', organization_id: orgId },
       { action: 'organization.created', actor_id: owner.id, impersonator: 'support|agent-7', organization_id: created.body.data.createOrganization.id },
       { action: 'membership.added', actor_id: owner.id, impersonator: 'support|agent-7', organization_id: created.body.data.createOrganization.id },
     ]);
     const listed = await suite.gql(AUDIT, { token: owner.token, variables: { id: orgId, first: 1 } });
-    expect(listed.body.data.organization.auditEvents.edges[0].node).toMatchObject({ action: 'membership.added', impersonator: 'support|agent-7' });
+    expect(listed.body.data.organization.auditEvents.edges[0].node).toMatchObject({ action: 'invitation.created', impersonator: 'support|agent-7' });
   });
 
   it('keeps the audit row and the change together: a refused change writes no row', async () => {

@@ -1,8 +1,13 @@
 // The pure membership rules and domain validation, case by case.
 import { describe, expect, it } from 'vitest';
 import { isValidDomain, normalizeDomain } from '../../src/domain/email.js';
-import { addMemberRefusal, canSeeAuditLog, canSeeSso, removalRefusal, roleChangeRefusal } from '../../src/domain/policy.js';
-import type { Principal } from '../../src/domain/types.js';
+import { canSeeAuditLog, canSeeSso, inviteRefusal, removalRefusal, responseRefusal, revokeRefusal, roleChangeRefusal } from '../../src/domain/policy.js';
+import type { Invitation, InvitationStatus, Principal, User } from '../../src/domain/types.js';
+
+const invitation = (status: InvitationStatus): Invitation => ({
+  id: 'i', organizationId: 'o', email: 'ada@example.com', role: 'MEMBER', status, expiresAt: new Date(0), createdAt: new Date(0),
+});
+const user = (email: string | null, emailVerified: boolean): User => ({ id: 'u', email, emailVerified, name: null, createdAt: new Date(0) });
 
 const service = (scopes: string[]): Principal => ({
   kind: 'service',
@@ -10,12 +15,44 @@ const service = (scopes: string[]): Principal => ({
 });
 
 describe('membership policy', () => {
-  it('addMemberRefusal: OWNER/ADMIN add, only an OWNER adds an OWNER', () => {
-    expect(addMemberRefusal('OWNER', 'OWNER')).toBeNull();
-    expect(addMemberRefusal('ADMIN', 'ADMIN')).toBeNull();
-    expect(addMemberRefusal('ADMIN', 'OWNER')).toBe('OWNER_REQUIRED');
-    expect(addMemberRefusal('MEMBER', 'MEMBER')).toBe('ROLE_REQUIRED');
-    expect(addMemberRefusal(null, 'MEMBER')).toBe('ROLE_REQUIRED');
+  it('inviteRefusal: OWNER/ADMIN invite, only an OWNER invites an OWNER', () => {
+    expect(inviteRefusal('OWNER', 'OWNER')).toBeNull();
+    expect(inviteRefusal('ADMIN', 'ADMIN')).toBeNull();
+    expect(inviteRefusal('ADMIN', 'OWNER')).toBe('OWNER_REQUIRED');
+    expect(inviteRefusal('MEMBER', 'MEMBER')).toBe('ROLE_REQUIRED');
+    expect(inviteRefusal(null, 'MEMBER')).toBe('ROLE_REQUIRED');
+  });
+
+  it('responseRefusal: only the verified invitee answers; expired and closed invitations are refused', () => {
+    const ada = user('ada@example.com', true);
+    expect(responseRefusal(invitation('PENDING'), ada, 'accept')).toBeNull();
+    expect(responseRefusal(invitation('PENDING'), ada, 'decline')).toBeNull();
+    expect(responseRefusal(invitation('PENDING'), user('ada@example.com', false), 'accept')).toBe('NOT_INVITEE');
+    expect(responseRefusal(invitation('PENDING'), user('eve@example.com', true), 'accept')).toBe('NOT_INVITEE');
+    expect(responseRefusal(invitation('PENDING'), user(null, true), 'accept')).toBe('NOT_INVITEE');
+    expect(responseRefusal(invitation('PENDING'), null, 'accept')).toBe('NOT_INVITEE');
+    expect(responseRefusal(null, ada, 'accept')).toBe('NOT_INVITEE');
+    // A stranger learns nothing about the state of someone else's invitation.
+    expect(responseRefusal(invitation('EXPIRED'), user('eve@example.com', true), 'accept')).toBe('NOT_INVITEE');
+    expect(responseRefusal(invitation('EXPIRED'), ada, 'accept')).toBe('INVITATION_EXPIRED');
+    expect(responseRefusal(invitation('EXPIRED'), ada, 'decline')).toBe('INVITATION_EXPIRED');
+    expect(responseRefusal(invitation('ACCEPTED'), ada, 'accept')).toBeNull();
+    expect(responseRefusal(invitation('ACCEPTED'), ada, 'decline')).toBe('INVITATION_NOT_PENDING');
+    expect(responseRefusal(invitation('DECLINED'), ada, 'decline')).toBeNull();
+    expect(responseRefusal(invitation('DECLINED'), ada, 'accept')).toBe('INVITATION_NOT_PENDING');
+    expect(responseRefusal(invitation('REVOKED'), ada, 'accept')).toBe('INVITATION_NOT_PENDING');
+  });
+
+  it('revokeRefusal: OWNER/ADMIN revoke unanswered invitations; unknown ones answer like a missing role', () => {
+    for (const status of ['PENDING', 'EXPIRED', 'REVOKED'] as const) {
+      expect(revokeRefusal('ADMIN', invitation(status))).toBeNull();
+      expect(revokeRefusal('OWNER', invitation(status))).toBeNull();
+    }
+    expect(revokeRefusal('ADMIN', invitation('ACCEPTED'))).toBe('INVITATION_NOT_PENDING');
+    expect(revokeRefusal('OWNER', invitation('DECLINED'))).toBe('INVITATION_NOT_PENDING');
+    expect(revokeRefusal('MEMBER', invitation('PENDING'))).toBe('ROLE_REQUIRED');
+    expect(revokeRefusal(null, invitation('PENDING'))).toBe('ROLE_REQUIRED');
+    expect(revokeRefusal('OWNER', null)).toBe('ROLE_REQUIRED');
   });
 
   it('roleChangeRefusal: owners guard owners, the last OWNER stays', () => {

@@ -1,5 +1,5 @@
 // Shared set-up for the organization suites: one loopback issuer, one database and one app
-// per file, and small helpers that sign users and services in and build organizations.
+// per file, and small helpers that sign users and services in, build organizations and invite.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { IssuerConfig } from '../../src/config.js';
@@ -28,19 +28,24 @@ export interface OrgSuite {
   serviceToken(scopes: string[]): Promise<string>;
   /** createOrganization by `owner`; returns the organization id. */
   createOrg(owner: SignedInUser, name?: string): Promise<string>;
-  /** addMember by userId (asserting success); returns the membership id. */
+  /**
+   * `by` invites `user`'s email and `user` accepts (asserting success): how users join.
+   * Returns the membership id.
+   */
   addMember(by: SignedInUser, organizationId: string, user: SignedInUser, role: string): Promise<string>;
+  /** inviteMember by `by` (asserting success); returns the invitation id. */
+  invite(by: SignedInUser, organizationId: string, email: string, role: string): Promise<string>;
   gql: TestApp['gql'];
 }
 
 /** Registers beforeAll/afterAll for a suite; the returned object is filled in beforeAll. */
-export function useOrgSuite(options: { issuers?: (issuer: TestIssuer) => IssuerConfig[] } = {}): OrgSuite {
+export function useOrgSuite(options: { issuers?: (issuer: TestIssuer) => IssuerConfig[]; now?: () => number } = {}): OrgSuite {
   const suite = {} as OrgSuite;
   beforeAll(async () => {
     suite.issuer = await startTestIssuer();
     suite.database = await openTestDatabase();
     const issuers = options.issuers?.(suite.issuer) ?? [issuerConfig(suite.issuer, { name: 'test' })];
-    suite.api = await startTestApp({ issuers, database: suite.database.db });
+    suite.api = await startTestApp({ issuers, database: suite.database.db, now: options.now });
     suite.gql = (query, opts) => suite.api.gql(query, opts);
   });
   afterAll(async () => {
@@ -74,10 +79,16 @@ export function useOrgSuite(options: { issuers?: (issuer: TestIssuer) => IssuerC
     expect(result.body.errors).toBeUndefined();
     return result.body.data.createOrganization.id;
   };
-  suite.addMember = async (by, organizationId, user, role) => {
-    const result = await addMember(suite, by.token, { organizationId, userId: user.id, role });
+  suite.invite = async (by, organizationId, email, role) => {
+    const result = await inviteMember(suite, by.token, { organizationId, email, role });
     expect(result.body.errors).toBeUndefined();
-    return result.body.data.addMember.id;
+    return result.body.data.inviteMember.id;
+  };
+  suite.addMember = async (by, organizationId, user, role) => {
+    const invitationId = await suite.invite(by, organizationId, user.email, role);
+    const result = await acceptInvitation(suite, user.token, invitationId);
+    expect(result.body.errors).toBeUndefined();
+    return result.body.data.acceptInvitation.id;
   };
   return suite;
 }
@@ -87,6 +98,27 @@ export function addMember(suite: OrgSuite, token: string, input: Record<string, 
     token,
     variables: { input },
   });
+}
+
+export const INVITATION_FIELDS = 'id email role status expiresAt organization { id }';
+
+export function inviteMember(suite: OrgSuite, token: string | undefined, input: Record<string, unknown>): Promise<GraphQLResult<any>> {
+  return suite.api.gql(`mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { ${INVITATION_FIELDS} } }`, {
+    token,
+    variables: { input },
+  });
+}
+
+export function acceptInvitation(suite: OrgSuite, token: string | undefined, id: string): Promise<GraphQLResult<any>> {
+  return suite.api.gql('mutation ($id: ID!) { acceptInvitation(id: $id) { id role user { id } organization { id } } }', { token, variables: { id } });
+}
+
+export function declineInvitation(suite: OrgSuite, token: string | undefined, id: string): Promise<GraphQLResult<any>> {
+  return suite.api.gql('mutation ($id: ID!) { declineInvitation(id: $id) }', { token, variables: { id } });
+}
+
+export function revokeInvitation(suite: OrgSuite, token: string | undefined, id: string): Promise<GraphQLResult<any>> {
+  return suite.api.gql('mutation ($id: ID!) { revokeInvitation(id: $id) }', { token, variables: { id } });
 }
 
 export function updateRole(suite: OrgSuite, token: string, membershipId: string, role: string): Promise<GraphQLResult<any>> {

@@ -1,6 +1,6 @@
 // Roles live in the database: a user token's role, roles, permissions or scope claims grant nothing.
 import { describe, expect, it } from 'vitest';
-import { addMember, errorCode, setSso, updateRole, useOrgSuite } from './setup.js';
+import { addMember, errorCode, inviteMember, setSso, updateRole, useOrgSuite } from './setup.js';
 
 const suite = useOrgSuite();
 const POWER_CLAIMS = {
@@ -20,13 +20,15 @@ describe('token claims grant users nothing', () => {
     expect(result.body.data.organization).toBeNull();
   });
 
-  it('a MEMBER with OWNER claims can neither add members nor promote itself', async () => {
+  it('a MEMBER with OWNER and organizations:admin claims can neither add, invite nor promote', async () => {
     const owner = await suite.signIn();
     const orgId = await suite.createOrg(owner);
     const member = await suite.signIn(POWER_CLAIMS);
     const membership = await suite.addMember(owner, orgId, member, 'MEMBER');
     const newcomer = await suite.signIn();
     expect(errorCode(await addMember(suite, member.token, { organizationId: orgId, userId: newcomer.id, role: 'MEMBER' }))).toBe('FORBIDDEN');
+    expect(errorCode(await inviteMember(suite, member.token, { organizationId: orgId, email: newcomer.email, role: 'MEMBER' }))).toBe('FORBIDDEN');
+    expect(await suite.database.db.query('select 1 from invitations where organization_id = $1', [orgId])).toHaveLength(1);
     expect(errorCode(await updateRole(suite, member.token, membership, 'OWNER'))).toBe('FORBIDDEN');
     const sso = await suite.gql('query ($id: ID!) { organization(id: $id) { sso { issuer } auditEvents { edges { cursor } } } }', { token: member.token, variables: { id: orgId } });
     expect(sso.body.data.organization).toEqual({ sso: null, auditEvents: null });

@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { User as UserModel, Membership as MembershipModel, Organization as OrganizationModel, ExternalIdentity as ExternalIdentityModel, OrganizationSso as OrganizationSsoModel, AuditEvent as AuditEventModel } from '../../domain/types.js';
+import type { User as UserModel, Membership as MembershipModel, Organization as OrganizationModel, ExternalIdentity as ExternalIdentityModel, OrganizationSso as OrganizationSsoModel, AuditEvent as AuditEventModel, Invitation as InvitationModel } from '../../domain/types.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -86,6 +86,33 @@ export type ExternalIdentity = {
   subject: Scalars['String']['output'];
 };
 
+/** An invitation to join an organization: it names an email address, never a user. */
+export type Invitation = {
+  __typename?: 'Invitation';
+  /** As the inviter typed it (trimmed, lower-cased). */
+  email: Scalars['String']['output'];
+  /** ISO 8601. */
+  expiresAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  organization: Organization;
+  role: MembershipRole;
+  /** EXPIRED is derived when read: a PENDING invitation past expiresAt. */
+  status: InvitationStatus;
+};
+
+export type InvitationStatus =
+  | 'ACCEPTED'
+  | 'DECLINED'
+  | 'EXPIRED'
+  | 'PENDING'
+  | 'REVOKED';
+
+export type InviteMemberInput = {
+  email: Scalars['String']['input'];
+  organizationId: Scalars['ID']['input'];
+  role: MembershipRole;
+};
+
 export type Membership = {
   __typename?: 'Membership';
   id: Scalars['ID']['output'];
@@ -101,22 +128,43 @@ export type MembershipRole =
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** OWNER or ADMIN. Exactly one of userId / email; email ensures the user. */
+  /**
+   * The invitee: a signed-in user whose verified email equals the invitation's; anyone else (and
+   * an unknown id) FORBIDDEN. An expired invitation: FORBIDDEN (reason INVITATION_EXPIRED).
+   * A user already a member keeps their membership and role.
+   */
+  acceptInvitation: Membership;
+  /** Services holding organizations:admin (provisioning). Exactly one of userId / email; email ensures the user. */
   addMember: Membership;
   /** Any signed-in user; the caller becomes its OWNER. */
   createOrganization: Organization;
+  /** The invitee (as acceptInvitation); true once declined. */
+  declineInvitation: Scalars['Boolean']['output'];
   /**
    * Without input: ensures the calling user exists (provisioning is implicit on any request;
    * this makes it explicit). With input: a service holding `users:write` gets or creates a
    * user by email (the email counts as verified).
    */
   ensureUser: EnsureUserPayload;
+  /**
+   * OWNER or ADMIN (only an OWNER invites an OWNER). Creates no user and tells nothing about the
+   * address: an address with an account and one without answer the same. Inviting an address
+   * that already has a pending invitation renews it (same id, new role and expiry).
+   */
+  inviteMember: Invitation;
   /** OWNER, ADMIN, or the member leaving; the last OWNER cannot be removed. */
   removeMember: Scalars['Boolean']['output'];
+  /** OWNER or ADMIN of the invitation's organization; true once revoked. */
+  revokeInvitation: Scalars['Boolean']['output'];
   /** Services holding organizations:admin: bind an organization to an SSO connection and email domains. */
   setOrganizationSso: Organization;
   /** OWNER or ADMIN; only an OWNER makes or unmakes an OWNER; the last OWNER cannot be demoted. */
   updateMemberRole: Membership;
+};
+
+
+export type MutationAcceptInvitationArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -130,13 +178,28 @@ export type MutationCreateOrganizationArgs = {
 };
 
 
+export type MutationDeclineInvitationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationEnsureUserArgs = {
   input?: InputMaybe<EnsureUserInput>;
 };
 
 
+export type MutationInviteMemberArgs = {
+  input: InviteMemberInput;
+};
+
+
 export type MutationRemoveMemberArgs = {
   membershipId: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeInvitationArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -154,6 +217,8 @@ export type Organization = {
   /** Newest first. Visible to OWNER and ADMIN. */
   auditEvents?: Maybe<AuditEventConnection>;
   id: Scalars['ID']['output'];
+  /** Pending (unexpired) invitations, oldest first. Visible to OWNER and ADMIN (empty list for anyone else). */
+  invitations: Array<Invitation>;
   /** Visible to members. */
   members: Array<Membership>;
   name: Scalars['String']['output'];
@@ -232,6 +297,8 @@ export type User = {
   identities: Array<ExternalIdentity>;
   /** On viewer only, while impersonated: the actor (`act.sub`). */
   impersonator?: Maybe<Scalars['String']['output']>;
+  /** On viewer only: pending invitations to the viewer's verified email (empty list for anyone else). */
+  invitations: Array<Invitation>;
   /** The user's memberships that the caller may see. */
   memberships: Array<Membership>;
   name?: Maybe<Scalars['String']['output']>;
@@ -353,6 +420,9 @@ export type ResolversTypes = ResolversObject<{
   EnsureUserPayload: ResolverTypeWrapper<Omit<EnsureUserPayload, 'user'> & { user: ResolversTypes['User'] }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ExternalIdentity: ResolverTypeWrapper<ExternalIdentityModel>;
+  Invitation: ResolverTypeWrapper<InvitationModel>;
+  InvitationStatus: InvitationStatus;
+  InviteMemberInput: InviteMemberInput;
   Membership: ResolverTypeWrapper<MembershipModel>;
   MembershipRole: MembershipRole;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -380,6 +450,8 @@ export type ResolversParentTypes = ResolversObject<{
   EnsureUserPayload: Omit<EnsureUserPayload, 'user'> & { user: ResolversParentTypes['User'] };
   Boolean: Scalars['Boolean']['output'];
   ExternalIdentity: ExternalIdentityModel;
+  Invitation: InvitationModel;
+  InviteMemberInput: InviteMemberInput;
   Membership: MembershipModel;
   Mutation: Record<PropertyKey, never>;
   Organization: OrganizationModel;
@@ -432,6 +504,15 @@ export type ExternalIdentityResolvers<ContextType = GraphQLContext, ParentType e
   subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type InvitationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Invitation'] = ResolversParentTypes['Invitation']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  organization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['MembershipRole'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['InvitationStatus'], ParentType, ContextType>;
+}>;
+
 export type MembershipResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Membership'] = ResolversParentTypes['Membership'], FederationReferenceType extends FederationReferenceTypes['Membership'] = FederationReferenceTypes['Membership']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Membership']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -441,10 +522,14 @@ export type MembershipResolvers<ContextType = GraphQLContext, ParentType extends
 }>;
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  acceptInvitation?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationAcceptInvitationArgs, 'id'>>;
   addMember?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationAddMemberArgs, 'input'>>;
   createOrganization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationCreateOrganizationArgs, 'input'>>;
+  declineInvitation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeclineInvitationArgs, 'id'>>;
   ensureUser?: Resolver<ResolversTypes['EnsureUserPayload'], ParentType, ContextType, Partial<MutationEnsureUserArgs>>;
+  inviteMember?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationInviteMemberArgs, 'input'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'membershipId'>>;
+  revokeInvitation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeInvitationArgs, 'id'>>;
   setOrganizationSso?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationSetOrganizationSsoArgs, 'input'>>;
   updateMemberRole?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationUpdateMemberRoleArgs, 'input'>>;
 }>;
@@ -453,6 +538,7 @@ export type OrganizationResolvers<ContextType = GraphQLContext, ParentType exten
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Organization']> | FederationReferenceType, FederationReferenceType, ContextType>;
   auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, RequireFields<OrganizationAuditEventsArgs, 'first'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType>;
   members?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sso?: Resolver<Maybe<ResolversTypes['OrganizationSso']>, ParentType, ContextType>;
@@ -485,6 +571,7 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<Array<ResolversTypes['ExternalIdentity']>, ParentType, ContextType>;
   impersonator?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType>;
   memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
@@ -496,6 +583,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   AuthDiscovery?: AuthDiscoveryResolvers<ContextType>;
   EnsureUserPayload?: EnsureUserPayloadResolvers<ContextType>;
   ExternalIdentity?: ExternalIdentityResolvers<ContextType>;
+  Invitation?: InvitationResolvers<ContextType>;
   Membership?: MembershipResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;

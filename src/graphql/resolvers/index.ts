@@ -1,6 +1,7 @@
 // All resolvers, by type.
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { AuditEvent, OrganizationSso } from './audit.js';
+import { Invitation, invitationMutations } from './invitation.js';
 import { Membership } from './membership.js';
 import { Mutation } from './mutation.js';
 import { Organization } from './organization.js';
@@ -11,10 +12,11 @@ import { User } from './user.js';
 
 export const resolvers: Resolvers = {
   Query: { ...Query, ...organizationQueries },
-  Mutation: { ...Mutation, ...organizationMutations },
+  Mutation: { ...Mutation, ...organizationMutations, ...invitationMutations },
   User,
   Membership,
   Organization,
   OrganizationSso,
   AuditEvent,
+  Invitation,
 };

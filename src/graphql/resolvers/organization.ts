@@ -1,6 +1,6 @@
 // Organization entity. Members are visible to members and to organization-reading services;
-// the SSO binding and the audit log to OWNER and ADMIN.
-import { canSeeAuditLog, canSeeOrganization, canSeeSso } from '../../domain/policy.js';
+// the SSO binding, pending invitations and the audit log to OWNER and ADMIN.
+import { canManageMembers, canSeeAuditLog, canSeeOrganization, canSeeSso } from '../../domain/policy.js';
 import type { MembershipRole, Principal } from '../../domain/types.js';
 import type { Loaders } from '../loaders.js';
 import type { OrganizationResolvers } from '../generated/resolvers-types.js';
@@ -26,6 +26,10 @@ export const Organization: OrganizationResolvers = {
   async sso(organization, _args, { principal, loaders }) {
     if (!canSeeSso(principal, await viewerRole(principal, loaders, organization.id))) return null;
     return loaders.ssoByOrganization.load(organization.id);
+  },
+  async invitations(organization, _args, { principal, loaders }) {
+    if (!canManageMembers(await viewerRole(principal, loaders, organization.id))) return [];
+    return loaders.invitationsByOrganization.load(organization.id);
   },
   async auditEvents(organization, { first, after }, { principal, loaders, services }) {
     if (!canSeeAuditLog(await viewerRole(principal, loaders, organization.id))) return null;

@@ -22,6 +22,11 @@ export const User: UserResolvers = {
     if (!canSeeIdentities(principal, user.id)) return [];
     return loaders.identitiesByUser.load(user.id);
   },
+  // The viewer's own, by their verified address only: an unproved copy of an email sees nothing.
+  async invitations(user, _args, { principal, loaders }) {
+    if (!isSelf(principal, user.id) || !user.emailVerified || user.email === null) return [];
+    return loaders.invitationsByEmail.load(user.email);
+  },
   async memberships(user, _args, { principal, loaders }) {
     const memberships = await loaders.membershipsByUser.load(user.id);
     if (isSelf(principal, user.id) || hasScope(principal, SCOPES.organizationsRead)) return memberships;

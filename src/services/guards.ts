@@ -1,0 +1,53 @@
+// What every organization change checks first: who acts (a user, for the audit log), the
+// refusals with their public messages, and the organization lock with the caller's role.
+import { AppError, authenticationRequired } from '../errors.js';
+import type { InvitationRefusal, MembershipRefusal } from '../domain/policy.js';
+import type { Actor, MembershipRole, Principal } from '../domain/types.js';
+import { findMembership } from '../db/memberships.js';
+import { lockOrganization } from '../db/organizations.js';
+import type { Queryable } from '../db/queryable.js';
+
+/** Who did a change: under impersonation, the impersonated user with the actor alongside. */
+export function actorOf(principal: Principal): Actor {
+  if (principal.kind === 'user') return { type: 'user', id: principal.userId, impersonator: principal.impersonator };
+  if (principal.kind === 'service') return { type: 'service', id: principal.claims.subject, impersonator: null };
+  return { type: 'system', id: null, impersonator: null };
+}
+
+/** @throws UNAUTHENTICATED (anonymous), FORBIDDEN USER_REQUIRED (a service) */
+export function requireUser(principal: Principal): Extract<Principal, { kind: 'user' }> {
+  if (principal.kind === 'anonymous') throw authenticationRequired();
+  if (principal.kind !== 'user') {
+    throw new AppError('FORBIDDEN', { message: 'Only a user can do this; roles live in memberships.', reason: 'USER_REQUIRED' });
+  }
+  return principal;
+}
+
+const REFUSAL_MESSAGE: Record<MembershipRefusal | InvitationRefusal, string> = {
+  ROLE_REQUIRED: 'Only an OWNER or ADMIN of this organization can manage its members.',
+  OWNER_REQUIRED: 'Only an OWNER can make, change or remove an OWNER.',
+  LAST_OWNER: 'An organization keeps at least one OWNER: the last one can be neither demoted nor removed.',
+  NOT_INVITEE: 'Only the invitee, signed in with the invited email verified, can answer this invitation.',
+  INVITATION_EXPIRED: 'This invitation has expired; ask for a new one.',
+  INVITATION_NOT_PENDING: 'This invitation has already been answered or revoked.',
+};
+
+/** @throws FORBIDDEN with `reason` unless it is null. */
+export function refuse(reason: MembershipRefusal | InvitationRefusal | null): void {
+  if (reason !== null) throw new AppError('FORBIDDEN', { message: REFUSAL_MESSAGE[reason], reason });
+}
+
+export function badInput(message: string, reason: string): AppError {
+  return new AppError('BAD_USER_INPUT', { message, reason });
+}
+
+export function organizationNotFound(): AppError {
+  return new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+}
+
+/** Locks the organization (NOT_FOUND when unknown) and reads the caller's current role. */
+export async function lockForChange(tx: Queryable, organizationId: string, userId: string): Promise<MembershipRole | null> {
+  const organization = await lockOrganization(tx, organizationId);
+  if (organization === null) throw organizationNotFound();
+  return (await findMembership(tx, organizationId, userId))?.role ?? null;
+}

@@ -1,0 +1,177 @@
+// Invitations: how users join an organization, by consent. An invitation names an email
+// address, creates no user and reads nothing about the address, so an address with an account
+// and one without are answered alike; only the invitee (that email, verified) can accept it.
+import { randomUUID } from 'node:crypto';
+import { isUuid } from '../domain/ids.js';
+import { isValidEmail, normalizeEmail } from '../domain/email.js';
+import { inviteRefusal, isInvitee, responseRefusal, revokeRefusal } from '../domain/policy.js';
+import type { Invitation, Membership, MembershipRole, Principal, User } from '../domain/types.js';
+import { appendAudit } from '../db/audit.js';
+import { closeInvitation, findInvitation, upsertPendingInvitation } from '../db/invitations.js';
+import { findMembership, insertMembership } from '../db/memberships.js';
+import type { Database, Queryable } from '../db/queryable.js';
+import { findUsersByIds } from '../db/users.js';
+import { actorOf, badInput, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
+
+export interface InvitationService {
+  /**
+   * OWNER or ADMIN; only an OWNER invites an OWNER. A pending invitation to the same address is
+   * renewed (same id, new role and expiry). @throws BAD_USER_INPUT (INVALID_EMAIL), NOT_FOUND
+   * (organization), FORBIDDEN (ROLE_REQUIRED, OWNER_REQUIRED, USER_REQUIRED), UNAUTHENTICATED
+   */
+  invite(principal: Principal, input: { organizationId: string; email: string; role: MembershipRole }): Promise<Invitation>;
+  /**
+   * The invitee joins with the invitation's role; one already a member keeps membership and
+   * role. Accepting an accepted invitation again answers the membership while it exists.
+   * @throws FORBIDDEN (NOT_INVITEE for anyone else and unknown ids, INVITATION_EXPIRED, INVITATION_NOT_PENDING)
+   */
+  accept(principal: Principal, id: string): Promise<Membership>;
+  /** The invitee. @throws FORBIDDEN (as accept) */
+  decline(principal: Principal, id: string): Promise<boolean>;
+  /** OWNER or ADMIN of its organization. @throws FORBIDDEN (ROLE_REQUIRED also for unknown ids, INVITATION_NOT_PENDING) */
+  revoke(principal: Principal, id: string): Promise<boolean>;
+}
+
+export interface InvitationServiceOptions {
+  db: Database;
+  /** How long an invitation can be accepted (INVITATION_TTL_HOURS). */
+  ttlHours: number;
+  /** The clock expiry is measured with; default Date.now. */
+  now?: () => number;
+}
+
+export function createInvitationService(options: InvitationServiceOptions): InvitationService {
+  const { db } = options;
+  const clock = () => new Date((options.now ?? Date.now)());
+
+  async function userRow(q: Queryable, userId: string): Promise<User | null> {
+    return (await findUsersByIds(q, [userId]))[0] ?? null;
+  }
+
+  /** Refuses anyone but the invitee (unknown ids alike) before any lock is taken. */
+  async function requireInvitee(principal: Principal, id: string) {
+    const caller = requireUser(principal);
+    const known = isUuid(id) ? await findInvitation(db, id, clock()) : null;
+    if (known === null || !isInvitee(known, await userRow(db, caller.userId))) refuse('NOT_INVITEE');
+    return { caller, known: known! };
+  }
+
+  /** The invitation re-read and locked in `tx`, as its invitee may answer it now. */
+  async function lockForResponse(tx: Queryable, id: string, userId: string, response: 'accept' | 'decline'): Promise<Invitation> {
+    const invitation = await findInvitation(tx, id, clock(), { forUpdate: true });
+    refuse(responseRefusal(invitation, await userRow(tx, userId), response));
+    return invitation!;
+  }
+
+  return {
+    async invite(principal, input) {
+      const caller = requireUser(principal);
+      const email = normalizeEmail(input.email);
+      if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
+      if (!isUuid(input.organizationId)) throw organizationNotFound();
+      const actor = actorOf(principal);
+      // Never a read of users: the answer and the statements run are the same for every address.
+      return db.transaction(async (tx) => {
+        refuse(inviteRefusal(await lockForChange(tx, input.organizationId, caller.userId), input.role));
+        const createdAt = clock();
+        const expiresAt = new Date(createdAt.getTime() + options.ttlHours * 3_600_000);
+        const { invitation, renewed } = await upsertPendingInvitation(tx, {
+          id: randomUUID(),
+          organizationId: input.organizationId,
+          email,
+          role: input.role,
+          createdAt,
+          expiresAt,
+        });
+        // No email in the append-only log: erasing a person must be able to erase their address.
+        await appendAudit(tx, actor, {
+          action: renewed ? 'invitation.renewed' : 'invitation.created',
+          targetType: 'Invitation',
+          targetId: invitation.id,
+          organizationId: invitation.organizationId,
+          details: { role: invitation.role, expiresAt: invitation.expiresAt.toISOString() },
+        });
+        return invitation;
+      });
+    },
+
+    async accept(principal, id) {
+      const { caller, known } = await requireInvitee(principal, id);
+      const actor = actorOf(principal);
+      return db.transaction(async (tx) => {
+        // The organization lock first, as every membership change takes it: concurrent
+        // acceptances run one after another and the second finds the first's membership.
+        await lockForChange(tx, known.organizationId, caller.userId);
+        const invitation = await lockForResponse(tx, id, caller.userId, 'accept');
+        const existing = await findMembership(tx, invitation.organizationId, caller.userId);
+        if (invitation.status === 'ACCEPTED') {
+          if (existing === null) refuse('INVITATION_NOT_PENDING');
+          return existing!;
+        }
+        // A member already keeps their role: an invitation never demotes (or promotes) anyone.
+        const membership =
+          existing ?? (await insertMembership(tx, { id: randomUUID(), organizationId: invitation.organizationId, userId: caller.userId, role: invitation.role }))!;
+        await closeInvitation(tx, invitation.id, 'ACCEPTED');
+        await appendAudit(tx, actor, {
+          action: 'invitation.accepted',
+          targetType: 'Invitation',
+          targetId: invitation.id,
+          organizationId: invitation.organizationId,
+          details: { membershipId: membership.id, role: membership.role },
+        });
+        if (existing === null) {
+          await appendAudit(tx, actor, {
+            action: 'membership.added',
+            targetType: 'Membership',
+            targetId: membership.id,
+            organizationId: invitation.organizationId,
+            details: { userId: caller.userId, role: membership.role, via: 'invitation', invitationId: invitation.id },
+          });
+        }
+        return membership;
+      });
+    },
+
+    async decline(principal, id) {
+      const { caller } = await requireInvitee(principal, id);
+      const { impersonator } = actorOf(principal);
+      return db.transaction(async (tx) => {
+        const invitation = await lockForResponse(tx, id, caller.userId, 'decline');
+        if (invitation.status === 'DECLINED') return true;
+        await closeInvitation(tx, invitation.id, 'DECLINED');
+        // The organization reads this log: a decline must not hand it the decliner's user id.
+        await appendAudit(tx, { type: 'user', id: null, impersonator }, {
+          action: 'invitation.declined',
+          targetType: 'Invitation',
+          targetId: invitation.id,
+          organizationId: invitation.organizationId,
+        });
+        return true;
+      });
+    },
+
+    async revoke(principal, id) {
+      const caller = requireUser(principal);
+      const known = isUuid(id) ? await findInvitation(db, id, clock()) : null;
+      // Checked before any lock, so a stranger holding an id cannot stall the organization.
+      const role = known === null ? null : ((await findMembership(db, known.organizationId, caller.userId))?.role ?? null);
+      refuse(revokeRefusal(role, known));
+      const actor = actorOf(principal);
+      return db.transaction(async (tx) => {
+        const actorRole = await lockForChange(tx, known!.organizationId, caller.userId);
+        const invitation = await findInvitation(tx, id, clock(), { forUpdate: true });
+        refuse(revokeRefusal(actorRole, invitation));
+        if (invitation!.status === 'REVOKED') return true;
+        await closeInvitation(tx, invitation!.id, 'REVOKED');
+        await appendAudit(tx, actor, {
+          action: 'invitation.revoked',
+          targetType: 'Invitation',
+          targetId: invitation!.id,
+          organizationId: invitation!.organizationId,
+          details: { role: invitation!.role },
+        });
+        return true;
+      });
+    },
+  };
+}
