@@ -39,11 +39,19 @@ export interface OrgSuite {
 }
 
 /** Registers beforeAll/afterAll for a suite; the returned object is filled in beforeAll. */
-export function useOrgSuite(options: { issuers?: (issuer: TestIssuer) => IssuerConfig[]; now?: () => number } = {}): OrgSuite {
+export interface OrgSuiteOptions {
+  issuers?: (issuer: TestIssuer) => IssuerConfig[];
+  /** The clock invitations expire by. */
+  now?: () => number;
+  /** Observes every SQL statement of the suite's database. */
+  onQuery?: (text: string) => void;
+}
+
+export function useOrgSuite(options: OrgSuiteOptions = {}): OrgSuite {
   const suite = {} as OrgSuite;
   beforeAll(async () => {
     suite.issuer = await startTestIssuer();
-    suite.database = await openTestDatabase();
+    suite.database = await openTestDatabase({ onQuery: options.onQuery });
     const issuers = options.issuers?.(suite.issuer) ?? [issuerConfig(suite.issuer, { name: 'test' })];
     suite.api = await startTestApp({ issuers, database: suite.database.db, now: options.now });
     suite.gql = (query, opts) => suite.api.gql(query, opts);
