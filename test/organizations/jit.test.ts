@@ -1,10 +1,12 @@
 // JIT membership: a token whose org_id matches a binding (same issuer, same external
 // organization) gets a membership with jitRole on its very first request; afterwards the
-// database alone holds that member's role.
+// database alone holds that member's role, and whether they are a member at all.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UserClaims } from '../../src/domain/types.js';
+import { createIdentityService } from '../../src/services/identity.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { AUDIENCE, setSso, updateRole, useOrgSuite } from './setup.js';
+import { acceptInvitation, AUDIENCE, removeMember, setSso, updateRole, useOrgSuite } from './setup.js';
 
 // A second issuer whose tokens may carry the same org_id: a binding names one issuer only.
 let other: TestIssuer;
@@ -86,5 +88,73 @@ describe('JIT membership', () => {
     const unknown = `sso|${randomUUID()}`;
     await suite.gql('{ __typename }', { token: await suite.issuer.sign({ sub: unknown, aud: AUDIENCE, org_id: `org_${randomUUID()}` }) });
     expect(await memberships(unknown)).toEqual([]);
+  });
+});
+
+describe('JIT membership happens once', () => {
+  /** A fresh SSO identity's token for `external`; `name` varies to force the sign-in sync path. */
+  function ssoToken(sub: string, email: string, external: string, name: string) {
+    return suite.issuer.sign({ sub, aud: AUDIENCE, email, email_verified: true, org_id: external, name });
+  }
+
+  it('never re-creates a membership an admin removed, on later sign-ins, nor for another identity of that user', async () => {
+    const { owner, orgId, external } = await boundOrg('MEMBER');
+    const sub = `sso|${randomUUID()}`;
+    const email = `sso-${randomUUID()}@example.com`;
+    await suite.gql('{ __typename }', { token: await ssoToken(sub, email, external, 'One') });
+    const [membership] = await memberships(sub);
+    expect((await removeMember(suite, owner.token, membership!.id)).body.data.removeMember).toBe(true);
+    // The same identity again, with a changed profile (the path that used to re-add), and a
+    // second identity of the same user (another connection of the same IdP organization).
+    await suite.gql('{ __typename }', { token: await ssoToken(sub, email, external, 'Two') });
+    const second = `sso|${randomUUID()}`;
+    const linked = await suite.gql('{ viewer { memberships { id } } }', { token: await ssoToken(second, email, external, 'Three') });
+    expect(linked.body.data.viewer.memberships).toEqual([]);
+    expect(await memberships(sub)).toEqual([]);
+    expect(await memberships(second)).toEqual([]);
+  });
+
+  it('never re-creates a membership the member left, at the resync after the seen interval; an invitation brings them back', async () => {
+    const { owner, orgId, external } = await boundOrg('ADMIN');
+    let now = Date.now();
+    const identity = createIdentityService({ db: suite.database.db, now: () => now, seenIntervalMs: 1000 });
+    const sub = `sso|${randomUUID()}`;
+    const email = `sso-${randomUUID()}@example.com`;
+    const claims = () =>
+      ({ provider: 'test', issuer: suite.issuer.url, subject: sub, email, emailVerified: true, name: 'Same', externalOrganizationId: external, impersonator: null, expiresAt: Math.floor(now / 1000) + 3600 }) as UserClaims;
+    try {
+      await identity.resolveUser(claims());
+      const token = await ssoToken(sub, email, external, 'Same');
+      const [membership] = await memberships(sub);
+      expect(membership).toMatchObject({ organization_id: orgId, role: 'ADMIN' });
+      expect((await removeMember(suite, token, membership!.id)).body.data.removeMember).toBe(true);
+      for (let resync = 0; resync < 3; resync += 1) {
+        now += 5000;
+        await identity.resolveUser(claims());
+        expect(await memberships(sub)).toEqual([]);
+      }
+      // Consent on both sides brings them back, with the invitation's role.
+      const invitation = await suite.invite(owner, orgId, email, 'MEMBER');
+      expect((await acceptInvitation(suite, token, invitation)).body.errors).toBeUndefined();
+      expect(await memberships(sub)).toMatchObject([{ organization_id: orgId, role: 'MEMBER' }]);
+      const [back] = await memberships(sub);
+      expect((await removeMember(suite, owner.token, back!.id)).body.data.removeMember).toBe(true);
+      now += 5000;
+      await identity.resolveUser(claims());
+      expect(await memberships(sub)).toEqual([]);
+    } finally {
+      await identity.flushStamps();
+    }
+  });
+
+  it('does not JIT-add a user who was a member before by invitation and was removed', async () => {
+    const { owner, orgId, external } = await boundOrg('MEMBER');
+    const invited = await suite.signIn();
+    const membership = await suite.addMember(owner, orgId, invited, 'MEMBER');
+    expect((await removeMember(suite, owner.token, membership)).body.data.removeMember).toBe(true);
+    // Their first SSO identity with the organization claim links to the same user by email.
+    const sub = `sso|${randomUUID()}`;
+    const viewer = await suite.gql('{ viewer { id memberships { id } } }', { token: await ssoToken(sub, invited.email, external, 'SSO') });
+    expect(viewer.body.data.viewer).toEqual({ id: invited.id, memberships: [] });
   });
 });
