@@ -3,7 +3,7 @@
 // running in parallel never see each other's rows.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrate } from '../../src/db/migrate.js';
+import { migrate, readMigrations, type Migration } from '../../src/db/migrate.js';
 import { createPGliteDatabase } from '../../src/db/pglite.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import type { Database, QueryObserver } from '../../src/db/queryable.js';
@@ -25,10 +25,12 @@ export function urlWithSchema(url: string, schema: string): string {
   return parsed.toString();
 }
 
-export async function openTestDatabase(options: { onQuery?: QueryObserver; poolMax?: number } = {}): Promise<TestDatabase> {
+/** `migrations`: those to apply (default all); a test of a migration applies the earlier ones first. */
+export async function openTestDatabase(options: { onQuery?: QueryObserver; poolMax?: number; migrations?: Migration[] } = {}): Promise<TestDatabase> {
+  const migrations = options.migrations ?? readMigrations();
   if (TEST_DATABASE_URL === null) {
     const db = await createPGliteDatabase({ dataDir: null, onQuery: options.onQuery });
-    await migrate(db);
+    await migrate(db, migrations);
     return { db, url: null, close: () => db.close() };
   }
   const schema = `test_${randomBytes(6).toString('hex')}`;
@@ -44,7 +46,7 @@ export async function openTestDatabase(options: { onQuery?: QueryObserver; poolM
     queryTimeoutMs: 10_000,
     onQuery: options.onQuery,
   });
-  await migrate(db);
+  await migrate(db, migrations);
   return {
     db,
     url,
