@@ -1,11 +1,15 @@
-// What every organization change checks first: who acts (a user, for the audit log), the
-// refusals with their public messages, and the organization lock with the caller's role.
+// What every organization change checks first: who acts (a user, for the audit log), its
+// input, the refusals with their public messages, and the organization lock with the caller's role.
 import { AppError, authenticationRequired } from '../errors.js';
 import type { InvitationRefusal, MembershipRefusal } from '../domain/policy.js';
 import type { Actor, MembershipRole, Principal } from '../domain/types.js';
 import { findMembership } from '../db/memberships.js';
 import { lockOrganization } from '../db/organizations.js';
 import type { Queryable } from '../db/queryable.js';
+import { isValidDomain, isValidEmail, normalizeDomain, normalizeEmail } from '../domain/email.js';
+
+const MAX_NAME_LENGTH = 200;
+const MAX_DOMAINS = 100;
 
 /** Who did a change: under impersonation, the impersonated user with the actor alongside. */
 export function actorOf(principal: Principal): Actor {
@@ -39,6 +43,38 @@ export function refuse(reason: MembershipRefusal | InvitationRefusal | null): vo
 
 export function badInput(message: string, reason: string): AppError {
   return new AppError('BAD_USER_INPUT', { message, reason });
+}
+
+/** An email address, trimmed and lower-cased. @throws BAD_USER_INPUT (INVALID_EMAIL) */
+export function cleanEmail(raw: unknown): string {
+  const email = normalizeEmail(raw);
+  if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
+  return email;
+}
+
+/** An organization's name: trimmed, not blank, at most 200 characters. @throws BAD_USER_INPUT */
+export function cleanName(raw: string): string {
+  const name = raw.trim();
+  if (name === '') throw badInput('name must not be blank.', 'INVALID_NAME');
+  if (Array.from(name).length > MAX_NAME_LENGTH) throw badInput(`name is longer than ${MAX_NAME_LENGTH} characters.`, 'INVALID_NAME');
+  return name;
+}
+
+export function optionalText(raw: string | null | undefined): string | null {
+  const text = raw?.trim() ?? '';
+  return text === '' ? null : text;
+}
+
+/** SSO domains: normalised, valid, deduplicated, sorted. @throws BAD_USER_INPUT */
+export function cleanDomains(raw: readonly string[]): string[] {
+  if (raw.length > MAX_DOMAINS) throw badInput(`At most ${MAX_DOMAINS} domains.`, 'INVALID_DOMAIN');
+  const domains = new Set<string>();
+  for (const entry of raw) {
+    const domain = normalizeDomain(entry);
+    if (!isValidDomain(domain)) throw badInput('A domain is not a valid DNS name (e.g. bigcorp.com).', 'INVALID_DOMAIN');
+    domains.add(domain);
+  }
+  return [...domains].sort();
 }
 
 export function organizationNotFound(): AppError {

@@ -3,7 +3,6 @@
 // and one without are answered alike; only the invitee (that email, verified) can accept it.
 import { randomUUID } from 'node:crypto';
 import { isUuid } from '../domain/ids.js';
-import { isValidEmail, normalizeEmail } from '../domain/email.js';
 import { inviteRefusal, isInvitee, responseRefusal, revokeRefusal } from '../domain/policy.js';
 import type { Invitation, Membership, MembershipRole, Principal, User } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
@@ -11,7 +10,7 @@ import { closeInvitation, findInvitation, upsertPendingInvitation } from '../db/
 import { findMembership, insertMembership } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import { findUsersByIds } from '../db/users.js';
-import { actorOf, badInput, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
+import { actorOf, cleanEmail, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
 
 export interface InvitationService {
   /**
@@ -66,8 +65,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
   return {
     async invite(principal, input) {
       const caller = requireUser(principal);
-      const email = normalizeEmail(input.email);
-      if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
+      const email = cleanEmail(input.email);
       if (!isUuid(input.organizationId)) throw organizationNotFound();
       const actor = actorOf(principal);
       // Never a read of users: the answer and the statements run are the same for every address.

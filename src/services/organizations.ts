@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, authenticationRequired } from '../errors.js';
 import { isUuid } from '../domain/ids.js';
-import { emailDomain, isValidDomain, isValidEmail, normalizeDomain, normalizeEmail } from '../domain/email.js';
+import { emailDomain, normalizeDomain } from '../domain/email.js';
 import { hasScope, removalRefusal, roleChangeRefusal, SCOPES } from '../domain/policy.js';
 import type { AuditEvent, Membership, MembershipRole, Organization, OrganizationSso, Principal } from '../domain/types.js';
 import { appendAudit, listAuditEvents } from '../db/audit.js';
@@ -21,11 +21,9 @@ import { insertOrganization, lockOrganization } from '../db/organizations.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import { replaceDomains, upsertSso } from '../db/sso.js';
 import { findUsersByIds } from '../db/users.js';
-import { actorOf, badInput, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
+import { actorOf, badInput, cleanDomains, cleanEmail, cleanName, lockForChange, optionalText, organizationNotFound, refuse, requireUser } from './guards.js';
 import type { IdentityService } from './identity.js';
 
-const MAX_NAME_LENGTH = 200;
-const MAX_DOMAINS = 100;
 const MAX_AUDIT_PAGE = 100;
 const MAX_ATTEMPTS = 3;
 
@@ -78,29 +76,6 @@ export interface OrganizationService {
 }
 
 export { actorOf } from './guards.js';
-
-function cleanName(raw: string): string {
-  const name = raw.trim();
-  if (name === '') throw badInput('name must not be blank.', 'INVALID_NAME');
-  if (Array.from(name).length > MAX_NAME_LENGTH) throw badInput(`name is longer than ${MAX_NAME_LENGTH} characters.`, 'INVALID_NAME');
-  return name;
-}
-
-function optionalText(raw: string | null | undefined): string | null {
-  const text = raw?.trim() ?? '';
-  return text === '' ? null : text;
-}
-
-function cleanDomains(raw: readonly string[]): string[] {
-  if (raw.length > MAX_DOMAINS) throw badInput(`At most ${MAX_DOMAINS} domains.`, 'INVALID_DOMAIN');
-  const domains = new Set<string>();
-  for (const entry of raw) {
-    const domain = normalizeDomain(entry);
-    if (!isValidDomain(domain)) throw badInput('A domain is not a valid DNS name (e.g. bigcorp.com).', 'INVALID_DOMAIN');
-    domains.add(domain);
-  }
-  return [...domains].sort();
-}
 
 // Cursors are opaque to clients: base64url of the event's sequence number.
 function encodeCursor(id: string): string {
@@ -164,10 +139,7 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
       const hasUserId = input.userId !== null && input.userId !== undefined;
       const hasEmail = input.email !== null && input.email !== undefined;
       if (hasUserId === hasEmail) throw badInput('Give exactly one of userId and email.', 'USER_ID_XOR_EMAIL');
-      if (hasEmail) {
-        const email = normalizeEmail(input.email);
-        if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
-      }
+      if (hasEmail) cleanEmail(input.email);
       if (!isUuid(input.organizationId)) throw organizationNotFound();
       const actor = actorOf(principal);
       const attempt = () =>
@@ -292,8 +264,7 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
     },
 
     async discover(raw, findByDomain) {
-      const email = normalizeEmail(raw);
-      if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
+      const email = cleanEmail(raw);
       const binding = await findByDomain(normalizeDomain(emailDomain(email)));
       if (binding === null) return { method: 'PASSWORDLESS', organizationId: null, issuer: null, connection: null };
       return { method: 'SSO', organizationId: binding.organizationId, issuer: binding.issuerName, connection: binding.connection };

@@ -63,14 +63,21 @@ describe('composition with a second subgraph', () => {
       'Query.organization',
       'Mutation.ensureUser',
       'Mutation.createOrganization',
-      'Mutation.addMember',
+      'Mutation.inviteMember',
+      'Mutation.acceptInvitation',
+      'Mutation.declineInvitation',
+      'Mutation.revokeInvitation',
+      'Organization.invitations',
+      'User.invitations',
       'Mutation.updateMemberRole',
       'Mutation.removeMember',
     ];
     for (const coordinate of authenticated) expect(has(fields.get(coordinate), 'authenticated'), coordinate).toBe(true);
-    const sso = fields.get('Mutation.setOrganizationSso')?.find((d) => d.name.value === 'requiresScopes');
-    expect(sso, 'Mutation.setOrganizationSso @requiresScopes').toBeDefined();
-    expect(JSON.stringify(sso!.arguments)).toContain('organizations:admin');
+    for (const coordinate of ['Mutation.setOrganizationSso', 'Mutation.addMember']) {
+      const scoped = fields.get(coordinate)?.find((d) => d.name.value === 'requiresScopes');
+      expect(scoped, `${coordinate} @requiresScopes`).toBeDefined();
+      expect(JSON.stringify(scoped!.arguments)).toContain('organizations:admin');
+    }
     // Public or null-for-strangers fields stay open: the subgraph answers null / [] itself.
     for (const coordinate of ['Query.viewer', 'Query.authDiscovery', 'User.id', 'User.email', 'User.name']) {
       expect(has(fields.get(coordinate), 'authenticated'), coordinate).toBe(false);

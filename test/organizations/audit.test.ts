@@ -49,12 +49,7 @@ describe('Organization.auditEvents', () => {
   });
 
   it('is visible to OWNER and ADMIN only', async () => {
-    const owner = await suite.signIn();
-    const admin = await suite.signIn();
-    const member = await suite.signIn();
-    const orgId = await suite.createOrg(owner);
-    await suite.addMember(owner, orgId, admin, 'ADMIN');
-    await suite.addMember(owner, orgId, member, 'MEMBER');
+    const { orgId, owner, admin, member } = await suite.staffedOrg();
     const asAdmin = await suite.gql(AUDIT, { token: admin.token, variables: { id: orgId } });
     expect(asAdmin.body.data.organization.auditEvents.edges.length).toBe(8);
     const asMember = await suite.gql(AUDIT, { token: member.token, variables: { id: orgId } });

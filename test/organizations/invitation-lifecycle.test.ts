@@ -36,12 +36,7 @@ async function viewerInvitations(token: string): Promise<any[]> {
 
 describe('invitation visibility', () => {
   it('lists pending invitations to OWNER and ADMIN only, and to the verified invitee as viewer', async () => {
-    const owner = await suite.signIn();
-    const admin = await suite.signIn();
-    const member = await suite.signIn();
-    const orgId = await suite.createOrg(owner);
-    await suite.addMember(owner, orgId, admin, 'ADMIN');
-    await suite.addMember(owner, orgId, member, 'MEMBER');
+    const { orgId, owner, admin, member } = await suite.staffedOrg();
     const invitee = await suite.signIn();
     const id = await suite.invite(admin, orgId, invitee.email, 'MEMBER');
     for (const reader of [owner, admin]) {
@@ -119,13 +114,8 @@ describe('declineInvitation', () => {
 
 describe('revokeInvitation', () => {
   it('lets OWNER and ADMIN revoke; MEMBERs, strangers and unknown ids are refused alike', async () => {
-    const owner = await suite.signIn();
-    const admin = await suite.signIn();
-    const member = await suite.signIn();
+    const { orgId, owner, admin, member } = await suite.staffedOrg();
     const stranger = await suite.signIn();
-    const orgId = await suite.createOrg(owner);
-    await suite.addMember(owner, orgId, admin, 'ADMIN');
-    await suite.addMember(owner, orgId, member, 'MEMBER');
     const invitee = await suite.signIn();
     const id = await suite.invite(owner, orgId, invitee.email, 'OWNER');
     for (const [caller, target] of [[member, id], [stranger, id], [owner, randomUUID()], [owner, 'nope']] as const) {

@@ -99,13 +99,8 @@ describe('inviteMember', () => {
   });
 
   it('lets OWNER and ADMIN invite, only an OWNER invite an OWNER; MEMBERs, strangers and services are refused', async () => {
-    const owner = await suite.signIn();
-    const admin = await suite.signIn();
-    const member = await suite.signIn();
+    const { orgId, owner, admin, member } = await suite.staffedOrg();
     const stranger = await suite.signIn();
-    const orgId = await suite.createOrg(owner);
-    await suite.addMember(owner, orgId, admin, 'ADMIN');
-    await suite.addMember(owner, orgId, member, 'MEMBER');
     const email = () => `x-${randomUUID()}@example.com`;
     for (const role of ['MEMBER', 'ADMIN']) {
       expect((await inviteMember(suite, admin.token, { organizationId: orgId, email: email(), role })).body.errors).toBeUndefined();

@@ -33,6 +33,8 @@ export interface OrgSuite {
    * Returns the membership id.
    */
   addMember(by: SignedInUser, organizationId: string, user: SignedInUser, role: string): Promise<string>;
+  /** An organization with an OWNER, an ADMIN and a MEMBER (joined by invitation). */
+  staffedOrg(): Promise<{ orgId: string; owner: SignedInUser; admin: SignedInUser; member: SignedInUser }>;
   /** inviteMember by `by` (asserting success); returns the invitation id. */
   invite(by: SignedInUser, organizationId: string, email: string, role: string): Promise<string>;
   gql: TestApp['gql'];
@@ -86,6 +88,13 @@ export function useOrgSuite(options: OrgSuiteOptions = {}): OrgSuite {
     });
     expect(result.body.errors).toBeUndefined();
     return result.body.data.createOrganization.id;
+  };
+  suite.staffedOrg = async () => {
+    const [owner, admin, member] = [await suite.signIn(), await suite.signIn(), await suite.signIn()];
+    const orgId = await suite.createOrg(owner);
+    await suite.addMember(owner, orgId, admin, 'ADMIN');
+    await suite.addMember(owner, orgId, member, 'MEMBER');
+    return { orgId, owner, admin, member };
   };
   suite.invite = async (by, organizationId, email, role) => {
     const result = await inviteMember(suite, by.token, { organizationId, email, role });

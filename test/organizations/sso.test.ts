@@ -114,12 +114,7 @@ describe('setOrganizationSso', () => {
   });
 
   it('shows Organization.sso to OWNER and ADMIN, not to a MEMBER', async () => {
-    const owner = await suite.signIn();
-    const admin = await suite.signIn();
-    const member = await suite.signIn();
-    const orgId = await suite.createOrg(owner);
-    await suite.addMember(owner, orgId, admin, 'ADMIN');
-    await suite.addMember(owner, orgId, member, 'MEMBER');
+    const { orgId, owner, admin, member } = await suite.staffedOrg();
     await setSso(suite, await suite.serviceToken(['organizations:admin']), { organizationId: orgId, issuer: 'test', domains: [domain()], jitRole: 'ADMIN' });
     const query = 'query ($id: ID!) { organization(id: $id) { sso { issuer jitRole } } }';
     for (const user of [owner, admin]) {
