@@ -52,6 +52,8 @@ describe('loadConfig', () => {
     ['DB_PREPARED_STATEMENTS not a boolean', { DB_PREPARED_STATEMENTS: 'sometimes' }, 'DB_PREPARED_STATEMENTS'],
     ['GRAPHQL_COMPILE_AFTER negative', { GRAPHQL_COMPILE_AFTER: '-1' }, 'GRAPHQL_COMPILE_AFTER'],
     ['SHUTDOWN_TIMEOUT_MS negative', { SHUTDOWN_TIMEOUT_MS: '-1' }, 'SHUTDOWN_TIMEOUT_MS'],
+    ['INVITATION_TTL_HOURS zero', { INVITATION_TTL_HOURS: '0' }, 'INVITATION_TTL_HOURS'],
+    ['INVITATION_TTL_HOURS not a whole number', { INVITATION_TTL_HOURS: '1.5' }, 'INVITATION_TTL_HOURS'],
     ['AUTH_ISSUERS not JSON', { AUTH_ISSUERS: '[{name: auth0' }, 'AUTH_ISSUERS'],
     ['AUTH_ISSUERS empty array', { AUTH_ISSUERS: '[]' }, 'AUTH_ISSUERS'],
     ['an issuer allowing HS256', { AUTH_ISSUERS: issuers({ ...ISSUER, algorithms: ['HS256'] }) }, 'AUTH_ISSUERS[0].algorithms'],
@@ -103,7 +105,9 @@ describe('loadConfig', () => {
       maxEntityRepresentations: 1000,
       compileOperationsAfter: 2,
       shutdownTimeoutMs: 10_000,
+      invitationTtlHours: 168,
     });
+    expect(loadConfig({ INVITATION_TTL_HOURS: '24' }).invitationTtlHours).toBe(24);
     expect(config.issuers[0]).toMatchObject({ jwksUri: 'https://tenant.eu.auth0.com/.well-known/jwks.json', algorithms: ['RS256'], userinfoApiKey: 'key-value' });
     expect(loadConfig({}).useDevIssuer).toBe(true);
     // Behind PgBouncer in transaction mode: LISTEN elsewhere, or cache no user rows.
