@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config, IssuerConfig } from './config.js';
 import { devIssuerConfig, loadOrCreateDevKey } from './auth/devIssuer.js';
+import { createIntrospectionVerifier, withOpaqueTokens } from './auth/introspection.js';
 import { createLocalKeySet, createRemoteKeySet, type KeySource } from './auth/keys.js';
 import { createUserinfoClient } from './auth/userinfo.js';
 import { createTokenVerifier } from './auth/verifier.js';
@@ -118,13 +119,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ? createUserinfoClient({ fetch: options.fetch, timeoutMs: config.jwksFetchTimeoutMs })
     : null;
   const platform = config.platform === null ? null : await startPlatformIssuer(config, { db, logger, timing: options.platformKeys });
+  const legacy = config.introspection;
+  const opaque =
+    legacy === null
+      ? null
+      : createIntrospectionVerifier({
+          config: legacy,
+          fetch: options.fetch,
+          timeoutMs: config.jwksFetchTimeoutMs,
+          onCall: (outcome) => {
+            if (outcome === 'refused') logger.error({ issuer: legacy.name, clientId: legacy.clientId }, 'introspection endpoint refused our client credentials');
+            else if (outcome === 'error' || outcome === 'timeout') logger.warn({ issuer: legacy.name, outcome }, 'introspection call failed');
+          },
+        });
   const verifier = instrumentVerifier(
-    createTokenVerifier({ issuers, keySources, userinfo, platform: platform?.verification ?? null }),
+    withOpaqueTokens(createTokenVerifier({ issuers, keySources, userinfo, platform: platform?.verification ?? null }), opaque),
     issuers,
     metrics,
   );
-  const identity = createIdentityService({ db, onProvisioned: (what) => metrics.observeProvisioned(what) });
-  const issuerNames = new Set(issuers.map((i) => i.name));
+  const identity = createIdentityService({
+    db,
+    onProvisioned: (what) => metrics.observeProvisioned(what),
+    adoptSubjectAsUserId: new Set(legacy?.adoptSubjectAsUserId === true ? [legacy.name] : []),
+  });
+  const issuerNames = new Set([...issuers.map((i) => i.name), ...(legacy === null ? [] : [legacy.name])]);
   const organizations = createOrganizationService({ db, identity, issuerNames });
   const invitations = createInvitationService({ db, ttlHours: config.invitationTtlHours, now: options.now });
   const services: Services = { db, identity, organizations, invitations, now: options.now };

@@ -49,6 +49,49 @@ const issuerSchema = z
 
 export type IssuerInput = z.input<typeof issuerSchema>;
 
+// legacy-sessions.md: opaque session tokens checked at an RFC 7662 endpoint.
+const introspectionIssuerSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . or -'),
+    kind: z.literal('introspection'),
+    issuer: z.string().min(1),
+    introspectionUrl: z.url({ protocol: /^https?$/ }),
+    clientId: z.string().min(1),
+    clientSecretEnv: z.string().min(1),
+    subjectField: z.string().min(1).default('sub'),
+    emailField: z.string().min(1).default('email'),
+    emailVerifiedField: z.string().min(1).default('email_verified'),
+    nameField: z.string().min(1).default('name'),
+    emailTrust: z.enum(['claim', 'always', 'never']).default('claim'),
+    cacheSeconds: z.number().int().min(0).max(86_400).default(60),
+    adoptSubjectAsUserId: z.boolean().default(false),
+  })
+  .strict();
+
+/** The introspection issuer (at most one), with every default applied. */
+export interface IntrospectionIssuerConfig {
+  name: string;
+  kind: 'introspection';
+  issuer: string;
+  introspectionUrl: string;
+  clientId: string;
+  /** Read from `clientSecretEnv` at start-up; never logged. */
+  clientSecret: string;
+  subjectField: string;
+  emailField: string;
+  emailVerifiedField: string;
+  nameField: string;
+  emailTrust: EmailTrust;
+  cacheSeconds: number;
+  adoptSubjectAsUserId: boolean;
+}
+
+/** Every entry of AUTH_ISSUERS: the token issuers, and the introspection issuer if any. */
+export interface IssuerList {
+  issuers: IssuerConfig[];
+  introspection: IntrospectionIssuerConfig | null;
+}
+
 /** A trusted issuer with every default applied. */
 export interface IssuerConfig {
   name: string;
@@ -173,6 +216,8 @@ export interface Config {
   database: DatabaseTarget;
   /** Configured issuers; empty means the development issuer alone (never in production). */
   issuers: IssuerConfig[];
+  /** The `introspection` issuer of AUTH_ISSUERS (legacy opaque sessions), if any. */
+  introspection: IntrospectionIssuerConfig | null;
   useDevIssuer: boolean;
   subgraphSecret: string | null;
   /** `_service { sdl }` carries @authenticated / @requiresScopes (Apollo Router); off for Apollo Gateway. */
@@ -232,55 +277,90 @@ function emailVerifiedClaimFor(entry: { emailClaim?: string | undefined; emailVe
 }
 
 /**
- * Parses and validates the trusted issuers array (AUTH_ISSUERS JSON). `production` (default:
- * `env.NODE_ENV`) applies the https: rule to every URL fetched.
+ * Parses and validates the trusted issuers array (AUTH_ISSUERS JSON): its token issuers.
+ * `production` (default: `env.NODE_ENV`) applies the https: rule to every URL fetched.
  */
 export function parseIssuers(json: string, variable: string, env: NodeJS.ProcessEnv, production = env['NODE_ENV'] === 'production'): IssuerConfig[] {
+  return parseIssuerList(json, variable, env, production).issuers;
+}
+
+function readSecret(env: NodeJS.ProcessEnv, name: string, where: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`${where}: environment variable ${name} is not set`);
+  return value;
+}
+
+function toIntrospectionIssuer(
+  entry: z.output<typeof introspectionIssuerSchema>,
+  where: string,
+  env: NodeJS.ProcessEnv,
+  production: boolean,
+): IntrospectionIssuerConfig {
+  requireFetchableUrl(entry.introspectionUrl, `${where}.introspectionUrl`, production);
+  const { clientSecretEnv, ...rest } = entry;
+  return { ...rest, clientSecret: readSecret(env, clientSecretEnv, `${where}.clientSecretEnv`) };
+}
+
+/** Parses and validates the AUTH_ISSUERS array, `introspection` entries included. */
+export function parseIssuerList(json: string, variable: string, env: NodeJS.ProcessEnv, production = false): IssuerList {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch {
     throw new ConfigError(`${variable}: is not valid JSON`);
   }
-  const parsed = z.array(issuerSchema).min(1, 'must list at least one issuer').safeParse(raw);
+  const parsed = z.array(z.unknown()).min(1, 'must list at least one issuer').safeParse(raw);
   if (!parsed.success) throw new ConfigError(describeIssue(variable, parsed.error.issues[0]!));
   const names = new Set<string>();
   const issuerUrls = new Set<string>();
-  return parsed.data.map((entry, index) => {
-    if (names.has(entry.name)) throw new ConfigError(`${variable}[${index}].name: duplicate issuer name "${entry.name}"`);
-    if (issuerUrls.has(entry.issuer)) throw new ConfigError(`${variable}[${index}].issuer: duplicate issuer "${entry.issuer}"`);
-    names.add(entry.name);
-    issuerUrls.add(entry.issuer);
-    let userinfoApiKey: string | null = null;
-    if (entry.apiKeyEnv !== undefined) {
-      userinfoApiKey = env[entry.apiKeyEnv] ?? null;
-      if (!userinfoApiKey) {
-        throw new ConfigError(`${variable}[${index}].apiKeyEnv: environment variable ${entry.apiKeyEnv} is not set`);
-      }
+  const issuers: IssuerConfig[] = [];
+  let introspection: IntrospectionIssuerConfig | null = null;
+  // Each entry by its kind, so an error names the field of that kind that is wrong.
+  function parseEntry<T extends { name: string; issuer: string }>(schema: z.ZodType<T>, item: unknown, where: string): T {
+    const result = schema.safeParse(item);
+    if (!result.success) throw new ConfigError(describeIssue(where, result.error.issues[0]!));
+    const value = result.data;
+    if (names.has(value.name)) throw new ConfigError(`${where}.name: duplicate issuer name "${value.name}"`);
+    if (issuerUrls.has(value.issuer)) throw new ConfigError(`${where}.issuer: duplicate issuer "${value.issuer}"`);
+    names.add(value.name);
+    issuerUrls.add(value.issuer);
+    return value;
+  }
+  parsed.data.forEach((item, index) => {
+    const where = `${variable}[${index}]`;
+    if (typeof item === 'object' && item !== null && (item as { kind?: unknown }).kind === 'introspection') {
+      const value = parseEntry(introspectionIssuerSchema, item, where);
+      // Which endpoint would check an opaque token would otherwise be a guess.
+      if (introspection !== null) throw new ConfigError(`${where}.kind: at most one issuer of kind introspection`);
+      introspection = toIntrospectionIssuer(value, where, env, production);
+      return;
     }
-    const clientId = entry.clientId ?? null;
-    const at = `${variable}[${index}]`;
-    const jwksUri = requireFetchableUrl(entry.jwksUri ?? defaultJwksUri(entry.kind, entry.issuer, clientId), `${at}.jwksUri`, production);
-    if (entry.userinfoUrl !== undefined) requireFetchableUrl(entry.userinfoUrl, `${at}.userinfoUrl`, production);
-    return {
-      name: entry.name,
-      kind: entry.kind,
-      issuer: entry.issuer,
-      audience: entry.audience === undefined ? null : Array.isArray(entry.audience) ? entry.audience : [entry.audience],
+    const value = parseEntry(issuerSchema, item, where);
+    let userinfoApiKey: string | null = null;
+    if (value.apiKeyEnv !== undefined) userinfoApiKey = readSecret(env, value.apiKeyEnv, `${where}.apiKeyEnv`);
+    const clientId = value.clientId ?? null;
+    const jwksUri = requireFetchableUrl(value.jwksUri ?? defaultJwksUri(value.kind, value.issuer, clientId), `${where}.jwksUri`, production);
+    if (value.userinfoUrl !== undefined) requireFetchableUrl(value.userinfoUrl, `${where}.userinfoUrl`, production);
+    issuers.push({
+      name: value.name,
+      kind: value.kind,
+      issuer: value.issuer,
+      audience: value.audience === undefined ? null : Array.isArray(value.audience) ? value.audience : [value.audience],
       clientId,
       jwksUri,
-      algorithms: entry.algorithms,
-      emailClaim: entry.emailClaim ?? null,
-      emailVerifiedClaim: emailVerifiedClaimFor(entry),
-      emailTrust: entry.emailTrust,
-      userinfoUrl: entry.userinfoUrl ?? null,
+      algorithms: value.algorithms,
+      emailClaim: value.emailClaim ?? null,
+      emailVerifiedClaim: emailVerifiedClaimFor(value),
+      emailTrust: value.emailTrust,
+      userinfoUrl: value.userinfoUrl ?? null,
       userinfoApiKey,
-      apiBaseUrl: (entry.apiBaseUrl ?? DEFAULT_WORKOS_API_BASE).replace(/\/+$/, ''),
-      jwksRefreshSeconds: entry.jwksRefreshSeconds,
-      jwksMaxStaleSeconds: entry.jwksMaxStaleSeconds,
-      maxTokenAgeSeconds: entry.maxTokenAgeSeconds ?? null,
-    };
+      apiBaseUrl: (value.apiBaseUrl ?? DEFAULT_WORKOS_API_BASE).replace(/\/+$/, ''),
+      jwksRefreshSeconds: value.jwksRefreshSeconds,
+      jwksMaxStaleSeconds: value.jwksMaxStaleSeconds,
+      maxTokenAgeSeconds: value.maxTokenAgeSeconds ?? null,
+    });
   });
+  return { issuers, introspection };
 }
 
 /**
@@ -298,9 +378,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.AUTH_ISSUERS !== undefined && e.AUTH_ISSUERS_FILE !== undefined) {
     throw new ConfigError('AUTH_ISSUERS_FILE: set either AUTH_ISSUERS or AUTH_ISSUERS_FILE, not both');
   }
-  let issuers: IssuerConfig[] = [];
+  let list: IssuerList | null = null;
   if (e.AUTH_ISSUERS !== undefined) {
-    issuers = parseIssuers(e.AUTH_ISSUERS, 'AUTH_ISSUERS', env, production);
+    list = parseIssuerList(e.AUTH_ISSUERS, 'AUTH_ISSUERS', env, production);
   } else if (e.AUTH_ISSUERS_FILE !== undefined) {
     let text: string;
     try {
@@ -308,10 +388,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     } catch {
       throw new ConfigError(`AUTH_ISSUERS_FILE: cannot read ${e.AUTH_ISSUERS_FILE}`);
     }
-    issuers = parseIssuers(text, 'AUTH_ISSUERS_FILE', env, production);
+    list = parseIssuerList(text, 'AUTH_ISSUERS_FILE', env, production);
   } else if (production) {
     throw new ConfigError('AUTH_ISSUERS: required when NODE_ENV=production (the development issuer is off in production)');
   }
+
+  const issuers = list?.issuers ?? [];
+  const introspection = list?.introspection ?? null;
 
   const database: DatabaseTarget =
     e.DATABASE_URL === undefined
@@ -342,7 +425,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     database,
     issuers,
-    useDevIssuer: issuers.length === 0,
+    introspection,
+    useDevIssuer: list === null,
     subgraphSecret: e.SUBGRAPH_SECRET ?? null,
     routerAuthorizationDirectives: e.ROUTER_AUTHORIZATION_DIRECTIVES === 'true' || e.ROUTER_AUTHORIZATION_DIRECTIVES === '1',
     dbPoolMax: e.DB_POOL_MAX,

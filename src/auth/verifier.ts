@@ -1,7 +1,6 @@
 // Verifies a bearer JWT against the trusted issuers and turns it into a VerifiedPrincipal.
 // Owns the pre-verification guards (shape, alg allow-list, embedded keys, exact issuer), the
 // jose verification, the userinfo fallback and the verified-token cache.
-import { createHash, hash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
 import type { IssuerConfig } from '../config.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
@@ -9,6 +8,7 @@ import { AppError, isAppError } from '../errors.js';
 import { MAX_TOKEN_BYTES } from './bearer.js';
 import { checkClaimText, cleanName, readEmailAddress, toVerifiedPrincipal, trustEmail } from './claims.js';
 import type { KeySource } from './keys.js';
+import { sha256 } from '../lib/digest.js';
 import { Lru } from '../lib/lru.js';
 import type { createUserinfoClient } from './userinfo.js';
 import { PLATFORM_VERIFY_OPTIONS, toPlatformPrincipal, type PlatformIssuer } from './platformToken.js';
@@ -91,10 +91,6 @@ function freeze(principal: VerifiedPrincipal): VerifiedPrincipal {
   Object.freeze(principal.claims);
   return Object.freeze(principal);
 }
-
-// One-shot digest where Node has it (20.12+): about half the cost of a Hash object.
-const sha256: (text: string) => string =
-  typeof hash === 'function' ? (text) => hash('sha256', text, 'base64url') : (text) => createHash('sha256').update(text).digest('base64url');
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const now = options.now ?? Date.now;

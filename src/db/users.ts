@@ -32,6 +32,11 @@ export async function findUsersByIds(db: Queryable, ids: readonly string[]): Pro
   return rows.map(toUser);
 }
 
+/** Whether a row (a user, or a deleted user's tombstone) holds this id. */
+export async function userIdTaken(db: Queryable, id: string): Promise<boolean> {
+  return (await db.query('select 1 from users where id = $1', [id])).length > 0;
+}
+
 /** The user holding this verified email, locked for the rest of the transaction. */
 export async function findUserByVerifiedEmailForUpdate(db: Queryable, email: string): Promise<User | null> {
   const rows = await db.query<UserRow>(

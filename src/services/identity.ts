@@ -13,7 +13,8 @@ import { findIdentityWithUser, stampIdentitiesSeen, updateIdentitySeen } from '.
 import type { Database, Queryable } from '../db/queryable.js';
 import { createUserWithIdentity, grantJitMembership, linkIdentityToHolder } from '../db/provisioning.js';
 import { userRowCacheFor } from '../db/userCache.js';
-import { findUserByVerifiedEmailForUpdate, insertUser, updateUserProfile } from '../db/users.js';
+import { findUserByVerifiedEmailForUpdate, insertUser, updateUserProfile, userIdTaken } from '../db/users.js';
+import { isUuid } from '../domain/ids.js';
 import { Lru } from '../lib/lru.js';
 
 export interface ResolvedUser {
@@ -38,6 +39,11 @@ export interface IdentityServiceOptions {
   now?: () => number;
   /** Called when a user or identity is provisioned (metrics). */
   onProvisioned?: (what: 'user' | 'identity') => void;
+  /**
+   * Issuer names whose UUID subjects become the id of the user their first sign-in creates
+   * (`adoptSubjectAsUserId`, legacy-sessions.md); when that id is taken, a new one is generated.
+   */
+  adoptSubjectAsUserId?: ReadonlySet<string>;
 }
 
 export interface IdentityService {
@@ -92,6 +98,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   const { db } = options;
   const now = options.now ?? Date.now;
   const seenIntervalMs = options.seenIntervalMs ?? 60_000;
+  const adoptFrom = options.adoptSubjectAsUserId ?? new Set<string>();
   // Safe to cache: an identity, once bound, stays bound to its user. Only the id is cached,
   // never the profile, so no change made elsewhere can be served stale from here.
   const cache = new Lru<string, CachedIdentity>(options.cacheMaxEntries ?? 50_000);
@@ -182,7 +189,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     };
     const fresh = decideNewIdentity(claims, null);
     if (fresh.action !== 'create') throw new Error('a new identity without a holder must create a user');
-    const userId = randomUUID();
+    const userId = await newUserId(claims);
     const before = rowCache.version();
     const outcome = await createUserWithIdentity(db, { id: userId, email: fresh.email, emailVerified: fresh.emailVerified, name: claims.name }, identity);
     if (outcome.created) {
@@ -194,6 +201,19 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     if (decision.action !== 'link' || outcome.holder.email === null) throw new LostRace();
     if (!(await linkIdentityToHolder(db, { id: decision.userId, email: outcome.holder.email }, identity))) throw new LostRace();
     return { userId: decision.userId, created: false };
+  }
+
+  /**
+   * A legacy id is kept only while no user holds it (an imported user without this identity, a
+   * deleted user's tombstone): an identity is bound by the identity rules, never by its id.
+   * A concurrent sign-in taking it meanwhile fails the insert, and the retry decides again.
+   */
+  async function newUserId(claims: UserClaims): Promise<string> {
+    if (adoptFrom.has(claims.provider) && isUuid(claims.subject)) {
+      const id = claims.subject.toLowerCase();
+      if (!(await userIdTaken(db, id))) return id;
+    }
+    return randomUUID();
   }
 
   /** Records a later sign-in; true when it may have changed the user's row. */

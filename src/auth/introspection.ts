@@ -1,0 +1,193 @@
+// Opaque legacy session tokens (legacy-sessions.md): checked at the introspection issuer's
+// RFC 7662 endpoint, answers cached by token digest, one call per token in flight; and the
+// dispatch that sends a credential to the JWT verifier or here by its shape.
+import type { IntrospectionIssuerConfig } from '../config.js';
+import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
+import { AppError } from '../errors.js';
+import { sha256 } from '../lib/digest.js';
+import { Lru } from '../lib/lru.js';
+import { cleanName, readEmailAddress, trustEmail } from './claims.js';
+import { fetchJson, isPlainObject, isTimeout } from './fetch.js';
+import type { TokenVerifier } from './verifier.js';
+
+/** How one introspection call ended (metrics, logs). `refused`: our client credentials were. */
+export type IntrospectionOutcome = 'active' | 'inactive' | 'error' | 'timeout' | 'refused';
+
+export interface IntrospectionVerifierOptions {
+  config: IntrospectionIssuerConfig;
+  fetch?: typeof fetch;
+  /** Deadline of one call (JWKS_FETCH_TIMEOUT_MS). */
+  timeoutMs: number;
+  now?: () => number /* ms */;
+  /** How long a negative answer is remembered; default and maximum 5000 ms. */
+  negativeTtlMs?: number;
+  maxEntries?: number /* default 10000 */;
+  onCall?: (outcome: IntrospectionOutcome) => void;
+}
+
+interface Answer {
+  /** Null: the token is not active (or names no subject). */
+  principal: VerifiedPrincipal | null;
+  /** Until when this answer is served without a call (ms). */
+  until: number;
+  reason: string;
+}
+
+const MAX_NEGATIVE_TTL_MS = 5000;
+
+/** RFC 7515 §7.1: a compact JWS has exactly two dots; anything with fewer is opaque. */
+export function isCompactJws(token: string): boolean {
+  const first = token.indexOf('.');
+  return first !== -1 && token.indexOf('.', first + 1) !== -1;
+}
+
+function unavailable(reason: string, cause?: unknown): AppError {
+  return new AppError('AUTH_PROVIDER_UNAVAILABLE', {
+    message: 'The session service cannot check this token right now; retry later.',
+    reason,
+    retryAfterSeconds: 5,
+    cause,
+  });
+}
+
+function readSubject(value: unknown): string | null {
+  if (typeof value === 'string') return value.trim() === '' ? null : value;
+  // Legacy systems often number their users.
+  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : null;
+}
+
+function seconds(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** The principal an active RFC 7662 answer describes, or the reason it describes none. */
+export function readIntrospectionAnswer(config: IntrospectionIssuerConfig, body: Record<string, unknown>, nowMs: number): UserClaims | string {
+  if (body.active !== true) return 'inactive';
+  const exp = seconds(body.exp);
+  if (exp !== null && exp * 1000 <= nowMs) return 'token_expired';
+  const nbf = seconds(body.nbf);
+  if (nbf !== null && nbf * 1000 > nowMs) return 'token_not_yet_valid';
+  const subject = readSubject(body[config.subjectField]);
+  if (subject === null) return 'missing_sub';
+  const email = readEmailAddress(body[config.emailField]);
+  const rawName = body[config.nameField];
+  return {
+    provider: config.name,
+    issuer: config.issuer,
+    subject,
+    email,
+    emailVerified: trustEmail(config.emailTrust, email, body[config.emailVerifiedField]),
+    name: cleanName(typeof rawName === 'string' ? rawName : null),
+    externalOrganizationId: null,
+    impersonator: null,
+    // Without an `exp` the token is trusted as long as this answer is.
+    expiresAt: exp ?? Math.ceil(nowMs / 1000 + config.cacheSeconds),
+    // Revocations (lifecycle.md) compare with the session's `iat`, when the answer has one.
+    issuedAt: seconds(body.iat) === null ? null : Math.floor(seconds(body.iat)!),
+    sessionId: null,
+  };
+}
+
+/**
+ * A verifier of opaque tokens against the introspection endpoint.
+ * `verify` throws AppError UNAUTHENTICATED (inactive, expired, no subject) or
+ * AUTH_PROVIDER_UNAVAILABLE (unreachable, timeout, 5xx, our credentials refused, a malformed answer).
+ */
+export function createIntrospectionVerifier(options: IntrospectionVerifierOptions): TokenVerifier {
+  const { config } = options;
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const now = options.now ?? Date.now;
+  const negativeTtlMs = Math.min(options.negativeTtlMs ?? MAX_NEGATIVE_TTL_MS, MAX_NEGATIVE_TTL_MS);
+  const cache = new Lru<string, Answer>(options.maxEntries ?? 10_000);
+  const inFlight = new Map<string, Promise<VerifiedPrincipal>>();
+  // RFC 7662 §2.1 with RFC 7617 Basic credentials, `clientId:secret` as configured.
+  const authorization = `Basic ${Buffer.from(`${config.clientId}:${config.clientSecret}`, 'utf8').toString('base64')}`;
+
+  async function call(token: string): Promise<Record<string, unknown>> {
+    let response;
+    try {
+      response = await fetchJson({
+        fetch: fetchImpl,
+        url: config.introspectionUrl,
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+        timeoutMs: options.timeoutMs,
+        // fetchJson never follows a redirect: it would carry the token and our credentials elsewhere.
+        maxBytes: 65_536,
+      });
+    } catch (error) {
+      options.onCall?.(isTimeout(error) ? 'timeout' : 'error');
+      throw unavailable(isTimeout(error) ? 'introspection_timeout' : 'introspection_unreachable', error);
+    }
+    // RFC 7662 §2.3: 401 means the endpoint refused OUR credentials; the token may be fine.
+    if (response.status === 401 || response.status === 403) {
+      options.onCall?.('refused');
+      throw unavailable('introspection_refused_client', new Error(`introspection endpoint answered HTTP ${response.status}`));
+    }
+    if (response.status !== 200 || !isPlainObject(response.body) || typeof response.body.active !== 'boolean') {
+      options.onCall?.('error');
+      throw unavailable('introspection_failed', new Error(`introspection endpoint answered HTTP ${response.status} without an RFC 7662 answer`));
+    }
+    return response.body;
+  }
+
+  async function load(key: string, token: string): Promise<VerifiedPrincipal> {
+    const body = await call(token);
+    const at = now();
+    const claims = readIntrospectionAnswer(config, body, at);
+    if (typeof claims === 'string') {
+      options.onCall?.('inactive');
+      cache.set(key, { principal: null, until: at + negativeTtlMs, reason: claims });
+      throw new AppError('UNAUTHENTICATED', { reason: claims });
+    }
+    options.onCall?.('active');
+    const principal: VerifiedPrincipal = Object.freeze({ kind: 'user', claims: Object.freeze(claims) });
+    // Trusted for cacheSeconds, never past the token's own expiry.
+    const until = Math.min(at + config.cacheSeconds * 1000, claims.expiresAt * 1000);
+    if (until > at) cache.set(key, { principal, until, reason: 'active' });
+    return principal;
+  }
+
+  function answered(key: string): Answer | undefined {
+    const hit = cache.get(key);
+    if (hit === undefined) return undefined;
+    if (hit.until > now()) return hit;
+    cache.delete(key);
+    return undefined;
+  }
+
+  return {
+    verified(token) {
+      return answered(sha256(token))?.principal ?? undefined;
+    },
+
+    verify(token) {
+      const key = sha256(token);
+      const hit = answered(key);
+      if (hit !== undefined) {
+        return hit.principal !== null ? Promise.resolve(hit.principal) : Promise.reject(new AppError('UNAUTHENTICATED', { reason: hit.reason }));
+      }
+      let pending = inFlight.get(key);
+      if (pending === undefined) {
+        pending = load(key, token);
+        inFlight.set(key, pending);
+        const settled = () => inFlight.delete(key);
+        pending.then(settled, settled);
+      }
+      return pending;
+    },
+  };
+}
+
+/**
+ * Sends each credential to the verifier for its shape: compact JWS to `jwt`, anything else to
+ * `opaque`. Without an introspection issuer the JWT verifier refuses opaque tokens (401).
+ */
+export function withOpaqueTokens(jwt: TokenVerifier, opaque: TokenVerifier | null): TokenVerifier {
+  if (opaque === null) return jwt;
+  return {
+    verified: (token) => (isCompactJws(token) ? jwt.verified(token) : opaque.verified(token)),
+    verify: (token) => (isCompactJws(token) ? jwt.verify(token) : opaque.verify(token)),
+  };
+}
