@@ -1,0 +1,154 @@
+// Decides what each line of a batch does against what the database holds: create the user,
+// complete it (add what is missing), leave it unchanged, or skip the whole line. Pure.
+//
+// An import creates and completes; it never overwrites: an existing user's email and name stay
+// (they may have changed since through sign-ins), memberships keep their role. A line whose
+// key (id, email, identity, target user) an earlier line of the batch also touches waits for
+// the next batch, so the outcome is the one of importing the lines one by one in file order.
+import { randomUUID } from 'node:crypto';
+import type { MembershipRole } from '../domain/types.js';
+import type { ImportRecord, LineProblem } from './record.js';
+
+export interface ExistingUser {
+  id: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+}
+
+/** What the database holds about a batch's keys. */
+export interface Snapshot {
+  /** Users by id: the lines' ids and every holder below. */
+  users: ReadonlyMap<string, ExistingUser>;
+  /** `issuer\0subject` → user id. */
+  identityHolders: ReadonlyMap<string, string>;
+  /** Verified email → user id. */
+  verifiedEmailHolders: ReadonlyMap<string, string>;
+  /** `organizationId\0userId` of existing memberships. */
+  memberships: ReadonlySet<string>;
+  organizations: ReadonlySet<string>;
+}
+
+export type Outcome = 'created' | 'updated' | 'unchanged';
+
+export interface BatchWrites {
+  newUsers: { id: string; email: string | null; emailVerified: boolean; name: string | null; createdAt: Date | null }[];
+  /** Completed users; `before` guards against a change made meanwhile. */
+  userUpdates: { id: string; before: ExistingUser; after: ExistingUser }[];
+  identities: { id: string; userId: string; provider: string; issuer: string; subject: string; email: string | null; emailVerified: boolean; name: string | null }[];
+  memberships: { id: string; organizationId: string; userId: string; role: MembershipRole }[];
+  audit: { action: string; targetType: string; targetId: string; organizationId: string | null; details: Record<string, unknown> }[];
+}
+
+export interface BatchPlan {
+  outcomes: { line: number; outcome: Outcome }[];
+  problems: LineProblem[];
+  /** Lines to plan again in the next batch, in order. */
+  deferred: ImportRecord[];
+  writes: BatchWrites;
+}
+
+export const identityKey = (issuer: string, subject: string): string => `${issuer}\u0000${subject}`;
+export const membershipKey = (organizationId: string, userId: string): string => `${organizationId}\u0000${userId}`;
+
+function keysOf(record: ImportRecord): string[] {
+  const keys = [`u:${record.id}`];
+  if (record.email !== null) keys.push(`e:${record.email}`);
+  for (const identity of record.identities) keys.push(`i:${identityKey(identity.issuer, identity.subject)}`);
+  return keys;
+}
+
+/** The existing user a line refers to, null for a new one, or why it cannot be told. */
+function findTarget(record: ImportRecord, snapshot: Snapshot): ExistingUser | null | LineProblem {
+  const fail = (reason: LineProblem['reason'], detail: string): LineProblem => ({ line: record.line, reason, detail });
+  const holders = new Set<string>();
+  for (const identity of record.identities) {
+    const holder = snapshot.identityHolders.get(identityKey(identity.issuer, identity.subject));
+    if (holder !== undefined) holders.add(holder);
+  }
+  const emailHolder = record.emailVerified && record.email !== null ? snapshot.verifiedEmailHolders.get(record.email) : undefined;
+  let targetId: string | undefined;
+  if (record.idGiven) {
+    if ([...holders].some((holder) => holder !== record.id)) return fail('conflict_identity', 'an identity belongs to another user');
+    if (emailHolder !== undefined && emailHolder !== record.id) return fail('conflict_email', 'the verified email belongs to another user');
+    targetId = record.id;
+  } else {
+    if (holders.size > 1) return fail('conflict_identity', 'the identities belong to different users');
+    const [holder] = holders;
+    if (holder !== undefined && emailHolder !== undefined && holder !== emailHolder) return fail('conflict_email', 'the verified email belongs to another user');
+    // Else the id derived from this very line on an earlier run.
+    targetId = holder ?? emailHolder ?? record.id;
+  }
+  const target = snapshot.users.get(targetId) ?? null;
+  if (target !== null && target.email !== null && record.email !== null && target.email !== record.email) {
+    return record.idGiven ? fail('conflict_id', 'the id belongs to a user with another email') : fail('conflict_identity', 'an identity belongs to a user with another email');
+  }
+  return target;
+}
+
+function emptyWrites(): BatchWrites {
+  return { newUsers: [], userUpdates: [], identities: [], memberships: [], audit: [] };
+}
+
+/** Plans a batch, in file order. */
+export function planBatch(records: readonly ImportRecord[], snapshot: Snapshot): BatchPlan {
+  const plan: BatchPlan = { outcomes: [], problems: [], deferred: [], writes: emptyWrites() };
+  const { writes } = plan;
+  const claimed = new Set<string>();
+
+  for (const record of records) {
+    const unknownOrg = record.memberships.find((m) => !snapshot.organizations.has(m.organizationId));
+    if (unknownOrg !== undefined) {
+      plan.problems.push({ line: record.line, reason: 'unknown_organization', detail: `memberships: no organization ${unknownOrg.organizationId}` });
+      continue;
+    }
+    const target = findTarget(record, snapshot);
+    if (target !== null && 'reason' in target) {
+      plan.problems.push(target);
+      continue;
+    }
+    const keys = keysOf(record);
+    if (target !== null) keys.push(`u:${target.id}`);
+    const waits = keys.some((key) => claimed.has(key));
+    for (const key of keys) claimed.add(key);
+    if (waits) {
+      plan.deferred.push(record);
+      continue;
+    }
+
+    const userId = target?.id ?? record.id;
+    const identities = record.identities.filter((i) => !snapshot.identityHolders.has(identityKey(i.issuer, i.subject)));
+    const memberships = record.memberships.filter((m) => target === null || !snapshot.memberships.has(membershipKey(m.organizationId, userId)));
+    let after: ExistingUser | null = null;
+    if (target === null) {
+      writes.newUsers.push({ id: userId, email: record.email, emailVerified: record.emailVerified, name: record.name, createdAt: record.createdAt });
+    } else {
+      after = {
+        id: target.id,
+        email: target.email ?? record.email,
+        emailVerified: target.email === null ? record.emailVerified : target.emailVerified || (target.email === record.email && record.emailVerified),
+        name: target.name ?? record.name,
+      };
+      if (after.email === target.email && after.emailVerified === target.emailVerified && after.name === target.name) after = null;
+      else writes.userUpdates.push({ id: target.id, before: target, after });
+    }
+    for (const identity of identities) {
+      writes.identities.push({ id: randomUUID(), userId, ...identity, email: record.email, emailVerified: record.emailVerified, name: record.name });
+    }
+    for (const membership of memberships) {
+      writes.memberships.push({ id: randomUUID(), organizationId: membership.organizationId, userId, role: membership.role });
+    }
+    const outcome: Outcome = target === null ? 'created' : after !== null || identities.length > 0 || memberships.length > 0 ? 'updated' : 'unchanged';
+    if (outcome !== 'unchanged') {
+      writes.audit.push({
+        action: 'user.imported',
+        targetType: 'User',
+        targetId: userId,
+        organizationId: null,
+        details: { created: outcome === 'created', line: record.line, identities: identities.length, memberships: memberships.length },
+      });
+    }
+    plan.outcomes.push({ line: record.line, outcome });
+  }
+  return plan;
+}
