@@ -96,32 +96,47 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
   }
 
   async function importAll(outer: Queryable | null): Promise<void> {
-    let batch: ImportRecord[] = [];
-    const flush = async (): Promise<void> => {
-      let pending = batch;
-      batch = [];
-      // Deferred lines go first in the next batch; at the end, until none is left.
-      pending = await processBatch(outer, pending);
-      batch = pending;
-      options.onProgress?.({ lines: summary.lines, bytes });
+    // The next batch is read and parsed while the database writes the previous one; lines a
+    // batch deferred go first in the one after it. At most two batches are held.
+    let deferred: ImportRecord[] = [];
+    let writing: Promise<void> = Promise.resolve();
+    const write = (records: ImportRecord[]): Promise<void> => {
+      writing = writing.then(async () => {
+        deferred = await processBatch(outer, [...deferred, ...records]);
+        options.onProgress?.({ lines: summary.lines, bytes });
+      });
+      // Seen at the next await of `writing`; not an unhandled rejection meanwhile.
+      writing.catch(() => undefined);
+      return writing;
     };
+    const drain = async (): Promise<void> => {
+      await writing;
+      while (deferred.length > 0) await write([]);
+    };
+    let batch: ImportRecord[] = [];
     for await (const line of readLines(options.input, options.maxLineBytes ?? 1_048_576, (n) => (bytes += n))) {
       summary.lines = line.number;
       const record =
         line.text === null ? { line: line.number, reason: 'malformed' as const, detail: 'line too long' } : readImportLine(line.text, line.number, options.issuers);
       if (isLineProblem(record)) {
         if (outer !== null) {
-          // An earlier line of the pending batch may be bad too: the first one stops the import.
-          while (batch.length > 0) await flush();
+          // An earlier line may be bad too: the first bad line stops the import.
+          await write(batch);
+          await drain();
           throw new StrictStop(record);
         }
         report(record);
         continue;
       }
       batch.push(record);
-      if (batch.length >= batchSize) await flush();
+      if (batch.length >= batchSize) {
+        await writing;
+        void write(batch);
+        batch = [];
+      }
     }
-    while (batch.length > 0) await flush();
+    await write(batch);
+    await drain();
   }
 
   try {
