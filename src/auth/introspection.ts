@@ -158,7 +158,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
   }
 
   return {
-    verified(token) {
+    cachedPrincipal(token) {
       return answered(sha256(token))?.principal ?? undefined;
     },
 
@@ -187,7 +187,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
 export function withOpaqueTokens(jwt: TokenVerifier, opaque: TokenVerifier | null): TokenVerifier {
   if (opaque === null) return jwt;
   return {
-    verified: (token) => (isCompactJws(token) ? jwt.verified(token) : opaque.verified(token)),
+    cachedPrincipal: (token) => (isCompactJws(token) ? jwt.cachedPrincipal(token) : opaque.cachedPrincipal(token)),
     verify: (token) => (isCompactJws(token) ? jwt.verify(token) : opaque.verify(token)),
   };
 }

@@ -41,7 +41,7 @@ describe('token shape', () => {
   it('dispatches opaque tokens to introspection and JWS-shaped ones to the JWT verifier', async () => {
     const seen: string[] = [];
     const fake = (name: string): TokenVerifier => ({
-      verified: () => undefined,
+      cachedPrincipal: () => undefined,
       verify: async (token) => {
         seen.push(`${name}:${token}`);
         throw new Error('stop');
@@ -89,14 +89,14 @@ describe('caching', () => {
     const v = verifier({ cacheSeconds: 60 });
     const token = session();
     const before = endpoint.calls;
-    expect(v.verified(token)).toBeUndefined();
+    expect(v.cachedPrincipal(token)).toBeUndefined();
     const first = await v.verify(token);
-    expect(v.verified(token)).toBe(first);
+    expect(v.cachedPrincipal(token)).toBe(first);
     clock += 59_000;
     expect(await v.verify(token)).toBe(first);
     expect(endpoint.calls - before).toBe(1);
     clock += 2000;
-    expect(v.verified(token)).toBeUndefined();
+    expect(v.cachedPrincipal(token)).toBeUndefined();
     endpoint.setSession(token, null); // the old backend ended the session
     expect((await rejection(v.verify(token))).code).toBe('UNAUTHENTICATED');
     expect(endpoint.calls - before).toBe(2);
@@ -107,7 +107,7 @@ describe('caching', () => {
     const token = session({ sub: 'u', exp: clock / 1000 + 10 });
     await v.verify(token);
     clock += 10_000;
-    expect(v.verified(token)).toBeUndefined();
+    expect(v.cachedPrincipal(token)).toBeUndefined();
     endpoint.setSession(token, { sub: 'u', exp: clock / 1000 - 1 });
     expect((await rejection(v.verify(token))).code).toBe('UNAUTHENTICATED');
   });
