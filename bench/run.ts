@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { benchIntrospectionIssuer, startBenchIntrospection } from './introspection.js';
 import { startBenchIssuer, type BenchIssuer } from './issuer.js';
 
 const AUDIENCE = 'https://api.bench';
@@ -224,12 +225,15 @@ async function main() {
   const totalStarted = performance.now();
   const [rsa, es, cold] = await Promise.all([startBenchIssuer('RS256'), startBenchIssuer('ES256'), startBenchIssuer('RS256')]);
   const { databaseUrl, admin } = await prepareDatabase();
-  const issuers = [issuerJson('bench', rsa), issuerJson('bench-es', es), issuerJson('cold', cold)];
+  const introspection = await startBenchIntrospection();
+  const legacy = benchIntrospectionIssuer(introspection);
+  const issuers = [issuerJson('bench', rsa), issuerJson('bench-es', es), issuerJson('cold', cold), legacy.entry];
   const { child, base, pid } = await startServer({
     DATABASE_URL: databaseUrl,
     AUTH_ISSUERS: JSON.stringify(issuers),
     PLATFORM_ISSUER: PLATFORM_ISSUER,
     PLATFORM_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...legacy.env,
   });
   const run = randomUUID().slice(0, 8);
   log(`identity subgraph bench: database ${admin ? 'postgresql' : 'pglite://memory'}, ${CONNECTIONS} connections, ${DURATION} s per scenario, node ${process.version}, server pid ${pid}`);
@@ -241,6 +245,7 @@ async function main() {
     // Tokens: one warm user, 1,000 rotating users, first logins, the cold issuer's burst.
     const minting = performance.now();
     const warmToken = rsa.sign(userClaims(`warm-${run}`, 0));
+    const opaqueToken = `legacy-opaque-${run}`;
     const rotating = Array.from({ length: 1000 }, (_, i) => rsa.sign(userClaims(`rot-${run}`, i)));
     const firstLogins = Array.from({ length: FIRST_LOGINS }, (_, i) => rsa.sign(userClaims(`first-${run}`, i)));
     const coldTokens = Array.from({ length: COLD_BURST }, (_, i) => cold.sign(userClaims(`cold-${run}`, i)));
@@ -252,10 +257,13 @@ async function main() {
     const platformToken = await exchangeOnce(base, warmToken);
     const platformCheck = await gql(base, '{ viewer { id email } }', platformToken);
     if (platformCheck.body.data?.viewer?.id !== check.body.data.viewer.id) throw new Error(`platform token check failed: ${JSON.stringify(platformCheck.body)}`);
+    const opaqueCheck = await gql(base, '{ viewer { id email } }', opaqueToken);
+    if (opaqueCheck.status !== 200 || !opaqueCheck.body.data?.viewer?.email) throw new Error(`opaque viewer check failed: ${JSON.stringify(opaqueCheck.body)}`);
 
     // Warm-up: JIT, pools, the verified-token and identity caches.
     await load(base, anonymousBody, null, { duration: 1 });
     await load(base, viewerBody, [warmToken], { duration: 1 });
+    await load(base, viewerBody, [opaqueToken], { duration: 1 });
     await load(base, viewerBody, rotating, { amount: rotating.length * 2 });
 
     const ids: string[] = [];
@@ -277,6 +285,7 @@ async function main() {
       { name: 'authenticated { __typename } (auth cost only)', body: anonymousBody, tokens: [warmToken], goal: '' },
       { name: 'warm viewer { id email }, one token', body: viewerBody, tokens: [warmToken], goal: '   goal >= 0.90x' },
       { name: 'warm viewer { id email }, platform token', body: viewerBody, tokens: [platformToken], goal: '   goal >= 0.90x' },
+      { name: 'warm viewer, opaque legacy session', body: viewerBody, tokens: [opaqueToken], goal: '   goal >= 0.90x' },
       { name: 'viewer { id email }, 1,000 tokens rotating', body: viewerBody, tokens: rotating, prebuilt: true, goal: '   goal >= 0.85x' },
       { name: '_entities, 100 User representations', body: entitiesBody, tokens: null, goal: '   goal >= 0.50x' },
     ];
@@ -361,7 +370,7 @@ async function main() {
       await client.query(`drop schema ${admin.schema} cascade`);
       await client.end();
     }
-    await Promise.all([rsa.close(), es.close(), cold.close()]);
+    await Promise.all([rsa.close(), es.close(), cold.close(), introspection.close()]);
     log('');
     log(`bench finished in ${((performance.now() - totalStarted) / 1000).toFixed(0)} s`);
   }
