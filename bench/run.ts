@@ -4,181 +4,17 @@
 // baseline measured in the same run (a platform token's viewer included), token exchanges per
 // second, the first-login rate, the JWKS fetches of a cold burst and the server's resident
 // memory after 1,000 and 100,000 distinct tokens.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { gql, issuerJson, load, log, prepareDatabase, row, rssMb, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS, type Measured } from './harness.js';
 import { benchIntrospectionIssuer, startBenchIntrospection } from './introspection.js';
-import { startBenchIssuer, type BenchIssuer } from './issuer.js';
+import { startBenchIssuer } from './issuer.js';
+import { runScaleBench } from './scale.js';
 
-const AUDIENCE = 'https://api.bench';
-const DURATION = Number(process.env['BENCH_SECONDS'] ?? 2);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
-const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const FIRST_LOGINS = Number(process.env['BENCH_FIRST_LOGINS'] ?? 3000);
 const MEMORY_TOKENS = Number(process.env['BENCH_MEMORY_TOKENS'] ?? 100_000);
 const COLD_BURST = 200;
-const START_ARGS = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start
-  .replace(/^exec node /, '')
-  .split(' ');
-
-const log = (line: string) => process.stdout.write(`${line}\n`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function rssMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
-}
-
-interface Target {
-  url: string;
-  /** Postgres schema the child uses, dropped at the end; null on PGlite. */
-  admin: { url: string; schema: string; schemaUrl: string } | null;
-}
-
-async function prepareDatabase(): Promise<{ databaseUrl: string; admin: Target['admin'] }> {
-  const url = process.env['DATABASE_URL'];
-  if (!url || url === 'pglite://memory') return { databaseUrl: 'pglite://memory', admin: null };
-  // A fresh schema, so the counts below are this run's alone.
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query(`create schema ${schema}`);
-  await client.end();
-  const parsed = new URL(url);
-  parsed.searchParams.set('options', `-c search_path=${schema}`);
-  return { databaseUrl: parsed.toString(), admin: { url, schema, schemaUrl: parsed.toString() } };
-}
-
-function issuerJson(name: string, issuer: BenchIssuer) {
-  return { name, kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
-}
-
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; pid: number }> {
-  const port = await freePort();
-  // What `npm start` runs (its arguments read from package.json), without npm in between: the
-  // child is the server itself, so it can be signalled and measured directly.
-  const child = spawn(process.execPath, START_ARGS, {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error('server did not become ready within 60 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { child, base, pid: child.pid! };
-}
-
-interface Measured {
-  rps: number;
-  p99: number;
-  failures: number;
-}
-
-/** One autocannon run; `tokens` rotate per request (null: anonymous). */
-async function load(
-  base: string,
-  body: string,
-  tokens: string[] | null,
-  options: { duration?: number; amount?: number; connections?: number; prebuilt?: boolean } = {},
-): Promise<Measured & { seconds: number }> {
-  let next = 0;
-  let lastResponse = 0;
-  const started = performance.now();
-  const onResponse = () => {
-    lastResponse = performance.now();
-  };
-  // Prebuilt: one fixed request per token (the same cost to the load generator as the anonymous
-  // baseline's fixed request). Each autocannon connection walks its list of requests from the
-  // start, so every connection gets the list from its own offset (one autocannon instance per
-  // connection): otherwise all connections would send the same few tokens at once, warmer than
-  // any real rotation. Only for timed runs where the order does not matter: first logins and the
-  // memory run need each token sent exactly as planned (an amount), so they set the header per
-  // request.
-  const connections = options.connections ?? CONNECTIONS;
-  const run = (requests: autocannon.Request[], clients: number) =>
-    autocannon({
-      url: `${base}/graphql`,
-      connections: clients,
-      ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.duration ?? DURATION }),
-      requests,
-    });
-  if (options.prebuilt === true && tokens !== null && tokens.length > 1 && options.amount === undefined) {
-    const prebuilt = tokens.map((token) => ({
-      method: 'POST' as const,
-      path: '/graphql',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body,
-      onResponse,
-    }));
-    const step = Math.floor(prebuilt.length / connections);
-    const results = await Promise.all(
-      Array.from({ length: connections }, (_, k) => run([...prebuilt.slice(k * step), ...prebuilt.slice(0, k * step)], 1)),
-    );
-    const seconds = ((lastResponse || performance.now()) - started) / 1000;
-    return {
-      rps: results.reduce((sum, r) => sum + r.requests.average, 0),
-      // The slowest connection's p99: no merged histogram, so an upper bound of the whole run's.
-      p99: Math.max(...results.map((r) => r.latency.p99)),
-      failures: results.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
-      seconds,
-    };
-  }
-  const result = await run(
-    [
-      {
-        method: 'POST',
-        path: '/graphql',
-        // One token (or none) is a fixed request autocannon builds once; rotating tokens are set
-        // per request, which costs the load generator more on the cores it shares with the server.
-        headers: { 'content-type': 'application/json', ...(tokens?.length === 1 ? { authorization: `Bearer ${tokens[0]}` } : {}) },
-        body,
-        ...(tokens !== null && tokens.length > 1
-          ? {
-              setupRequest: (request: Record<string, any>) => {
-                const token = tokens[next % tokens.length]!;
-                next += 1;
-                return { ...request, headers: { ...request['headers'], authorization: `Bearer ${token}` } };
-              },
-            }
-          : {}),
-        onResponse,
-      },
-    ],
-    connections,
-  );
-  // Until the last response, not autocannon's end (it stops on a whole-second tick).
-  const seconds = ((lastResponse || performance.now()) - started) / 1000;
-  return { rps: result.requests.average, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts, seconds };
-}
-
-async function gql(base: string, query: string, token?: string, variables?: unknown) {
-  const response = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] } };
-}
-
 const PLATFORM_ISSUER = 'https://identity.bench.example';
 const EXCHANGE_FORM = (token: string) =>
   new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' }).toString();
@@ -211,15 +47,6 @@ async function exchangeLoad(base: string, tokens: string[], seconds: number): Pr
   };
 }
 
-function row(name: string, m: Measured, baseline: number | null): string {
-  const ratio = baseline === null ? '' : `  ratio ${(m.rps / baseline).toFixed(2)}x`;
-  const failed = m.failures > 0 ? `  FAILURES ${m.failures}` : '';
-  return `${name.padEnd(44)} ${m.rps.toFixed(0).padStart(7)} req/s  p99 ${String(m.p99).padStart(4)} ms${ratio}${failed}`;
-}
-
-function userClaims(prefix: string, i: number) {
-  return { sub: `${prefix}|${i}`, aud: AUDIENCE, email: `${prefix}-${i}@bench.example`, email_verified: true, name: `${prefix} ${i}` };
-}
 
 async function main() {
   const totalStarted = performance.now();
@@ -371,6 +198,8 @@ async function main() {
       await client.end();
     }
     await Promise.all([rsa.close(), es.close(), cold.close(), introspection.close()]);
+    // The scale scenario needs PostgreSQL (BENCH_SCALE=0 leaves it out).
+    if (admin && process.env['BENCH_SCALE'] !== '0') await runScaleBench();
     log('');
     log(`bench finished in ${((performance.now() - totalStarted) / 1000).toFixed(0)} s`);
   }
