@@ -27,7 +27,7 @@ function session(answer: Record<string, unknown> | null = { sub: 'user-1' }): st
 
 function verifier(overrides: Record<string, unknown> = {}, options: { timeoutMs?: number; outcomes?: IntrospectionOutcome[]; secret?: string } = {}) {
   const config = { ...introspectionConfig(endpoint, overrides), ...(options.secret ? { clientSecret: options.secret } : {}) };
-  return createIntrospectionVerifier({ config, timeoutMs: options.timeoutMs ?? 1000, now, onCall: (o) => options.outcomes?.push(o) });
+  return createIntrospectionVerifier({ config, timeoutMs: options.timeoutMs ?? 10_000, now, onCall: (o) => options.outcomes?.push(o) });
 }
 
 describe('token shape', () => {
@@ -161,12 +161,12 @@ describe('outages', () => {
     const outcomes: IntrospectionOutcome[] = [];
     const started = performance.now();
     expect((await rejection(verifier({}, { timeoutMs: 300, outcomes }).verify(session()))).code).toBe('AUTH_PROVIDER_UNAVAILABLE');
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(5000);
     expect(outcomes).toEqual(['timeout']);
   });
 
   it('an unreachable endpoint: 503', async () => {
-    const v = createIntrospectionVerifier({ config: { ...introspectionConfig(endpoint), introspectionUrl: 'http://127.0.0.1:1/introspect' }, timeoutMs: 1000, now });
+    const v = createIntrospectionVerifier({ config: { ...introspectionConfig(endpoint), introspectionUrl: 'http://127.0.0.1:1/introspect' }, timeoutMs: 10_000, now });
     expect((await rejection(v.verify(session()))).code).toBe('AUTH_PROVIDER_UNAVAILABLE');
   });
 

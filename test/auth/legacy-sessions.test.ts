@@ -34,7 +34,7 @@ beforeAll(async () => {
     production: true,
     database: database.db,
     issuers: [issuerConfig(sso, { name: 'sso' })],
-    config: { introspection: introspectionConfig(endpoint, { adoptSubjectAsUserId: true }), jwksFetchTimeoutMs: 500 },
+    config: { introspection: introspectionConfig(endpoint, { adoptSubjectAsUserId: true }), jwksFetchTimeoutMs: 2000 },
     logger: createLogger({ logLevel: 'trace' }, sink()),
   });
 });
@@ -86,7 +86,7 @@ describe('opaque legacy sessions', () => {
       endpoint.setMode('hang');
       const started = performance.now();
       expect((await api.gql(VIEWER, { token: session({ sub: 'hanging' }) })).status).toBe(503);
-      expect(performance.now() - started).toBeLessThan(3000);
+      expect(performance.now() - started).toBeLessThan(8000);
     } finally {
       endpoint.setMode('up');
     }
