@@ -81,7 +81,7 @@ describe('npm run import on the embedded database', { timeout: 180_000 }, () => 
     try {
       const busy = await runImport([file('any.jsonl', GOOD)], env);
       expect(busy.code).toBe(1);
-      expect(busy.stderr).toMatch(/in use by another process \(is the server running\?\).*stop the server/);
+      expect(busy.stderr).toMatch(/in use by another process \(pid \d+: is the server running\?\).*stop the server/);
     } finally {
       await server.close();
     }
