@@ -22,11 +22,15 @@ import { createHttpServer } from './http/server.js';
 import { createLogger } from './log.js';
 import { createMetrics, instrumentVerifier, type Metrics } from './metrics.js';
 import { createRequestObserver } from './requestLog.js';
+import { createLogoutTokenVerifier } from './auth/logoutToken.js';
+import { createBackchannelLogoutHandler } from './http/backchannelLogout.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
 import { createInvitationService } from './services/invitations.js';
+import { createLifecycleService } from './services/lifecycle.js';
 import { createOrganizationService } from './services/organizations.js';
 import { startPlatformIssuer, type PlatformIssuer, type PlatformKeyTiming } from './platformIssuer.js';
+import { createSessionPolicy } from './services/sessions.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -137,16 +141,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     issuers,
     metrics,
   );
+  const sessions = createSessionPolicy({
+    db,
+    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
+    onError: (error) => logger.warn({ err: error }, 'session view not loaded: checking sessions in the database'),
+  });
+  // Not awaited: until the view is loaded every check reads the database.
+  void sessions.start();
   const identity = createIdentityService({
     db,
     onProvisioned: (what) => metrics.observeProvisioned(what),
     adoptSubjectAsUserId: new Set(legacy?.adoptSubjectAsUserId === true ? [legacy.name] : []),
+    isSuspended: (userId) => sessions.isSuspended(userId),
+    maxEntryAgeMs: config.maxTokenAgeSeconds * 1000,
   });
   const issuerNames = new Set([...issuers.map((i) => i.name), ...(legacy === null ? [] : [legacy.name])]);
   const organizations = createOrganizationService({ db, identity, issuerNames });
   const invitations = createInvitationService({ db, ttlHours: config.invitationTtlHours, now: options.now });
-  const services: Services = { db, identity, organizations, invitations, now: options.now };
-  const authenticate = createAuthenticator({ verifier, identity });
+  const lifecycle = createLifecycleService({ db, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
+  const services: Services = { db, identity, organizations, invitations, lifecycle, now: options.now };
+  const authenticate = createAuthenticator({ verifier, identity, sessions });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
   const apollo = createGraphQLServer({
@@ -181,7 +195,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes: {
       'GET /metrics': (req, res) => metrics.handle(req, res),
       ...playground?.routes,
-      ...platform?.routes({ verifier, identity, issuers, fetch: options.fetch }),
+      ...platform?.routes({ verifier, identity, sessions, issuers, fetch: options.fetch }),
+      // Called by IdPs directly, not through the router: the logout token is the credential.
+      'POST /backchannel-logout': createBackchannelLogoutHandler({
+        verifier: createLogoutTokenVerifier({ issuers, keySources }),
+        lifecycle,
+        logger,
+        maxBodyBytes: config.maxBodyBytes,
+      }),
     },
     ide: playground?.page ?? null,
     cors: createCors(config.corsOrigins),
@@ -225,6 +246,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       for (const keys of keySources.values()) keys.close();
       // Last-seen stamps still waiting are written before the database goes.
       await identity.flushStamps();
+      sessions.close();
       if (!options.database) await db.close();
     },
   };

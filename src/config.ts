@@ -170,6 +170,7 @@ const envSchema = z.object({
   PLATFORM_KEY_ROTATION_DAYS: z.coerce.number().positive().max(3650).default(30),
   PLATFORM_KEY_ENCRYPTION_KEY: z.string().optional(),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
+  MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().min(300).max(31_536_000).default(86_400),
 });
 
 /** `https://app.example.com[:port]` exactly as a browser sends it in `Origin`. */
@@ -241,6 +242,11 @@ export interface Config {
   platform: PlatformConfig | null;
   /** How long an invitation can be accepted. */
   invitationTtlHours: number;
+  /**
+   * User tokens whose `iat` is older are refused (401 `token_too_old`); session revocations are
+   * kept in memory this long (docs/lifecycle.md: the memory bound).
+   */
+  maxTokenAgeSeconds: number;
 }
 
 /** Thrown for an invalid environment; the message is the one line printed at start-up. */
@@ -443,6 +449,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: e.CORS_ORIGINS ?? [],
     invitationTtlHours: e.INVITATION_TTL_HOURS,
     platform,
+    maxTokenAgeSeconds: e.MAX_TOKEN_AGE_SECONDS,
   };
 }
 

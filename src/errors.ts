@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'IDENTITY_STORE_UNAVAILABLE'
   | 'EMAIL_NOT_VERIFIED'
   | 'IMPERSONATION_TARGET_UNKNOWN'
+  | 'USER_SUSPENDED'
   | 'FORBIDDEN'
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
@@ -26,6 +27,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   IDENTITY_STORE_UNAVAILABLE: 503,
   EMAIL_NOT_VERIFIED: 403,
   IMPERSONATION_TARGET_UNKNOWN: 403,
+  USER_SUSPENDED: 403,
   FORBIDDEN: 403,
   BAD_USER_INPUT: 400,
   NOT_FOUND: 404,
@@ -46,6 +48,7 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   EMAIL_NOT_VERIFIED:
     'This email address belongs to an existing account and the token does not show it verified.',
   IMPERSONATION_TARGET_UNKNOWN: 'The impersonated user does not exist here.',
+  USER_SUSPENDED: 'This account is suspended.',
   FORBIDDEN: 'You are not allowed to do this.',
   BAD_USER_INPUT: 'The input is invalid.',
   NOT_FOUND: 'Not found.',

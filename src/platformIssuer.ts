@@ -13,6 +13,7 @@ import type { RouteHandler } from './http/server.js';
 import { createTokenAuthenticator } from './services/authenticate.js';
 import type { IdentityService } from './services/identity.js';
 import { createPlatformTokenService } from './services/platformTokens.js';
+import type { SessionPolicy } from './services/sessions.js';
 
 export type PlatformKeyTiming = Pick<PlatformKeyStoreOptions, 'leadMs' | 'reloadIntervalMs' | 'maxStaleMs' | 'now'>;
 
@@ -20,7 +21,7 @@ export interface PlatformIssuer {
   keys: PlatformKeyStore;
   /** The verifier's view: accept our own tokens, with our keys. */
   verification: PlatformVerification;
-  routes(deps: { verifier: TokenVerifier; identity: IdentityService; issuers: IssuerConfig[]; fetch?: typeof fetch }): Record<string, RouteHandler>;
+  routes(deps: { verifier: TokenVerifier; identity: IdentityService; sessions: SessionPolicy; issuers: IssuerConfig[]; fetch?: typeof fetch }): Record<string, RouteHandler>;
 }
 
 export async function startPlatformIssuer(config: Config, deps: { db: Database; logger: Logger; timing?: PlatformKeyTiming }): Promise<PlatformIssuer> {
@@ -39,7 +40,7 @@ export async function startPlatformIssuer(config: Config, deps: { db: Database; 
   return {
     keys,
     verification: { issuer: platform.issuer, audience: platform.audience, keys: keys.keySource },
-    routes: ({ verifier, identity, issuers, fetch }) =>
+    routes: ({ verifier, identity, sessions, issuers, fetch }) =>
       createPlatformRoutes({
         config: platform,
         keys,
@@ -48,7 +49,7 @@ export async function startPlatformIssuer(config: Config, deps: { db: Database; 
           keys,
           db: deps.db,
           // The very authenticator of /graphql: a subject passes here only if it passes there.
-          authenticateToken: createTokenAuthenticator({ verifier, identity }),
+          authenticateToken: createTokenAuthenticator({ verifier, identity, sessions }),
           issuers,
           fetch,
           fetchTimeoutMs: config.jwksFetchTimeoutMs,

@@ -161,7 +161,7 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
     externalOrganizationId: orgId,
     impersonator,
     expiresAt: payload.exp,
-    issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
+    issuedAt: typeof payload.iat === 'number' && Number.isFinite(payload.iat) ? Math.floor(payload.iat) : null,
     sessionId: nonEmptyString(payload.sid),
   };
   return { kind: 'user', claims };

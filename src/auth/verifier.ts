@@ -9,6 +9,7 @@ import { MAX_TOKEN_BYTES } from './bearer.js';
 import { checkClaimText, cleanName, readEmailAddress, toVerifiedPrincipal, trustEmail } from './claims.js';
 import type { KeySource } from './keys.js';
 import { sha256 } from '../lib/digest.js';
+import { isLogoutToken } from './logoutToken.js';
 import { Lru } from '../lib/lru.js';
 import type { createUserinfoClient } from './userinfo.js';
 import { PLATFORM_VERIFY_OPTIONS, toPlatformPrincipal, type PlatformIssuer } from './platformToken.js';
@@ -35,10 +36,10 @@ export interface TokenVerifierOptions {
 
 // RFC 8725 §3.1/§3.2: never `none`, never a MAC algorithm for tokens verified with public keys
 // (the RS256→HS256 confusion signs with the public key as the HMAC secret).
-const FORBIDDEN_ALG = /^(none|HS\d+)$/i;
+export const FORBIDDEN_ALG = /^(none|HS\d+)$/i;
 // RFC 7515 §4.1.3-4.1.6: key material or key locations carried by the token itself. Trusting
 // them lets the attacker supply the key that verifies the forgery (CVE-2018-0114 et al.).
-const EMBEDDED_KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+export const EMBEDDED_KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 const BASE64URL_PART = /^[A-Za-z0-9_-]+$/;
 // An `iat` further ahead than this is a clock far off, or a token minted to outlive maxTokenAge.
 const MAX_FUTURE_IAT_SECONDS = 60;
@@ -188,6 +189,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (typeof header.alg !== 'string' || FORBIDDEN_ALG.test(header.alg)) throw fail('alg_not_allowed');
     if (EMBEDDED_KEY_HEADERS.some((name) => name in header)) throw fail('embedded_key');
     if (header.kid !== undefined && typeof header.kid !== 'string') throw fail('malformed');
+    // OIDC Back-Channel Logout §2.4: a logout token is never a bearer credential.
+    if (isLogoutToken(header, payload)) throw fail('logout_token');
 
     if (typeof payload.iss !== 'string') throw fail('missing_iss');
     if (platform !== null && payload.iss === platform.issuer) return verifyPlatform(token, header.alg, platform);

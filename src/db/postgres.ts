@@ -7,6 +7,7 @@ import pg from 'pg';
 import { isAppError } from '../errors.js';
 import { toDatabaseError } from './errors.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
+import { parseLifecycleAnnouncement, publishLifecycle, publishRestart } from './lifecycleFeed.js';
 import { listenForUserChanges } from './userChanges.js';
 import { UsersVersion, type UserWriteMark } from './usersVersion.js';
 
@@ -67,6 +68,11 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
           url: listenUrl,
           connectTimeoutMs: options.connectTimeoutMs,
           onChange: () => version.bump(),
+          onLifecycle: (payload) => {
+            const change = parseLifecycleAnnouncement(payload);
+            if (change !== null) publishLifecycle(database, change);
+          },
+          onListening: () => publishRestart(database),
           onError: (error) => options.onError?.(error),
         });
 
@@ -82,7 +88,7 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     }
   };
 
-  return {
+  const database: Database = {
     kind: 'postgres',
     query: (text, params) => run(pool, text, params),
     exec: async (script) => void (await run(pool, script)),
@@ -134,4 +140,5 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       await pool.end();
     },
   };
+  return database;
 }

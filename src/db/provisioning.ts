@@ -93,13 +93,13 @@ export async function createUserWithIdentity(
 ): Promise<CreateOutcome> {
   const rows = await db.query<UserRow & { created: boolean }>(
     `with holder as (
-       select id, email, email_verified, name, created_at from users
+       select id, email, email_verified, name, created_at, status from users
         where $12::text is not null and email = $12 and email_verified
      ),
      new_user as (
        insert into users (id, email, email_verified, name, last_seen_at)
        select $11, $12, $13, $14, now() where not exists (select 1 from holder)
-       returning id, email, email_verified, name, created_at
+       returning id, email, email_verified, name, created_at, status
      ),
      bound as (select id as user_id, false as joined_by_email from new_user),
      user_audit as (
@@ -125,7 +125,7 @@ export async function linkIdentityToHolder(db: Queryable, holder: { id: string; 
   const rows = await db.query(
     `with bound as (
        select id as user_id, true as joined_by_email from users
-        where id = $11 and email = $12 and email_verified
+        where id = $11 and email = $12 and email_verified and status = 'active'
         for update
      ),
      ${BIND_IDENTITY}

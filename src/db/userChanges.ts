@@ -1,21 +1,28 @@
 // PostgreSQL: how a replica hears of user rows changed by other replicas. Migration 002
 // announces every such change at commit (NOTIFY identity_users_changed, payload: the schema);
-// one dedicated connection LISTENs. While it is down a change could go unheard, so the
-// listener reports "not listening" and the row cache is off until it is back (and everything
-// cached before is dropped then). A periodic ping notices a connection that died silently.
+// one dedicated connection LISTENs, also to lifecycle changes (migration 004). While it is down,
+// or its heartbeat goes unanswered for `staleAfterMs`, a change could go unheard, so the listener
+// reports "not listening": the row cache and the session view stop trusting memory until it is back.
 import pg from 'pg';
 
 const CHANNEL = 'identity_users_changed';
+const LIFECYCLE_CHANNEL = 'identity_lifecycle';
 
 export interface UserChangeListenerOptions {
   url: string;
   connectTimeoutMs: number;
   /** Called for every change announced in our schema, and whenever listening (re)starts. */
   onChange: () => void;
+  /** Called with each lifecycle announcement in our schema (its payload after the schema). */
+  onLifecycle?: (payload: string) => void;
+  /** Called whenever listening (re)starts: whatever was announced before may have gone unheard. */
+  onListening?: () => void;
   /** Told of connection failures (logged by the app); the listener retries by itself. */
   onError?: (error: Error) => void;
-  /** How often the listening connection is checked; default 10 s. */
+  /** How often the listening connection is checked (a heartbeat); default 250 ms. */
   pingIntervalMs?: number;
+  /** A heartbeat unanswered this long makes the listener "not listening" until it answers; default 750 ms. */
+  staleAfterMs?: number;
   /** Wait before reconnecting; default 1 s, doubling up to 30 s while it keeps failing. */
   retryMs?: number;
 }
@@ -31,6 +38,10 @@ export function listenForUserChanges(options: UserChangeListenerOptions): UserCh
   let retryMs = baseRetryMs;
   let current: pg.Client | null = null;
   let listening = false;
+  // Heartbeat: while one is unanswered past staleAfterMs, changes may be stuck on the way.
+  let stale = false;
+  let pinging = false;
+  const staleAfterMs = options.staleAfterMs ?? 750;
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
 
@@ -63,10 +74,13 @@ export function listenForUserChanges(options: UserChangeListenerOptions): UserCh
       await client.connect();
       const [row] = (await client.query<{ schema: string }>('select current_schema() as schema')).rows;
       const schema = row?.schema ?? 'public';
+      const prefix = `${schema} `;
       client.on('notification', (message) => {
         if (message.channel === CHANNEL && message.payload === schema) options.onChange();
+        else if (message.channel === LIFECYCLE_CHANNEL && message.payload?.startsWith(prefix)) options.onLifecycle?.(message.payload.slice(prefix.length));
       });
       await client.query(`listen ${CHANNEL}`);
+      await client.query(`listen ${LIFECYCLE_CHANNEL}`);
     } catch (error) {
       drop(client, error as Error);
       return;
@@ -76,23 +90,42 @@ export function listenForUserChanges(options: UserChangeListenerOptions): UserCh
       return;
     }
     listening = true;
+    stale = false;
+    pinging = false;
     retryMs = baseRetryMs;
     // Whatever was cached before may have changed unheard.
     options.onChange();
+    options.onListening?.();
   }
 
   const ping = setInterval(() => {
     const client = current;
-    if (client === null || !listening) return;
-    client.query('select 1').catch((error: Error) => drop(client, error));
-  }, options.pingIntervalMs ?? 10_000);
+    if (client === null || !listening || pinging) return;
+    pinging = true;
+    // Notifications sent before the answer arrive before it, on the same connection.
+    const staleTimer = setTimeout(() => (stale = true), staleAfterMs);
+    staleTimer.unref();
+    client.query('select 1').then(
+      () => {
+        clearTimeout(staleTimer);
+        if (current !== client) return;
+        pinging = false;
+        if (stale) options.onChange(); // rows read while unheard are not kept
+        stale = false;
+      },
+      (error: Error) => {
+        clearTimeout(staleTimer);
+        drop(client, error);
+      },
+    );
+  }, options.pingIntervalMs ?? 250);
   ping.unref();
 
   void connect();
 
   return {
     get listening() {
-      return listening;
+      return listening && !stale;
     },
     async close() {
       closed = true;

@@ -8,9 +8,11 @@ export interface UserRow {
   email_verified: boolean;
   name: string | null;
   created_at: Date;
+  status: 'active' | 'suspended';
 }
 
-const COLUMNS = 'id, email, email_verified, name, created_at';
+// Deleted users are tombstones: no lookup returns them (`and status <> 'deleted'`).
+const COLUMNS = 'id, email, email_verified, name, created_at, status';
 
 export function toUser(row: UserRow): User {
   return {
@@ -19,6 +21,7 @@ export function toUser(row: UserRow): User {
     emailVerified: row.email_verified,
     name: row.name,
     createdAt: new Date(row.created_at),
+    status: row.status,
   };
 }
 
@@ -27,8 +30,8 @@ export async function findUsersByIds(db: Queryable, ids: readonly string[]): Pro
   // One id (the viewer, every request) skips the array parameter: measurably cheaper on PGlite.
   const rows =
     ids.length === 1
-      ? await db.query<UserRow>(`select ${COLUMNS} from users where id = $1`, [ids[0]])
-      : await db.query<UserRow>(`select ${COLUMNS} from users where id = any($1::uuid[])`, [ids]);
+      ? await db.query<UserRow>(`select ${COLUMNS} from users where id = $1 and status <> 'deleted'`, [ids[0]])
+      : await db.query<UserRow>(`select ${COLUMNS} from users where id = any($1::uuid[]) and status <> 'deleted'`, [ids]);
   return rows.map(toUser);
 }
 
@@ -78,7 +81,7 @@ export async function updateUserProfile(
        updated_at = now()
      from (select exists (select 1 from users o where o.email = $2 and o.email_verified and o.id <> $1)) as taken(exists)
      where u.id = $1
-     returning u.id, u.email, u.email_verified, u.name, u.created_at`,
+     returning u.id, u.email, u.email_verified, u.name, u.created_at, u.status`,
     [id, profile.email, profile.emailVerified, profile.name],
   );
   return rows[0] ? toUser(rows[0]) : null;

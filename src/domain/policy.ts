@@ -5,6 +5,7 @@ import type { Invitation, MembershipRole, Principal, User } from './types.js';
 export const SCOPES = {
   usersRead: 'users:read',
   usersWrite: 'users:write',
+  usersAdmin: 'users:admin',
   organizationsRead: 'organizations:read',
   organizationsAdmin: 'organizations:admin',
 } as const;
@@ -17,9 +18,14 @@ export function isSelf(principal: Principal, userId: string): boolean {
   return principal.kind === 'user' && principal.userId === userId;
 }
 
+/** Services holding users:read, or users:admin (which implies it). */
+export function isUserReader(principal: Principal): boolean {
+  return hasScope(principal, SCOPES.usersRead) || hasScope(principal, SCOPES.usersAdmin);
+}
+
 /** `User.email`: the user, members of a shared organization, services holding users:read. */
 export function canSeeEmail(principal: Principal, userId: string, sharesOrganization: boolean): boolean {
-  return isSelf(principal, userId) || hasScope(principal, SCOPES.usersRead) || (principal.kind === 'user' && sharesOrganization);
+  return isSelf(principal, userId) || isUserReader(principal) || (principal.kind === 'user' && sharesOrganization);
 }
 
 /** `User.identities`: the user alone. */

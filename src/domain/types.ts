@@ -11,7 +11,11 @@ export interface User {
   emailVerified: boolean;
   name: string | null;
   createdAt: Date;
+  /** Deleted users are tombstones no lookup returns, so a User is active or suspended. */
+  status: UserStatus;
 }
+
+export type UserStatus = 'active' | 'suspended';
 
 export interface ExternalIdentity {
   id: string;
@@ -81,9 +85,9 @@ export interface UserClaims {
   impersonator: string | null;
   /** Token expiry, seconds since epoch. */
   expiresAt: number;
-  /** Token `iat`, seconds since epoch; null when absent. */
+  /** Token `iat`, seconds since epoch; null when the token has none (treated as issued before every revocation). */
   issuedAt: number | null;
-  /** Token `sid` (the IdP session); null when absent. */
+  /** Token `sid`: the IdP session it belongs to (back-channel logout ends it); null when absent. */
   sessionId: string | null;
 }
 

@@ -4,6 +4,7 @@ import type { Principal } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
 import type { IdentityService } from '../services/identity.js';
 import type { InvitationService } from '../services/invitations.js';
+import type { LifecycleService } from '../services/lifecycle.js';
 import type { OrganizationService } from '../services/organizations.js';
 import { Loaders } from './loaders.js';
 
@@ -14,6 +15,7 @@ export interface Services {
   invitations: InvitationService;
   /** The clock invitations expire by (default Date.now). */
   now?: () => number;
+  lifecycle: LifecycleService;
 }
 
 export interface GraphQLContext {

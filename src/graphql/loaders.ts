@@ -10,6 +10,7 @@ import { findOrganizationsByIds } from '../db/organizations.js';
 import type { Queryable } from '../db/queryable.js';
 import { findSsoByDomains, findSsoByOrganizationIds } from '../db/sso.js';
 import { userRowCacheFor } from '../db/userCache.js';
+import { findLastSeen } from '../db/userDirectory.js';
 
 /** A loader of rows by id: malformed ids resolve to null without reaching the database. */
 function byId<T extends { id: string }>(fetch: (ids: string[]) => Promise<T[]>): DataLoader<string, T | null> {
@@ -58,6 +59,7 @@ export class Loaders {
   #sharesOrganizationWithViewer?: DataLoader<string, boolean>;
   #invitationsByOrganization?: DataLoader<string, Invitation[]>;
   #invitationsByEmail?: DataLoader<string, Invitation[]>;
+  #lastSeen?: DataLoader<string, Date | null>;
 
   /** `now`: the clock invitations expire by (default Date.now). */
   constructor(db: Queryable, viewerId: string | null, now: () => number = Date.now) {
@@ -130,6 +132,14 @@ export class Loaders {
     return (this.#invitationsByEmail ??= new DataLoader<string, Invitation[]>(async (emails) => {
       const rows = await findPendingByEmails(this.#db, emails, new Date(this.#now()));
       return emails.map((email) => rows.filter((row) => row.email === email));
+    }));
+  }
+
+  /** When each user was last seen (User.lastSeenAt). */
+  get lastSeen(): DataLoader<string, Date | null> {
+    return (this.#lastSeen ??= new DataLoader<string, Date | null>(async (keys) => {
+      const seen = await findLastSeen(this.#db, keys.filter(isUuid));
+      return keys.map((key) => seen.get(key) ?? null);
     }));
   }
 

@@ -1,10 +1,13 @@
-// Who is calling, in four named steps shared by /graphql, the Router coprocessor and the token
+// Who is calling, in named steps shared by /graphql, the Router coprocessor and the token
 // endpoint: read credentials → verify the token → (users) resolve or provision the canonical
-// user (a platform token names it) → principal.
-import type { Principal, VerifiedPrincipal } from '../domain/types.js';
+// user (a platform token names it) → admit (sessions.ts: suspension and revocation, for every
+// user principal whatever its token kind) → principal.
+import { AppError } from '../errors.js';
+import type { Principal, UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { readCredentials } from '../auth/bearer.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import type { IdentityService, ResolvedUser } from './identity.js';
+import type { SessionPolicy } from './sessions.js';
 
 export interface CredentialHeaders {
   authorization?: string | undefined;
@@ -17,11 +20,17 @@ export type Authenticate = (headers: CredentialHeaders) => Principal | Promise<P
 /** The same, for a token already taken out of its header (the token endpoint's subject token). */
 export type AuthenticateToken = (token: string) => Principal | Promise<Principal>;
 
+interface Deps {
+  verifier: TokenVerifier;
+  identity: IdentityService;
+  sessions: SessionPolicy;
+}
+
 /**
- * @throws AppError UNAUTHENTICATED, AUTH_PROVIDER_UNAVAILABLE, IDENTITY_STORE_UNAVAILABLE,
- * EMAIL_NOT_VERIFIED, IMPERSONATION_TARGET_UNKNOWN.
+ * @throws AppError UNAUTHENTICATED (reason `revoked` among others), AUTH_PROVIDER_UNAVAILABLE,
+ * IDENTITY_STORE_UNAVAILABLE, EMAIL_NOT_VERIFIED, IMPERSONATION_TARGET_UNKNOWN, USER_SUSPENDED.
  */
-export function createTokenAuthenticator(deps: { verifier: TokenVerifier; identity: IdentityService }): AuthenticateToken {
+export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
   function toPrincipal(verified: VerifiedPrincipal, resolved: ResolvedUser | null): Principal {
     if (verified.kind === 'service') return { kind: 'service', claims: verified.claims };
     const { userId, created, row } = resolved!;
@@ -36,10 +45,26 @@ export function createTokenAuthenticator(deps: { verifier: TokenVerifier; identi
     return deps.identity.cachedUser(verified.claims) ?? deps.identity.resolveUser(verified.claims);
   }
 
+  /** The resolved user once the session policy admits it; a deleted user's stale binding is resolved again. */
+  function admitted(verified: Extract<VerifiedPrincipal, { kind: 'user' }>, resolved: ResolvedUser, retried = false): ResolvedUser | Promise<ResolvedUser> {
+    const claims: UserClaims = verified.claims;
+    const verdict = deps.sessions.admit(resolved.userId, claims);
+    if (verdict === true) return resolved;
+    const again = (admit: boolean): ResolvedUser | Promise<ResolvedUser> => {
+      if (admit) return resolved;
+      // A platform token names its user: a tombstone stays one.
+      if (retried || verified.userId !== undefined) throw new AppError('UNAUTHENTICATED', { message: 'This token has been revoked.', reason: 'revoked' });
+      deps.identity.forget(claims);
+      return deps.identity.resolveUser(claims).then((next) => admitted(verified, next, true));
+    };
+    return verdict === false ? again(false) : verdict.then(again);
+  }
+
   function principalOf(verified: VerifiedPrincipal): Principal | Promise<Principal> {
     if (verified.kind === 'service') return toPrincipal(verified, null);
     const resolved = resolve(verified);
-    return resolved instanceof Promise ? resolved.then((r) => toPrincipal(verified, r)) : toPrincipal(verified, resolved);
+    const admittedUser = resolved instanceof Promise ? resolved.then((r) => admitted(verified, r)) : admitted(verified, resolved);
+    return admittedUser instanceof Promise ? admittedUser.then((r) => toPrincipal(verified, r)) : toPrincipal(verified, admittedUser);
   }
 
   return (token) => {
@@ -53,7 +78,7 @@ export function createTokenAuthenticator(deps: { verifier: TokenVerifier; identi
  * @throws AppError AMBIGUOUS_CREDENTIALS, and those of createTokenAuthenticator.
  * A bad token never degrades to an anonymous principal.
  */
-export function createAuthenticator(deps: { verifier: TokenVerifier; identity: IdentityService }): Authenticate {
+export function createAuthenticator(deps: Deps): Authenticate {
   const authenticateToken = createTokenAuthenticator(deps);
   return (headers) => {
     const token = readCredentials(headers);

@@ -44,6 +44,13 @@ export interface IdentityServiceOptions {
    * (`adoptSubjectAsUserId`, legacy-sessions.md); when that id is taken, a new one is generated.
    */
   adoptSubjectAsUserId?: ReadonlySet<string>;
+  /** Users nothing is stamped for (suspended: sessions.ts); default none. */
+  isSuspended?: (userId: string) => boolean;
+  /**
+   * How long an entry answers after the database last confirmed it, ms (then it is resolved
+   * again, not just stamped): the session view remembers deletions this long. Default unbounded.
+   */
+  maxEntryAgeMs?: number;
 }
 
 export interface IdentityService {
@@ -61,6 +68,8 @@ export interface IdentityService {
   ensureUserByEmail(tx: Queryable | null, input: { email: string; name?: string | null }, actor: Actor): Promise<{ user: User; created: boolean }>;
   /** Writes the last-seen stamps still waiting (shutdown, tests); resolves when they are written or dropped. */
   flushStamps(): Promise<void>;
+  /** Drops the cached binding of these claims' identity (its user was deleted): the next resolution reads the database. */
+  forget(claims: UserClaims): void;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -78,6 +87,8 @@ interface CachedIdentity {
    * found no identity, or could not be written).
    */
   freshUntil: number;
+  /** When the database last confirmed the binding (ms). */
+  resolvedAt: number;
 }
 
 /** The (issuer, sub) cache key, and back. */
@@ -99,6 +110,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   const now = options.now ?? Date.now;
   const seenIntervalMs = options.seenIntervalMs ?? 60_000;
   const adoptFrom = options.adoptSubjectAsUserId ?? new Set<string>();
+  const maxEntryAgeMs = options.maxEntryAgeMs ?? Infinity;
   // Safe to cache: an identity, once bound, stays bound to its user. Only the id is cached,
   // never the profile, so no change made elsewhere can be served stale from here.
   const cache = new Lru<string, CachedIdentity>(options.cacheMaxEntries ?? 50_000);
@@ -149,6 +161,8 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
    */
   function queueStamp(key: string, entry: CachedIdentity): ResolvedUser {
     entry.freshUntil = freshUntil();
+    // Nothing is stamped for a suspended user (lifecycle.md).
+    if (options.isSuspended?.(entry.userId)) return { userId: entry.userId, created: false };
     dueStamps.set(key, entry);
     if (dueStamps.size >= MAX_STAMP_BATCH) void writeStamps();
     else if (stampTimer === null) {
@@ -197,6 +211,8 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       rowCache.keepWritten(outcome.user, before);
       return { userId, created: true, row: outcome.user };
     }
+    // A suspended user gains no identity (nothing is provisioned for them).
+    if (outcome.holder.status !== 'active') throw new AppError('USER_SUSPENDED');
     const decision = decideNewIdentity(claims, outcome.holder);
     if (decision.action !== 'link' || outcome.holder.email === null) throw new LostRace();
     if (!(await linkIdentityToHolder(db, { id: decision.userId, email: outcome.holder.email }, identity))) throw new LostRace();
@@ -253,8 +269,8 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       const bound = await findIdentityWithUser(db, claims.issuer, claims.subject);
       if (bound !== null) {
         let rowChanged = false;
-        // Impersonation never writes: the actor is not the user.
-        if (claims.impersonator === null) {
+        // Impersonation never writes: the actor is not the user; nor is a suspended user stamped.
+        if (claims.impersonator === null && bound.user.status === 'active') {
           try {
             rowChanged = await syncKnownIdentity(claims, bound);
           } catch (error) {
@@ -274,7 +290,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
       if (provisioned.created) options.onProvisioned?.('user');
       return provisioned;
     });
-    const entry = { userId: result.userId, fingerprint: print, freshUntil: freshUntil() };
+    const entry = { userId: result.userId, fingerprint: print, freshUntil: freshUntil(), resolvedAt: now() };
     cache.set(key, entry);
     byClaims.set(claims, entry);
     return result;
@@ -298,7 +314,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
    * only a last-seen stamp (see queueStamp): it was not dropped, and there is no organization to join.
    */
   function stampOnly(entry: CachedIdentity, claims: UserClaims): boolean {
-    return entry.freshUntil !== -Infinity && claims.externalOrganizationId === null;
+    return entry.freshUntil !== -Infinity && claims.externalOrganizationId === null && now() - entry.resolvedAt < maxEntryAgeMs;
   }
 
   // The same verified token hands back the same frozen claims object: no key to build.
@@ -364,5 +380,15 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     },
 
     flushStamps: () => writeStamps(),
+
+    forget(claims) {
+      const key = keyOf(claims);
+      const entry = cache.get(key);
+      if (entry !== undefined) {
+        entry.freshUntil = -Infinity;
+        cache.delete(key);
+      }
+      byClaims.delete(claims);
+    },
   };
 }

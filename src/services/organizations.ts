@@ -78,11 +78,11 @@ export interface OrganizationService {
 export { actorOf } from './guards.js';
 
 // Cursors are opaque to clients: base64url of the event's sequence number.
-function encodeCursor(id: string): string {
+export function encodeCursor(id: string): string {
   return Buffer.from(`audit:${id}`, 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): string {
+export function decodeCursor(cursor: string): string {
   const match = /^audit:([0-9]{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (match === null) throw badInput('after is not a cursor from this list.', 'INVALID_CURSOR');
   return match[1]!;

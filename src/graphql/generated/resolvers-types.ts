@@ -140,6 +140,10 @@ export type Mutation = {
   createOrganization: Organization;
   /** The invitee (as acceptInvitation); true once declined. */
   declineInvitation: Scalars['Boolean']['output'];
+  /** users:admin: erases the user (a tombstone id remains); refused with LAST_OWNER for the last OWNER of an organization with other members. */
+  deleteUser: Scalars['Boolean']['output'];
+  /** The viewer: erases their account (as deleteUser). */
+  deleteViewer: Scalars['Boolean']['output'];
   /**
    * Without input: ensures the calling user exists (provisioning is implicit on any request;
    * this makes it explicit). With input: a service holding `users:write` gets or creates a
@@ -152,12 +156,20 @@ export type Mutation = {
    * that already has a pending invitation renews it (same id, new role and expiry).
    */
   inviteMember: Invitation;
+  /** users:admin: restores a suspended user's access at once. */
+  reactivateUser: User;
   /** OWNER, ADMIN, or the member leaving; the last OWNER cannot be removed. */
   removeMember: Scalars['Boolean']['output'];
   /** OWNER or ADMIN of the invitation's organization; true once revoked. */
   revokeInvitation: Scalars['Boolean']['output'];
+  /** users:admin: every token of the user issued up to now stops (401, reason revoked). */
+  revokeSessions: Scalars['Boolean']['output'];
   /** Services holding organizations:admin: bind an organization to an SSO connection and email domains. */
   setOrganizationSso: Organization;
+  /** The viewer: every token of theirs issued up to now stops. */
+  signOutEverywhere: Scalars['Boolean']['output'];
+  /** users:admin: the user's tokens answer 403 USER_SUSPENDED until reactivated. */
+  suspendUser: User;
   /** OWNER or ADMIN; only an OWNER makes or unmakes an OWNER; the last OWNER cannot be demoted. */
   updateMemberRole: Membership;
 };
@@ -183,6 +195,11 @@ export type MutationDeclineInvitationArgs = {
 };
 
 
+export type MutationDeleteUserArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
 export type MutationEnsureUserArgs = {
   input?: InputMaybe<EnsureUserInput>;
 };
@@ -190,6 +207,11 @@ export type MutationEnsureUserArgs = {
 
 export type MutationInviteMemberArgs = {
   input: InviteMemberInput;
+};
+
+
+export type MutationReactivateUserArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -203,8 +225,19 @@ export type MutationRevokeInvitationArgs = {
 };
 
 
+export type MutationRevokeSessionsArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
 export type MutationSetOrganizationSsoArgs = {
   input: SetOrganizationSsoInput;
+};
+
+
+export type MutationSuspendUserArgs = {
+  reason?: InputMaybe<Scalars['String']['input']>;
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -254,6 +287,12 @@ export type Query = {
   authDiscovery: AuthDiscovery;
   /** An organization the caller belongs to (or any, for services holding organizations:read); null otherwise. */
   organization?: Maybe<Organization>;
+  /** Services holding users:read. Never creates a user; null for an unknown or deleted id. */
+  user?: Maybe<User>;
+  /** Services holding users:read. Never creates a user; null when none holds the email. */
+  userByEmail?: Maybe<User>;
+  /** Services holding users:admin. query: an email or name prefix, case-insensitive. */
+  users: UserConnection;
   /** The signed-in user; null when anonymous or called by a service principal. */
   viewer?: Maybe<User>;
 };
@@ -266,6 +305,23 @@ export type QueryAuthDiscoveryArgs = {
 
 export type QueryOrganizationArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryUserArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryUserByEmailArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type QueryUsersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  query?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type SetOrganizationSsoInput = {
@@ -289,6 +345,10 @@ export type UpdateMemberRoleInput = {
 
 export type User = {
   __typename?: 'User';
+  /** ISO 8601. The user themselves, and services holding users:read. */
+  createdAt: Scalars['String']['output'];
+  /** On viewer only: the organization bound (SSO) to the token's org_id, when the viewer is a member. */
+  currentOrganization?: Maybe<Organization>;
   /** Visible to the user, to members of an organization the user belongs to, and to services holding users:read; null to anyone else. */
   email?: Maybe<Scalars['String']['output']>;
   emailVerified: Scalars['Boolean']['output'];
@@ -299,10 +359,38 @@ export type User = {
   impersonator?: Maybe<Scalars['String']['output']>;
   /** On viewer only: pending invitations to the viewer's verified email (empty list for anyone else). */
   invitations: Array<Invitation>;
+  /** ISO 8601; null when never seen. The user themselves, and services holding users:read. */
+  lastSeenAt?: Maybe<Scalars['String']['output']>;
   /** The user's memberships that the caller may see. */
   memberships: Array<Membership>;
   name?: Maybe<Scalars['String']['output']>;
+  /** Events whose target is this user, newest first; first <= 100. The user themselves, and services holding users:admin. */
+  securityEvents: AuditEventConnection;
+  /** The user themselves, and services holding users:read. */
+  status: UserStatus;
 };
+
+
+export type UserSecurityEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type UserConnection = {
+  __typename?: 'UserConnection';
+  edges: Array<UserEdge>;
+  pageInfo: PageInfo;
+};
+
+export type UserEdge = {
+  __typename?: 'UserEdge';
+  cursor: Scalars['String']['output'];
+  node: User;
+};
+
+export type UserStatus =
+  | 'ACTIVE'
+  | 'SUSPENDED';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -434,6 +522,9 @@ export type ResolversTypes = ResolversObject<{
   SetOrganizationSsoInput: SetOrganizationSsoInput;
   UpdateMemberRoleInput: UpdateMemberRoleInput;
   User: ResolverTypeWrapper<UserModel>;
+  UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges'> & { edges: Array<ResolversTypes['UserEdge']> }>;
+  UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
+  UserStatus: UserStatus;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -462,6 +553,8 @@ export type ResolversParentTypes = ResolversObject<{
   SetOrganizationSsoInput: SetOrganizationSsoInput;
   UpdateMemberRoleInput: UpdateMemberRoleInput;
   User: UserModel;
+  UserConnection: Omit<UserConnection, 'edges'> & { edges: Array<ResolversParentTypes['UserEdge']> };
+  UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
 }>;
 
 export type AuditEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = ResolversObject<{
@@ -526,11 +619,17 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   addMember?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationAddMemberArgs, 'input'>>;
   createOrganization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationCreateOrganizationArgs, 'input'>>;
   declineInvitation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeclineInvitationArgs, 'id'>>;
+  deleteUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'userId'>>;
+  deleteViewer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   ensureUser?: Resolver<ResolversTypes['EnsureUserPayload'], ParentType, ContextType, Partial<MutationEnsureUserArgs>>;
   inviteMember?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationInviteMemberArgs, 'input'>>;
+  reactivateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationReactivateUserArgs, 'userId'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'membershipId'>>;
   revokeInvitation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeInvitationArgs, 'id'>>;
+  revokeSessions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionsArgs, 'userId'>>;
   setOrganizationSso?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationSetOrganizationSsoArgs, 'input'>>;
+  signOutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  suspendUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSuspendUserArgs, 'userId'>>;
   updateMemberRole?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationUpdateMemberRoleArgs, 'input'>>;
 }>;
 
@@ -561,19 +660,37 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   authDiscovery?: Resolver<ResolversTypes['AuthDiscovery'], ParentType, ContextType, RequireFields<QueryAuthDiscoveryArgs, 'email'>>;
   organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType, RequireFields<QueryOrganizationArgs, 'id'>>;
+  user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
+  userByEmail?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserByEmailArgs, 'email'>>;
+  users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, RequireFields<QueryUsersArgs, 'first'>>;
   viewer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
 }>;
 
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  currentOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   emailVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<Array<ResolversTypes['ExternalIdentity']>, ParentType, ContextType>;
   impersonator?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType>;
+  lastSeenAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  securityEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, RequireFields<UserSecurityEventsArgs, 'first'>>;
+  status?: Resolver<ResolversTypes['UserStatus'], ParentType, ContextType>;
+}>;
+
+export type UserConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UserConnection'] = ResolversParentTypes['UserConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['UserEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type UserEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UserEdge'] = ResolversParentTypes['UserEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
@@ -591,5 +708,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
+  UserConnection?: UserConnectionResolvers<ContextType>;
+  UserEdge?: UserEdgeResolvers<ContextType>;
 }>;
 

@@ -2,6 +2,7 @@
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { AuditEvent, OrganizationSso } from './audit.js';
 import { Invitation, invitationMutations } from './invitation.js';
+import { lifecycleMutations, lifecycleQueries, lifecycleUserFields } from './lifecycle.js';
 import { Membership } from './membership.js';
 import { Mutation } from './mutation.js';
 import { Organization } from './organization.js';
@@ -11,9 +12,9 @@ import { Query } from './query.js';
 import { User } from './user.js';
 
 export const resolvers: Resolvers = {
-  Query: { ...Query, ...organizationQueries },
-  Mutation: { ...Mutation, ...organizationMutations, ...invitationMutations },
-  User,
+  Query: { ...Query, ...organizationQueries, ...lifecycleQueries },
+  Mutation: { ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations },
+  User: { ...User, ...lifecycleUserFields },
   Membership,
   Organization,
   OrganizationSso,

@@ -1,7 +1,7 @@
 // User: the canonical person. Fields enforce visibility: email, identities, memberships. The
 // others (id, name, emailVerified) are the row's own: no resolver, so compiled execution reads them
 // directly (a resolver costs a resolve-info object per user, and a router asks for hundreds).
-import { canSeeEmail, canSeeIdentities, hasScope, isSelf, SCOPES } from '../../domain/policy.js';
+import { canSeeEmail, canSeeIdentities, hasScope, isSelf, isUserReader, SCOPES } from '../../domain/policy.js';
 import type { UserResolvers } from '../generated/resolvers-types.js';
 
 export const User: UserResolvers = {
@@ -12,7 +12,7 @@ export const User: UserResolvers = {
   // Synchronous when no lookup is needed (self, users:read): no promise for the common case.
   email(user, _args, { principal, loaders, emailSuppliedFor }) {
     if (user.email === null) return null;
-    if (isSelf(principal, user.id) || hasScope(principal, SCOPES.usersRead) || emailSuppliedFor.has(user.id)) return user.email;
+    if (isSelf(principal, user.id) || isUserReader(principal) || emailSuppliedFor.has(user.id)) return user.email;
     if (principal.kind !== 'user') return canSeeEmail(principal, user.id, false) ? user.email : null;
     return loaders.sharesOrganizationWithViewer.load(user.id).then((shares) => (canSeeEmail(principal, user.id, shares) ? user.email : null));
   },

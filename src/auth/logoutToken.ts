@@ -1,0 +1,100 @@
+// OpenID Connect Back-Channel Logout 1.0 §2.4/§2.6: verifies a logout token against the trusted
+// issuer it names, with that issuer's keys, and reduces it to what ends sessions. Every refusal
+// is the same AppError (the endpoint answers 400 invalid_request), except an issuer whose keys
+// cannot be fetched (503: the IdP should retry).
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { IssuerConfig } from '../config.js';
+import { AppError, isAppError } from '../errors.js';
+import type { LogoutRequest } from '../services/lifecycle.js';
+import type { KeySource } from './keys.js';
+import { EMBEDDED_KEY_HEADERS, FORBIDDEN_ALG } from './verifier.js';
+
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+/** Logout tokens live minutes; a longer one would keep its jti in the database as long. */
+const MAX_LIFETIME_SECONDS = 86_400;
+const MAX_FUTURE_IAT_SECONDS = 60;
+
+export function invalidLogoutToken(reason: string, cause?: unknown): AppError {
+  return new AppError('BAD_USER_INPUT', { message: 'invalid_request', reason, cause });
+}
+
+/** Whether a JWT is a logout token (its `typ`, or its `events` member): never a bearer credential. */
+export function isLogoutToken(header: { typ?: unknown }, payload: JWTPayload): boolean {
+  if (typeof header.typ === 'string' && /^(application\/)?logout\+jwt$/i.test(header.typ)) return true;
+  const events = payload['events'];
+  return typeof events === 'object' && events !== null && BACKCHANNEL_LOGOUT_EVENT in events;
+}
+
+function nonEmpty(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' && value.length <= 1024 ? value : null;
+}
+
+export interface LogoutTokenVerifier {
+  /** @throws AppError BAD_USER_INPUT (any invalid token), AUTH_PROVIDER_UNAVAILABLE */
+  verify(token: string): Promise<LogoutRequest>;
+}
+
+export function createLogoutTokenVerifier(options: {
+  issuers: IssuerConfig[];
+  keySources: Map<string, KeySource>;
+  now?: () => number;
+}): LogoutTokenVerifier {
+  const now = options.now ?? Date.now;
+  const byIssuer = new Map(options.issuers.map((config) => [config.issuer, config]));
+
+  return {
+    async verify(token) {
+      if (token.length > 16_384 || token.split('.').length !== 3) throw invalidLogoutToken('malformed');
+      let header: ReturnType<typeof decodeProtectedHeader>;
+      let claims: JWTPayload;
+      try {
+        header = decodeProtectedHeader(token);
+        claims = decodeJwt(token);
+      } catch (error) {
+        throw invalidLogoutToken('malformed', error);
+      }
+      if (typeof header.alg !== 'string' || FORBIDDEN_ALG.test(header.alg)) throw invalidLogoutToken('alg_not_allowed');
+      if (EMBEDDED_KEY_HEADERS.some((name) => name in header)) throw invalidLogoutToken('embedded_key');
+      // §2.4: `logout+jwt` is the explicit type; tokens without one (older IdPs) or plain JWT pass.
+      if (header.typ !== undefined && !(typeof header.typ === 'string' && /^((application\/)?logout\+jwt|jwt)$/i.test(header.typ))) {
+        throw invalidLogoutToken('wrong_typ');
+      }
+      const config = typeof claims.iss === 'string' ? byIssuer.get(claims.iss) : undefined;
+      const keys = config === undefined ? undefined : options.keySources.get(config.name);
+      if (config === undefined || keys === undefined) throw invalidLogoutToken('unknown_issuer');
+      const audience = [...(config.audience ?? []), ...(config.clientId !== null ? [config.clientId] : [])];
+      if (audience.length === 0) throw invalidLogoutToken('no_audience');
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, (h) => keys.getKey({ alg: h.alg, kid: h.kid }), {
+          issuer: config.issuer,
+          audience,
+          algorithms: config.algorithms.filter((alg) => !FORBIDDEN_ALG.test(alg)),
+          requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
+          clockTolerance: 5,
+          currentDate: new Date(now()),
+        }));
+      } catch (error) {
+        if (isAppError(error) && error.code === 'AUTH_PROVIDER_UNAVAILABLE') throw error;
+        throw invalidLogoutToken('verification_failed', error);
+      }
+      const nowSeconds = Math.floor(now() / 1000);
+      const { iat, exp } = payload as { iat: number; exp: number };
+      if (!(exp > nowSeconds)) throw invalidLogoutToken('token_expired');
+      if (iat > nowSeconds + MAX_FUTURE_IAT_SECONDS || exp - nowSeconds > MAX_LIFETIME_SECONDS) throw invalidLogoutToken('invalid_lifetime');
+      const events = payload['events'];
+      if (typeof events !== 'object' || events === null || Array.isArray(events)) throw invalidLogoutToken('missing_events');
+      const event = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT];
+      if (typeof event !== 'object' || event === null || Array.isArray(event)) throw invalidLogoutToken('missing_events');
+      // §2.4: a logout token must not carry a nonce (so an ID token cannot pass for one).
+      if ('nonce' in payload) throw invalidLogoutToken('nonce_present');
+      const jti = nonEmpty(payload.jti);
+      if (jti === null) throw invalidLogoutToken('missing_jti');
+      const subject = payload.sub === undefined ? null : nonEmpty(payload.sub);
+      const sessionId = payload['sid'] === undefined ? null : nonEmpty(payload['sid']);
+      if ((payload.sub !== undefined && subject === null) || (payload['sid'] !== undefined && sessionId === null)) throw invalidLogoutToken('invalid_sub_or_sid');
+      if (subject === null && sessionId === null) throw invalidLogoutToken('missing_sub_and_sid');
+      return { issuerName: config.name, issuer: config.issuer, subject, sessionId, issuedAt: Math.floor(iat), jti, expiresAt: Math.floor(exp) };
+    },
+  };
+}

@@ -1,0 +1,189 @@
+// Suspension, reactivation, session revocation, deletion and back-channel logout: the rules of
+// lifecycle.md, each change in one transaction with its audit row. Once committed, a change is
+// published to this process's session views at once; other replicas hear it from the database.
+import { AppError, authenticationRequired } from '../errors.js';
+import { isUuid } from '../domain/ids.js';
+import { hasScope, SCOPES } from '../domain/policy.js';
+import type { Actor, Principal, User } from '../domain/types.js';
+import { appendAudit } from '../db/audit.js';
+import {
+  deleteInvitationsTo,
+  deleteOrganizations,
+  eraseUser,
+  findMembershipsWithCounts,
+  findUserIdByIdentity,
+  lockUser,
+  scrubAuditRows,
+  setUserStatus,
+} from '../db/lifecycle.js';
+import { publishLifecycle } from '../db/lifecycleFeed.js';
+import { lockOrganization } from '../db/organizations.js';
+import type { Database, Queryable } from '../db/queryable.js';
+import { recordLogoutJti, upsertRevocation, type Revocation } from '../db/revocations.js';
+import { actorOf } from './organizations.js';
+
+/** A verified OpenID Connect Back-Channel Logout token (auth/logoutToken.ts). */
+export interface LogoutRequest {
+  issuerName: string;
+  issuer: string;
+  subject: string | null;
+  sessionId: string | null;
+  /** Seconds. */
+  issuedAt: number;
+  jti: string;
+  /** Seconds. */
+  expiresAt: number;
+}
+
+export interface LifecycleService {
+  /** users:admin. @throws FORBIDDEN, NOT_FOUND */
+  suspendUser(principal: Principal, userId: string, reason: string | null): Promise<User>;
+  /** users:admin. @throws FORBIDDEN, NOT_FOUND */
+  reactivateUser(principal: Principal, userId: string): Promise<User>;
+  /** users:admin: every token of the user issued up to now stops. @throws FORBIDDEN, NOT_FOUND */
+  revokeSessions(principal: Principal, userId: string): Promise<boolean>;
+  /** users:admin. @throws FORBIDDEN, NOT_FOUND, FORBIDDEN reason LAST_OWNER */
+  deleteUser(principal: Principal, userId: string): Promise<boolean>;
+  /** The viewer's own tokens issued up to now stop. @throws UNAUTHENTICATED, FORBIDDEN (services) */
+  signOutEverywhere(principal: Principal): Promise<boolean>;
+  /** @throws UNAUTHENTICATED, FORBIDDEN (services; reason LAST_OWNER) */
+  deleteViewer(principal: Principal): Promise<boolean>;
+  /** Applies a verified logout token. @throws AppError BAD_USER_INPUT reason `replayed_jti` for a jti seen before. */
+  backchannelLogout(logout: LogoutRequest): Promise<void>;
+}
+
+export function isUserAdmin(principal: Principal): boolean {
+  return hasScope(principal, SCOPES.usersAdmin);
+}
+
+function requireAdmin(principal: Principal): void {
+  if (principal.kind === 'anonymous') throw authenticationRequired();
+  if (!isUserAdmin(principal)) throw new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
+}
+
+function requireViewer(principal: Principal): Extract<Principal, { kind: 'user' }> {
+  if (principal.kind === 'anonymous') throw authenticationRequired();
+  if (principal.kind !== 'user') throw new AppError('FORBIDDEN', { reason: 'USER_REQUIRED' });
+  return principal;
+}
+
+const notFound = () => new AppError('NOT_FOUND', { message: 'No such user.' });
+
+export function createLifecycleService(deps: { db: Database; maxTokenAgeSeconds: number }): LifecycleService {
+  const { db, maxTokenAgeSeconds } = deps;
+
+  const published = (revocation: Revocation) => publishLifecycle(db, { type: 'revocation', ...revocation });
+
+  async function changeStatus(principal: Principal, userId: string, status: 'active' | 'suspended', details: Record<string, unknown>): Promise<User> {
+    requireAdmin(principal);
+    if (!isUuid(userId)) throw notFound();
+    const user = await db.transaction(async (tx) => {
+      const current = await lockUser(tx, userId);
+      if (current === null) throw notFound();
+      if (current.status === status) return current;
+      const updated = (await setUserStatus(tx, userId, status))!;
+      await appendAudit(tx, actorOf(principal), {
+        action: status === 'suspended' ? 'user.suspended' : 'user.reactivated',
+        targetType: 'User',
+        targetId: userId,
+        details,
+      });
+      return updated;
+    });
+    publishLifecycle(db, { type: 'status', userId, status, deletedAt: null });
+    return user;
+  }
+
+  async function revokeUser(actor: Actor, userId: string, mustExist: boolean): Promise<boolean> {
+    const revocation = await db.transaction(async (tx) => {
+      if (mustExist && (await lockUser(tx, userId)) === null) throw notFound();
+      const stored = await upsertRevocation(tx, { kind: 'user', issuer: '', subject: userId }, maxTokenAgeSeconds);
+      await appendAudit(tx, actor, { action: 'sessions.revoked', targetType: 'User', targetId: userId, details: { scope: 'all' } });
+      return stored;
+    });
+    published(revocation);
+    return true;
+  }
+
+  /** Erases a user in one transaction (lifecycle.md, Deleted). */
+  async function erase(actor: Actor, userId: string): Promise<boolean> {
+    const outcome = await db.transaction(async (tx: Queryable) => {
+      const user = await lockUser(tx, userId);
+      if (user === null) throw notFound();
+      // Organizations are locked (in id order) before their members are counted.
+      const organizations = await findMembershipsWithCounts(tx, userId);
+      for (const { organizationId } of organizations) await lockOrganization(tx, organizationId);
+      const counted = await findMembershipsWithCounts(tx, userId);
+      if (counted.some((m) => m.role === 'OWNER' && m.otherOwners === 0 && m.otherMembers > 0)) {
+        throw new AppError('FORBIDDEN', {
+          message: 'The user is the last OWNER of an organization that has other members.',
+          reason: 'LAST_OWNER',
+        });
+      }
+      const orphaned = counted.filter((m) => m.otherMembers === 0).map((m) => m.organizationId);
+      await deleteOrganizations(tx, orphaned);
+      for (const organizationId of orphaned) {
+        await appendAudit(tx, actor, { action: 'organization.deleted', targetType: 'Organization', targetId: organizationId, organizationId, details: { reason: 'last_member_deleted' } });
+      }
+      if (user.email !== null) await deleteInvitationsTo(tx, user.email);
+      const deletedAt = await eraseUser(tx, userId);
+      await scrubAuditRows(tx, user);
+      const revocation = await upsertRevocation(tx, { kind: 'user', issuer: '', subject: userId, at: new Date(deletedAt) }, maxTokenAgeSeconds);
+      await appendAudit(tx, actor, { action: 'user.deleted', targetType: 'User', targetId: userId, details: { organizationsDeleted: orphaned.length } });
+      return { deletedAt, revocation };
+    });
+    published(outcome.revocation);
+    publishLifecycle(db, { type: 'status', userId, status: 'deleted', deletedAt: outcome.deletedAt });
+    return true;
+  }
+
+  return {
+    suspendUser: (principal, userId, reason) => changeStatus(principal, userId, 'suspended', reason ? { reason: reason.slice(0, 500) } : {}),
+    reactivateUser: (principal, userId) => changeStatus(principal, userId, 'active', {}),
+
+    async revokeSessions(principal, userId) {
+      requireAdmin(principal);
+      if (!isUuid(userId)) throw notFound();
+      return revokeUser(actorOf(principal), userId, true);
+    },
+
+    async deleteUser(principal, userId) {
+      requireAdmin(principal);
+      if (!isUuid(userId)) throw notFound();
+      return erase(actorOf(principal), userId);
+    },
+
+    async signOutEverywhere(principal) {
+      const viewer = requireViewer(principal);
+      return revokeUser(actorOf(viewer), viewer.userId, false);
+    },
+
+    async deleteViewer(principal) {
+      const viewer = requireViewer(principal);
+      return erase(actorOf(viewer), viewer.userId);
+    },
+
+    async backchannelLogout(logout) {
+      const actor: Actor = { type: 'system', id: logout.issuerName, impersonator: null };
+      const revocation = await db.transaction(async (tx) => {
+        if (!(await recordLogoutJti(tx, logout.issuer, logout.jti, new Date(logout.expiresAt * 1000)))) {
+          throw new AppError('BAD_USER_INPUT', { reason: 'replayed_jti' });
+        }
+        const userId = logout.subject === null ? null : await findUserIdByIdentity(tx, logout.issuer, logout.subject);
+        // A session ends whatever its tokens' iat; without one, the identity's tokens up to the logout's iat.
+        const stored =
+          logout.sessionId !== null
+            ? await upsertRevocation(tx, { kind: 'session', issuer: logout.issuer, subject: logout.sessionId }, maxTokenAgeSeconds)
+            : await upsertRevocation(tx, { kind: 'identity', issuer: logout.issuer, subject: logout.subject!, at: new Date(logout.issuedAt * 1000) }, maxTokenAgeSeconds);
+        await appendAudit(tx, actor, {
+          action: 'sessions.revoked',
+          targetType: userId !== null ? 'User' : 'Session',
+          targetId: userId ?? logout.sessionId ?? logout.subject!,
+          details: { via: 'backchannel_logout', provider: logout.issuerName, ...(logout.sessionId !== null ? { sid: logout.sessionId } : {}) },
+        });
+        return stored;
+      });
+      published(revocation);
+    },
+  };
+}
