@@ -19,9 +19,9 @@ export interface UserChangeListenerOptions {
   onListening?: () => void;
   /** Told of connection failures (logged by the app); the listener retries by itself. */
   onError?: (error: Error) => void;
-  /** How often the listening connection is checked (a heartbeat); default 250 ms. */
+  /** How often the listening connection is checked (a heartbeat); default 200 ms. */
   pingIntervalMs?: number;
-  /** A heartbeat unanswered this long makes the listener "not listening" until it answers; default 750 ms. */
+  /** A heartbeat unanswered this long makes the listener "not listening" until it answers; default 500 ms. */
   staleAfterMs?: number;
   /** Wait before reconnecting; default 1 s, doubling up to 30 s while it keeps failing. */
   retryMs?: number;
@@ -41,7 +41,7 @@ export function listenForUserChanges(options: UserChangeListenerOptions): UserCh
   // Heartbeat: while one is unanswered past staleAfterMs, changes may be stuck on the way.
   let stale = false;
   let pinging = false;
-  const staleAfterMs = options.staleAfterMs ?? 750;
+  const staleAfterMs = options.staleAfterMs ?? 500;
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
 
@@ -118,7 +118,7 @@ export function listenForUserChanges(options: UserChangeListenerOptions): UserCh
         drop(client, error);
       },
     );
-  }, options.pingIntervalMs ?? 250);
+  }, options.pingIntervalMs ?? 200);
   ping.unref();
 
   void connect();

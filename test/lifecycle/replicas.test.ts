@@ -1,0 +1,182 @@
+// Every lifecycle effect holds on every replica within 1 s (lifecycle.md). On PostgreSQL: two
+// `npm start` processes on one database, B's LISTEN connection through a proxy that can cut it.
+// On PGlite (one process): two apps on one database object see each other's changes at once.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { databaseKind, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
+import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { freePort, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
+import { logoutToken, nowSeconds, postLogout } from './support.js';
+
+const AUDIENCE = 'https://api.test';
+const DEADLINE_MS = 1000;
+
+let issuer: TestIssuer;
+let database: TestDatabase;
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  database = await openTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+  await issuer?.close();
+});
+
+async function graphql(baseUrl: string, query: string, token: string, variables?: Record<string, unknown>) {
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+const viewerStatus = async (baseUrl: string, token: string) => (await graphql(baseUrl, '{ viewer { id } }', token)).status;
+
+/** Polls until `viewer` answers `status` on `baseUrl`; resolves with the time it took (ms), or fails past the deadline. */
+async function convergence(baseUrl: string, token: string, status: number, deadlineMs = DEADLINE_MS): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const answered = await viewerStatus(baseUrl, token);
+    const elapsed = performance.now() - started;
+    if (answered === status) return elapsed;
+    if (elapsed > deadlineMs) throw new Error(`still ${answered} after ${Math.round(elapsed)} ms (expected ${status})`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function signIn(baseUrls: string[]): Promise<{ id: string; token: string; subject: string }> {
+  const subject = `user|${randomUUID()}`;
+  const token = await issuer.sign({ sub: subject, aud: AUDIENCE, email: `${randomUUID()}@example.com`, email_verified: true, sid: `sid-${subject}` });
+  let id = '';
+  // Warm every replica's caches: verified token, identity, user row.
+  for (const url of baseUrls) {
+    for (let i = 0; i < 3; i += 1) {
+      const answer = await graphql(url, '{ viewer { id } }', token);
+      expect(answer.status).toBe(200);
+      id = answer.body.data.viewer.id;
+    }
+  }
+  return { id, token, subject };
+}
+
+const adminToken = () => {
+  const client = `svc-${randomUUID()}`;
+  return issuer.sign({ sub: client, client_id: client, gty: 'client-credentials', aud: AUDIENCE, scope: 'users:admin' });
+};
+
+async function admin(baseUrl: string, mutation: string, userId: string) {
+  const answer = await graphql(baseUrl, `mutation ($id: ID!) { ${mutation} }`, await adminToken(), { id: userId });
+  expect(answer.body.errors).toBeUndefined();
+}
+
+if (databaseKind === 'pglite') {
+  describe('two apps on one embedded database', () => {
+    let a: TestApp;
+    let b: TestApp;
+    beforeAll(async () => {
+      const issuers = [issuerConfig(issuer, { name: 'test' })];
+      a = await startTestApp({ issuers, database: database.db });
+      b = await startTestApp({ issuers, database: database.db });
+    });
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+    });
+
+    it('a suspension, revocation or deletion made through one is refused by the other at once', async () => {
+      const alice = await signIn([a.url, b.url]);
+      await admin(a.url, 'suspendUser(userId: $id) { id }', alice.id);
+      expect(await viewerStatus(b.url, alice.token)).toBe(403);
+      await admin(a.url, 'reactivateUser(userId: $id) { id }', alice.id);
+      expect(await viewerStatus(b.url, alice.token)).toBe(200);
+      await admin(a.url, 'revokeSessions(userId: $id)', alice.id);
+      expect(await viewerStatus(b.url, alice.token)).toBe(401);
+      const bob = await signIn([a.url, b.url]);
+      await admin(a.url, 'deleteUser(userId: $id)', bob.id);
+      expect(await viewerStatus(b.url, bob.token)).toBe(401);
+    });
+  });
+}
+
+if (databaseKind === 'postgres') {
+  describe('two server processes on one PostgreSQL', () => {
+    let proxy: TcpProxy;
+    let a: { main: MainProcess; url: string };
+    let b: { main: MainProcess; url: string };
+    const latencies: Record<string, number> = {};
+
+    async function start(env: Record<string, string>): Promise<{ main: MainProcess; url: string }> {
+      const port = await freePort();
+      const main = startMain({
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        AUTH_ISSUERS: JSON.stringify([{ name: 'test', kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri }]),
+        ...env,
+      });
+      await waitForOutput(main, (out) => out.includes('identity subgraph listening'), 60_000);
+      return { main, url: `http://127.0.0.1:${port}` };
+    }
+
+    beforeAll(async () => {
+      const target = new URL(TEST_DATABASE_URL!);
+      proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      [a, b] = await Promise.all([start({ DATABASE_URL: database.url! }), start({ DATABASE_URL: database.url!, DB_LISTEN_URL: proxy.proxied(database.url!) })]);
+    }, 120_000);
+    afterAll(async () => {
+      for (const replica of [a, b]) {
+        replica?.main.child.kill('SIGTERM');
+        await replica?.main.exited;
+      }
+      await proxy?.close();
+      console.log(`lifecycle convergence on replica B (ms): ${JSON.stringify(latencies)}`);
+    });
+
+    it('suspension, reactivation, revocation, deletion and a back-channel logout on A are enforced by B within 1 s', async () => {
+      const alice = await signIn([a.url, b.url]);
+      await admin(a.url, 'suspendUser(userId: $id) { id }', alice.id);
+      latencies['suspend'] = await convergence(b.url, alice.token, 403);
+      await admin(a.url, 'reactivateUser(userId: $id) { id }', alice.id);
+      latencies['reactivate'] = await convergence(b.url, alice.token, 200);
+      await admin(a.url, 'revokeSessions(userId: $id)', alice.id);
+      latencies['revokeSessions'] = await convergence(b.url, alice.token, 401);
+
+      const bob = await signIn([a.url, b.url]);
+      await admin(a.url, 'deleteUser(userId: $id)', bob.id);
+      latencies['deleteUser'] = await convergence(b.url, bob.token, 401);
+
+      const carol = await signIn([a.url, b.url]);
+      expect((await postLogout(a.url, await logoutToken(issuer, { sid: `sid-${carol.subject}` }))).status).toBe(200);
+      latencies['backchannelLogout'] = await convergence(b.url, carol.token, 401);
+      // Another replica refuses the same logout token: the jti is recorded in the database.
+      expect((await postLogout(b.url, await logoutToken(issuer, { sid: 'other', jti: 'shared-jti' }))).status).toBe(200);
+      expect((await postLogout(a.url, await logoutToken(issuer, { sid: 'other', jti: 'shared-jti' }))).status).toBe(400);
+    }, 60_000);
+
+    it('B stops trusting its caches when its LISTEN connection is cut (silently, then reset), and reloads when it is back', async () => {
+      const dave = await signIn([a.url, b.url]);
+      proxy.cut('blackhole');
+      await admin(a.url, 'suspendUser(userId: $id) { id }', dave.id);
+      // Unheard: B reads the database for each request once its heartbeat goes unanswered.
+      latencies['suspendWhileListenBlackholed'] = await convergence(b.url, dave.token, 403);
+      proxy.cut('reset');
+      await admin(a.url, 'reactivateUser(userId: $id) { id }', dave.id);
+      latencies['reactivateWhileListenReset'] = await convergence(b.url, dave.token, 200);
+      proxy.restore();
+      // Back: a change made while B could not hear is in the state B reloads.
+      const erin = await signIn([b.url]);
+      proxy.cut('reset');
+      await admin(a.url, 'revokeSessions(userId: $id)', erin.id);
+      proxy.restore();
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(await viewerStatus(b.url, erin.token)).toBe(401);
+      const fresh = await issuer.sign({ sub: erin.subject, aud: AUDIENCE, email_verified: true, iat: nowSeconds() + 2 });
+      expect(await viewerStatus(b.url, fresh)).toBe(200);
+      await admin(a.url, 'suspendUser(userId: $id) { id }', erin.id);
+      latencies['suspendAfterReconnect'] = await convergence(b.url, fresh, 403);
+    }, 60_000);
+  });
+}
