@@ -1,0 +1,91 @@
+// The session policy on its own: the warm check is synchronous with thousands of revocations
+// held, memory forgets a revocation once no accepted token can predate it (the bound), and a view
+// that cannot be trusted reads the database instead.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UserClaims } from '../../src/domain/types.js';
+import { publishLifecycle } from '../../src/db/lifecycleFeed.js';
+import type { Database } from '../../src/db/queryable.js';
+import { upsertRevocation } from '../../src/db/revocations.js';
+import { createSessionPolicy, type SessionPolicy } from '../../src/services/sessions.js';
+import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+const MAX_AGE = 3600;
+const ISSUER = 'https://issuer.test/';
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await openTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+function claims(overrides: Partial<UserClaims> = {}): UserClaims {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    provider: 'test', issuer: ISSUER, subject: `sub-${randomUUID()}`, email: null, emailVerified: false, name: null,
+    externalOrganizationId: null, impersonator: null, expiresAt: now + 600, issuedAt: now - 10, sessionId: null, ...overrides,
+  };
+}
+
+async function loadedPolicy(db: Database, clock = { now: Date.now() }): Promise<SessionPolicy> {
+  const policy = createSessionPolicy({ db, maxTokenAgeSeconds: MAX_AGE, now: () => clock.now, pruneIntervalMs: 10 });
+  await policy.start();
+  return policy;
+}
+
+describe('session policy', () => {
+  it('answers synchronously from memory with 10,000 revocations held, and refuses exactly the revoked', async () => {
+    const policy = await loadedPolicy(database.db);
+    const at = Date.now();
+    for (let i = 0; i < 10_000; i += 1) {
+      const kind = i % 2 === 0 ? 'session' : 'identity';
+      publishLifecycle(database.db, { type: 'revocation', kind, issuer: ISSUER, subject: `r-${i}`, revokedAt: at, expiresAt: at + MAX_AGE * 1000 });
+    }
+    expect(policy.counts.revocations).toBe(10_000);
+    if (database.db.kind === 'pglite') expect(policy.trusted).toBe(true);
+    const live = claims({ sessionId: 'live' });
+    const verdict = policy.admit(randomUUID(), live);
+    if (policy.trusted) expect(verdict).toBe(true); // a value, not a promise: the warm path
+    expect(() => policy.admit(randomUUID(), claims({ sessionId: 'r-0' }))).toThrow(expect.objectContaining({ reason: 'revoked' }));
+    expect(() => policy.admit(randomUUID(), claims({ subject: 'r-1' }))).toThrow(expect.objectContaining({ reason: 'revoked' }));
+    // An identity revocation stops tokens issued up to it (same second included), not later ones.
+    const nowSeconds = Math.floor(at / 1000);
+    expect(() => policy.admit(randomUUID(), claims({ subject: 'r-1', issuedAt: nowSeconds }))).toThrow();
+    expect(policy.admit(randomUUID(), claims({ subject: 'r-1', issuedAt: nowSeconds + 1 }))).toBe(true);
+    // Without iat a token counts as issued before every revocation held.
+    expect(() => policy.admit(randomUUID(), claims({ subject: 'r-1', issuedAt: null }))).toThrow();
+    policy.close();
+  });
+
+  it('forgets revocations older than the longest accepted token age, when tokens that old are refused anyway', async () => {
+    const clock = { now: Date.now() };
+    const policy = await loadedPolicy(database.db, clock);
+    const userId = randomUUID();
+    const token = claims({ issuedAt: Math.floor(clock.now / 1000) - 5 });
+    const stored = await upsertRevocation(database.db, { kind: 'user', issuer: '', subject: userId }, MAX_AGE);
+    publishLifecycle(database.db, { type: 'revocation', ...stored });
+    expect(() => policy.admit(userId, token)).toThrow(expect.objectContaining({ reason: 'revoked' }));
+    const held = policy.counts.revocations;
+    clock.now += (MAX_AGE + 5) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(policy.counts.revocations).toBe(held - 1);
+    // The token it covered is now older than the bound: refused for that reason.
+    expect(() => policy.admit(userId, token)).toThrow(expect.objectContaining({ reason: 'token_too_old' }));
+    policy.close();
+  });
+
+  it('reads the database while its view cannot be trusted (not loaded, or not hearing the database)', async () => {
+    const userId = (await database.db.query<{ id: string }>("insert into users (id, status) values ($1, 'suspended') returning id", [randomUUID()]))[0]!.id;
+    // A database that cannot say whether it hears changes: memory is never trusted.
+    const deaf: Database = { ...database.db, usersVersion: () => null };
+    const policy = createSessionPolicy({ db: deaf, maxTokenAgeSeconds: MAX_AGE });
+    await policy.start();
+    expect(policy.trusted).toBe(false);
+    const verdict = policy.admit(userId, claims());
+    expect(verdict).toBeInstanceOf(Promise);
+    await expect(verdict).rejects.toMatchObject({ code: 'USER_SUSPENDED' });
+    await expect(policy.admit(randomUUID(), claims())).resolves.toBe(false); // no such row: resolve again
+    policy.close();
+  });
+});
