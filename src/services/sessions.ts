@@ -37,8 +37,6 @@ export interface SessionPolicy {
   readonly trusted: boolean;
   /** Suspended per memory (stamps skip them); false when unsure. */
   isSuspended(userId: string): boolean;
-  /** Called with each user id the view learns was deleted (the identity cache drops it). */
-  onUserDeleted(listener: (userId: string) => void): void;
   /** Loads the view (start-up; retried by itself on failure). */
   start(): Promise<void>;
   readonly counts: { revocations: number; suspended: number; deleted: number };
@@ -86,7 +84,7 @@ class View {
 
   constructor(readonly retentionMs: number) {}
 
-  apply(change: LifecycleChange, deletedListeners: Set<(userId: string) => void>): void {
+  apply(change: LifecycleChange): void {
     if (change.type === 'revocation') {
       this.addRevocation(change);
       return;
@@ -95,7 +93,6 @@ class View {
     else this.suspended.delete(change.userId);
     if (change.status === 'deleted' && change.deletedAt !== null) {
       this.deleted.set(change.userId, { at: seconds(change.deletedAt), expiresAt: change.deletedAt + this.retentionMs });
-      for (const listener of deletedListeners) listener(change.userId);
     }
   }
 
@@ -132,7 +129,6 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
   const { db, maxTokenAgeSeconds } = options;
   const now = options.now ?? Date.now;
   const retentionMs = maxTokenAgeSeconds * 1000;
-  const deletedListeners = new Set<(userId: string) => void>();
   let view = new View(retentionMs);
   let loaded = false;
   let loading: Promise<void> | null = null;
@@ -154,7 +150,7 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
       for (const revocation of revocations) fresh.addRevocation(revocation);
       for (const id of suspendedIds) fresh.suspended.add(id);
       for (const { userId, deletedAt } of deleted) fresh.deleted.set(userId, { at: seconds(deletedAt), expiresAt: deletedAt + retentionMs });
-      for (const change of heardDuringLoad) fresh.apply(change, new Set());
+      for (const change of heardDuringLoad) fresh.apply(change);
       fresh.revocationCount = fresh.count();
       view = fresh;
       loaded = true;
@@ -171,7 +167,7 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
   const unsubscribe = subscribeLifecycle(db, {
     onChange(change) {
       heardDuringLoad?.push(change);
-      view.apply(change, deletedListeners);
+      view.apply(change);
       if (change.type === 'revocation') view.revocationCount = view.count();
     },
     onRestart() {
@@ -234,9 +230,6 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
       return loaded && hearing();
     },
     isSuspended: (userId) => view.suspended.has(userId) || !loaded,
-    onUserDeleted(listener) {
-      deletedListeners.add(listener);
-    },
     async start() {
       try {
         await load();
