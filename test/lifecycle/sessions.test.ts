@@ -8,13 +8,16 @@ import { publishLifecycle } from '../../src/db/lifecycleFeed.js';
 import type { Database } from '../../src/db/queryable.js';
 import { upsertRevocation } from '../../src/db/revocations.js';
 import { createSessionPolicy, type SessionPolicy } from '../../src/services/sessions.js';
+import { startTestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { issuerConfig, startTestIssuer } from '../helpers/issuer.js';
 
 const MAX_AGE = 3600;
 const ISSUER = 'https://issuer.test/';
 let database: TestDatabase;
+let statements = 0;
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openTestDatabase({ onQuery: () => (statements += 1) });
 });
 afterAll(async () => {
   await database?.close();
@@ -87,5 +90,32 @@ describe('session policy', () => {
     await expect(verdict).rejects.toMatchObject({ code: 'USER_SUSPENDED' });
     await expect(policy.admit(randomUUID(), claims())).resolves.toBe(false); // no such row: resolve again
     policy.close();
+  });
+
+  it('costs no database statement per request on the warm path, with thousands of revocations held', async () => {
+    const issuer = await startTestIssuer();
+    const api = await startTestApp({ issuers: [issuerConfig(issuer, { name: 'test' })], database: database.db });
+    try {
+      const tokens = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => issuer.sign({ sub: `warm-${randomUUID()}`, aud: 'https://api.test', sid: `live-${i}`, email: `w${i}-${randomUUID()}@example.com`, email_verified: true })),
+      );
+      for (const token of tokens) expect((await api.gql('{ viewer { id } }', { token })).status).toBe(200);
+      const at = Date.now();
+      for (let i = 0; i < 5000; i += 1) {
+        publishLifecycle(database.db, { type: 'revocation', kind: 'session', issuer: issuer.url, subject: `gone-${i}`, revokedAt: at, expiresAt: at + 60_000 });
+      }
+      // A first round reads back the rows later sign-ins made stale (the row cache's own rule).
+      for (const token of tokens) expect((await api.gql('{ viewer { id } }', { token })).status).toBe(200);
+      const before = statements;
+      for (let round = 0; round < 3; round += 1) {
+        for (const token of tokens) expect((await api.gql('{ viewer { id } }', { token })).status).toBe(200);
+      }
+      if (database.db.kind === 'pglite') expect(statements - before).toBe(0);
+      const gone = await issuer.sign({ sub: `warm-${randomUUID()}`, aud: 'https://api.test', sid: 'gone-7' });
+      expect((await api.gql('{ viewer { id } }', { token: gone })).status).toBe(401);
+    } finally {
+      await api.close();
+      await issuer.close();
+    }
   });
 });
