@@ -23,7 +23,7 @@ export interface UserChangeListenerOptions {
   pingIntervalMs?: number;
   /** A heartbeat unanswered this long makes the listener "not listening" until it answers; default 500 ms. */
   staleAfterMs?: number;
-  /** Wait before reconnecting; default 1 s, doubling up to 30 s while it keeps failing. */
+  /** Wait before reconnecting; default 1 s, doubling up to 5 s while it keeps failing (memory is not trusted meanwhile). */
   retryMs?: number;
 }
 
@@ -54,7 +54,7 @@ export function listenForUserChanges(options: UserChangeListenerOptions): UserCh
     if (!closed) {
       retryTimer = setTimeout(connect, retryMs);
       retryTimer.unref();
-      retryMs = Math.min(retryMs * 2, 30_000);
+      retryMs = Math.min(retryMs * 2, 5_000);
     }
   };
 
