@@ -187,7 +187,7 @@ describe('toVerifiedPrincipal: users', () => {
     const principal = map({ role: 'admin', roles: ['OWNER'], permissions: ['users:write'], scope: 'users:write' }, { kind: 'auth0' });
     expect(principal.kind).toBe('user');
     expect(Object.keys(principal.claims).sort()).toEqual(
-      ['email', 'emailVerified', 'expiresAt', 'externalOrganizationId', 'impersonator', 'issuer', 'name', 'provider', 'subject'],
+      ['email', 'emailVerified', 'expiresAt', 'externalOrganizationId', 'impersonator', 'issuedAt', 'issuer', 'name', 'provider', 'sessionId', 'subject'],
     );
   });
 });

@@ -106,6 +106,7 @@ describe('loadConfig', () => {
       compileOperationsAfter: 2,
       shutdownTimeoutMs: 10_000,
       invitationTtlHours: 168,
+      maxTokenAgeSeconds: 86_400,
     });
     expect(loadConfig({ INVITATION_TTL_HOURS: '24' }).invitationTtlHours).toBe(24);
     expect(config.issuers[0]).toMatchObject({ jwksUri: 'https://tenant.eu.auth0.com/.well-known/jwks.json', algorithms: ['RS256'], userinfoApiKey: 'key-value' });
