@@ -66,7 +66,7 @@ export function createLogoutTokenVerifier(options: {
       if (audience.length === 0) throw invalidLogoutToken('no_audience');
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, (h) => keys.getKey({ alg: h.alg, kid: h.kid }), {
+        ({ payload } = await jwtVerify(token, async (h) => (await keys.getKey({ alg: h.alg, kid: h.kid })).key, {
           issuer: config.issuer,
           audience,
           algorithms: config.algorithms.filter((alg) => !FORBIDDEN_ALG.test(alg)),
