@@ -69,10 +69,9 @@ export async function eraseUser(db: Queryable, id: string): Promise<number> {
   return new Date(rows[0]!.deleted_at).getTime();
 }
 
-/** Pending invitations to an erased email go with it (the invitations table, once it exists). */
+/** Invitations to an erased email go with it. */
 export async function deleteInvitationsTo(db: Queryable, email: string): Promise<void> {
-  const [table] = await db.query<{ present: boolean }>("select to_regclass('invitations') is not null as present");
-  if (table?.present) await db.query('delete from invitations where email = $1', [email]);
+  await db.query('delete from invitations where email = $1', [email]);
 }
 
 /**

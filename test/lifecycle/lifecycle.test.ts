@@ -172,12 +172,19 @@ describe('deletion', () => {
   it('erases PII in one go, leaves a tombstone that resolves to null, revokes old tokens, and a later sign-in is a new user', async () => {
     const alice = await suite.signIn({ name: 'Alice Erased' });
     const org = await suite.createOrg(alice);
+    const inviter = await suite.signIn();
+    const invited = await suite.gql('mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { id } }', {
+      token: inviter.token,
+      variables: { input: { organizationId: await suite.createOrg(inviter), email: alice.email, role: 'MEMBER' } },
+    });
+    expect(invited.body.errors).toBeUndefined();
     const deleted = await suite.gql('mutation { deleteViewer }', { token: alice.token });
     expect(deleted.body.data.deleteViewer).toBe(true);
     const [row] = await suite.database.db.query<Record<string, unknown>>('select email, name, status from users where id = $1', [alice.id]);
     expect(row).toEqual({ email: null, name: null, status: 'deleted' });
     expect(await suite.database.db.query('select 1 from identities where user_id = $1', [alice.id])).toHaveLength(0);
     expect(await suite.database.db.query('select 1 from organizations where id = $1', [org])).toHaveLength(0);
+    expect(await suite.database.db.query('select 1 from invitations where email = $1', [alice.email])).toHaveLength(0);
     const audit = await suite.database.db.query<{ details: unknown; actor_id: string }>('select details, actor_id from audit_events where target_id = $1 or actor_id = $1', [alice.id]);
     expect(audit.length).toBeGreaterThan(0);
     expect(JSON.stringify(audit)).not.toContain(alice.email);
