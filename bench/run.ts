@@ -7,14 +7,33 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { gql, issuerJson, load, log, prepareDatabase, row, rssMb, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS, type Measured } from './harness.js';
+import { AUDIENCE, gql, issuerJson, load, log, prepareDatabase, row, rssMb, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS, type Measured } from './harness.js';
 import { benchIntrospectionIssuer, startBenchIntrospection } from './introspection.js';
-import { startBenchIssuer } from './issuer.js';
+import { startBenchIssuer, type BenchIssuer } from './issuer.js';
 import { runScaleBench } from './scale.js';
 
 const FIRST_LOGINS = Number(process.env['BENCH_FIRST_LOGINS'] ?? 3000);
 const MEMORY_TOKENS = Number(process.env['BENCH_MEMORY_TOKENS'] ?? 100_000);
 const COLD_BURST = 200;
+const REVOKED_SESSIONS = Number(process.env['BENCH_REVOKED_SESSIONS'] ?? 10_000);
+
+/** Posts `count` logout tokens of `issuer` (half ending a sid, half a sub), 16 at a time. */
+async function revokeSessions(base: string, issuer: BenchIssuer, run: string, count: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const ends = i % 2 === 0 ? { sid: `revoked-${run}-${i / 2}` } : { sub: `gone-${run}|${i}` };
+      const token = issuer.sign({ aud: AUDIENCE, jti: `${run}-${i}`, events: { 'http://schemas.openid.net/event/backchannel-logout': {} }, exp: Math.floor(Date.now() / 1000) + 120, ...ends });
+      const response = await fetch(`${base}/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }).toString(),
+      });
+      if (response.status !== 200) throw new Error(`back-channel logout answered ${response.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
 const PLATFORM_ISSUER = 'https://identity.bench.example';
 const EXCHANGE_FORM = (token: string) =>
   new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' }).toString();
@@ -103,6 +122,18 @@ async function main() {
     if (entitiesCheck.body.data?._entities?.filter((u: { id?: string } | null) => u?.id).length !== 100) throw new Error('_entities check failed');
     await load(base, entitiesBody, null, { duration: 1 });
 
+    // Revocations held in memory for every scenario below: REVOKED_SESSIONS back-channel logouts
+    // (half by sid, half by sub), so each request's check looks up populated maps.
+    const revoking = performance.now();
+    const sessionToken = es.sign({ ...userClaims(`sid-${run}`, 0), sid: `live-${run}` });
+    const revokedToken = es.sign({ ...userClaims(`sid-${run}`, 1), sid: `revoked-${run}-0` });
+    if ((await gql(base, '{ viewer { id } }', revokedToken)).status !== 200) throw new Error('session token check failed');
+    await revokeSessions(base, es, run, REVOKED_SESSIONS);
+    const revokedAnswer = await gql(base, '{ viewer { id } }', revokedToken);
+    if (revokedAnswer.status !== 401) throw new Error(`a revoked session still answers ${revokedAnswer.status}`);
+    log(`revoked ${REVOKED_SESSIONS} sessions by back-channel logout in ${((performance.now() - revoking) / 1000).toFixed(1)} s (a revoked one answers 401)`);
+    await load(base, viewerBody, [sessionToken], { duration: 1 });
+
     // Every scenario run sits between two anonymous runs, over ROUNDS rounds: its ratio is against
     // the mean of the baselines on either side of it, so the drift of a shared machine (±15 % over
     // seconds here) moves both sides; the table shows the medians over the rounds.
@@ -115,6 +146,7 @@ async function main() {
       { name: 'warm viewer, opaque legacy session', body: viewerBody, tokens: [opaqueToken], goal: '   goal >= 0.90x' },
       { name: 'viewer { id email }, 1,000 tokens rotating', body: viewerBody, tokens: rotating, prebuilt: true, goal: '   goal >= 0.85x' },
       { name: '_entities, 100 User representations', body: entitiesBody, tokens: null, goal: '   goal >= 0.50x' },
+      { name: `warm viewer, sid token, ${REVOKED_SESSIONS} revoked held`, body: viewerBody, tokens: [sessionToken], goal: '   goal >= 0.90x' },
     ];
     const anonymous: Measured[] = [await load(base, anonymousBody, null)];
     const runs: { measured: Measured; ratio: number }[][] = scenarios.map(() => []);
