@@ -15,9 +15,13 @@ beforeAll(async () => {
   issuer = await startTestIssuer();
   database = await openTestDatabase();
 });
-afterEach(() => issuer.setMode('up'));
+// Each test's apps close after it: their key sets refresh on timers, and a previous test's
+// background refresh must not count as a fetch of the next one.
+afterEach(async () => {
+  issuer.setMode('up');
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
 afterAll(async () => {
-  await Promise.all(apps.map((a) => a.close()));
   await database?.close();
   await issuer?.close();
 });
