@@ -5,7 +5,8 @@ import type { IntrospectionIssuerConfig } from '../config.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';
 import { sha256 } from '../lib/digest.js';
-import { Lru } from '../lib/lru.js';
+import { expiringCache, setUntil } from '../lib/expiringCache.js';
+import { singleFlight } from '../lib/singleFlight.js';
 import { cleanName, readEmailAddress, trustEmail } from './claims.js';
 import { fetchJson, isPlainObject, isTimeout } from './fetch.js';
 import type { TokenVerifier } from './verifier.js';
@@ -28,8 +29,6 @@ export interface IntrospectionVerifierOptions {
 interface Answer {
   /** Null: the token is not active (or names no subject). */
   principal: VerifiedPrincipal | null;
-  /** Until when this answer is served without a call (ms). */
-  until: number;
   reason: string;
 }
 
@@ -98,8 +97,9 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   const negativeTtlMs = Math.min(options.negativeTtlMs ?? MAX_NEGATIVE_TTL_MS, MAX_NEGATIVE_TTL_MS);
-  const cache = new Lru<string, Answer>(options.maxEntries ?? 10_000);
-  const inFlight = new Map<string, Promise<VerifiedPrincipal>>();
+  // Answers are served without a call until they expire (the cache drops them then).
+  const cache = expiringCache<string, Answer>(options.maxEntries ?? 10_000, now);
+  const calls = singleFlight<string, VerifiedPrincipal>();
   // RFC 7662 §2.1 with RFC 7617 Basic credentials, `clientId:secret` as configured.
   const authorization = `Basic ${Buffer.from(`${config.clientId}:${config.clientSecret}`, 'utf8').toString('base64')}`;
 
@@ -138,44 +138,28 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
     const claims = readIntrospectionAnswer(config, body, at);
     if (typeof claims === 'string') {
       options.onCall?.('inactive');
-      cache.set(key, { principal: null, until: at + negativeTtlMs, reason: claims });
+      setUntil(cache, key, { principal: null, reason: claims }, at + negativeTtlMs);
       throw new AppError('UNAUTHENTICATED', { reason: claims });
     }
     options.onCall?.('active');
     const principal: VerifiedPrincipal = Object.freeze({ kind: 'user', claims: Object.freeze(claims) });
     // Trusted for cacheSeconds, never past the token's own expiry.
-    const until = Math.min(at + config.cacheSeconds * 1000, claims.expiresAt * 1000);
-    if (until > at) cache.set(key, { principal, until, reason: 'active' });
+    setUntil(cache, key, { principal, reason: 'active' }, Math.min(at + config.cacheSeconds * 1000, claims.expiresAt * 1000));
     return principal;
-  }
-
-  function answered(key: string): Answer | undefined {
-    const hit = cache.get(key);
-    if (hit === undefined) return undefined;
-    if (hit.until > now()) return hit;
-    cache.delete(key);
-    return undefined;
   }
 
   return {
     cachedPrincipal(token) {
-      return answered(sha256(token))?.principal ?? undefined;
+      return cache.get(sha256(token))?.principal ?? undefined;
     },
 
     verify(token) {
       const key = sha256(token);
-      const hit = answered(key);
+      const hit = cache.get(key);
       if (hit !== undefined) {
         return hit.principal !== null ? Promise.resolve(hit.principal) : Promise.reject(new AppError('UNAUTHENTICATED', { reason: hit.reason }));
       }
-      let pending = inFlight.get(key);
-      if (pending === undefined) {
-        pending = load(key, token);
-        inFlight.set(key, pending);
-        const settled = () => inFlight.delete(key);
-        pending.then(settled, settled);
-      }
-      return pending;
+      return calls.run(key, () => load(key, token));
     },
   };
 }

@@ -6,7 +6,8 @@ import { normalizeEmail } from '../domain/email.js';
 import { AppError } from '../errors.js';
 import { cleanName } from './claims.js';
 import { fetchJson, isPlainObject } from './fetch.js';
-import { Lru } from '../lib/lru.js';
+import { expiringCache, setUntil } from '../lib/expiringCache.js';
+import { singleFlight } from '../lib/singleFlight.js';
 
 export interface UserProfile {
   email: string | null;
@@ -60,8 +61,8 @@ export function createUserinfoClient(options: UserinfoClientOptions): UserinfoCl
   const now = options.now ?? Date.now;
   const ttlMs = (options.ttlSeconds ?? 600) * 1000;
   const missingTtlMs = (options.missingTtlSeconds ?? 60) * 1000;
-  const cache = new Lru<string, { profile: UserProfile; expiresAt: number }>(options.maxEntries ?? 10_000);
-  const inflight = new Map<string, Promise<UserProfile>>();
+  const cache = expiringCache<string, UserProfile>(options.maxEntries ?? 10_000, now);
+  const loading = singleFlight<string, UserProfile>();
 
   async function load(issuer: IssuerConfig, subject: string, accessToken: string): Promise<UserProfile> {
     if (issuer.userinfoUrl === null) throw new Error(`issuer "${issuer.name}" has no userinfoUrl`);
@@ -97,33 +98,28 @@ export function createUserinfoClient(options: UserinfoClientOptions): UserinfoCl
     async fetchProfile(issuer, subject, accessToken) {
       const key = `${issuer.name}\u0000${subject}`;
       const hit = cache.get(key);
-      if (hit !== undefined) {
-        if (hit.expiresAt > now()) return hit.profile;
-        cache.delete(key);
-      }
-      const pending = inflight.get(key);
-      if (pending !== undefined) return pending;
-      const attempt = load(issuer, subject, accessToken)
-        .then((profile) => {
-          cache.set(key, { profile, expiresAt: now() + ttlMs });
-          return profile;
-        })
-        .catch((error: unknown) => {
-          if (error instanceof NoProfile) {
-            cache.set(key, { profile: NO_PROFILE, expiresAt: now() + missingTtlMs });
-            return NO_PROFILE;
-          }
-          // Not cached: the next request tries again.
-          throw new AppError('AUTH_PROVIDER_UNAVAILABLE', {
-            message: "The identity provider's profile endpoint cannot be reached right now; retry later.",
-            reason: 'userinfo_unavailable',
-            retryAfterSeconds: 5,
-            cause: error,
-          });
-        })
-        .finally(() => inflight.delete(key));
-      inflight.set(key, attempt);
-      return attempt;
+      if (hit !== undefined) return hit;
+      return loading.run(key, () =>
+        load(issuer, subject, accessToken).then(
+          (profile) => {
+            setUntil(cache, key, profile, now() + ttlMs);
+            return profile;
+          },
+          (error: unknown) => {
+            if (error instanceof NoProfile) {
+              setUntil(cache, key, NO_PROFILE, now() + missingTtlMs);
+              return NO_PROFILE;
+            }
+            // Not cached: the next request tries again.
+            throw new AppError('AUTH_PROVIDER_UNAVAILABLE', {
+              message: "The identity provider's profile endpoint cannot be reached right now; retry later.",
+              reason: 'userinfo_unavailable',
+              retryAfterSeconds: 5,
+              cause: error,
+            });
+          },
+        ),
+      );
     },
   };
 }

@@ -10,7 +10,9 @@ import { checkClaimText, cleanName, readEmailAddress, toVerifiedPrincipal, trust
 import type { KeySource } from './keys.js';
 import { sha256 } from '../lib/digest.js';
 import { isLogoutToken } from './logoutToken.js';
-import { Lru } from '../lib/lru.js';
+import type { LRUCache } from 'lru-cache';
+import { expiringCache, setUntil } from '../lib/expiringCache.js';
+import { singleFlight } from '../lib/singleFlight.js';
 import type { createUserinfoClient } from './userinfo.js';
 import { PLATFORM_VERIFY_OPTIONS, toPlatformPrincipal, type PlatformIssuer } from './platformToken.js';
 
@@ -73,11 +75,10 @@ interface CacheEntry {
   generation: number;
 }
 
-/** Why a cached entry no longer stands; null while it does. */
-type Lapse = 'expired' | 'key_withdrawn' | 'keys_stale' | null;
+/** Why an unexpired cached entry no longer stands (the cache expires it at validUntil); null while it does. */
+type Lapse = 'key_withdrawn' | 'keys_stale' | null;
 
 function lapse(entry: CacheEntry, at: number): Lapse {
-  if (!(entry.validUntil > at)) return 'expired';
   const keys = entry.keys;
   if (at > keys.usableUntil) return 'keys_stale';
   if (entry.generation !== keys.generation) {
@@ -98,8 +99,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   const userinfo = options.userinfo ?? null;
   const platform = options.platform ?? null;
-  const cache = new Lru<string, CacheEntry>(options.cacheMaxEntries ?? 10_000);
-  const inFlight = new Map<string, Promise<VerifiedPrincipal>>();
+  const cache = expiringCache<string, CacheEntry>(options.cacheMaxEntries ?? 10_000, now);
+  const verifying = singleFlight<string, VerifiedPrincipal>();
 
   const byIssuer = new Map<string, { config: IssuerConfig; keys: KeySource; algorithms: string[] }>();
   for (const config of options.issuers) {
@@ -231,27 +232,24 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     async verify(token) {
       // Keyed by a digest: the cache never holds a usable credential.
       const key = sha256(token);
-      const hit = cache.get(key);
+      // An expired entry is returned once (then dropped) so it is refused with its own reason,
+      // without verifying a token known to have lapsed.
+      const status: LRUCache.Status<string, CacheEntry> = {};
+      const hit = cache.get(key, { allowStale: true, status });
       if (hit !== undefined) {
+        if (status.get === 'stale') throw fail(hit.lapsesAs);
         const why = lapse(hit, now());
         if (why === null) return hit.principal;
         cache.delete(key);
-        if (why === 'expired') throw fail(hit.lapsesAs);
         if (why === 'key_withdrawn') throw fail('key_withdrawn');
         // Keys too stale: verify again, which brings them back or answers 503.
       }
       // One verification per token in flight: a client's parallel first requests share it.
-      let pending = inFlight.get(key);
-      if (pending === undefined) {
-        pending = verifyUncached(token).then((entry) => {
-          cache.set(key, entry);
-          return entry.principal;
-        });
-        inFlight.set(key, pending);
-        const settled = () => inFlight.delete(key);
-        pending.then(settled, settled);
-      }
-      return pending;
+      return verifying.run(key, async () => {
+        const entry = await verifyUncached(token);
+        setUntil(cache, key, entry, entry.validUntil);
+        return entry.principal;
+      });
     },
   };
 }

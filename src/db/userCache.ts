@@ -5,7 +5,7 @@
 // for that delivery time (typically well under a millisecond on one host), and caches nothing
 // while it cannot hear notifications.
 import type { User } from '../domain/types.js';
-import { Lru } from '../lib/lru.js';
+import { LRUCache } from 'lru-cache';
 import type { Queryable } from './queryable.js';
 import { findUsersByIds } from './users.js';
 import { versionAfterOwnWrite } from './usersVersion.js';
@@ -36,7 +36,7 @@ function copyOf(user: User): User {
 }
 
 export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowCache {
-  const rows = new Lru<string, { user: User; version: number }>(maxEntries);
+  const rows = new LRUCache<string, { user: User; version: number }>({ max: maxEntries });
   /** A copy of the row if it was read under `version` (callers may tag it: federation adds __typename). */
   const current = (id: string, version: number): User | undefined => {
     const hit = rows.get(id);

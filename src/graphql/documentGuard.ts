@@ -5,7 +5,7 @@
 // A document that passed is remembered by its text, so a hot operation is checked once.
 import { parse, type DocumentNode } from 'graphql';
 import { AppError } from '../errors.js';
-import { Lru } from '../lib/lru.js';
+import { LRUCache } from 'lru-cache';
 import { measureDocument, type CostLimits } from './documentCost.js';
 
 export interface DocumentLimits extends CostLimits {
@@ -60,7 +60,7 @@ function parseLimited(query: string, maxTokens: number): DocumentNode | null {
 }
 
 export function createDocumentGuard(limits: DocumentLimits): DocumentGuard {
-  const passed = new Lru<string, true>(REMEMBERED_DOCUMENTS);
+  const passed = new LRUCache<string, true>({ max: REMEMBERED_DOCUMENTS });
   return {
     check(query) {
       if (passed.get(query) === true) return;

@@ -15,7 +15,7 @@ import { createUserWithIdentity, grantJitMembership, linkIdentityToHolder } from
 import { userRowCacheFor } from '../db/userCache.js';
 import { findUserByVerifiedEmailForUpdate, insertUser, updateUserProfile, userIdTaken } from '../db/users.js';
 import { isUuid } from '../domain/ids.js';
-import { Lru } from '../lib/lru.js';
+import { LRUCache } from 'lru-cache';
 
 export interface ResolvedUser {
   userId: string;
@@ -113,7 +113,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   const maxEntryAgeMs = options.maxEntryAgeMs ?? Infinity;
   // Safe to cache: an identity, once bound, stays bound to its user. Only the id is cached,
   // never the profile, so no change made elsewhere can be served stale from here.
-  const cache = new Lru<string, CachedIdentity>(options.cacheMaxEntries ?? 50_000);
+  const cache = new LRUCache<string, CachedIdentity>({ max: options.cacheMaxEntries ?? 50_000 });
   // Claims objects the verifier's cache keeps alive → their entry; gone with the token's entry.
   const byClaims = new WeakMap<UserClaims, CachedIdentity>();
   const resolving = new Map<string, Promise<ResolvedUser>>();

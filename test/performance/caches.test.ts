@@ -10,7 +10,6 @@ import { createPostgresDatabase } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/queryable.js';
 import { insertUser, updateUserProfile } from '../../src/db/users.js';
 import { AppError } from '../../src/errors.js';
-import { Lru } from '../../src/lib/lru.js';
 import { createIdentityService } from '../../src/services/identity.js';
 import type { UserClaims } from '../../src/domain/types.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
@@ -210,41 +209,6 @@ describe('(issuer, sub) cache', () => {
     statements.length = 0;
     expect((await identity.resolveUser({ ...claims })).userId).toBe(userId);
     expect(statements.some((text) => /from identities i join users u/.test(text))).toBe(true);
-  });
-});
-
-describe('bounded LRU map', () => {
-  it('evicts the least recently used entries beyond its bound', () => {
-    const lru = new Lru<number, number>(100);
-    for (let i = 0; i < 10_000; i += 1) {
-      lru.set(i, i);
-      lru.get(0); // keeps 0 recently used
-      expect(lru.size).toBeLessThanOrEqual(100);
-    }
-    expect(lru.size).toBeGreaterThanOrEqual(50);
-    expect(lru.get(0)).toBe(0);
-    expect(lru.get(9_000)).toBeUndefined();
-    expect(lru.get(9_999)).toBe(9_999);
-  });
-
-  it('replaces, deletes and clears across both generations', () => {
-    const lru = new Lru<string, number>(4);
-    lru.set('a', 1);
-    lru.set('b', 2); // 'a' and 'b' have moved to the old generation
-    lru.set('a', 10);
-    expect(lru.get('a')).toBe(10);
-    expect(lru.size).toBe(2);
-    expect(lru.delete('b')).toBe(true);
-    expect(lru.delete('b')).toBe(false);
-    expect(lru.get('b')).toBeUndefined();
-    lru.clear();
-    expect(lru.size).toBe(0);
-    expect(() => new Lru(0)).toThrow(RangeError);
-    const single = new Lru<string, number>(1);
-    single.set('x', 1);
-    single.set('y', 2);
-    expect(single.size).toBe(1);
-    expect(single.get('y')).toBe(2);
   });
 });
 
