@@ -81,6 +81,8 @@ async function checkPlans(env: Record<string, string>, issuer: BenchIssuer, ids:
     const joining = issuer.sign({ sub: `sso|${randomUUID()}`, aud: 'https://api.bench', email: 'user7@scale.bench', email_verified: true });
     for (const token of [joining, joining]) await gql(base, '{ viewer { id email identities { subject } memberships { role } } }', token);
     await gql(base, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name } } }', undefined, { r: ids.slice(0, 100).map((id) => ({ __typename: 'User', id })) });
+    const admin = issuer.sign({ sub: 'scale-admin', client_id: 'scale-admin', aud: 'https://api.bench', scope: 'users:admin' });
+    for (const query of ['user77', 'User 77']) await gql(base, `{ users(first: 10, query: ${JSON.stringify(query)}) { edges { node { id } } pageInfo { endCursor } } }`, admin);
     const explained = await explainStatements(app.db, statements);
     return { explained: explained.length, seqScans: explained.flatMap((s) => s.seqScans.map((scan) => `${scan}: ${s.text.slice(0, 100)}`)) };
   } finally {
@@ -124,9 +126,14 @@ async function measure(users: number, issuer: BenchIssuer, dir: string): Promise
       const anonymous = await load(base, anonymousBody, null);
       const viewer = await load(base, viewerBody, [warm]);
       const entities = await load(base, entitiesBody, null);
-      // `users(query)` search arrives with issue 15: measured here once the schema has it.
-      const probe = await gql(base, '{ __type(name: "Query") { fields { name } } }');
-      const search = probe.body.data?.__type?.fields?.some((f: { name: string }) => f.name === 'users') ? 'present: add its scenario' : 'n/a (not in this build)';
+      // An administrator's search (users:admin, a client-credentials token): a page of 10 of the
+      // users whose email starts with "user77" (1 at 1,000 users, 11,111 at 1,000,000).
+      const admin = issuer.sign({ sub: 'scale-admin', client_id: 'scale-admin', aud: 'https://api.bench', scope: 'users:admin' });
+      const searchQuery = '{ users(first: 10, query: "user77") { edges { node { id email } } } }';
+      const searchCheck = await gql(base, searchQuery, admin);
+      if (searchCheck.status !== 200 || !(searchCheck.body.data?.users?.edges?.length > 0)) throw new Error(`users(query) check failed: ${JSON.stringify(searchCheck.body)}`);
+      const searchRun = await load(base, JSON.stringify({ query: searchQuery }), [admin]);
+      const search = `${searchRun.rps.toFixed(0)} req/s (${(searchRun.rps / anonymous.rps).toFixed(2)}x)`;
       const plans = await checkPlans(env, issuer, ids);
       return {
         users,
