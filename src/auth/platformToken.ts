@@ -61,8 +61,11 @@ export function platformTokenClaims(input: PlatformTokenInput): Record<string, u
   return claims;
 }
 
-/** A verified platform token as a principal; its `sub` is the canonical user id. */
-export function toPlatformPrincipal(payload: JWTPayload, issuer: string): VerifiedPrincipal {
+/**
+ * A verified platform token as a principal; its `sub` is the canonical user id. `idpIssuers`:
+ * configured issuer name → `iss`, to place its session at the IdP it came from.
+ */
+export function toPlatformPrincipal(payload: JWTPayload, issuer: string, idpIssuers: ReadonlyMap<string, string>): VerifiedPrincipal {
   if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw new AppError('UNAUTHENTICATED', { reason: 'invalid_sub' });
   const email = readEmailAddress(payload['email']);
   const claims: UserClaims = {
@@ -78,5 +81,7 @@ export function toPlatformPrincipal(payload: JWTPayload, issuer: string): Verifi
     issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
     sessionId: typeof payload['sid'] === 'string' ? payload['sid'] : null,
   };
+  const idpIssuer = typeof payload['idp'] === 'string' ? idpIssuers.get(payload['idp']) : undefined;
+  if (idpIssuer !== undefined) claims.idpIssuer = idpIssuer;
   return { kind: 'user', claims, userId: payload.sub };
 }

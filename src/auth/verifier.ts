@@ -103,6 +103,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const verifying = singleFlight<string, VerifiedPrincipal>();
 
   const byIssuer = new Map<string, { config: IssuerConfig; keys: KeySource; algorithms: string[] }>();
+  const issuerByName = new Map(options.issuers.map((config) => [config.name, config.issuer]));
   for (const config of options.issuers) {
     const keys = options.keySources.get(config.name);
     if (keys === undefined) throw new Error(`no key source for issuer "${config.name}"`);
@@ -179,7 +180,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     const at = now();
     if (typeof payload.exp !== 'number' || !(payload.exp * 1000 > at)) throw fail('token_expired');
     if (typeof payload.iat === 'number' && payload.iat > at / 1000 + MAX_FUTURE_IAT_SECONDS) throw fail('iat_in_future');
-    const principal = freeze(toPlatformPrincipal(payload, issuer.issuer));
+    const principal = freeze(toPlatformPrincipal(payload, issuer.issuer, issuerByName));
     return { principal, validUntil: payload.exp * 1000, lapsesAs: 'token_expired', keys: issuer.keys, keyId: signedBy.id, generation: signedBy.generation };
   }
 

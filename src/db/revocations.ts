@@ -4,7 +4,11 @@ import type { Queryable } from './queryable.js';
 
 export type RevocationKind = 'user' | 'identity' | 'session';
 
-/** One revocation: tokens of `(issuer, subject)` (a user id with issuer '', an IdP sub, or a sid) issued up to `revokedAt` stop. */
+/**
+ * One revocation: tokens of `(issuer, subject)` issued up to `revokedAt` stop. `user`: a user id,
+ * with issuer '' every token of theirs, with an IdP's issuer those of their sign-ins there
+ * (platform tokens included); `identity`: an IdP sub; `session`: an IdP sid.
+ */
 export interface Revocation {
   kind: RevocationKind;
   issuer: string;
@@ -70,26 +74,30 @@ export interface SessionFacts {
   deletedAt: number | null;
   userRevokedAt: number | null;
   identityRevokedAt: number | null;
+  /** The user's revocation at the token's session issuer (a logout naming only the identity). */
+  userAtIssuerRevokedAt: number | null;
   sessionRevoked: boolean;
 }
 
 export async function findSessionFacts(
   db: Queryable,
-  key: { userId: string; issuer: string; subject: string; sessionId: string | null },
+  key: { userId: string; issuer: string; subject: string; sessionId: string | null; sessionIssuer: string },
 ): Promise<SessionFacts> {
   const rows = await db.query<{
     status: SessionFacts['status'];
     deleted_at: Date | null;
     user_revoked_at: Date | null;
     identity_revoked_at: Date | null;
+    user_at_issuer_revoked_at: Date | null;
     session_revoked: boolean;
   }>(
     `select u.status, u.deleted_at,
             (select revoked_at from session_revocations where kind = 'user' and issuer = '' and subject = $1::text) as user_revoked_at,
             (select revoked_at from session_revocations where kind = 'identity' and issuer = $2 and subject = $3) as identity_revoked_at,
-            exists (select 1 from session_revocations where kind = 'session' and issuer = $2 and subject = $4) as session_revoked
+            (select revoked_at from session_revocations where kind = 'user' and issuer = $5 and subject = $1::text) as user_at_issuer_revoked_at,
+            exists (select 1 from session_revocations where kind = 'session' and issuer = $5 and subject = $4) as session_revoked
        from (select 1) one left join users u on u.id = $1::uuid`,
-    [key.userId, key.issuer, key.subject, key.sessionId],
+    [key.userId, key.issuer, key.subject, key.sessionId, key.sessionIssuer],
   );
   const row = rows[0]!;
   const ms = (value: Date | null) => (value === null ? null : new Date(value).getTime());
@@ -98,6 +106,7 @@ export async function findSessionFacts(
     deletedAt: ms(row.deleted_at),
     userRevokedAt: ms(row.user_revoked_at),
     identityRevokedAt: ms(row.identity_revoked_at),
+    userAtIssuerRevokedAt: ms(row.user_at_issuer_revoked_at),
     sessionRevoked: row.session_revoked,
   };
 }

@@ -89,6 +89,11 @@ export interface UserClaims {
   issuedAt: number | null;
   /** Token `sid`: the IdP session it belongs to (back-channel logout ends it); null when absent. */
   sessionId: string | null;
+  /**
+   * A platform token's: the `iss` of the IdP the user signed in with (its `idp`), where its `sid`
+   * and sign-in belong, so that IdP's back-channel logouts reach it. Absent on IdP tokens.
+   */
+  idpIssuer?: string;
 }
 
 export interface ServiceClaims {

@@ -165,16 +165,22 @@ export function createLifecycleService(deps: { db: Database; maxTokenAgeSeconds:
 
     async backchannelLogout(logout) {
       const actor: Actor = { type: 'system', id: logout.issuerName, impersonator: null };
-      const revocation = await db.transaction(async (tx) => {
+      const revocations = await db.transaction(async (tx) => {
         if (!(await recordLogoutJti(tx, logout.issuer, logout.jti, new Date(logout.expiresAt * 1000)))) {
           throw new AppError('BAD_USER_INPUT', { reason: 'replayed_jti' });
         }
         const userId = logout.subject === null ? null : await findUserIdByIdentity(tx, logout.issuer, logout.subject);
-        // A session ends whatever its tokens' iat; without one, the identity's tokens up to the logout's iat.
+        // A session ends whatever its tokens' iat; without one, the identity's tokens up to the
+        // logout's iat, and the platform tokens its user was given for sign-ins there (they name
+        // the user, not the IdP sub).
+        const at = new Date(logout.issuedAt * 1000);
         const stored =
           logout.sessionId !== null
-            ? await upsertRevocation(tx, { kind: 'session', issuer: logout.issuer, subject: logout.sessionId }, maxTokenAgeSeconds)
-            : await upsertRevocation(tx, { kind: 'identity', issuer: logout.issuer, subject: logout.subject!, at: new Date(logout.issuedAt * 1000) }, maxTokenAgeSeconds);
+            ? [await upsertRevocation(tx, { kind: 'session', issuer: logout.issuer, subject: logout.sessionId }, maxTokenAgeSeconds)]
+            : [
+                await upsertRevocation(tx, { kind: 'identity', issuer: logout.issuer, subject: logout.subject!, at }, maxTokenAgeSeconds),
+                ...(userId !== null ? [await upsertRevocation(tx, { kind: 'user', issuer: logout.issuer, subject: userId, at }, maxTokenAgeSeconds)] : []),
+              ];
         await appendAudit(tx, actor, {
           action: 'sessions.revoked',
           targetType: userId !== null ? 'User' : 'Session',
@@ -183,7 +189,7 @@ export function createLifecycleService(deps: { db: Database; maxTokenAgeSeconds:
         });
         return stored;
       });
-      published(revocation);
+      for (const revocation of revocations) published(revocation);
     },
   };
 }

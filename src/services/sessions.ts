@@ -71,11 +71,16 @@ function nestedBump(map: Map<string, Map<string, Horizon>>, issuer: string, key:
   bump(inner, key, at, expiresAt);
 }
 
+/** The IdP issuer a token's `sid` and sign-in belong to: its own, or a platform token's IdP. */
+const sessionIssuerOf = (claims: UserClaims): string => claims.idpIssuer ?? claims.issuer;
+
 /** Seconds a token's iat is compared with: a revocation at 12.7 s covers tokens of second 12. */
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 class View {
   readonly users = new Map<string, Horizon>();
+  /** IdP issuer → user id: that user's sign-ins at that IdP (a logout naming only the identity). */
+  readonly usersAtIssuer = new Map<string, Map<string, Horizon>>();
   readonly identities = new Map<string, Map<string, Horizon>>();
   readonly sessions = new Map<string, Map<string, Horizon>>();
   readonly suspended = new Set<string>();
@@ -98,14 +103,14 @@ class View {
 
   addRevocation(revocation: Omit<Revocation, 'kind'> & { kind: Revocation['kind'] }): void {
     const at = seconds(revocation.revokedAt);
-    if (revocation.kind === 'user') bump(this.users, revocation.subject, at, revocation.expiresAt);
+    if (revocation.kind === 'user' && revocation.issuer === '') bump(this.users, revocation.subject, at, revocation.expiresAt);
+    else if (revocation.kind === 'user') nestedBump(this.usersAtIssuer, revocation.issuer, revocation.subject, at, revocation.expiresAt);
     else nestedBump(revocation.kind === 'identity' ? this.identities : this.sessions, revocation.issuer, revocation.subject, at, revocation.expiresAt);
   }
 
   count(): number {
     let n = this.users.size;
-    for (const inner of this.identities.values()) n += inner.size;
-    for (const inner of this.sessions.values()) n += inner.size;
+    for (const nested of [this.usersAtIssuer, this.identities, this.sessions]) for (const inner of nested.values()) n += inner.size;
     return n;
   }
 
@@ -115,7 +120,7 @@ class View {
     };
     drop(this.users);
     drop(this.deleted);
-    for (const nested of [this.identities, this.sessions]) {
+    for (const nested of [this.usersAtIssuer, this.identities, this.sessions]) {
       for (const [issuer, inner] of nested) {
         drop(inner);
         if (inner.size === 0) nested.delete(issuer);
@@ -189,12 +194,13 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
 
   async function admitFromDatabase(userId: string, claims: UserClaims): Promise<boolean> {
     if (!loaded && !closed) load().catch((error: unknown) => options.onError?.(error));
-    const facts = await findSessionFacts(db, { userId, issuer: claims.issuer, subject: claims.subject, sessionId: claims.sessionId });
+    const facts = await findSessionFacts(db, { userId, issuer: claims.issuer, subject: claims.subject, sessionId: claims.sessionId, sessionIssuer: sessionIssuerOf(claims) });
     const iat = claims.issuedAt ?? -Infinity;
     if (facts.status === 'suspended') throw suspended();
     if (facts.sessionRevoked) throw revoked();
     if (facts.userRevokedAt !== null && iat <= seconds(facts.userRevokedAt)) throw revoked();
     if (facts.identityRevokedAt !== null && iat <= seconds(facts.identityRevokedAt)) throw revoked();
+    if (facts.userAtIssuerRevokedAt !== null && iat <= seconds(facts.userAtIssuerRevokedAt)) throw revoked();
     if (facts.status === 'deleted' || facts.status === null) {
       if (facts.deletedAt !== null && iat <= seconds(facts.deletedAt)) throw revoked();
       return false;
@@ -215,7 +221,10 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
         if (user !== undefined && iat <= user.at) throw revoked();
         const identity = nestedGet(current.identities, claims.issuer, claims.subject);
         if (identity !== undefined && iat <= identity.at) throw revoked();
-        if (claims.sessionId !== null && nestedGet(current.sessions, claims.issuer, claims.sessionId) !== undefined) throw revoked();
+        const sessionIssuer = sessionIssuerOf(claims);
+        const userAtIssuer = nestedGet(current.usersAtIssuer, sessionIssuer, userId);
+        if (userAtIssuer !== undefined && iat <= userAtIssuer.at) throw revoked();
+        if (claims.sessionId !== null && nestedGet(current.sessions, sessionIssuer, claims.sessionId) !== undefined) throw revoked();
       }
       if (current.deleted.size !== 0) {
         const deleted = current.deleted.get(userId);

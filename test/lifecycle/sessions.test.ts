@@ -92,6 +92,31 @@ describe('session policy', () => {
     policy.close();
   });
 
+  it("checks a platform token's sid and sign-in at the IdP it names (idpIssuer), from memory and from the database", async () => {
+    const userId = (await database.db.query<{ id: string }>("insert into users (id) values ($1) returning id", [randomUUID()]))[0]!.id;
+    const sid = `p-${randomUUID()}`;
+    const platform = (overrides: Partial<UserClaims> = {}) => claims({ issuer: 'https://platform.test', subject: userId, idpIssuer: ISSUER, ...overrides });
+    const deaf: Database = { ...database.db, usersVersion: () => null };
+    const fromMemory = await loadedPolicy(database.db);
+    const fromDatabase = createSessionPolicy({ db: deaf, maxTokenAgeSeconds: MAX_AGE });
+    for (const policy of [fromMemory, fromDatabase]) expect(await policy.admit(userId, platform({ sessionId: sid }))).toBe(true);
+
+    const ended = await upsertRevocation(database.db, { kind: 'session', issuer: ISSUER, subject: sid }, MAX_AGE);
+    const signedOut = await upsertRevocation(database.db, { kind: 'user', issuer: ISSUER, subject: userId }, MAX_AGE);
+    for (const revocation of [ended, signedOut]) publishLifecycle(database.db, { type: 'revocation', ...revocation });
+    for (const policy of [fromMemory, fromDatabase]) {
+      await expect(Promise.resolve().then(() => policy.admit(userId, platform({ sessionId: sid })))).rejects.toMatchObject({ reason: 'revoked' });
+      // Signed out at that IdP: its sign-ins' tokens up to then stop, whatever their session.
+      await expect(Promise.resolve().then(() => policy.admit(userId, platform({ sessionId: null })))).rejects.toMatchObject({ reason: 'revoked' });
+      expect(await policy.admit(userId, platform({ issuedAt: Math.floor(Date.now() / 1000) + 2 }))).toBe(true);
+      // The same sid and user at another IdP are other sessions.
+      expect(await policy.admit(userId, platform({ sessionId: sid, idpIssuer: 'https://other.test/', issuedAt: Math.floor(Date.now() / 1000) + 2 }))).toBe(true);
+      expect(await policy.admit(userId, platform({ idpIssuer: 'https://other.test/' }))).toBe(true);
+    }
+    fromMemory.close();
+    fromDatabase.close();
+  });
+
   it('costs no database statement per request on the warm path, with thousands of revocations held', async () => {
     const issuer = await startTestIssuer();
     const api = await startTestApp({ issuers: [issuerConfig(issuer, { name: 'test' })], database: database.db });
