@@ -64,7 +64,9 @@ export async function loadSnapshot(db: Queryable, records: readonly ImportRecord
     for (const row of found) organizations.add(row.id);
     if (users.size > 0) {
       const held = await db.query<{ organization_id: string; user_id: string }>(
-        'select organization_id, user_id from memberships where user_id = any($1::uuid[]) and organization_id = any($2::uuid[])',
+        // Every pair that ever had a membership: one removed or left since is not re-created
+        // (after the move the database is the only source of membership, as for JIT).
+        'select organization_id, user_id from membership_history where user_id = any($1::uuid[]) and organization_id = any($2::uuid[])',
         [[...users.keys()], [...organizations]],
       );
       for (const row of held) memberships.add(membershipKey(row.organization_id, row.user_id));
@@ -124,11 +126,13 @@ export async function writeBatch(db: Queryable, writes: BatchWrites): Promise<vo
     );
   }
   if (memberships.length > 0) {
-    // A sign-in may have added the membership meanwhile: it stays as it is, and no audit row.
+    // A sign-in may have added the membership meanwhile (it stays as it is, and no audit row),
+    // or it may have been added and removed since the snapshot: not re-created either.
     await db.query(
       `with added as (
          insert into memberships (id, organization_id, user_id, role)
-         select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[])
+         select m.* from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[]) as m (id, organization_id, user_id, role)
+          where not exists (select 1 from membership_history h where h.organization_id = m.organization_id and h.user_id = m.user_id)
          on conflict (organization_id, user_id) do nothing
          returning id, organization_id, user_id, role
        )

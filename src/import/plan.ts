@@ -24,7 +24,7 @@ export interface Snapshot {
   identityHolders: ReadonlyMap<string, string>;
   /** Verified email → user id. */
   verifiedEmailHolders: ReadonlyMap<string, string>;
-  /** `organizationId\0userId` of existing memberships. */
+  /** `organizationId\0userId` of every pair that ever had a membership (membership_history). */
   memberships: ReadonlySet<string>;
   organizations: ReadonlySet<string>;
 }

@@ -87,6 +87,15 @@ describe('import', () => {
     expect(await count("users where id = $1 and name = 'Cy'", [id])).toBe(1);
   });
 
+  it('never re-creates a membership removed or left since: importing the file again changes nothing', async () => {
+    const id = randomUUID();
+    const line = jsonl({ id, email: 'di@example.com', memberships: [{ organizationId: org, role: 'ADMIN' }] });
+    expect(totals((await importText(line)).summary)).toEqual({ created: 1, updated: 0, unchanged: 0, skipped: {} });
+    await database.db.query('delete from memberships where user_id = $1', [id]); // left, or removed by an admin
+    expect(totals((await importText(line)).summary)).toEqual({ created: 0, updated: 0, unchanged: 1, skipped: {} });
+    expect(await count('memberships where user_id = $1', [id])).toBe(0);
+  });
+
   it('skips whole lines that conflict: the id, the verified email or an identity of someone else', async () => {
     const [a, b] = [randomUUID(), randomUUID()];
     await importText(jsonl({ id: a, email: 'a@example.com', identities: [{ issuer: 'legacy', subject: 'a' }] }));
