@@ -12,6 +12,7 @@ import { createTokenVerifier } from './auth/verifier.js';
 import { openDatabase } from './db/index.js';
 import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
+import { createUserRowCache } from './db/userCache.js';
 import type { Services } from './graphql/context.js';
 import { createDocumentGuard, documentLimits } from './graphql/documentGuard.js';
 import { createGraphQLServer } from './graphql/server.js';
@@ -87,6 +88,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onMigrated: () => logger.info('database reachable: migrations applied'),
     }));
   const metrics = createMetrics({ db });
+  // The one user row cache: everything that reads or writes user rows is handed it.
+  const userRows = createUserRowCache(db);
   let stopping = false;
 
   const keySources = new Map<string, KeySource>();
@@ -150,16 +153,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   void sessions.start();
   const identity = createIdentityService({
     db,
+    userRows,
     onProvisioned: (what) => metrics.observeProvisioned(what),
     adoptSubjectAsUserId: new Set(legacy?.adoptSubjectAsUserId === true ? [legacy.name] : []),
     isSuspended: (userId) => sessions.isSuspended(userId),
     maxEntryAgeMs: config.maxTokenAgeSeconds * 1000,
   });
   const issuerNames = new Set([...issuers.map((i) => i.name), ...(legacy === null ? [] : [legacy.name])]);
-  const organizations = createOrganizationService({ db, identity, issuerNames });
+  const organizations = createOrganizationService({ db, userRows, identity, issuerNames });
   const invitations = createInvitationService({ db, ttlHours: config.invitationTtlHours, now: options.now });
-  const lifecycle = createLifecycleService({ db, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
-  const services: Services = { db, identity, organizations, invitations, lifecycle, now: options.now };
+  const lifecycle = createLifecycleService({ db, userRows, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
+  const services: Services = { db, userRows, identity, organizations, invitations, lifecycle, now: options.now };
   const authenticate = createAuthenticator({ verifier, identity, sessions });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
@@ -195,7 +199,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes: {
       'GET /metrics': (req, res) => metrics.handle(req, res),
       ...playground?.routes,
-      ...platform?.routes({ verifier, identity, sessions, issuers, fetch: options.fetch }),
+      ...platform?.routes({ verifier, identity, sessions, userRows, issuers, fetch: options.fetch }),
       // Called by IdPs directly, not through the router: the logout token is the credential.
       'POST /backchannel-logout': createBackchannelLogoutHandler({
         verifier: createLogoutTokenVerifier({ issuers, keySources }),
@@ -247,6 +251,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Last-seen stamps still waiting are written before the database goes.
       await identity.flushStamps();
       sessions.close();
+      userRows.close();
       if (!options.database) await db.close();
     },
   };

@@ -5,7 +5,6 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { claimDataDir } from './dataDirLock.js';
 import { toDatabaseError } from './errors.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
-import { UsersVersion, type UserWriteMark } from './usersVersion.js';
 
 export interface PGliteOptions {
   /** Directory to persist in; null keeps the database in memory. */
@@ -20,14 +19,12 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
   // PGlite does not lock its directory: commands check this record before opening it.
   const release = options.dataDir === null ? () => undefined : claimDataDir(options.dataDir);
   let active = 0;
-  // See usersVersion.ts: this process is the only writer, so its own bumps are the whole story.
-  const version = new UsersVersion();
 
-  const run = async <Row>(target: PGlite | Transaction, text: string, params?: readonly unknown[], mark?: UserWriteMark) => {
+  const run = async <Row>(target: PGlite | Transaction, text: string, params?: readonly unknown[]) => {
     options.onQuery?.(text);
     active += 1;
     try {
-      return await version.around(text, async () => (await target.query<Row>(text, params as unknown[] | undefined)).rows, mark);
+      return (await target.query<Row>(text, params as unknown[] | undefined)).rows;
     } catch (error) {
       throw toDatabaseError(error);
     } finally {
@@ -35,9 +32,9 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
     }
   };
 
-  const runScript = async (target: PGlite | Transaction, script: string, mark?: UserWriteMark) => {
+  const runScript = async (target: PGlite | Transaction, script: string) => {
     try {
-      await version.around(script, () => target.exec(script), mark);
+      await target.exec(script);
     } catch (error) {
       throw toDatabaseError(error);
     }
@@ -50,26 +47,23 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
     async transaction(work) {
       let failedInWork = false;
       try {
-        return await version.transaction((mark) =>
-          db.transaction(async (transaction) => {
-            const tx: Queryable = {
-              query: (text, params) => run(transaction, text, params, mark),
-              exec: (script) => runScript(transaction, script, mark),
-            };
-            try {
-              return await work(tx);
-            } catch (error) {
-              failedInWork = true;
-              throw error;
-            }
-          }),
-        );
+        return await db.transaction(async (transaction) => {
+          const tx: Queryable = {
+            query: (text, params) => run(transaction, text, params),
+            exec: (script) => runScript(transaction, script),
+          };
+          try {
+            return await work(tx);
+          } catch (error) {
+            failedInWork = true;
+            throw error;
+          }
+        });
       } catch (error) {
         // The caller's own errors (a lost race it retries) reach it unchanged.
         throw failedInWork ? error : toDatabaseError(error);
       }
     },
-    usersVersion: () => version.value,
     poolStats: () => ({ total: 1, idle: active === 0 ? 1 : 0, waiting: Math.max(0, active - 1) }),
     close: async () => {
       await db.close();

@@ -1,7 +1,7 @@
 // PostgreSQL through a pg pool, with bounded waits: a connection timeout, a client-side
 // query timeout and a server-side statement timeout, so a vanished database answers 503
-// within seconds instead of hanging a request. It keeps a users version (usersVersion.ts) from
-// its own writes and the changes other replicas announce, while it hears them.
+// within seconds instead of hanging a request. It relays the user changes other replicas
+// announce (userChanges.ts) to whoever caches user rows.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { isAppError } from '../errors.js';
@@ -9,7 +9,6 @@ import { toDatabaseError } from './errors.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
 import { parseLifecycleAnnouncement, publishLifecycle, publishRestart } from './lifecycleFeed.js';
 import { listenForUserChanges } from './userChanges.js';
-import { UsersVersion, type UserWriteMark } from './usersVersion.js';
 
 export interface PostgresOptions {
   url: string;
@@ -59,7 +58,7 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
   // An idle client losing its connection emits here; without a listener it would crash the process.
   pool.on('error', (error) => options.onError?.(error));
 
-  const version = new UsersVersion();
+  const changeHandlers = new Set<() => void>();
   const listenUrl = options.listenUrl === undefined ? options.url : options.listenUrl;
   const listener =
     listenUrl === null
@@ -67,7 +66,9 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       : listenForUserChanges({
           url: listenUrl,
           connectTimeoutMs: options.connectTimeoutMs,
-          onChange: () => version.bump(),
+          onChange: () => {
+            for (const handler of changeHandlers) handler();
+          },
           onLifecycle: (payload) => {
             const change = parseLifecycleAnnouncement(payload);
             if (change !== null) publishLifecycle(database, change);
@@ -77,12 +78,12 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
         });
 
   const names = options.preparedStatements === false ? null : new StatementNames();
-  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[], mark?: UserWriteMark) => {
+  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) => {
     options.onQuery?.(text);
     const name = params === undefined ? undefined : names?.of(text);
     const query: pg.QueryConfig = { text, values: params as unknown[] | undefined, ...(name === undefined ? {} : { name }) };
     try {
-      return await version.around(text, async () => (await client.query(query)).rows as Row[], mark);
+      return (await client.query(query)).rows as Row[];
     } catch (error) {
       throw toDatabaseError(error);
     }
@@ -99,41 +100,47 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       } catch (error) {
         throw toDatabaseError(error);
       }
-      return version.transaction(async (mark) => {
-        // Without parameters pg uses the simple protocol, which accepts several statements.
-        const tx: Queryable = {
-          query: (text, params) => run(client, text, params, mark),
-          exec: async (script) => void (await run(client, script, undefined, mark)),
-        };
-        let broken: Error | undefined;
-        try {
-          await tx.query('begin');
-          const result = await work(tx);
-          await tx.query('commit');
-          return result;
-        } catch (error) {
-          if (isAppError(error) && error.code === 'IDENTITY_STORE_UNAVAILABLE') {
-            // The connection itself failed or timed out: a rollback would wait out another
-            // query timeout on it. The server rolls back when the client is destroyed.
-            broken = error;
-          } else {
-            try {
-              await client.query('rollback');
-            } catch (rollbackError) {
-              broken = rollbackError as Error;
-            }
+      // Without parameters pg uses the simple protocol, which accepts several statements.
+      const tx: Queryable = {
+        query: (text, params) => run(client, text, params),
+        exec: async (script) => void (await run(client, script)),
+      };
+      let broken: Error | undefined;
+      try {
+        await tx.query('begin');
+        const result = await work(tx);
+        await tx.query('commit');
+        return result;
+      } catch (error) {
+        if (isAppError(error) && error.code === 'IDENTITY_STORE_UNAVAILABLE') {
+          // The connection itself failed or timed out: a rollback would wait out another
+          // query timeout on it. The server rolls back when the client is destroyed.
+          broken = error;
+        } else {
+          try {
+            await client.query('rollback');
+          } catch (rollbackError) {
+            broken = rollbackError as Error;
           }
-          // Already classified: tx.query wraps driver errors, and the caller's own errors (a lost
-          // race it retries) must reach it unchanged, not turn into IDENTITY_STORE_UNAVAILABLE.
-          throw error;
-        } finally {
-          // A broken client (connection lost, rollback failed) is destroyed, not pooled.
-          client.release(broken);
         }
-      });
+        // Already classified: tx.query wraps driver errors, and the caller's own errors (a lost
+        // race it retries) must reach it unchanged, not turn into IDENTITY_STORE_UNAVAILABLE.
+        throw error;
+      } finally {
+        // A broken client (connection lost, rollback failed) is destroyed, not pooled.
+        client.release(broken);
+      }
     },
-    // Null (cache nothing) while changes made by other replicas could go unheard.
-    usersVersion: () => (listener?.listening ? version.value : null),
+    // Not listening (nothing about users trusted from memory) while other replicas' changes could go unheard.
+    userChanges: {
+      get listening() {
+        return listener?.listening ?? false;
+      },
+      onChange(handler) {
+        changeHandlers.add(handler);
+        return () => changeHandlers.delete(handler);
+      },
+    },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await listener?.close();

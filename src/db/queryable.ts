@@ -21,12 +21,18 @@ export interface Database extends Queryable {
   /** Connections in use and waiting (pg pool); a single connection for PGlite. */
   poolStats(): PoolStats;
   /**
-   * A number that changes around every statement that may change a cached user row, and on
-   * every change another replica announces (usersVersion.ts), so a row cache can tell its rows
-   * are current. Null while such changes could go unheard: nothing may be cached then.
+   * How this process hears of user rows other processes change (PostgreSQL: their commits'
+   * announcements, userChanges.ts); absent when this process is the only writer (PGlite).
    */
-  usersVersion?(): number | null;
+  readonly userChanges?: UserChangeFeed;
   close(): Promise<void>;
+}
+
+export interface UserChangeFeed {
+  /** True while changes are heard: only then may anything about users be trusted from memory. */
+  readonly listening: boolean;
+  /** Calls `onChange` at every change heard and whenever listening (re)starts; returns the unsubscribe. */
+  onChange(onChange: () => void): () => void;
 }
 
 /** Optional observer of every statement (tests count round trips; metrics time them). */

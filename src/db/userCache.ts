@@ -1,96 +1,104 @@
-// Users by id through a bounded row cache: a row is served from memory only while the store's
-// users version (usersVersion.ts) is the one it was read under. On PGlite this process is the
-// only writer, so a change is never served stale. On PostgreSQL a change made by another
-// replica reaches this one as a notification at its commit: this replica may serve the old row
-// for that delivery time (typically well under a millisecond on one host), and caches nothing
-// while it cannot hear notifications.
-import type { User } from '../domain/types.js';
+// The process's user row cache: one object, built by the composition root and handed to whatever
+// reads or writes user rows. Rows are kept under a version that every write of users (run through
+// `write`) and every change another replica announces moves on, so a kept row is never older than them.
 import { LRUCache } from 'lru-cache';
-import type { Queryable } from './queryable.js';
+import type { User } from '../domain/types.js';
+import type { Database } from './queryable.js';
 import { findUsersByIds } from './users.js';
-import { versionAfterOwnWrite } from './usersVersion.js';
-
-interface Versioned extends Queryable {
-  usersVersion?(): number | null;
-}
 
 export interface UserRowCache {
+  /** Users by id: current rows from memory, the others read (and kept, unless a write overlapped). */
   findByIds(ids: readonly string[]): Promise<User[]>;
-  /** The row if a current copy is held (a copy of it), else undefined; never reads the database. */
+  /** A copy of the row if a current one is held, else undefined; never reads the database. */
   peek(id: string): User | undefined;
-  /** The users version now (null: nothing is cached); read it just before sending a statement whose row may be kept. */
+  /** The version now (null: nothing may be kept); read it just before a read whose row you keep. */
   version(): number | null;
+  /** Keeps a row read by a statement sent under `before`, unless users changed or were being written since. */
+  keep(user: User, before: number | null): void;
   /**
-   * Keeps a row one statement of this process, outside a transaction, wrote and returned, given
-   * the version read just before it was sent: only if nothing else changed users meanwhile.
+   * Runs `work`, a write of users (one statement, or a whole transaction: its commit is what
+   * readers see): no row read while it runs is kept, and none read before it is served after.
+   * `written`: the row the write leaves, kept when nothing else changed users meanwhile.
    */
-  keepWritten(user: User, before: number | null): void;
-  /** Keeps a row one statement read, given the version read just before it was sent: only if no change to users ran meanwhile. */
-  keepRead(user: User, before: number | null): void;
+  write<T>(work: () => Promise<T>, written?: (result: T) => User | null): Promise<T>;
   readonly size: number;
+  /** Stops hearing the database's change announcements. */
+  close(): void;
 }
 
-/** A copy for one request (callers may tag it); a literal, so every copy shares one shape. */
+/** A copy for one request (callers may tag it: federation adds __typename); a literal, so every copy shares one shape. */
 function copyOf(user: User): User {
   return { id: user.id, email: user.email, emailVerified: user.emailVerified, name: user.name, createdAt: user.createdAt, status: user.status };
 }
 
-export function createUserRowCache(db: Versioned, maxEntries = 10_000): UserRowCache {
+/**
+ * On PGlite this process is the only writer, so its own writes are the whole story. On
+ * PostgreSQL another replica's change arrives as an announcement at its commit (userChanges.ts);
+ * nothing is cached while the database cannot hear announcements.
+ */
+export function createUserRowCache(db: Database, maxEntries = 10_000): UserRowCache {
   const rows = new LRUCache<string, { user: User; version: number }>({ max: maxEntries });
-  /** A copy of the row if it was read under `version` (callers may tag it: federation adds __typename). */
-  const current = (id: string, version: number): User | undefined => {
+  const changes = db.userChanges;
+  let version = 0;
+  let writing = 0;
+  const unsubscribe = changes?.onChange(() => (version += 1));
+
+  const current = (): number | null => (changes === undefined || changes.listening ? version : null);
+  const keepAt = (user: User, at: number) => {
+    if (writing === 0 && current() === at) rows.set(user.id, { user: copyOf(user), version: at });
+  };
+  const held = (id: string, at: number): User | undefined => {
     const hit = rows.get(id);
-    return hit !== undefined && hit.version === version ? copyOf(hit.user) : undefined;
+    return hit !== undefined && hit.version === at ? copyOf(hit.user) : undefined;
   };
-  const keepAt = (user: User, version: number) => {
-    if (db.usersVersion?.() === version) rows.set(user.id, { user: copyOf(user), version });
-  };
+
   return {
     get size() {
       return rows.size;
     },
-    version: () => db.usersVersion?.() ?? null,
-    keepWritten(user, before) {
-      if (before !== null) keepAt(user, versionAfterOwnWrite(before));
-    },
-    keepRead(user, before) {
+    version: current,
+    keep(user, before) {
       if (before !== null) keepAt(user, before);
     },
     peek(id) {
-      const version = db.usersVersion?.() ?? null;
-      return version === null ? undefined : current(id, version);
+      const at = current();
+      return at === null ? undefined : held(id, at);
     },
     async findByIds(ids) {
-      const version = db.usersVersion?.() ?? null;
-      if (version === null) return findUsersByIds(db, ids);
+      const at = current();
+      if (at === null) return findUsersByIds(db, ids);
       const found: User[] = [];
       const missing: string[] = [];
       for (const id of ids) {
-        const hit = current(id, version);
+        const hit = held(id, at);
         if (hit !== undefined) found.push(hit);
         else missing.push(id);
       }
       if (missing.length === 0) return found;
-      const fetched = await findUsersByIds(db, missing);
-      // A write that ran while we read makes the rows unfit to keep (they are still this
-      // request's answer: the read was consistent when it ran).
-      for (const user of fetched) {
-        keepAt(user, version);
+      // Rows a write overlapped are still this request's answer (the read was consistent when it
+      // ran), only not kept.
+      for (const user of await findUsersByIds(db, missing)) {
+        keepAt(user, at);
         found.push(user);
       }
       return found;
     },
+    async write(work, written) {
+      const start = version;
+      writing += 1;
+      let result: Awaited<ReturnType<typeof work>>;
+      try {
+        result = await work();
+      } finally {
+        writing -= 1;
+        version += 1;
+      }
+      const row = written?.(result);
+      if (row != null && version === start + 1) keepAt(row, version);
+      return result;
+    },
+    close() {
+      unsubscribe?.();
+    },
   };
-}
-
-const caches = new WeakMap<Queryable, UserRowCache>();
-
-/** The process-wide cache of this database (one per database object). */
-export function userRowCacheFor(db: Queryable): UserRowCache {
-  let cache = caches.get(db);
-  if (cache === undefined) {
-    cache = createUserRowCache(db);
-    caches.set(db, cache);
-  }
-  return cache;
 }

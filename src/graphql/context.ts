@@ -2,6 +2,7 @@
 // GraphQL runs), per-request loaders, and the services resolvers call.
 import type { Principal } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
+import type { UserRowCache } from '../db/userCache.js';
 import type { IdentityService } from '../services/identity.js';
 import type { InvitationService } from '../services/invitations.js';
 import type { LifecycleService } from '../services/lifecycle.js';
@@ -10,6 +11,8 @@ import { Loaders } from './loaders.js';
 
 export interface Services {
   db: Database;
+  /** The process's user row cache (the request's loader reads users through it). */
+  userRows: UserRowCache;
   identity: IdentityService;
   organizations: OrganizationService;
   invitations: InvitationService;
@@ -37,8 +40,8 @@ export interface GraphQLContext {
 
 export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {
   const viewerId = principal.kind === 'user' ? principal.userId : null;
-  const loaders = new Loaders(services.db, viewerId, services.now);
+  const loaders = new Loaders(services.db, services.userRows, viewerId, services.now);
   // The row identity resolution just read or wrote: the first answer needs no second read.
-  if (principal.kind === 'user' && principal.row !== undefined) loaders.user.prime(principal.userId, principal.row);
+  if (principal.kind === 'user' && principal.row !== undefined) loaders.holdUser(principal.row);
   return { requestId, principal, services, loaders, emailSuppliedFor: new Set() };
 }

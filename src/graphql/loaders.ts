@@ -9,7 +9,7 @@ import { findMembershipsByIds, findMembershipsByOrganizationIds, findMemberships
 import { findOrganizationsByIds } from '../db/organizations.js';
 import type { Queryable } from '../db/queryable.js';
 import { findSsoByDomains, findSsoByOrganizationIds } from '../db/sso.js';
-import { userRowCacheFor } from '../db/userCache.js';
+import type { UserRowCache } from '../db/userCache.js';
 import { findLastSeen } from '../db/userDirectory.js';
 
 /** A loader of rows by id: malformed ids resolve to null without reaching the database. */
@@ -41,11 +41,37 @@ function groupedBy<T>(fetch: (ids: string[]) => Promise<T[]>, keyOf: (row: T) =>
 }
 
 /**
+ * The user rows one request holds, by id: one slot (the viewer, every request) before a map.
+ */
+class HeldUsers {
+  #one: User | undefined;
+  #more: Map<string, User> | undefined;
+
+  get(id: string): User | undefined {
+    return this.#one?.id === id ? this.#one : this.#more?.get(id);
+  }
+
+  hold(user: User): void {
+    if (this.#one === undefined || this.#one.id === user.id) this.#one = user;
+    else (this.#more ??= new Map()).set(user.id, user);
+  }
+
+  drop(id: string): void {
+    if (this.#one?.id === id) this.#one = undefined;
+    this.#more?.delete(id);
+  }
+}
+
+/**
  * One request's loaders, each created on first use: most operations touch one or two of them,
  * and every request (anonymous ones included) builds this object.
  */
 export class Loaders {
   readonly #db: Queryable;
+  readonly #userRows: UserRowCache;
+  // The one place a user row lives during a request: what the loader, the process's row cache
+  // or identity resolution handed it, so every field of the request sees one copy.
+  readonly #users = new HeldUsers();
   readonly #viewerId: string | null;
   readonly #now: () => number;
   #user?: DataLoader<string, User | null>;
@@ -62,22 +88,54 @@ export class Loaders {
   #lastSeen?: DataLoader<string, Date | null>;
 
   /** `now`: the clock invitations expire by (default Date.now). */
-  constructor(db: Queryable, viewerId: string | null, now: () => number = Date.now) {
+  constructor(db: Queryable, userRows: UserRowCache, viewerId: string | null, now: () => number = Date.now) {
     this.#db = db;
+    this.#userRows = userRows;
     this.#viewerId = viewerId;
     this.#now = now;
   }
 
   get user(): DataLoader<string, User | null> {
-    return (this.#user ??= byId<User>((ids) => userRowCacheFor(this.#db).findByIds(ids)));
+    return (this.#user ??= byId<User>(async (ids) => {
+      const found: User[] = [];
+      const missing: string[] = [];
+      for (const id of ids) {
+        const held = this.#users.get(id);
+        if (held !== undefined) found.push(held);
+        else missing.push(id);
+      }
+      if (missing.length > 0) {
+        for (const user of await this.#userRows.findByIds(missing)) {
+          this.#users.hold(user);
+          found.push(user);
+        }
+      }
+      return found;
+    }));
   }
 
   /**
-   * The user's row when the process-wide row cache holds a current copy, else undefined:
-   * resolvers answer synchronously then, without a DataLoader tick (the viewer, every request).
+   * The user's row when this request or the process's row cache holds a current one, else
+   * undefined: resolvers answer synchronously then, without a DataLoader tick (the viewer, every request).
    */
   cachedUser(id: string): User | undefined {
-    return userRowCacheFor(this.#db).peek(id);
+    const held = this.#users.get(id);
+    if (held !== undefined) return held;
+    const cached = this.#userRows.peek(id);
+    if (cached !== undefined) this.#users.hold(cached);
+    return cached;
+  }
+
+  /** A row this request read or wrote elsewhere (identity resolution, a mutation): its fields answer from it. */
+  holdUser(user: User): void {
+    this.#users.hold(user);
+    this.#user?.clear(user.id);
+  }
+
+  /** After a change to a user, this request reads the row again. */
+  forgetUser(id: string): void {
+    this.#users.drop(id);
+    this.#user?.clear(id);
   }
 
   get membership(): DataLoader<string, Membership | null> {

@@ -19,6 +19,7 @@ import {
 import { publishLifecycle } from '../db/lifecycleFeed.js';
 import { lockOrganization } from '../db/organizations.js';
 import type { Database, Queryable } from '../db/queryable.js';
+import type { UserRowCache } from '../db/userCache.js';
 import { recordLogoutJti, upsertRevocation, type Revocation } from '../db/revocations.js';
 import { actorOf } from './organizations.js';
 
@@ -69,27 +70,30 @@ function requireViewer(principal: Principal): Extract<Principal, { kind: 'user' 
 
 const notFound = () => new AppError('NOT_FOUND', { message: 'No such user.' });
 
-export function createLifecycleService(deps: { db: Database; maxTokenAgeSeconds: number }): LifecycleService {
-  const { db, maxTokenAgeSeconds } = deps;
+export function createLifecycleService(deps: { db: Database; userRows: UserRowCache; maxTokenAgeSeconds: number }): LifecycleService {
+  const { db, userRows, maxTokenAgeSeconds } = deps;
 
   const published = (revocation: Revocation) => publishLifecycle(db, { type: 'revocation', ...revocation });
 
   async function changeStatus(principal: Principal, userId: string, status: 'active' | 'suspended', details: Record<string, unknown>): Promise<User> {
     requireAdmin(principal);
     if (!isUuid(userId)) throw notFound();
-    const user = await db.transaction(async (tx) => {
-      const current = await lockUser(tx, userId);
-      if (current === null) throw notFound();
-      if (current.status === status) return current;
-      const updated = (await setUserStatus(tx, userId, status))!;
-      await appendAudit(tx, actorOf(principal), {
-        action: status === 'suspended' ? 'user.suspended' : 'user.reactivated',
-        targetType: 'User',
-        targetId: userId,
-        details,
-      });
-      return updated;
-    });
+    // Writes a user row: through the row cache's write, so no cached copy outlives the commit.
+    const user = await userRows.write(() =>
+      db.transaction(async (tx) => {
+        const current = await lockUser(tx, userId);
+        if (current === null) throw notFound();
+        if (current.status === status) return current;
+        const updated = (await setUserStatus(tx, userId, status))!;
+        await appendAudit(tx, actorOf(principal), {
+          action: status === 'suspended' ? 'user.suspended' : 'user.reactivated',
+          targetType: 'User',
+          targetId: userId,
+          details,
+        });
+        return updated;
+      }),
+    );
     publishLifecycle(db, { type: 'status', userId, status, deletedAt: null });
     return user;
   }
@@ -107,31 +111,33 @@ export function createLifecycleService(deps: { db: Database; maxTokenAgeSeconds:
 
   /** Erases a user in one transaction (lifecycle.md, Deleted). */
   async function erase(actor: Actor, userId: string): Promise<boolean> {
-    const outcome = await db.transaction(async (tx: Queryable) => {
-      const user = await lockUser(tx, userId);
-      if (user === null) throw notFound();
-      // Organizations are locked (in id order) before their members are counted.
-      const organizations = await findMembershipsWithCounts(tx, userId);
-      for (const { organizationId } of organizations) await lockOrganization(tx, organizationId);
-      const counted = await findMembershipsWithCounts(tx, userId);
-      if (counted.some((m) => m.role === 'OWNER' && m.otherOwners === 0 && m.otherMembers > 0)) {
-        throw new AppError('FORBIDDEN', {
-          message: 'The user is the last OWNER of an organization that has other members.',
-          reason: 'LAST_OWNER',
-        });
-      }
-      const orphaned = counted.filter((m) => m.otherMembers === 0).map((m) => m.organizationId);
-      await deleteOrganizations(tx, orphaned);
-      for (const organizationId of orphaned) {
-        await appendAudit(tx, actor, { action: 'organization.deleted', targetType: 'Organization', targetId: organizationId, organizationId, details: { reason: 'last_member_deleted' } });
-      }
-      if (user.email !== null) await deleteInvitationsTo(tx, user.email);
-      const deletedAt = await eraseUser(tx, userId);
-      await scrubAuditRows(tx, user);
-      const revocation = await upsertRevocation(tx, { kind: 'user', issuer: '', subject: userId, at: new Date(deletedAt) }, maxTokenAgeSeconds);
-      await appendAudit(tx, actor, { action: 'user.deleted', targetType: 'User', targetId: userId, details: { organizationsDeleted: orphaned.length } });
-      return { deletedAt, revocation };
-    });
+    const outcome = await userRows.write(() =>
+      db.transaction(async (tx: Queryable) => {
+        const user = await lockUser(tx, userId);
+        if (user === null) throw notFound();
+        // Organizations are locked (in id order) before their members are counted.
+        const organizations = await findMembershipsWithCounts(tx, userId);
+        for (const { organizationId } of organizations) await lockOrganization(tx, organizationId);
+        const counted = await findMembershipsWithCounts(tx, userId);
+        if (counted.some((m) => m.role === 'OWNER' && m.otherOwners === 0 && m.otherMembers > 0)) {
+          throw new AppError('FORBIDDEN', {
+            message: 'The user is the last OWNER of an organization that has other members.',
+            reason: 'LAST_OWNER',
+          });
+        }
+        const orphaned = counted.filter((m) => m.otherMembers === 0).map((m) => m.organizationId);
+        await deleteOrganizations(tx, orphaned);
+        for (const organizationId of orphaned) {
+          await appendAudit(tx, actor, { action: 'organization.deleted', targetType: 'Organization', targetId: organizationId, organizationId, details: { reason: 'last_member_deleted' } });
+        }
+        if (user.email !== null) await deleteInvitationsTo(tx, user.email);
+        const deletedAt = await eraseUser(tx, userId);
+        await scrubAuditRows(tx, user);
+        const revocation = await upsertRevocation(tx, { kind: 'user', issuer: '', subject: userId, at: new Date(deletedAt) }, maxTokenAgeSeconds);
+        await appendAudit(tx, actor, { action: 'user.deleted', targetType: 'User', targetId: userId, details: { organizationsDeleted: orphaned.length } });
+        return { deletedAt, revocation };
+      }),
+    );
     published(outcome.revocation);
     publishLifecycle(db, { type: 'status', userId, status: 'deleted', deletedAt: outcome.deletedAt });
     return true;

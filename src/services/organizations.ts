@@ -19,6 +19,7 @@ import {
 } from '../db/memberships.js';
 import { insertOrganization, lockOrganization } from '../db/organizations.js';
 import type { Database, Queryable } from '../db/queryable.js';
+import type { UserRowCache } from '../db/userCache.js';
 import { replaceDomains, upsertSso } from '../db/sso.js';
 import { findUsersByIds } from '../db/users.js';
 import { actorOf, badInput, cleanDomains, cleanEmail, cleanName, lockForChange, optionalText, organizationNotFound, refuse, requireUser } from './guards.js';
@@ -88,7 +89,7 @@ export function decodeCursor(cursor: string): string {
   return match[1]!;
 }
 
-export function createOrganizationService(deps: { db: Database; identity: IdentityService; issuerNames: ReadonlySet<string> }): OrganizationService {
+export function createOrganizationService(deps: { db: Database; userRows: UserRowCache; identity: IdentityService; issuerNames: ReadonlySet<string> }): OrganizationService {
   const { db } = deps;
 
   /** Retries a transaction that lost a race on a unique key it may legitimately meet again. */
@@ -166,7 +167,8 @@ export function createOrganizationService(deps: { db: Database; identity: Identi
           return membership;
         });
       // A concurrent first sign-in or addMember may create the user by email first: retry finds it.
-      return withRetries(attempt, (error) => isUniqueViolation(error, 'users_verified_email_key'));
+      // By email the transaction may write a user: it runs through the row cache's write.
+      return withRetries(hasEmail ? () => deps.userRows.write(attempt) : attempt, (error) => isUniqueViolation(error, 'users_verified_email_key'));
     },
 
     async updateMemberRole(principal, input) {

@@ -9,7 +9,7 @@ import type { PlatformKeyStore } from '../auth/platformKeys.js';
 import { PLATFORM_PROVIDER, platformTokenClaims } from '../auth/platformToken.js';
 import { exchangeWorkosCode, WorkosCodeRejected, WorkosUnavailable } from '../auth/workos.js';
 import type { Queryable } from '../db/queryable.js';
-import { userRowCacheFor } from '../db/userCache.js';
+import type { UserRowCache } from '../db/userCache.js';
 import type { AuthenticateToken } from './authenticate.js';
 import { findUserScopes } from './scopes.js';
 
@@ -42,6 +42,8 @@ export interface PlatformTokenServiceOptions {
   config: PlatformConfig;
   keys: PlatformKeyStore;
   db: Queryable;
+  /** The process's user row cache (the token's email claims come from the user's row). */
+  userRows: UserRowCache;
   authenticateToken: AuthenticateToken;
   issuers: readonly IssuerConfig[];
   fetch?: typeof fetch;
@@ -63,7 +65,6 @@ const invalidGrant = (description: string) => new OAuthError(400, 'invalid_grant
 export function createPlatformTokenService(options: PlatformTokenServiceOptions): PlatformTokenService {
   const { config, keys, db } = options;
   const now = options.now ?? Date.now;
-  const rows = userRowCacheFor(db);
   const codeIssuers = new Map(options.issuers.filter((i) => i.kind === 'workos' && i.userinfoApiKey !== null).map((i) => [i.name, i]));
 
   async function mint(principal: Principal, requested: readonly string[] | null, idp?: string): Promise<IssuedToken> {
@@ -77,7 +78,7 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
     const key = keys.signingKey();
     const [held, user] = await Promise.all([
       findUserScopes(db, principal.userId),
-      principal.row ?? rows.findByIds([principal.userId]).then((found) => found[0]),
+      principal.row ?? options.userRows.findByIds([principal.userId]).then((found) => found[0]),
     ]);
     if (user === undefined) throw invalidGrant('The subject token names no user.');
     let scopes = held;

@@ -141,7 +141,7 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
   let heardDuringLoad: LifecycleChange[] | null = null;
   let closed = false;
 
-  const hearing = (): boolean => typeof db.usersVersion === 'function' && db.usersVersion() !== null;
+  const hearing = (): boolean => db.userChanges?.listening ?? true;
 
   async function loadOnce(): Promise<void> {
     heardDuringLoad = [];

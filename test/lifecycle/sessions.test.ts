@@ -81,7 +81,7 @@ describe('session policy', () => {
   it('reads the database while its view cannot be trusted (not loaded, or not hearing the database)', async () => {
     const userId = (await database.db.query<{ id: string }>("insert into users (id, status) values ($1, 'suspended') returning id", [randomUUID()]))[0]!.id;
     // A database that cannot say whether it hears changes: memory is never trusted.
-    const deaf: Database = { ...database.db, usersVersion: () => null };
+    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined } };
     const policy = createSessionPolicy({ db: deaf, maxTokenAgeSeconds: MAX_AGE });
     await policy.start();
     expect(policy.trusted).toBe(false);

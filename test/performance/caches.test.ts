@@ -1,17 +1,20 @@
 // The caches on the hot path stay correct: a cached token is refused after its exp, every cache
 // is bounded, a burst on a cold issuer costs one JWKS fetch, and the user row cache never serves
-// a row older than this process's last write to users, nor, on PostgreSQL, a row another
-// replica changed once the change is announced.
+// a row older than the last write of users run through it (each writer is checked), nor, on
+// PostgreSQL, a row another replica changed once the change is announced.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
-import { createUserRowCache, userRowCacheFor } from '../../src/db/userCache.js';
+import { createUserRowCache, type UserRowCache } from '../../src/db/userCache.js';
+import { insertOrganization } from '../../src/db/organizations.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/queryable.js';
 import { insertUser, updateUserProfile } from '../../src/db/users.js';
 import { AppError } from '../../src/errors.js';
 import { createIdentityService } from '../../src/services/identity.js';
-import type { UserClaims } from '../../src/domain/types.js';
+import { createLifecycleService } from '../../src/services/lifecycle.js';
+import { createOrganizationService } from '../../src/services/organizations.js';
+import type { Principal, UserClaims } from '../../src/domain/types.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
 import { openTestDatabase, databaseKind, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
@@ -19,11 +22,15 @@ import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from 
 let issuer: TestIssuer;
 let database: TestDatabase;
 
+let userRows: UserRowCache;
+
 beforeAll(async () => {
   issuer = await startTestIssuer();
   database = await openTestDatabase();
+  userRows = createUserRowCache(database.db);
 });
 afterAll(async () => {
+  userRows?.close();
   await database?.close();
   await issuer?.close();
 });
@@ -99,7 +106,7 @@ describe('work shared while in flight', () => {
 
   it('parallel first requests of one identity provision once in this process, one of them created', async () => {
     let provisioned = 0;
-    const identity = createIdentityService({ db: database.db, onProvisioned: (what) => void (what === 'identity' && (provisioned += 1)) });
+    const identity = createIdentityService({ db: database.db, userRows, onProvisioned: (what) => void (what === 'identity' && (provisioned += 1)) });
     const claims = userClaims({ name: 'Parallel' });
     const results = await Promise.all(Array.from({ length: 10 }, () => identity.resolveUser({ ...claims })));
     expect(new Set(results.map((r) => r.userId)).size).toBe(1);
@@ -122,7 +129,7 @@ describe('(issuer, sub) cache', () => {
         return store.down ? Promise.reject(new AppError('IDENTITY_STORE_UNAVAILABLE')) : database.db.query(text, params);
       },
     };
-    return { clock, statements, store, identity: createIdentityService({ db, now: () => clock.now, ...options }) };
+    return { clock, statements, store, identity: createIdentityService({ db, userRows: createUserRowCache(db), now: () => clock.now, ...options }) };
   }
 
   it('stamps a known identity back after the seen interval without making the request wait; changed claims are read again', async () => {
@@ -234,77 +241,165 @@ describe('user row cache', () => {
     return insertUser(database.db, { id: randomUUID(), email: `${randomUUID()}@example.com`, emailVerified: true, name });
   }
 
-  it('serves the row as of the last write, whether written alone or in a transaction', async () => {
+  it('serves the row as of the last write run through it, whether one statement or a whole transaction', async () => {
     const cache = createUserRowCache(database.db);
     const user = await newUser('Before');
+    await announced(cache);
     expect((await cache.findByIds([user.id]))[0]?.name).toBe('Before');
-    await database.db.query('update users set name = $2 where id = $1', [user.id, 'Outside']);
+    await cache.write(() => database.db.query('update users set name = $2 where id = $1', [user.id, 'Outside']));
     expect((await cache.findByIds([user.id]))[0]?.name).toBe('Outside');
-    await database.db.transaction((tx) => updateUserProfile(tx, user.id, { email: null, emailVerified: false, name: 'Inside' }));
+    await cache.write(() => database.db.transaction((tx) => updateUserProfile(tx, user.id, { email: null, emailVerified: false, name: 'Inside' })));
     expect((await cache.findByIds([user.id]))[0]?.name).toBe('Inside');
-    await database.db.query('delete from users where id = $1', [user.id]);
+    await cache.write(() => database.db.query('delete from users where id = $1', [user.id]));
     expect(await cache.findByIds([user.id])).toEqual([]);
+    cache.close();
   });
 
   it('is bounded', async () => {
-    await until(() => database.db.usersVersion?.() !== null);
+    await until(() => hearing(database.db));
     const cache = createUserRowCache(database.db, 3);
     const users = await Promise.all([1, 2, 3, 4, 5].map((i) => newUser(`U${i}`)));
+    await announced(cache);
     const found = await cache.findByIds(users.map((u) => u.id));
     expect(found.map((u) => u.name).sort()).toEqual(['U1', 'U2', 'U3', 'U4', 'U5']);
     expect(cache.size).toBeGreaterThan(0);
     expect(cache.size).toBeLessThanOrEqual(3);
+    cache.close();
   });
 
-  it('keeps a row its own statement wrote or read only if no other change to users ran meanwhile', async () => {
-    await until(() => database.db.usersVersion?.() !== null);
+  it('keeps no row read while a write was in flight, nor one read before a write that ended since', async () => {
+    await until(() => hearing(database.db));
     const cache = createUserRowCache(database.db);
     const user = await newUser('Kept');
-    const other = await newUser('Other');
-    // A write of the user's row by one statement, and another user's change before it is kept.
-    let before = cache.version();
-    const [written] = await database.db.query<{ id: string }>('update users set name = $2 where id = $1 returning id', [user.id, 'Written']);
-    expect(written?.id).toBe(user.id);
-    await database.db.query('update users set name = $2 where id = $1', [other.id, 'Meanwhile']);
-    cache.keepWritten({ ...user, name: 'Written' }, before);
+    await announced(cache);
+    // Read during a write (its transaction not yet committed): answered, not kept.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const writing = cache.write(() => held);
+    expect((await cache.findByIds([user.id]))[0]?.name).toBe('Kept');
     expect(cache.peek(user.id)).toBeUndefined();
-    // A read, then a change before it is kept.
-    before = cache.version();
-    await database.db.query('update users set name = $2 where id = $1', [other.id, 'Again']);
-    cache.keepRead({ ...user, name: 'Written' }, before);
+    const before = cache.version();
+    release();
+    await writing;
+    // Read before the write ended, kept after it: refused.
+    cache.keep(user, before);
     expect(cache.peek(user.id)).toBeUndefined();
+    // A written row is kept only if no other write ran meanwhile.
+    let other!: () => void;
+    const overlapping = cache.write(() => new Promise<void>((resolve) => (other = resolve)));
+    await cache.write(async () => undefined, () => ({ ...user, name: 'Written' }));
+    expect(cache.peek(user.id)).toBeUndefined();
+    other();
+    await overlapping;
+    cache.close();
   });
 
   // PGlite: this process is the only writer, so its own write is kept. (PostgreSQL announces
   // every change, this replica's own included, and the announcement drops it a moment later.)
   if (databaseKind === 'pglite') {
     it('keeps the row of a user it just provisioned, and of an identity it just looked up', async () => {
-      const cache = userRowCacheFor(database.db);
-      const identity = createIdentityService({ db: database.db });
+      const identity = createIdentityService({ db: database.db, userRows });
       const claims = userClaims({ name: 'Provisioned' });
       const { userId, row } = await identity.resolveUser({ ...claims });
       expect(row?.name).toBe('Provisioned');
-      expect(cache.peek(userId)?.name).toBe('Provisioned');
-      await database.db.query('update users set name = $2 where id = $1', [userId, 'Renamed']);
-      expect(cache.peek(userId)).toBeUndefined();
+      expect(userRows.peek(userId)?.name).toBe('Provisioned');
+      await userRows.write(() => database.db.query('update users set name = $2 where id = $1', [userId, 'Renamed']));
+      expect(userRows.peek(userId)).toBeUndefined();
       // Another process (a restart) looks the identity up: the row it read is kept too.
-      const restarted = createIdentityService({ db: database.db });
+      const restarted = createIdentityService({ db: database.db, userRows });
       expect((await restarted.resolveUser({ ...claims })).row?.name).toBe('Renamed');
-      expect(cache.peek(userId)?.name).toBe('Renamed');
+      expect(userRows.peek(userId)?.name).toBe('Renamed');
     });
   }
 });
 
+// Each function that writes users runs its write through the cache: a row cached before it is
+// not served after it (the row it changed is read again; the others too, conservatively).
+describe('every writer of users invalidates the row cache', () => {
+  const admin: Principal = {
+    kind: 'service',
+    claims: { provider: 'test', issuer: 'https://admin.test', subject: 'admin', scopes: new Set(['users:admin', 'organizations:admin']), expiresAt: Math.floor(Date.now() / 1000) + 3600 },
+  };
+
+  /** A user whose row the cache holds. */
+  async function cachedUser(name: string) {
+    const user = await insertUser(database.db, { id: randomUUID(), email: `${randomUUID()}@example.com`, emailVerified: true, name });
+    await announced(userRows);
+    await userRows.findByIds([user.id]);
+    expect(userRows.peek(user.id)?.name).toBe(name);
+    return user;
+  }
+
+  beforeAll(() => until(() => hearing(database.db)));
+
+  it('a first sign-in (provisioning)', async () => {
+    const bystander = await cachedUser('Bystander');
+    const identity = createIdentityService({ db: database.db, userRows });
+    const { created } = await identity.resolveUser(userClaims());
+    expect(created).toBe(true);
+    expect(userRows.peek(bystander.id)).toBeUndefined();
+  });
+
+  it('a later sign-in that syncs the profile', async () => {
+    const identity = createIdentityService({ db: database.db, userRows });
+    const claims = userClaims({ name: 'Old' });
+    const { userId } = await identity.resolveUser({ ...claims });
+    await announced(userRows);
+    expect((await userRows.findByIds([userId]))[0]?.name).toBe('Old');
+    expect(userRows.peek(userId)?.name).toBe('Old');
+    await identity.resolveUser({ ...claims, name: 'Synced' });
+    expect(userRows.peek(userId)).toBeUndefined();
+    expect((await userRows.findByIds([userId]))[0]?.name).toBe('Synced');
+  });
+
+  it('ensureUserByEmail, on its own and inside addMember', async () => {
+    const identity = createIdentityService({ db: database.db, userRows });
+    let bystander = await cachedUser('Bystander');
+    const actor = { type: 'service' as const, id: 'admin', impersonator: null };
+    expect((await identity.ensureUserByEmail(null, { email: `${randomUUID()}@example.com` }, actor)).created).toBe(true);
+    expect(userRows.peek(bystander.id)).toBeUndefined();
+
+    bystander = await cachedUser('Bystander');
+    const organizations = createOrganizationService({ db: database.db, userRows, identity, issuerNames: new Set() });
+    const organization = await insertOrganization(database.db, { id: randomUUID(), name: 'Cache' });
+    await organizations.addMember(admin, { organizationId: organization.id, email: `${randomUUID()}@example.com`, role: 'MEMBER' });
+    expect(userRows.peek(bystander.id)).toBeUndefined();
+  });
+
+  it('suspension, reactivation and deletion', async () => {
+    const lifecycle = createLifecycleService({ db: database.db, userRows, maxTokenAgeSeconds: 3600 });
+    const user = await cachedUser('Lifecycle');
+    await lifecycle.suspendUser(admin, user.id, null);
+    expect(userRows.peek(user.id)).toBeUndefined();
+    expect((await userRows.findByIds([user.id]))[0]?.status).toBe('suspended');
+    await announced(userRows);
+    await userRows.findByIds([user.id]);
+    await lifecycle.reactivateUser(admin, user.id);
+    expect((await userRows.findByIds([user.id]))[0]?.status).toBe('active');
+    await announced(userRows);
+    await userRows.findByIds([user.id]);
+    expect(userRows.peek(user.id)?.status).toBe('active');
+    await lifecycle.deleteUser(admin, user.id);
+    expect(userRows.peek(user.id)).toBeUndefined();
+    expect(await userRows.findByIds([user.id])).toEqual([]);
+  });
+});
+
+/** True while the database hears other processes' user changes (always, on PGlite). */
+function hearing(db: Database): boolean {
+  return db.userChanges?.listening ?? true;
+}
+
 /**
- * On PostgreSQL, waits until the announcements of the writes made so far have arrived (the users
- * version stays put for 150 ms): a late one would drop a row read after it was sent.
+ * On PostgreSQL, waits until the announcements of the writes made so far have arrived (the
+ * cache's version stays put for 150 ms): a late one would drop a row read after it was sent.
  */
-async function announced(): Promise<void> {
+async function announced(cache: UserRowCache): Promise<void> {
   if (databaseKind !== 'postgres') return;
-  let version = database.db.usersVersion?.();
+  let version = cache.version();
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 150));
-    const now = database.db.usersVersion?.();
+    const now = cache.version();
     if (now === version) return;
     version = now;
   }
@@ -330,7 +425,7 @@ if (databaseKind === 'postgres') describe('user row cache across replicas', () =
   it('drops rows another replica changes or deletes, and keeps serving the others', async () => {
     const other = replica(database.url!);
     try {
-      await until(() => database.db.usersVersion?.() !== null);
+      await until(() => hearing(database.db));
       const cache = createUserRowCache(database.db);
       const changed = await insertUser(other, { id: randomUUID(), email: null, emailVerified: false, name: 'Before' });
       await cache.findByIds([changed.id]);
@@ -355,7 +450,7 @@ if (databaseKind === 'postgres') describe('user row cache across replicas', () =
       const cache = createUserRowCache(deaf);
       const user = await insertUser(deaf, { id: randomUUID(), email: null, emailVerified: false, name: 'Deaf' });
       expect((await cache.findByIds([user.id]))[0]?.name).toBe('Deaf');
-      expect(deaf.usersVersion?.()).toBeNull();
+      expect(hearing(deaf)).toBe(false);
       expect(cache.peek(user.id)).toBeUndefined();
     } finally {
       await deaf.close();
@@ -367,20 +462,20 @@ if (databaseKind === 'postgres') describe('user row cache across replicas', () =
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     const proxied = replica(proxy.proxied(database.url!));
     try {
-      await until(() => proxied.usersVersion?.() !== null);
+      await until(() => hearing(proxied));
       const cache = createUserRowCache(proxied);
       const user = await insertUser(database.db, { id: randomUUID(), email: null, emailVerified: false, name: 'Cut' });
       await cache.findByIds([user.id]);
       expect(cache.peek(user.id)?.name).toBe('Cut');
 
       proxy.cut('reset');
-      await until(() => proxied.usersVersion?.() === null);
+      await until(() => !hearing(proxied));
       expect(cache.peek(user.id)).toBeUndefined();
       // Changed while this replica could not hear it.
       await database.db.query('update users set name = $2 where id = $1', [user.id, 'Unheard']);
 
       proxy.restore();
-      await until(() => proxied.usersVersion?.() !== null);
+      await until(() => hearing(proxied));
       // What was cached before the cut is not served: the row is read again.
       expect(cache.peek(user.id)).toBeUndefined();
       expect((await cache.findByIds([user.id]))[0]?.name).toBe('Unheard');

@@ -21,7 +21,7 @@ function requireSelfOrReader(principal: Principal, userId: string): void {
 
 /** After a change to a user, this request's loaders read it again. */
 function forgetUser(context: GraphQLContext, userId: string): void {
-  context.loaders.user.clear(userId);
+  context.loaders.forgetUser(userId);
 }
 
 export const lifecycleQueries: QueryResolvers = {
@@ -32,7 +32,7 @@ export const lifecycleQueries: QueryResolvers = {
   async userByEmail(_parent, { email }, { principal, services, loaders }) {
     requireReader(principal);
     const user = await lookUpUserByEmail(services.db, email);
-    if (user !== null) loaders.user.prime(user.id, user);
+    if (user !== null) loaders.holdUser(user);
     return user;
   },
   async users(_parent, args, { principal, services }) {

@@ -25,7 +25,7 @@ export const Mutation: MutationResolvers = {
     if (!hasScope(principal, SCOPES.usersWrite)) throw new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
     const actor = { type: 'service' as const, id: principal.kind === 'service' ? principal.claims.subject : null, impersonator: null };
     const { user, created } = await services.identity.ensureUserByEmail(null, { email: input.email, name: input.name ?? null }, actor);
-    loaders.user.prime(user.id, user);
+    loaders.holdUser(user);
     context.emailSuppliedFor.add(user.id);
     return { user, created };
   },

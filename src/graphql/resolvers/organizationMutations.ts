@@ -13,7 +13,7 @@ export const organizationMutations: MutationResolvers = {
     const membership = await services.organizations.addMember(principal, input);
     loaders.membershipsByOrganization.clear(membership.organizationId);
     loaders.membershipsByUser.clear(membership.userId);
-    loaders.user.clear(membership.userId);
+    loaders.forgetUser(membership.userId);
     loaders.sharesOrganizationWithViewer.clearAll();
     return membership;
   },
