@@ -96,7 +96,7 @@ describe('session policy', () => {
     const userId = (await database.db.query<{ id: string }>("insert into users (id) values ($1) returning id", [randomUUID()]))[0]!.id;
     const sid = `p-${randomUUID()}`;
     const platform = (overrides: Partial<UserClaims> = {}) => claims({ issuer: 'https://platform.test', subject: userId, idpIssuer: ISSUER, ...overrides });
-    const deaf: Database = { ...database.db, usersVersion: () => null };
+    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined } };
     const fromMemory = await loadedPolicy(database.db);
     const fromDatabase = createSessionPolicy({ db: deaf, maxTokenAgeSeconds: MAX_AGE });
     for (const policy of [fromMemory, fromDatabase]) expect(await policy.admit(userId, platform({ sessionId: sid }))).toBe(true);
