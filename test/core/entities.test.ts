@@ -1,9 +1,13 @@
 // Spec "GraphQL → _entities" and field visibility, over HTTP against a production-mode app:
 // User, Membership and Organization references resolve in one round trip per type; unknown
 // or malformed ids resolve to null entries; User.email and User.identities are visible only
-// to whom the spec names.
+// to whom the spec names. Then the resolver itself, interpreted and compiled.
 import { randomUUID } from 'node:crypto';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { execute, parse } from 'graphql';
+import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { installEntitiesResolver } from '../../src/graphql/entities.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
@@ -202,5 +206,105 @@ describe('User.identities visibility', () => {
     expect((await entities(representation, stranger.token)).body.data._entities[0].identities).toEqual([]);
     expect((await entities(representation, await serviceToken('users:read users:write organizations:read'))).body.data._entities[0].identities).toEqual([]);
     expect((await entities(representation)).body.data._entities[0].identities).toEqual([]);
+  });
+});
+
+// The resolver itself (installEntitiesResolver) on a small subgraph of its own, run by graphql-js
+// and by graphql-jit as the executor runs it: references are all asked for before any is awaited
+// (one batch per type), malformed ones are null, and a failing one is an error at its own path.
+describe('the _entities resolver, interpreted and compiled', () => {
+  const typeDefs = parse(`
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
+    type Query { thing(id: ID!): Thing }
+    type Thing @key(fields: "id") { id: ID! label: String }
+    type Other @key(fields: "id") { id: ID! title: String! }
+  `);
+  const things: Record<string, { id: string; label: string }> = { t1: { id: 't1', label: 'one' }, t2: { id: 't2', label: 'two' } };
+  /** Each type's batches: the ids asked for before the first await, like a DataLoader's. */
+  let batches: { type: string; ids: string[]; open: boolean; result: Promise<void> }[] = [];
+  function batched(type: string, id: string, find: (id: string) => unknown): Promise<unknown> {
+    let batch = batches.find((b) => b.type === type && b.open);
+    if (batch === undefined) {
+      const opened = { type, ids: [] as string[], open: true, result: undefined as unknown as Promise<void> };
+      opened.result = Promise.resolve().then(() => {
+        opened.open = false;
+      });
+      batches.push(opened);
+      batch = opened;
+    }
+    batch.ids.push(id);
+    return batch.result.then(() => {
+      if (id === 'rejects') throw new Error('lookup failed');
+      return find(id);
+    });
+  }
+  const schema = buildSubgraphSchema({
+    typeDefs,
+    resolvers: {
+      Thing: {
+        __resolveReference: (reference: { id: string }) => {
+          if (reference.id === 'throws') throw new Error('lookup threw');
+          return batched('Thing', reference.id, (id) => things[id] ?? null);
+        },
+      },
+      Other: { __resolveReference: (reference: { id: string }) => batched('Other', reference.id, (id) => (id === 'o1' ? { id, title: 'Other one' } : null)) },
+    } as never,
+  });
+  installEntitiesResolver(schema);
+
+  const QUERY = parse('query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Thing { id label } ... on Other { title } } }');
+  const compiled = compileQuery(schema, QUERY);
+  if (!isCompiledQuery(compiled)) throw new Error('graphql-jit declined the query');
+  const modes = {
+    interpreted: (r: unknown[]) => execute({ schema, document: QUERY, variableValues: { r }, contextValue: {} }),
+    compiled: (r: unknown[]) => compiled.query(undefined, {}, { r }),
+  };
+
+  beforeEach(() => {
+    batches = [];
+  });
+
+  it.each(Object.keys(modes) as (keyof typeof modes)[])('%s: one batch per type; unknown and malformed representations are null', async (mode) => {
+    const result = await modes[mode]([
+      { __typename: 'Thing', id: 't1' },
+      { __typename: 'Other', id: 'o1' },
+      { __typename: 'Thing', id: 'missing' },
+      { __typename: 'Nope', id: 't1' },
+      { id: 't1' },
+      'not an object',
+      ['Thing'],
+      { __typename: 'Thing', id: 't2' },
+    ]);
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({
+      _entities: [
+        { __typename: 'Thing', id: 't1', label: 'one' },
+        { __typename: 'Other', title: 'Other one' },
+        null,
+        null,
+        null,
+        null,
+        null,
+        { __typename: 'Thing', id: 't2', label: 'two' },
+      ],
+    });
+    expect(batches.map(({ type, ids }) => ({ type, ids }))).toEqual([
+      { type: 'Thing', ids: ['t1', 'missing', 't2'] },
+      { type: 'Other', ids: ['o1'] },
+    ]);
+  });
+
+  it.each(Object.keys(modes) as (keyof typeof modes)[])('%s: a reference that throws or rejects is null with an error at its path; the others resolve', async (mode) => {
+    const result = await modes[mode]([{ __typename: 'Thing', id: 't1' }, { __typename: 'Thing', id: 'throws' }, { __typename: 'Thing', id: 'rejects' }, { __typename: 'Thing', id: 't2' }]);
+    expect(result.data).toEqual({ _entities: [{ __typename: 'Thing', id: 't1', label: 'one' }, null, null, { __typename: 'Thing', id: 't2', label: 'two' }] });
+    expect(result.errors?.map((error) => ({ message: error.message, path: error.path }))).toEqual([
+      { message: 'lookup threw', path: ['_entities', 1] },
+      { message: 'lookup failed', path: ['_entities', 2] },
+    ]);
+  });
+
+  it.each(Object.keys(modes) as (keyof typeof modes)[])('%s: no representations', async (mode) => {
+    expect(await modes[mode]([])).toEqual({ data: { _entities: [] } });
+    expect(batches).toEqual([]);
   });
 });

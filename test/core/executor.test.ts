@@ -74,7 +74,6 @@ const cases: Case[] = [
       ],
     }),
   },
-  // Entity fetches of the router's shape run on their plan (entityFetch.ts) in the compiled apps.
   {
     name: '_entities: the router shape, unknown and malformed ids',
     query: 'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id name } } }',

@@ -1,6 +1,7 @@
 // `_entities` batching: N representations of one type cost exactly one SQL statement for that
 // type, whatever N, with unknown and malformed ids answered null (never a request error).
-// Every statement the database runs is recorded through the onQuery observer.
+// Every statement the database runs is recorded through the onQuery observer. Each case runs
+// compiled (graphql-jit) and interpreted (graphql-js).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -12,6 +13,7 @@ const MAX = Math.max(...SIZES);
 
 let issuer: TestIssuer;
 let database: TestDatabase;
+let apps: Record<'compiled' | 'interpreted', TestApp>;
 let api: TestApp;
 let statements: string[] = [];
 let userIds: string[] = [];
@@ -25,7 +27,11 @@ const ORGANIZATIONS = /\bfrom organizations\b/i;
 beforeAll(async () => {
   issuer = await startTestIssuer();
   database = await openTestDatabase({ onQuery: (text) => statements.push(text) });
-  api = await startTestApp({ issuers: [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' })], database: database.db });
+  const issuers = [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' })];
+  apps = {
+    compiled: await startTestApp({ issuers, database: database.db, config: { compileOperationsAfter: 1 } }),
+    interpreted: await startTestApp({ issuers, database: database.db, config: { compileOperationsAfter: 0 } }),
+  };
   // Fixtures in a few set-based statements: MAX users, MAX organizations, one MAX-member organization.
   const tag = randomUUID();
   userIds = (
@@ -51,7 +57,8 @@ beforeAll(async () => {
   ).map((r) => r.id);
 });
 afterAll(async () => {
-  await api?.close();
+  await apps?.compiled.close();
+  await apps?.interpreted.close();
   await database?.close();
   await issuer?.close();
 });
@@ -95,7 +102,11 @@ function expectResolved(result: ({ id: string } | null)[], reps: Record<string, 
   });
 }
 
-describe('_entities batching: one statement per type per request', () => {
+describe.each(['compiled', 'interpreted'] as const)('_entities batching (%s): one statement per type per request', (mode) => {
+  beforeAll(() => {
+    api = apps[mode];
+  });
+
   it.each(SIZES)('User × %i (anonymous): exactly one statement in the whole request', async (n) => {
     const reps = representations('User', userIds, n);
     const result = await entities('... on User { id name emailVerified }', reps);
