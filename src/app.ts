@@ -174,6 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     documentLimits: limits,
     maxEntityRepresentations: config.maxEntityRepresentations,
     compileOperationsAfter: config.compileOperationsAfter,
+    onExecution: metrics.observeExecution,
   });
   await apollo.start();
 

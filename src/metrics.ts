@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { TokenVerifier } from './auth/verifier.js';
 import type { IssuerConfig } from './config.js';
 import type { Database } from './db/queryable.js';
+import type { ExecutionMode } from './graphql/executor.js';
 import { isAppError } from './errors.js';
 
 export type Outcome = 'success' | 'error';
@@ -20,6 +21,8 @@ export interface Metrics {
   observeVerification(issuer: string, outcome: string): void;
   observeJwksFetch(issuer: string, outcome: 'success' | 'error' | 'timeout'): void;
   observeProvisioned(what: 'user' | 'identity'): void;
+  /** One GraphQL operation executed, by how it ran (graphql/executor.ts). */
+  observeExecution(mode: ExecutionMode): void;
   /** `GET /metrics` handler. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
@@ -69,6 +72,20 @@ export function createMetrics(options: { db: Database; defaultMetrics?: boolean 
     help: 'Users and external identities provisioned by this instance.',
     labelNames: ['kind'],
     registers: [registry],
+  });
+  // Every operation lands here: plain counts, added to the counter at scrape time.
+  const executed: Record<ExecutionMode, number> = { compiled: 0, interpreted: 0, traced: 0 };
+  new Counter({
+    name: 'identity_graphql_executions_total',
+    help: 'GraphQL operations executed, by mode (compiled: graphql-jit; interpreted: graphql-js; traced: graphql-js for ftv1).',
+    labelNames: ['mode'],
+    registers: [registry],
+    collect() {
+      for (const mode of Object.keys(executed) as ExecutionMode[]) {
+        this.inc({ mode }, executed[mode]);
+        executed[mode] = 0;
+      }
+    },
   });
   const errors = new Counter({
     name: 'identity_errors_total',
@@ -127,6 +144,9 @@ export function createMetrics(options: { db: Database; defaultMetrics?: boolean 
     },
     observeProvisioned(what) {
       provisioned.inc({ kind: what });
+    },
+    observeExecution(mode) {
+      executed[mode] += 1;
     },
     async handle(_req, res) {
       const body = await registry.metrics();

@@ -1,38 +1,24 @@
-// How Apollo Server executes operations: graphql-js for an operation's first runs, then a
-// version of it compiled by graphql-jit. Execution dominates a request once parsing and
-// validation are cached: graphql-js interprets the selection for every object it completes
-// (a resolve-info object, an argument map and a completion pass per field), which for a
-// router's `_entities` list of 100 users costs ~15x what the compiled function does.
-//
-// A router's entity fetch (`_entities` over leaf fields) runs on a plan of its own
-// (entityFetch.ts), which leaves the rare answer with errors to the compiled operation.
-//
-// Wired in through Apollo's gateway interface, its one extension point for execution:
-// Apollo still parses, validates (depth limit included), caches documents and runs every
-// plugin; only `execute` is ours. An operation is compiled at its `compileAfter`-th execution
-// (2 by default), so a stream of one-off queries never pays for compilation; 0 turns
-// compilation off.
-//
-// Two instances of the schema: Apollo's and the executor's. The first request a router traces
-// (ftv1) makes Apollo wrap every field resolver of its schema for good, each leaf included;
-// on one shared instance every operation compiled after it would call a wrapper per field.
-// Traced requests run on Apollo's instance, where the wrappers see them.
+// Operations run on graphql-js for their first executions, then compiled by graphql-jit: once
+// documents are cached, execution dominates a request. Plugged in through Apollo's gateway
+// interface (docs/performance.md, "Execution"); apollo-canaries.test.ts fences what it relies on.
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import { planEntityFetch, type EntityFetchPlan } from './entityFetch.js';
 
 interface OperationState {
   runs: number;
   /** Undefined until compiled; null when graphql-jit declined the operation. */
   compiled?: CompiledQuery | null;
-  /** Set with `compiled`: null unless the operation is an entity fetch. */
-  entityFetch?: EntityFetchPlan | null;
 }
+
+/** How an operation ran: graphql-jit's compiled function, graphql-js, or graphql-js on Apollo's traced schema. */
+export type ExecutionMode = 'compiled' | 'interpreted' | 'traced';
 
 export interface CompilingExecutorOptions {
   /** The execution at which an operation is compiled (1: at once); 0: never compile. */
   compileAfter: number;
+  /** Told of every execution, by mode (metrics). */
+  onExecution?: (mode: ExecutionMode) => void;
 }
 
 /** A GraphQL error wrapping a cause (duck-typed: it may come from another copy of graphql). */
@@ -71,13 +57,18 @@ function compiledOrNull(schema: GraphQLSchema, document: DocumentNode, operation
   }
 }
 
-/** `createSchema` builds one instance of the executable schema; it is called twice (see above). */
+/**
+ * `createSchema` builds one instance of the executable schema; it is called twice: Apollo wraps
+ * every resolver of its instance for good once a request is traced, which compiled operations
+ * must not pay for, so they run on the other.
+ */
 export function createCompilingGateway(createSchema: () => GraphQLSchema, options: CompilingExecutorOptions): GatewayInterface {
   const apiSchema = createSchema();
   const schema = createSchema();
   // Keyed by Apollo's cached document objects: entries go when Apollo's bounded document
   // cache lets the documents go.
   const operations = new WeakMap<DocumentNode, Map<string, OperationState>>();
+  const observe = options.onExecution ?? (() => undefined);
 
   function stateOf(document: DocumentNode, operationName: string | null): OperationState {
     let byName = operations.get(document);
@@ -108,26 +99,25 @@ export function createCompilingGateway(createSchema: () => GraphQLSchema, option
           // and graphql-js's resolve info: such requests are interpreted, on Apollo's instance.
           const traced = request.http?.headers.get('apollo-federation-include-trace') === 'ftv1';
           if (traced) {
+            observe('traced');
             return execute({ schema: apiSchema, document, contextValue: context, variableValues: variables, operationName });
           }
           if (options.compileAfter > 0) {
             const state = stateOf(document, operationName);
             if (state.compiled === undefined && ++state.runs >= options.compileAfter) {
               state.compiled = compiledOrNull(schema, document, operationName);
-              state.entityFetch = planEntityFetch(schema, document, operationName);
-            }
-            if (state.entityFetch) {
-              const answer = state.entityFetch.run(variables, context);
-              const result = answer instanceof Promise ? await answer : answer;
-              if (result !== undefined) return result;
             }
             if (state.compiled) {
               const result = await state.compiled.query(undefined, context, variables);
               // No data: the variables were refused before anything ran. graphql-js says why
               // in the form Apollo answers 400 BAD_USER_INPUT for (errors located on the variable).
-              if (result.data !== undefined) return withGraphQLErrors(result);
+              if (result.data !== undefined) {
+                observe('compiled');
+                return withGraphQLErrors(result);
+              }
             }
           }
+          observe('interpreted');
           return execute({ schema, document, contextValue: context, variableValues: variables, operationName });
         },
       };

@@ -4,7 +4,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
 import { createFormatError, requestLevelErrorPlugin } from './errors.js';
-import { createCompilingGateway } from './executor.js';
+import { createCompilingGateway, type ExecutionMode } from './executor.js';
 import type { DocumentLimits } from './documentGuard.js';
 import { createDocumentLimitsRule, createRepresentationLimitPlugin } from './limits.js';
 import { createObservePlugin } from './observe.js';
@@ -22,6 +22,8 @@ export interface GraphQLServerOptions {
   maxEntityRepresentations: number;
   /** The execution at which an operation is compiled (executor.ts); 0: never. */
   compileOperationsAfter: number;
+  /** Told of every execution, by mode (metrics). */
+  onExecution?: (mode: ExecutionMode) => void;
   plugins?: ApolloServerPlugin<GraphQLContext>[];
 }
 
@@ -31,6 +33,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer
     // Apollo's extension point for execution: it still parses, validates and runs the plugins.
     gateway: createCompilingGateway(() => createSubgraphSchema({ authorizationDirectives: options.authorizationDirectives }), {
       compileAfter: options.compileOperationsAfter,
+      onExecution: options.onExecution,
     }),
     // Federation's `_service { sdl }` is a field, not introspection: the router keeps it.
     introspection: !production,
