@@ -1,17 +1,6 @@
-// Apollo's request contexts, emptied once Apollo has answered.
-//
-// Why: our executor comes in through Apollo's gateway interface (executor.ts), and for each
-// request Apollo builds the gateway's view of it with `response.http.status` as a getter/setter
-// pair closing over its own request context. V8 allocates accessor pairs in the old generation,
-// so every request context survives young-generation collections; V8 learns that and allocates
-// the next ones in the old generation directly (allocation-site pretenuring). A dead
-// old-generation object still holds what it points to until the next full collection, so each
-// request's variables, answer and loaders were copied, promoted, then left as old-generation
-// garbage. Measured on `_entities` with 100 representations under load: ~16 KB promoted per
-// request and a full collection every ~0.4 s, against ~1.5 KB and one every few seconds once the
-// request context and the objects of Apollo's it holds are emptied (README, "Performance").
-//
-// Once `executeHTTPGraphQLRequest` has returned a complete body, Apollo reads none of them again.
+// Apollo's request contexts, emptied once Apollo has answered, so that what they hold does not
+// outlive the request in the old generation (docs/performance.md, "Request release"); the
+// Apollo behaviour this relies on is fenced by apollo-canaries.test.ts.
 import type { ApolloServer, ApolloServerPlugin, BaseContext, GraphQLRequestContext, HTTPGraphQLRequest, HTTPGraphQLResponse } from '@apollo/server';
 
 const HELD: unique symbol = Symbol('the request contexts Apollo built for this HTTP request');
