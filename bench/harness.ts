@@ -56,13 +56,17 @@ export function issuerJson(name: string, issuer: BenchIssuer) {
   return { name, kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
 }
 
-export async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; pid: number }> {
+/** `nodeFlags` go before `npm start`'s (e.g. `--trace-gc-nvp`); `pipeStdout` hands the child's output to the caller. */
+export async function startServer(
+  env: Record<string, string>,
+  options: { nodeFlags?: string[]; pipeStdout?: boolean } = {},
+): Promise<{ child: ChildProcess; base: string; pid: number }> {
   const port = await freePort();
   // What `npm start` runs (its arguments read from package.json), without npm in between: the
   // child is the server itself, so it can be signalled and measured directly.
-  const child = spawn(process.execPath, START_ARGS, {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...START_ARGS], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', options.pipeStdout === true ? 'pipe' : 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
