@@ -1,6 +1,8 @@
 // `npx tsx bench/gc.ts`: garbage-collector work per `_entities` request (100 User
 // representations), read from the server's `--trace-gc-nvp` output rather than throughput: the
-// number of mark-compact collections and the bytes scavenges promote to the old generation.
+// number of mark-compact collections and the bytes scavenges promote to the old generation, and
+// the server's CPU time per request (from /proc, in clock ticks of 10 ms).
+import { readFileSync } from 'node:fs';
 import { gql, issuerJson, load, log, prepareDatabase, startServer, userClaims } from './harness.js';
 import { startBenchIssuer } from './issuer.js';
 
@@ -11,6 +13,12 @@ interface GcCounts {
   scavenges: number;
   markCompacts: number;
   promoted: number;
+}
+
+/** The process's user + system CPU time in ms (/proc/<pid>/stat fields 14 and 15, 100 ticks a second). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function counted(lines: readonly string[]): GcCounts {
@@ -48,12 +56,15 @@ async function main() {
     await load(base, body, null, { amount: WARM_UP });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const from = lines.length;
+    const cpuBefore = cpuMs(pid);
     const run = await load(base, body, null, { amount: REQUESTS });
+    const cpu = cpuMs(pid) - cpuBefore;
     await new Promise((resolve) => setTimeout(resolve, 500));
     const { scavenges, markCompacts, promoted } = counted(lines.slice(from));
     log(`_entities × 100 Users, ${REQUESTS} requests after ${WARM_UP} (server pid ${pid}, node ${process.version}, failures ${run.failures})`);
     log(`mark-compacts ${markCompacts} (${((markCompacts * 1000) / REQUESTS).toFixed(2)} per 1,000 requests), scavenges ${scavenges}`);
     log(`promoted ${(promoted / REQUESTS / 1024).toFixed(2)} KB per request`);
+    log(`server CPU ${((cpu * 1000) / REQUESTS).toFixed(0)} µs per request`);
   } finally {
     child.kill('SIGTERM');
     await issuer.close();
