@@ -5,6 +5,7 @@ import { createTokenVerifier } from '../../src/auth/verifier.js';
 import { AppError } from '../../src/errors.js';
 import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
 import { rejection } from '../helpers/assert.js';
+import { eventually } from '../helpers/eventually.js';
 
 const AUD = 'https://api.test';
 let idp: TestIssuer;
@@ -38,9 +39,9 @@ function setup(options: Partial<RemoteKeySetOptions> = {}) {
 }
 
 
-/** Lets a background refresh settle. */
+/** Resolves once every fetch started has reported its outcome (a background refresh landed). */
 async function settle(keySet: { fetchCount: number }, outcomes: string[]): Promise<void> {
-  for (let i = 0; i < 200 && outcomes.length < keySet.fetchCount; i++) await new Promise((r) => setTimeout(r, 5));
+  await eventually(() => outcomes.length >= keySet.fetchCount);
 }
 
 describe('remote key set', () => {

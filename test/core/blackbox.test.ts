@@ -3,12 +3,13 @@
 // variable); and the development path (`npm run token` → a token a dev server accepts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
+import { eventually } from '../helpers/eventually.js';
+import { freePort } from '../helpers/process.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 import { AUDIENCE, expectNoLeak, unique, uniqueEmail, UUID_V4 } from './support.js';
 
@@ -32,14 +33,6 @@ function tempDir(): string {
   return dir;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** The environment a test controls entirely (no inherited NODE_ENV, AUTH_ISSUERS, …). */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env['PATH'], HOME: process.env['HOME'], ...extra };
@@ -59,14 +52,10 @@ async function startProcess(command: string, args: string[], env: Record<string,
   child.stdout!.on('data', (chunk) => (output += String(chunk)));
   child.stderr!.on('data', (chunk) => (output += String(chunk)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} before ready:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`not ready in time:\n${output}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
-    if (ready) break;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`exited ${code} before ready:\n${output}`))));
+  exited.catch(() => undefined); // an exit after readiness is stop()'s business
+  const ready = eventually(() => fetch(`${url}/readyz`).then((r) => r.status === 200, () => false), { timeoutMs: 45_000, intervalMs: 150 });
+  await Promise.race([exited, ready.catch(() => Promise.reject(new Error(`not ready in time:\n${output}`)))]);
   return {
     child,
     url,

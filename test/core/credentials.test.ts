@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { eventually } from '../helpers/eventually.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 import {
   AUDIENCE,
@@ -288,7 +289,8 @@ describe("the issuer's keys cannot be fetched", () => {
     expect((await post({ authorization: `Bearer ${first}` })).status).toBe(200);
     flaky.setMode('down');
     try {
-      await new Promise((resolve) => setTimeout(resolve, 1200)); // past jwksRefreshSeconds: refreshes now fail
+      const requestsBefore = flaky.jwksRequests;
+      await eventually(() => flaky.jwksRequests > requestsBefore); // the scheduled refresh (1 s) has now failed
       for (let i = 0; i < 3; i += 1) {
         const next = await userToken({}, flaky); // a new token each time: no verified-token cache
         const response = await post({ authorization: `Bearer ${next}` });

@@ -36,16 +36,28 @@ export function startMain(env: Record<string, string>): MainProcess {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Waits until `predicate(stdout)` holds, the process exits, or `timeoutMs` passes. */
-export async function waitForOutput(main: MainProcess, predicate: (stdout: string) => boolean, timeoutMs = 20_000): Promise<void> {
-  const started = Date.now();
-  let exited = false;
-  void main.exited.then(() => (exited = true));
-  while (!predicate(main.stdout())) {
-    if (exited) throw new Error(`process exited early; stderr: ${main.stderr()}`);
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for output; stdout: ${main.stdout()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Resolves when `predicate(stdout)` holds (checked at each chunk of output); rejects if the process exits first or `timeoutMs` passes. */
+export function waitForOutput(main: MainProcess, predicate: (stdout: string) => boolean, timeoutMs = 20_000): Promise<void> {
+  if (predicate(main.stdout())) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const stdout = main.child.stdout!;
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      stdout.off('data', onData);
+      main.child.off('exit', onExit);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    // Registered after the buffer's own listener: main.stdout() already holds this chunk.
+    const onData = () => {
+      if (predicate(main.stdout())) finish();
+    };
+    const onExit = () => finish(new Error(`process exited early; stderr: ${main.stderr()}`));
+    const timer = setTimeout(() => finish(new Error(`timed out waiting for output; stdout: ${main.stdout()}`)), timeoutMs);
+    stdout.on('data', onData);
+    main.child.once('exit', onExit);
+    if (main.child.exitCode !== null || main.child.signalCode !== null) onExit();
+  });
 }
 
 /** A port that was free a moment ago (PORT=0 would leave the test unable to find the server). */

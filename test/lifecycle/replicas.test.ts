@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { databaseKind, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { eventually } from '../helpers/eventually.js';
 import { freePort, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 import { logoutToken, nowSeconds, postLogout } from './support.js';
@@ -38,13 +39,8 @@ const viewerStatus = async (baseUrl: string, token: string) => (await graphql(ba
 /** Polls until `viewer` answers `status` on `baseUrl`; resolves with the time it took (ms), or fails past the deadline. */
 async function convergence(baseUrl: string, token: string, status: number, deadlineMs = DEADLINE_MS): Promise<number> {
   const started = performance.now();
-  for (;;) {
-    const answered = await viewerStatus(baseUrl, token);
-    const elapsed = performance.now() - started;
-    if (answered === status) return elapsed;
-    if (elapsed > deadlineMs) throw new Error(`still ${answered} after ${Math.round(elapsed)} ms (expected ${status})`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(async () => expect(await viewerStatus(baseUrl, token)).toBe(status), { timeoutMs: deadlineMs, intervalMs: 10 });
+  return performance.now() - started;
 }
 
 async function signIn(baseUrls: string[]): Promise<{ id: string; token: string; subject: string }> {

@@ -9,6 +9,7 @@ import { createPGliteDatabase } from '../../src/db/pglite.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, TEST_DATABASE_URL, urlWithSchema, type TestDatabase } from '../helpers/database.js';
+import { eventually } from '../helpers/eventually.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 import { startTcpProxy, type CutMode, type TcpProxy } from '../helpers/tcpProxy.js';
 
@@ -54,9 +55,7 @@ if (TEST_DATABASE_URL) {
         const sub = `user-${randomUUID()}`;
         expectStoreUnavailable(await api.gql('{ viewer { id } }', { token: await userToken(sub) }), sub);
         proxy.restore();
-        const deadline = Date.now() + 10_000;
-        while ((await readyStatus(api)) !== 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-        expect(await readyStatus(api)).toBe(200);
+        await eventually(async () => expect(await readyStatus(api)).toBe(200), { timeoutMs: 10_000 });
         const result = await api.gql('{ viewer { id } }', { token: await userToken() });
         expect(result.status).toBe(200);
         expect(result.body.data.viewer.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -120,14 +119,12 @@ if (TEST_DATABASE_URL) {
       }
 
       // Recovery: the pool replaces its broken connections; no restart.
-      let recovered = null as GraphQLResult<any> | null;
-      for (let attempt = 0; attempt < 10; attempt += 1) {
-        recovered = await api.gql('{ viewer { id email } }', { token: await userToken() });
-        if (recovered.status === 200) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      expect(recovered?.status).toBe(200);
-      expect(recovered?.body.data.viewer.id).toMatch(/^[0-9a-f-]{36}$/);
+      const recovered = await eventually(async () => {
+        const answer = await api.gql('{ viewer { id email } }', { token: await userToken() });
+        expect(answer.status).toBe(200);
+        return answer;
+      }, { timeoutMs: 10_000, intervalMs: 200 });
+      expect(recovered.body.data.viewer.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(await readyStatus(api)).toBe(200);
       expect((await api.gql('{ viewer { id } }', { token: known })).body.data.viewer.id).toBe(knownId);
     });
@@ -189,12 +186,10 @@ if (TEST_DATABASE_URL) {
       expect(changed.body.data.viewer).toEqual({ id: before.body.data.viewer.id, email: changedEmail });
 
       // a hears of it at b's commit; it never goes back to the old row after that.
-      const deadline = Date.now() + 2000;
-      let seen = before.body.data.viewer.email as string;
-      while (seen !== changedEmail && Date.now() < deadline) {
-        seen = (await a.gql('{ viewer { email } }', { token: first })).body.data.viewer.email;
-      }
-      expect(seen).toBe(changedEmail);
+      await eventually(async () => expect((await a.gql('{ viewer { email } }', { token: first })).body.data.viewer.email).toBe(changedEmail), {
+        timeoutMs: 2000,
+        intervalMs: 0,
+      });
       for (let i = 0; i < 5; i += 1) expect((await a.gql('{ viewer { email } }', { token: first })).body.data.viewer.email).toBe(changedEmail);
     });
   });

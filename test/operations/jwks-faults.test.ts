@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { eventually } from '../helpers/eventually.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 
 let issuer: TestIssuer;
@@ -51,16 +52,17 @@ describe('JWKS endpoint faults', () => {
     expect((await api.gql('{ viewer { id } }', { token: await token() })).status).toBe(200);
     issuer.setMode('down');
     const requestsBefore = issuer.jwksRequests;
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // keys now due for a refresh
+    // The scheduled refresh (due after 1 s) reaches the endpoint and fails.
+    await eventually(async () => {
+      const metrics = await (await fetch(`${api.url}/metrics`)).text();
+      expect(metric(metrics, 'identity_jwks_fetches_total{issuer="test",outcome="error"}')).toBeGreaterThanOrEqual(1);
+    });
+    expect(issuer.jwksRequests).toBeGreaterThan(requestsBefore);
     for (let i = 0; i < 3; i += 1) {
       const result = await api.gql('{ viewer { id } }', { token: await token() });
       expect(result.status).toBe(200);
       expect(result.body.data.viewer.id).toMatch(/^[0-9a-f-]{36}$/);
     }
-    expect(issuer.jwksRequests).toBeGreaterThan(requestsBefore); // a refresh was attempted…
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const metrics = await (await fetch(`${api.url}/metrics`)).text();
-    expect(metric(metrics, 'identity_jwks_fetches_total{issuer="test",outcome="error"}')).toBeGreaterThanOrEqual(1); // …and failed
   });
 
   it('answers 503 AUTH_PROVIDER_UNAVAILABLE with Retry-After when the endpoint is down and nothing is cached', async () => {
@@ -106,6 +108,7 @@ describe('JWKS endpoint faults', () => {
   it('counts a request the client gave up on while the endpoint hung (status 499)', async () => {
     const api = await app();
     issuer.setMode('hang');
+    const jwksBefore = issuer.jwksRequests;
     const abort = new AbortController();
     const pending = fetch(`${api.url}/graphql`, {
       method: 'POST',
@@ -113,14 +116,12 @@ describe('JWKS endpoint faults', () => {
       body: JSON.stringify({ query: 'query GaveUp { viewer { id } }' }),
       signal: abort.signal,
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await eventually(() => issuer.jwksRequests > jwksBefore); // the request waits on the hanging endpoint
     abort.abort();
     await expect(pending).rejects.toThrow();
-    let count = 0;
-    for (let attempt = 0; attempt < 20 && count === 0; attempt += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      count = metric(await (await fetch(`${api.url}/metrics`)).text(), 'identity_requests_total{operation="GaveUp",outcome="error"}');
-    }
-    expect(count).toBe(1);
+    await eventually(async () => {
+      const count = metric(await (await fetch(`${api.url}/metrics`)).text(), 'identity_requests_total{operation="GaveUp",outcome="error"}');
+      expect(count).toBe(1);
+    });
   });
 });

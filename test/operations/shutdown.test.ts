@@ -10,29 +10,32 @@ import { startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 let issuer: TestIssuer;
 let slowJwks: Server;
 let slowJwksUri: string;
-const JWKS_DELAY_MS = 1500;
-/** Resolves when the next JWKS request reaches the slow endpoint. */
+/** Resolves when the next JWKS request reaches the held endpoint. */
 let jwksRequested: () => void = () => undefined;
+/** Answers every JWKS request held so far. */
+const heldJwks: (() => void)[] = [];
+const releaseJwks = () => heldJwks.splice(0).forEach((answer) => answer());
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
-  // A JWKS endpoint that answers slowly: the first authenticated request stays in flight
-  // while it waits, which is the in-flight request the shutdown must let finish.
+  // A JWKS endpoint that answers only when the test releases it: the first authenticated
+  // request stays in flight meanwhile, which is the in-flight request the shutdown must let finish.
   slowJwks = createServer((_req, res) => {
-    jwksRequested();
-    setTimeout(() => {
+    heldJwks.push(() => {
       fetch(issuer.jwksUri)
         .then((answer) => answer.text())
         .then((body) => {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(body);
         }, () => res.destroy());
-    }, JWKS_DELAY_MS);
+    });
+    jwksRequested();
   });
   await new Promise<void>((resolve) => slowJwks.listen(0, '127.0.0.1', resolve));
   slowJwksUri = `http://127.0.0.1:${(slowJwks.address() as AddressInfo).port}/jwks.json`;
 });
 afterAll(async () => {
+  releaseJwks();
   slowJwks?.closeAllConnections();
   await new Promise<void>((resolve) => (slowJwks ? slowJwks.close(() => resolve()) : resolve()));
   await issuer?.close();
@@ -46,6 +49,7 @@ async function startServer(): Promise<{ main: MainProcess; url: string }> {
     PORT: String(port),
     AUTH_ISSUERS: JSON.stringify([{ name: 'test', kind: 'oidc', issuer: issuer.url, audience: 'https://api.test', jwksUri: slowJwksUri }]),
     SHUTDOWN_TIMEOUT_MS: '8000',
+    JWKS_FETCH_TIMEOUT_MS: '8000', // the held JWKS answer must not time out first
   });
   await waitForOutput(main, (out) => out.includes('identity subgraph listening'));
   return { main, url: `http://127.0.0.1:${port}` };
@@ -82,11 +86,12 @@ describe('graceful shutdown', () => {
     const token = await issuer.sign({ sub: `user-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
     const waiting = new Promise<void>((resolve) => (jwksRequested = resolve));
     const inFlight = post(url, JSON.stringify({ query: '{ viewer { id } }' }), { authorization: `Bearer ${token}` });
-    await waiting; // the request is now in the server, waiting on the slow JWKS
+    await waiting; // the request is now in the server, waiting on the held JWKS
     main.child.kill('SIGTERM');
     await waitForOutput(main, (out) => out.includes('shutting down'));
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 
+    releaseJwks(); // only now: the request was in flight through all of the above
     const answer = await inFlight;
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body).data.viewer.id).toMatch(/^[0-9a-f-]{36}$/);
