@@ -1,27 +1,19 @@
 // A first request end to end: a token from a loopback issuer becomes a canonical user.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from './helpers/app.js';
-import { openTestDatabase, type TestDatabase } from './helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from './helpers/issuer.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestApp } from './helpers/app.js';
+import { issuerConfig } from './helpers/issuer.js';
+import { useTestBed } from './helpers/testBed.js';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
+const bed = useTestBed();
 let api: TestApp;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-  api = await startTestApp({ issuers: [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' })], database: database.db });
-});
-afterAll(async () => {
-  await api?.close();
-  await database?.close();
-  await issuer?.close();
+  api = await bed.start({ issuers: [issuerConfig(bed.issuer, { name: 'auth0', kind: 'auth0' })] });
 });
 
 describe('smoke', () => {
   it('provisions a canonical UUID for a first sign-in and returns it on the next', async () => {
-    const token = await issuer.sign({ sub: 'waad|abc123', aud: 'https://api.test', email: 'Ada@Example.com', email_verified: true, name: 'Ada' });
+    const token = await bed.issuer.sign({ sub: 'waad|abc123', aud: 'https://api.test', email: 'Ada@Example.com', email_verified: true, name: 'Ada' });
     const first = await api.gql('{ viewer { id email emailVerified name identities { provider subject } } }', { token });
     expect(first.status).toBe(200);
     const viewer = first.body.data.viewer;

@@ -10,7 +10,7 @@ import { createCompilingGateway } from '../../src/graphql/executor.js';
 import { createSubgraphSchema } from '../../src/graphql/schema.js';
 import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.js';
 import { issuerConfig } from '../helpers/issuer.js';
-import { useOrgSuite, type SignedInUser } from '../organizations/setup.js';
+import { useOrgSuite, type SignedInUser } from '../helpers/organizations.js';
 
 const suite = useOrgSuite();
 let interpreted: TestApp;

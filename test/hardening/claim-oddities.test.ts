@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { issuerConfig } from '../helpers/issuer.js';
-import { AUDIENCE, useHardeningSuite } from './setup.js';
+import { AUDIENCE, useHardeningSuite } from '../helpers/hardening.js';
 
 const suite = useHardeningSuite({ issuer: (issuer) => issuerConfig(issuer, { userinfoUrl: issuer.userinfoUrl }) });
 

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { useHardeningSuite } from './setup.js';
+import { useHardeningSuite } from '../helpers/hardening.js';
 
 const suite = useHardeningSuite();
 

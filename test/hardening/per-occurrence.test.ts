@@ -3,7 +3,7 @@
 // statement is recorded through the onQuery observer.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { useHardeningSuite } from './setup.js';
+import { useHardeningSuite } from '../helpers/hardening.js';
 
 let statements: string[] = [];
 const suite = useHardeningSuite({ onQuery: (text) => statements.push(text) });

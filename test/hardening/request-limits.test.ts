@@ -3,8 +3,8 @@
 // its shape; the fragment bomb never holds the process, /healthz included.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fragmentBomb, hostileDocuments } from './documents.js';
-import { useHardeningSuite } from './setup.js';
+import { fragmentBomb, hostileDocuments } from '../helpers/documents.js';
+import { useHardeningSuite } from '../helpers/hardening.js';
 
 // Operations compiled from their first run, as hot ones are in production: graphql-jit
 // expands fragments as written, so an unrefused bomb would hold the process here.

@@ -6,8 +6,8 @@
 import { createPublicKey } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMutator, sameBytes } from './mutations.js';
-import { useHardeningSuite } from './setup.js';
+import { createMutator, sameBytes } from '../helpers/mutations.js';
+import { useHardeningSuite } from '../helpers/hardening.js';
 
 const MUTATIONS = 10_000;
 const CONCURRENCY = 8;

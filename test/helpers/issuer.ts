@@ -234,12 +234,15 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
   };
 }
 
+/** The audience every test issuer's tokens are for (`issuerConfig` accepts it). */
+export const AUDIENCE = 'https://api.test';
+
 /**
  * A complete IssuerConfig for a test issuer (kind oidc, audience `https://api.test`), with the
  * product's own defaults (parsed as an AUTH_ISSUERS entry), then `overrides`.
  */
 export function issuerConfig(issuer: TestIssuer, overrides: Partial<IssuerConfig> = {}): IssuerConfig {
-  const entry = { name: 'test', kind: 'oidc', issuer: issuer.url, audience: 'https://api.test', jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
+  const entry = { name: 'test', kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
   const [config] = parseIssuers(JSON.stringify([entry]), 'test issuer', {});
   return { ...config!, ...overrides };
 }

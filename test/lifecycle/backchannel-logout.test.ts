@@ -2,8 +2,8 @@
 // signed by the loopback issuer: what ends which sessions, and every refusal (400 invalid_request).
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AUDIENCE, errorReason, useOrgSuite } from '../organizations/setup.js';
-import { BACKCHANNEL_EVENT, logoutToken, nowSeconds, postLogout, VIEWER } from './support.js';
+import { AUDIENCE, errorReason, useOrgSuite } from '../helpers/organizations.js';
+import { BACKCHANNEL_EVENT, logoutToken, nowSeconds, postLogout, VIEWER } from '../helpers/lifecycle.js';
 
 const suite = useOrgSuite();
 

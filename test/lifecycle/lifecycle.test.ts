@@ -2,8 +2,8 @@
 // suspension, revocation, deletion, audit, on the file's database (PGlite or PostgreSQL).
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { errorCode, errorReason, useOrgSuite } from '../organizations/setup.js';
-import { coprocessor, nowSeconds, VIEWER } from './support.js';
+import { errorCode, errorReason, useOrgSuite } from '../helpers/organizations.js';
+import { coprocessor, nowSeconds, VIEWER } from '../helpers/lifecycle.js';
 
 const suite = useOrgSuite();
 

@@ -4,26 +4,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { databaseKind, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { databaseKind, TEST_DATABASE_URL } from '../helpers/database.js';
+import { AUDIENCE, issuerConfig } from '../helpers/issuer.js';
 import { eventually } from '../helpers/eventually.js';
 import { freePort, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
-import { logoutToken, nowSeconds, postLogout } from './support.js';
+import { useTestBed } from '../helpers/testBed.js';
+import { logoutToken, nowSeconds, postLogout } from '../helpers/lifecycle.js';
 
-const AUDIENCE = 'https://api.test';
 const DEADLINE_MS = 1000;
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-  await issuer?.close();
-});
+const bed = useTestBed();
 
 async function graphql(baseUrl: string, query: string, token: string, variables?: Record<string, unknown>) {
   const response = await fetch(`${baseUrl}/graphql`, {
@@ -45,7 +36,7 @@ async function convergence(baseUrl: string, token: string, status: number, deadl
 
 async function signIn(baseUrls: string[]): Promise<{ id: string; token: string; subject: string }> {
   const subject = `user|${randomUUID()}`;
-  const token = await issuer.sign({ sub: subject, aud: AUDIENCE, email: `${randomUUID()}@example.com`, email_verified: true, sid: `sid-${subject}` });
+  const token = await bed.issuer.sign({ sub: subject, aud: AUDIENCE, email: `${randomUUID()}@example.com`, email_verified: true, sid: `sid-${subject}` });
   let id = '';
   // Warm every replica's caches: verified token, identity, user row.
   for (const url of baseUrls) {
@@ -60,7 +51,7 @@ async function signIn(baseUrls: string[]): Promise<{ id: string; token: string; 
 
 const adminToken = () => {
   const client = `svc-${randomUUID()}`;
-  return issuer.sign({ sub: client, client_id: client, gty: 'client-credentials', aud: AUDIENCE, scope: 'users:admin' });
+  return bed.issuer.sign({ sub: client, client_id: client, gty: 'client-credentials', aud: AUDIENCE, scope: 'users:admin' });
 };
 
 async function admin(baseUrl: string, mutation: string, userId: string) {
@@ -73,9 +64,9 @@ if (databaseKind === 'pglite') {
     let a: TestApp;
     let b: TestApp;
     beforeAll(async () => {
-      const issuers = [issuerConfig(issuer, { name: 'test' })];
-      a = await startTestApp({ issuers, database: database.db });
-      b = await startTestApp({ issuers, database: database.db });
+      const issuers = [issuerConfig(bed.issuer, { name: 'test' })];
+      a = await startTestApp({ issuers, database: bed.database.db });
+      b = await startTestApp({ issuers, database: bed.database.db });
     });
     afterAll(async () => {
       await a?.close();
@@ -110,7 +101,7 @@ if (databaseKind === 'postgres') {
         NODE_ENV: 'production',
         HOST: '127.0.0.1',
         PORT: String(port),
-        AUTH_ISSUERS: JSON.stringify([{ name: 'test', kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri }]),
+        AUTH_ISSUERS: JSON.stringify([{ name: 'test', kind: 'oidc', issuer: bed.issuer.url, audience: AUDIENCE, jwksUri: bed.issuer.jwksUri }]),
         ...env,
       });
       await waitForOutput(main, (out) => out.includes('identity subgraph listening'), 60_000);
@@ -120,7 +111,7 @@ if (databaseKind === 'postgres') {
     beforeAll(async () => {
       const target = new URL(TEST_DATABASE_URL!);
       proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-      [a, b] = await Promise.all([start({ DATABASE_URL: database.url! }), start({ DATABASE_URL: database.url!, DB_LISTEN_URL: proxy.proxied(database.url!) })]);
+      [a, b] = await Promise.all([start({ DATABASE_URL: bed.database.url! }), start({ DATABASE_URL: bed.database.url!, DB_LISTEN_URL: proxy.proxied(bed.database.url!) })]);
     }, 120_000);
     afterAll(async () => {
       for (const replica of [a, b]) {
@@ -145,11 +136,11 @@ if (databaseKind === 'postgres') {
       latencies['deleteUser'] = await convergence(b.url, bob.token, 401);
 
       const carol = await signIn([a.url, b.url]);
-      expect((await postLogout(a.url, await logoutToken(issuer, { sid: `sid-${carol.subject}` }))).status).toBe(200);
+      expect((await postLogout(a.url, await logoutToken(bed.issuer, { sid: `sid-${carol.subject}` }))).status).toBe(200);
       latencies['backchannelLogout'] = await convergence(b.url, carol.token, 401);
       // Another replica refuses the same logout token: the jti is recorded in the database.
-      expect((await postLogout(b.url, await logoutToken(issuer, { sid: 'other', jti: 'shared-jti' }))).status).toBe(200);
-      expect((await postLogout(a.url, await logoutToken(issuer, { sid: 'other', jti: 'shared-jti' }))).status).toBe(400);
+      expect((await postLogout(b.url, await logoutToken(bed.issuer, { sid: 'other', jti: 'shared-jti' }))).status).toBe(200);
+      expect((await postLogout(a.url, await logoutToken(bed.issuer, { sid: 'other', jti: 'shared-jti' }))).status).toBe(400);
     }, 60_000);
 
     it('B stops trusting its caches when its LISTEN connection is cut (silently, then reset), and reloads when it is back', async () => {
@@ -169,7 +160,7 @@ if (databaseKind === 'postgres') {
       proxy.restore();
       await new Promise((resolve) => setTimeout(resolve, 2500));
       expect(await viewerStatus(b.url, erin.token)).toBe(401);
-      const fresh = await issuer.sign({ sub: erin.subject, aud: AUDIENCE, email_verified: true, iat: nowSeconds() + 2 });
+      const fresh = await bed.issuer.sign({ sub: erin.subject, aud: AUDIENCE, email_verified: true, iat: nowSeconds() + 2 });
       expect(await viewerStatus(b.url, fresh)).toBe(200);
       await admin(a.url, 'suspendUser(userId: $id) { id }', erin.id);
       latencies['suspendAfterReconnect'] = await convergence(b.url, fresh, 403);

@@ -2,43 +2,29 @@
 // cached (they keep working), down with nothing cached (503 + Retry-After), hanging (answered
 // within the fetch timeout), and a flood of unknown kids (bounded refetches).
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TestApp } from '../helpers/app.js';
 import { eventually } from '../helpers/eventually.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { issuerConfig } from '../helpers/issuer.js';
+import { useTestBed } from '../helpers/testBed.js';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-const apps: TestApp[] = [];
-
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-});
+const bed = useTestBed();
 // Each test's apps close after it: their key sets refresh on timers, and a previous test's
 // background refresh must not count as a fetch of the next one.
 afterEach(async () => {
-  issuer.setMode('up');
-  await Promise.all(apps.splice(0).map((a) => a.close()));
-});
-afterAll(async () => {
-  await database?.close();
-  await issuer?.close();
+  bed.issuer.setMode('up');
+  await bed.closeApps();
 });
 
-async function app(options: { refreshSeconds?: number; fetchTimeoutMs?: number } = {}): Promise<TestApp> {
-  const started = await startTestApp({
-    issuers: [issuerConfig(issuer, { jwksRefreshSeconds: options.refreshSeconds ?? 300 })],
-    database: database.db,
+function app(options: { refreshSeconds?: number; fetchTimeoutMs?: number } = {}): Promise<TestApp> {
+  return bed.start({
+    issuers: [issuerConfig(bed.issuer, { jwksRefreshSeconds: options.refreshSeconds ?? 300 })],
     config: { jwksFetchTimeoutMs: options.fetchTimeoutMs ?? 3000 },
   });
-  apps.push(started);
-  return started;
 }
 
 function token(options: { kid?: string } = {}): Promise<string> {
-  return issuer.sign({ sub: `user-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true }, options);
+  return bed.issuer.sign({ sub: `user-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true }, options);
 }
 
 function metric(text: string, line: string): number {
@@ -50,14 +36,14 @@ describe('JWKS endpoint faults', () => {
   it('keeps verifying with cached keys while the endpoint is down, refreshes failing in the background', async () => {
     const api = await app({ refreshSeconds: 1 });
     expect((await api.gql('{ viewer { id } }', { token: await token() })).status).toBe(200);
-    issuer.setMode('down');
-    const requestsBefore = issuer.jwksRequests;
+    bed.issuer.setMode('down');
+    const requestsBefore = bed.issuer.jwksRequests;
     // The scheduled refresh (due after 1 s) reaches the endpoint and fails.
     await eventually(async () => {
       const metrics = await (await fetch(`${api.url}/metrics`)).text();
       expect(metric(metrics, 'identity_jwks_fetches_total{issuer="test",outcome="error"}')).toBeGreaterThanOrEqual(1);
     });
-    expect(issuer.jwksRequests).toBeGreaterThan(requestsBefore);
+    expect(bed.issuer.jwksRequests).toBeGreaterThan(requestsBefore);
     for (let i = 0; i < 3; i += 1) {
       const result = await api.gql('{ viewer { id } }', { token: await token() });
       expect(result.status).toBe(200);
@@ -67,7 +53,7 @@ describe('JWKS endpoint faults', () => {
 
   it('answers 503 AUTH_PROVIDER_UNAVAILABLE with Retry-After when the endpoint is down and nothing is cached', async () => {
     const api = await app();
-    issuer.setMode('down');
+    bed.issuer.setMode('down');
     const result = await api.gql('{ viewer { id } }', { token: await token() });
     expect(result.status).toBe(503);
     expect(result.body.errors?.[0]?.extensions?.code).toBe('AUTH_PROVIDER_UNAVAILABLE');
@@ -78,7 +64,7 @@ describe('JWKS endpoint faults', () => {
 
   it('answers a hanging endpoint within the fetch timeout', async () => {
     const api = await app({ fetchTimeoutMs: 300 });
-    issuer.setMode('hang');
+    bed.issuer.setMode('hang');
     const started = Date.now();
     const result = await api.gql('{ viewer { id } }', { token: await token() });
     const elapsed = Date.now() - started;
@@ -92,7 +78,7 @@ describe('JWKS endpoint faults', () => {
   it('bounds refetches under a flood of tokens with unknown kids', async () => {
     const api = await app();
     expect((await api.gql('{ viewer { id } }', { token: await token() })).status).toBe(200);
-    const before = issuer.jwksRequests;
+    const before = bed.issuer.jwksRequests;
     const flood = await Promise.all(
       Array.from({ length: 40 }, async () => api.gql('{ viewer { id } }', { token: await token({ kid: `kid-${randomUUID()}` }) })),
     );
@@ -100,15 +86,15 @@ describe('JWKS endpoint faults', () => {
       expect(result.status).toBe(401);
       expect(result.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     }
-    expect(issuer.jwksRequests - before).toBeLessThanOrEqual(1);
+    expect(bed.issuer.jwksRequests - before).toBeLessThanOrEqual(1);
     // Valid tokens keep working meanwhile.
     expect((await api.gql('{ viewer { id } }', { token: await token() })).status).toBe(200);
   });
 
   it('counts a request the client gave up on while the endpoint hung (status 499)', async () => {
     const api = await app();
-    issuer.setMode('hang');
-    const jwksBefore = issuer.jwksRequests;
+    bed.issuer.setMode('hang');
+    const jwksBefore = bed.issuer.jwksRequests;
     const abort = new AbortController();
     const pending = fetch(`${api.url}/graphql`, {
       method: 'POST',
@@ -116,7 +102,7 @@ describe('JWKS endpoint faults', () => {
       body: JSON.stringify({ query: 'query GaveUp { viewer { id } }' }),
       signal: abort.signal,
     });
-    await eventually(() => issuer.jwksRequests > jwksBefore); // the request waits on the hanging endpoint
+    await eventually(() => bed.issuer.jwksRequests > jwksBefore); // the request waits on the hanging endpoint
     abort.abort();
     await expect(pending).rejects.toThrow();
     await eventually(async () => {

@@ -3,7 +3,7 @@
 // the membership. A user can never do this: it would create an account nobody proved.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { addMember, AUDIENCE, errorCode, useOrgSuite } from './setup.js';
+import { addMember, AUDIENCE, errorCode, useOrgSuite } from '../helpers/organizations.js';
 
 const suite = useOrgSuite();
 const admin = () => suite.serviceToken(['organizations:admin']);

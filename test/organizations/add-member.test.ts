@@ -3,7 +3,7 @@
 // existing member → CONFLICT.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { addMember, errorCode, errorReason, useOrgSuite } from './setup.js';
+import { addMember, errorCode, errorReason, useOrgSuite } from '../helpers/organizations.js';
 
 const suite = useOrgSuite();
 const admin = () => suite.serviceToken(['organizations:admin']);

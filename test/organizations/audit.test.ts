@@ -1,7 +1,7 @@
 // The audit log: append-only, written with each change, listed newest first with cursors to
 // OWNER and ADMIN only; under impersonation the row records the actor.
 import { describe, expect, it } from 'vitest';
-import { AUDIENCE, errorCode, inviteMember, removeMember, updateRole, useOrgSuite } from './setup.js';
+import { AUDIENCE, errorCode, inviteMember, removeMember, updateRole, useOrgSuite } from '../helpers/organizations.js';
 
 const suite = useOrgSuite();
 const AUDIT = `query ($id: ID!, $first: Int, $after: String) {

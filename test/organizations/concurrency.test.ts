@@ -2,7 +2,7 @@
 // membership change makes them run one after another, so an OWNER always remains. On
 // PostgreSQL (TEST_DATABASE_URL) these transactions really run concurrently.
 import { describe, expect, it } from 'vitest';
-import { errorCode, errorReason, membershipId, removeMember, rolesInDatabase, updateRole, useOrgSuite, type SignedInUser } from './setup.js';
+import { errorCode, errorReason, membershipId, removeMember, rolesInDatabase, updateRole, useOrgSuite, type SignedInUser } from '../helpers/organizations.js';
 
 const suite = useOrgSuite();
 const ROUNDS = 6;

@@ -1,6 +1,6 @@
 // createOrganization: any signed-in user, who becomes its OWNER; services and anonymous callers cannot.
 import { describe, expect, it } from 'vitest';
-import { errorCode, errorReason, useOrgSuite } from './setup.js';
+import { errorCode, errorReason, useOrgSuite } from '../helpers/organizations.js';
 
 const suite = useOrgSuite();
 const CREATE = 'mutation ($name: String!) { createOrganization(input: { name: $name }) { id name viewerMembership { role user { id } } members { role user { id } } } }';

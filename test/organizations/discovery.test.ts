@@ -2,7 +2,7 @@
 // the email's domain is bound, PASSWORDLESS otherwise; BAD_USER_INPUT for a malformed email.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, setSso, useOrgSuite } from './setup.js';
+import { errorCode, setSso, useOrgSuite } from '../helpers/organizations.js';
 
 const suite = useOrgSuite();
 const DISCOVER = 'query ($e: String!) { authDiscovery(email: $e) { method organizationId issuer connection } }';

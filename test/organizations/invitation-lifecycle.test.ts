@@ -12,7 +12,7 @@ import {
   revokeInvitation,
   rolesInDatabase,
   useOrgSuite,
-} from './setup.js';
+} from '../helpers/organizations.js';
 
 let clockOffsetMs = 0;
 const suite = useOrgSuite({ now: () => Date.now() + clockOffsetMs });

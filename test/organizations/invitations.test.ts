@@ -12,7 +12,7 @@ import {
   rolesInDatabase,
   useOrgSuite,
   type SignedInUser,
-} from './setup.js';
+} from '../helpers/organizations.js';
 
 let recording: string[] | null = null;
 const suite = useOrgSuite({ onQuery: (text) => recording?.push(text) });

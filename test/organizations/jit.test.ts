@@ -7,7 +7,7 @@ import type { UserClaims } from '../../src/domain/types.js';
 import { createUserRowCache } from '../../src/db/userCache.js';
 import { createIdentityService } from '../../src/services/identity.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { acceptInvitation, AUDIENCE, removeMember, setSso, updateRole, useOrgSuite } from './setup.js';
+import { acceptInvitation, AUDIENCE, removeMember, setSso, updateRole, useOrgSuite } from '../helpers/organizations.js';
 
 // A second issuer whose tokens may carry the same org_id: a binding names one issuer only.
 let other: TestIssuer;

@@ -2,7 +2,7 @@
 // unmakes an OWNER; the last OWNER is neither demoted nor removed; a member may leave.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { errorCode, errorReason, membershipId, removeMember, rolesInDatabase, updateRole, useOrgSuite } from './setup.js';
+import { errorCode, errorReason, membershipId, removeMember, rolesInDatabase, updateRole, useOrgSuite } from '../helpers/organizations.js';
 
 const suite = useOrgSuite();
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { issuerConfig } from '../helpers/issuer.js';
-import { errorCode, errorReason, setSso, useOrgSuite } from './setup.js';
+import { errorCode, errorReason, setSso, useOrgSuite } from '../helpers/organizations.js';
 
 const suite = useOrgSuite({ issuers: (issuer) => [issuerConfig(issuer, { name: 'test' }), issuerConfig(issuer, { name: 'corp', issuer: `${issuer.url}corp/` })] });
 

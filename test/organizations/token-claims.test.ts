@@ -1,6 +1,6 @@
 // Roles live in the database: a user token's role, roles, permissions or scope claims grant nothing.
 import { describe, expect, it } from 'vitest';
-import { addMember, errorCode, inviteMember, setSso, updateRole, useOrgSuite } from './setup.js';
+import { addMember, errorCode, inviteMember, setSso, updateRole, useOrgSuite } from '../helpers/organizations.js';
 
 const suite = useOrgSuite();
 const POWER_CLAIMS = {

@@ -2,7 +2,7 @@
 // learns nothing. User.email is visible to members of a shared organization.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { useOrgSuite } from './setup.js';
+import { useOrgSuite } from '../helpers/organizations.js';
 
 const suite = useOrgSuite();
 const ORG = 'query ($id: ID!) { organization(id: $id) { id name members { role user { id } } } }';

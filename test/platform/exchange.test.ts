@@ -10,7 +10,7 @@ import { insertOrganization } from '../../src/db/organizations.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { ACCESS_TOKEN, EXCHANGE, exchangeForm, PLATFORM_ISSUER, platformConfig, postToken } from './support.js';
+import { ACCESS_TOKEN, EXCHANGE, exchangeForm, PLATFORM_ISSUER, platformConfig, postToken } from '../helpers/platform.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let issuer: TestIssuer;

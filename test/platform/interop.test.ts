@@ -2,32 +2,17 @@
 // served JWKS (discovered through openid-configuration), for each signing algorithm.
 import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { exchangeForm, PLATFORM_ISSUER, platformConfig, postToken } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { useTestBed } from '../helpers/testBed.js';
+import { exchangeForm, PLATFORM_ISSUER, platformConfig, postToken } from '../helpers/platform.js';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-const apps: TestApp[] = [];
-
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-});
-afterAll(async () => {
-  for (const app of apps) await app.close();
-  await database?.close();
-  await issuer?.close();
-});
+const bed = useTestBed();
 
 describe.each(['ES256', 'RS256', 'EdDSA'] as const)('a third party verifying %s platform tokens', (alg) => {
   it('finds the JWKS through discovery and verifies the token with jose as any service would', async () => {
-    await database.db.query('delete from platform_keys');
-    await database.db.query('delete from platform_key_marker');
-    const api = await startTestApp({ issuers: [issuerConfig(issuer)], database: database.db, config: { platform: platformConfig({ alg, audience: 'https://api.platform.test' }) } });
-    apps.push(api);
+    await bed.database.db.query('delete from platform_keys');
+    await bed.database.db.query('delete from platform_key_marker');
+    const api = await bed.start({ config: { platform: platformConfig({ alg, audience: 'https://api.platform.test' }) } });
 
     const discovery = await fetch(`${api.url}/.well-known/openid-configuration`);
     expect(discovery.status).toBe(200);
@@ -53,7 +38,7 @@ describe.each(['ES256', 'RS256', 'EdDSA'] as const)('a third party verifying %s 
       for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key[member]).toBeUndefined();
     }
 
-    const subject = await issuer.sign({ sub: `auth0|${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
+    const subject = await bed.issuer.sign({ sub: `auth0|${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
     const answer = await postToken(api.url, exchangeForm(subject));
     expect(answer.status).toBe(200);
     // The JWKS as served (the discovery document's host is the public one; here, the test's).

@@ -12,7 +12,7 @@ import { platformTokenClaims } from '../../src/auth/platformToken.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/queryable.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { capturingLogger, PLATFORM_ISSUER } from './support.js';
+import { capturingLogger, PLATFORM_ISSUER } from '../helpers/platform.js';
 
 const DAY = 86_400_000;
 const TTL = 900;

@@ -11,7 +11,7 @@ import type { Database } from '../../src/db/queryable.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { exchangeForm, platformConfig, postToken } from './support.js';
+import { exchangeForm, platformConfig, postToken } from '../helpers/platform.js';
 
 let issuer: TestIssuer;
 let database: TestDatabase;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { platformConfig, postToken } from './support.js';
+import { platformConfig, postToken } from '../helpers/platform.js';
 
 const CLIENT_ID = 'client_01TEST';
 const API_KEY = 'sk_test_workos_key';

@@ -11,7 +11,7 @@ import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpe
 import { eventually } from '../helpers/eventually.js';
 import { freePort } from '../helpers/process.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { AUDIENCE, expectNoLeak, unique, uniqueEmail, UUID_V4 } from './support.js';
+import { AUDIENCE, expectNoLeak, unique, uniqueEmail, UUID_V4 } from '../helpers/battery.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');

@@ -13,7 +13,7 @@ import type { Database } from '../../src/db/queryable.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { AUDIENCE, expectNoLeak, rawRequest, unique, uniqueEmail } from './support.js';
+import { AUDIENCE, expectNoLeak, rawRequest, unique, uniqueEmail } from '../helpers/battery.js';
 
 const CONNECT_TIMEOUT_MS = 500;
 const QUERY_TIMEOUT_MS = 600;

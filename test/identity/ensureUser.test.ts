@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { AUDIENCE, countUsers, expectNoLeak, unique, uniqueEmail, usersWithEmail, UUID_V4 } from './support.js';
+import { AUDIENCE, countUsers, expectNoLeak, unique, uniqueEmail, usersWithEmail, UUID_V4 } from '../helpers/battery.js';
 
 let issuer: TestIssuer;
 let database: TestDatabase;

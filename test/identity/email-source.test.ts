@@ -6,7 +6,7 @@ import { parseIssuers } from '../../src/config.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { AUDIENCE, unique, uniqueEmail } from './support.js';
+import { AUDIENCE, unique, uniqueEmail } from '../helpers/battery.js';
 
 const NS = 'https://example.com/';
 const VIEWER = '{ viewer { id email emailVerified } }';

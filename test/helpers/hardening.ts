@@ -4,11 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import type { Config, IssuerConfig } from '../../src/config.js';
 import type { QueryObserver } from '../../src/db/queryable.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { startTestApp, type TestApp } from './app.js';
+import { openTestDatabase, type TestDatabase } from './database.js';
+import { AUDIENCE, issuerConfig, startTestIssuer, type TestIssuer } from './issuer.js';
 
-export const AUDIENCE = 'https://api.test';
+export { AUDIENCE };
 
 export interface HardeningSuite {
   issuer: TestIssuer;

@@ -9,7 +9,7 @@ import type { Database } from '../../src/db/queryable.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { AUDIENCE, countIdentities, countUsers, expectNoLeak, unique, uniqueEmail, userIdOf, usersWithEmail, UUID_V4 } from './support.js';
+import { AUDIENCE, countIdentities, countUsers, expectNoLeak, unique, uniqueEmail, userIdOf, usersWithEmail, UUID_V4 } from '../helpers/battery.js';
 
 const WORKOS_CLIENT = 'client_01TESTWORKOS';
 const NS = 'https://example.com/';

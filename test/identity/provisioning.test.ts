@@ -9,7 +9,7 @@ import type { Database } from '../../src/db/queryable.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { AUDIENCE, countUsers, unique, uniqueEmail } from './support.js';
+import { AUDIENCE, countUsers, unique, uniqueEmail } from '../helpers/battery.js';
 
 const statements: string[] = [];
 let database: TestDatabase;

@@ -1,8 +1,8 @@
 // Shared bits of the lifecycle suites: the GraphQL documents, a coprocessor call, a
 // back-channel logout post, and logout tokens signed by the loopback issuer.
 import { randomUUID } from 'node:crypto';
-import type { TestIssuer } from '../helpers/issuer.js';
-import { AUDIENCE } from '../organizations/setup.js';
+import type { TestIssuer } from './issuer.js';
+import { AUDIENCE } from './organizations.js';
 
 export const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 

@@ -11,7 +11,7 @@ import { installEntitiesResolver } from '../../src/graphql/entities.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { AUDIENCE, unique, uniqueEmail } from './support.js';
+import { AUDIENCE, unique, uniqueEmail } from '../helpers/battery.js';
 
 let issuer: TestIssuer;
 let database: TestDatabase;

@@ -3,11 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { IssuerConfig } from '../../src/config.js';
-import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { startTestApp, type GraphQLResult, type TestApp } from './app.js';
+import { openTestDatabase, type TestDatabase } from './database.js';
+import { AUDIENCE, issuerConfig, startTestIssuer, type TestIssuer } from './issuer.js';
 
-export const AUDIENCE = 'https://api.test';
+export { AUDIENCE };
 
 export interface SignedInUser {
   id: string;

@@ -17,7 +17,7 @@ import {
   unsecuredToken,
   UUID_V4,
   type RawResponse,
-} from './support.js';
+} from '../helpers/battery.js';
 
 let issuer: TestIssuer; // healthy, auth0 kind
 let down: TestIssuer; // JWKS answers 500 from the start: no key ever cached

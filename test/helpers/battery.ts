@@ -1,13 +1,14 @@
-// Shared bits of the core HTTP battery: attack tokens crafted by hand, raw HTTP requests,
-// SQL counts, and the scan that proves an error response reveals no internals.
+// Shared bits of the HTTP batteries (identity, credentials, entities, the store failing): attack
+// tokens crafted by hand, raw HTTP requests, SQL counts, and the scan that proves an error
+// response reveals no internals.
 import { randomUUID } from 'node:crypto';
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { expect } from 'vitest';
 import type { Queryable } from '../../src/db/queryable.js';
-import type { TestIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, type TestIssuer } from './issuer.js';
 
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-export const AUDIENCE = 'https://api.test';
+export { AUDIENCE };
 
 export function unique(prefix = 'u'): string {
   return `${prefix}-${randomUUID()}`;
