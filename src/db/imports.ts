@@ -1,7 +1,6 @@
-// SQL of `npm run import`: what the database holds about a batch's keys (a few statements per
-// batch, whatever its size), and the batch's rows written as multi-row statements over
-// arrays (unnest). Races with sign-ins are settled by the unique keys: a violation fails the
-// batch's transaction, and the batch is planned again against what won.
+// SQL of `npm run import`, a few statements per batch whatever its size: what the database holds
+// about the batch's keys, and its rows written as multi-row statements over arrays (unnest).
+// Races with sign-ins: a unique violation fails the batch's transaction; it is planned again.
 import type { BatchWrites, ExistingUser, Snapshot } from '../import/plan.js';
 import { identityKey, membershipKey } from '../import/plan.js';
 import type { ImportRecord } from '../import/record.js';

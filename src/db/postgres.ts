@@ -1,7 +1,6 @@
-// PostgreSQL through a pg pool, with bounded waits: a connection timeout, a client-side
-// query timeout and a server-side statement timeout, so a vanished database answers 503
-// within seconds instead of hanging a request. It relays the user changes other replicas
-// announce (userChanges.ts) to whoever caches user rows.
+// PostgreSQL through a pg pool, with bounded waits (connect, client query and server statement
+// timeouts) so a vanished database answers 503 instead of hanging a request; it relays the user
+// changes other replicas announce (userChanges.ts) to whoever caches user rows.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { isAppError } from '../errors.js';
@@ -25,10 +24,10 @@ export interface PostgresOptions {
 
 /**
  * Names for parameterised statements, so each connection parses and plans a statement once
- * instead of at every execution: planning is most of a short statement's server CPU (the
- * first-login statement: ~1.2 ms unnamed, ~0.4 ms named). A name is a digest of the text, so it
- * can never stand for another text. The SQL modules' texts are constants; past a bound any
- * further text runs unnamed, so a dynamic text could not fill the server's memory.
+ * instead of at every execution: planning is most of a short statement's server CPU
+ * (docs/performance.md). A name is a digest of the text, so it can never stand for another
+ * text. The SQL modules' texts are constants; past a bound any further text runs unnamed, so a
+ * dynamic text could not fill the server's memory.
  */
 class StatementNames {
   static readonly MAX = 500;

@@ -1,10 +1,6 @@
-// SQL of a first sign-in: binding a never-seen external identity, each outcome in ONE statement.
-// A statement is atomic on its own, so the user, the identity, their audit rows and the JIT
-// membership commit together without BEGIN/COMMIT round trips: a first login costs one
-// statement here instead of seven (the per-table modules hold the same columns one by one).
-// Races are settled by the unique keys: a concurrent sign-in of the same (issuer, subject), or a
-// verified email taken meanwhile, fails the whole statement with a unique violation and the
-// caller retries, which then finds the winner's rows.
+// SQL of a first sign-in: binding a never-seen external identity, each outcome in ONE statement
+// (atomic on its own: user, identity, audit rows and JIT membership commit together, without
+// BEGIN/COMMIT round trips). A lost race fails it with a unique violation; the caller retries.
 import type { User, UserClaims } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
 import { toUser, type UserRow } from './users.js';

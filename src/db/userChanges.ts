@@ -1,8 +1,6 @@
-// PostgreSQL: how a replica hears of user rows changed by other replicas. Migration 002
-// announces every such change at commit (NOTIFY identity_users_changed, payload: the schema);
-// one dedicated connection LISTENs, also to lifecycle changes (migration 004). While it is down,
-// or its heartbeat goes unanswered for `staleAfterMs`, a change could go unheard, so the listener
-// reports "not listening": the row cache and the session view stop trusting memory until it is back.
+// PostgreSQL: how a replica hears of user rows (migration 002's NOTIFY at commit) and lifecycle
+// changes (migration 004) made by other replicas, on one dedicated LISTEN connection. While it is
+// down or its heartbeat unanswered, it reports "not listening" and memory is not trusted.
 import pg from 'pg';
 
 const CHANNEL = 'identity_users_changed';

@@ -1,8 +1,6 @@
-// The rule that decides what a never-seen external identity becomes. Pure.
-//
-// A new identity joins an existing user by email only when BOTH sides are verified: the
-// token's email (under the issuer's emailTrust) and the user's stored email. Linking on an
-// unverified email would let anyone who can put an address in a token take over the account.
+// The rule that decides what a never-seen external identity becomes. Pure. It joins an existing
+// user by email only when BOTH emails are verified (the token's, under the issuer's emailTrust,
+// and the stored one): linking on an unverified email would hand the account to anyone.
 import { AppError } from '../errors.js';
 import type { User, UserClaims } from './types.js';
 

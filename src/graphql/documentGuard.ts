@@ -1,8 +1,6 @@
-// The HTTP edge's check of a client's document, before Apollo sees it: parsed with a token
-// limit, then measured (documentCost.ts). It runs first because Apollo validates with
-// graphql-js's rules before any rule of ours could refuse, and one of them
-// (OverlappingFieldsCanBeMerged) costs the square of the same-named fields it compares.
-// A document that passed is remembered by its text, so a hot operation is checked once.
+// The HTTP edge's check of a client's document before Apollo validates it (one of graphql-js's
+// rules is quadratic in same-named fields): parsed with a token limit, then measured
+// (documentCost.ts); a document that passed is remembered by its text.
 import { parse, type DocumentNode } from 'graphql';
 import { AppError } from '../errors.js';
 import { LRUCache } from 'lru-cache';

@@ -1,7 +1,6 @@
-// `POST /backchannel-logout` (OpenID Connect Back-Channel Logout 1.0 §2.5): an IdP posts a
-// logout token as the form field `logout_token`. 200 with an empty body when the logout is
-// recorded; 400 `{"error":"invalid_request"}` for anything else it sent; 503 when the keys or the
-// database cannot be reached (the IdP may retry).
+// `POST /backchannel-logout` (OpenID Connect Back-Channel Logout 1.0 §2.5), form field
+// `logout_token`: 200 with an empty body when recorded; 400 `{"error":"invalid_request"}` for
+// anything else; 503 when the keys or the database cannot be reached (the IdP may retry).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { isAppError } from '../errors.js';

@@ -1,10 +1,6 @@
 // Decides what each line of a batch does against what the database holds: create the user,
-// complete it (add what is missing), leave it unchanged, or skip the whole line. Pure.
-//
-// An import creates and completes; it never overwrites: an existing user's email and name stay
-// (they may have changed since through sign-ins), memberships keep their role. A line whose
-// key (id, email, identity, target user) an earlier line of the batch also touches waits for
-// the next batch, so the outcome is the one of importing the lines one by one in file order.
+// complete it (add what is missing, never overwrite what sign-ins may have changed), leave it
+// unchanged, or skip it. Pure. A line sharing a key with an earlier one waits for the next batch.
 import { randomUUID } from 'node:crypto';
 import type { MembershipRole } from '../domain/types.js';
 import type { ImportRecord, LineProblem } from './record.js';

@@ -1,7 +1,6 @@
-// Who is calling, in named steps shared by /graphql, the Router coprocessor and the token
-// endpoint: read credentials → verify the token → (users) resolve or provision the canonical
-// user (a platform token names it) → admit (sessions.ts: suspension and revocation, for every
-// user principal whatever its token kind) → principal.
+// Who is calling, in steps shared by /graphql, the Router coprocessor and the token endpoint:
+// read credentials → verify the token → (users) resolve or provision the canonical user →
+// admit (sessions.ts: suspension and revocation, whatever the token kind) → principal.
 import { AppError } from '../errors.js';
 import type { Principal, UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { readCredentials } from '../auth/bearer.js';

@@ -1,9 +1,6 @@
-// The one check every user principal passes, whatever its token kind: suspended users are
-// refused (403 USER_SUSPENDED), revoked tokens too (401 reason `revoked`). It answers from an
-// in-memory view of the database (suspended users; revocations younger than the longest
-// accepted token age; recently deleted users), kept current by lifecycleFeed.ts, so the warm
-// path is a few map lookups. While the view cannot be trusted (not loaded yet, or the replica
-// cannot hear the database) each check reads the database instead (503 when it cannot).
+// The one check every user principal passes: suspended users are refused (403 USER_SUSPENDED),
+// revoked tokens too (401 `revoked`), from an in-memory view lifecycleFeed.ts keeps current;
+// while the view cannot be trusted each check reads the database instead (503 when it cannot).
 import { AppError } from '../errors.js';
 import type { UserClaims } from '../domain/types.js';
 import { subscribeLifecycle, type LifecycleChange } from '../db/lifecycleFeed.js';
@@ -25,6 +22,8 @@ export interface SessionPolicyOptions {
 }
 
 /**
+ * The view in memory: suspended users, revocations younger than the longest accepted token age,
+ * recently deleted users; the warm path is a few map lookups.
  * - `admit(userId, claims)`: true when the principal may proceed; false when `userId` is a
  *   deleted tombstone and the token is newer than the deletion (the identity cache is stale:
  *   resolve the token again, without it). Throws AppError USER_SUSPENDED, UNAUTHENTICATED
