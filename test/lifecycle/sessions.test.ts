@@ -10,6 +10,7 @@ import { upsertRevocation } from '../../src/db/revocations.js';
 import { createSessionPolicy, type SessionPolicy } from '../../src/services/sessions.js';
 import { startTestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { testClock } from '../helpers/clock.js';
 import { eventually } from '../helpers/eventually.js';
 import { issuerConfig, startTestIssuer } from '../helpers/issuer.js';
 
@@ -32,8 +33,8 @@ function claims(overrides: Partial<UserClaims> = {}): UserClaims {
   };
 }
 
-async function loadedPolicy(db: Database, clock = { now: Date.now() }): Promise<SessionPolicy> {
-  const policy = createSessionPolicy({ db, maxTokenAgeSeconds: MAX_AGE, now: () => clock.now, pruneIntervalMs: 10 });
+async function loadedPolicy(db: Database, clock = testClock()): Promise<SessionPolicy> {
+  const policy = createSessionPolicy({ db, maxTokenAgeSeconds: MAX_AGE, now: clock.now, pruneIntervalMs: 10 });
   await policy.start();
   return policy;
 }
@@ -63,15 +64,15 @@ describe('session policy', () => {
   });
 
   it('forgets revocations older than the longest accepted token age, when tokens that old are refused anyway', async () => {
-    const clock = { now: Date.now() };
+    const clock = testClock();
     const policy = await loadedPolicy(database.db, clock);
     const userId = randomUUID();
-    const token = claims({ issuedAt: Math.floor(clock.now / 1000) - 5 });
+    const token = claims({ issuedAt: clock.seconds() - 5 });
     const stored = await upsertRevocation(database.db, { kind: 'user', issuer: '', subject: userId }, MAX_AGE);
     publishLifecycle(database.db, { type: 'revocation', ...stored });
     expect(() => policy.admit(userId, token)).toThrow(expect.objectContaining({ reason: 'revoked' }));
     const held = policy.counts.revocations;
-    clock.now += (MAX_AGE + 5) * 1000;
+    clock.advance((MAX_AGE + 5) * 1000);
     await eventually(() => expect(policy.counts.revocations).toBe(held - 1)); // the next prune (every 10 ms)
     // The token it covered is now older than the bound: refused for that reason.
     expect(() => policy.admit(userId, token)).toThrow(expect.objectContaining({ reason: 'token_too_old' }));
