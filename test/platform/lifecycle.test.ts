@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { coprocessor, logoutToken, nowSeconds, postLogout } from '../lifecycle/support.js';
-import { exchangeForm, platformConfig, postToken } from './support.js';
+import { coprocessor, logoutToken, nowSeconds, postLogout } from '../helpers/lifecycle.js';
+import { exchangeForm, platformConfig, postToken } from '../helpers/platform.js';
 
 const AUDIENCE = 'https://api.test';
 let issuer: TestIssuer;
