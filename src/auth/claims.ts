@@ -2,11 +2,11 @@
 // (`role`, `roles`, `permissions`) never reach a user: roles live in the database.
 import type { JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config.js';
-import { isValidEmail, normalizeEmail } from '../domain/email.js';
+import { readEmailAddress } from '../domain/email.js';
+import { fitName, MAX_DISPLAY_NAME_LENGTH } from '../domain/names.js';
 import type { EmailTrust, ServiceClaims, UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';
 
-const MAX_NAME_LENGTH = 256;
 /** Longest `sub`, `org_id` and `act.sub` accepted, in UTF-8 bytes (OIDC Core caps `sub` at 255 ASCII characters). */
 export const MAX_IDENTIFIER_BYTES = 255;
 
@@ -70,13 +70,9 @@ export function trustEmail(trust: EmailTrust, email: string | null, claimed: unk
   return claimed === true;
 }
 
-/** Trims and caps a display name; blank → null. */
-export function cleanName(raw: string | null): string | null {
-  if (raw === null) return null;
-  const trimmed = raw.trim();
-  if (trimmed === '') return null;
-  const chars = Array.from(trimmed); // code points, so a surrogate pair is never split
-  return chars.length > MAX_NAME_LENGTH ? chars.slice(0, MAX_NAME_LENGTH).join('').trim() : trimmed;
+/** A display name from a claim or profile: trimmed, cut to MAX_DISPLAY_NAME_LENGTH; blank → null. */
+export function displayNameFromClaim(raw: string | null): string | null {
+  return raw === null ? null : fitName(raw, MAX_DISPLAY_NAME_LENGTH).name;
 }
 
 function joinName(first: unknown, last: unknown): string | null {
@@ -86,20 +82,14 @@ function joinName(first: unknown, last: unknown): string | null {
 
 function readName(payload: JWTPayload, issuer: IssuerConfig): string | null {
   const direct = nonEmptyString(payload.name);
-  if (direct !== null) return cleanName(direct);
+  if (direct !== null) return displayNameFromClaim(direct);
   const composed =
     issuer.kind === 'workos'
       ? joinName(payload.first_name, payload.last_name) ?? joinName(payload.given_name, payload.family_name)
       : joinName(payload.given_name, payload.family_name);
-  return cleanName(composed);
+  return displayNameFromClaim(composed);
 }
 
-// A claim that is not shaped like an address is no email at all: it must neither be stored
-// nor take part in linking.
-export function readEmailAddress(value: unknown): string | null {
-  const email = normalizeEmail(value);
-  return email !== null && isValidEmail(email) ? email : null;
-}
 
 /**
  * The email and its verified flag, read from one source: a namespaced `emailClaim` (often set

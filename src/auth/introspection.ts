@@ -7,7 +7,8 @@ import { AppError } from '../errors.js';
 import { sha256 } from '../lib/digest.js';
 import { expiringCache, setUntil } from '../lib/expiringCache.js';
 import { singleFlight } from '../lib/singleFlight.js';
-import { cleanName, readEmailAddress, trustEmail } from './claims.js';
+import { readEmailAddress } from '../domain/email.js';
+import { displayNameFromClaim, trustEmail } from './claims.js';
 import { fetchJson, isPlainObject, isTimeout } from './fetch.js';
 import type { TokenVerifier } from './verifier.js';
 
@@ -76,7 +77,7 @@ export function readIntrospectionAnswer(config: IntrospectionIssuerConfig, body:
     subject,
     email,
     emailVerified: trustEmail(config.emailTrust, email, body[config.emailVerifiedField]),
-    name: cleanName(typeof rawName === 'string' ? rawName : null),
+    name: displayNameFromClaim(typeof rawName === 'string' ? rawName : null),
     externalOrganizationId: null,
     impersonator: null,
     // Without an `exp` the token is trusted as long as this answer is.

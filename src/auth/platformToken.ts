@@ -5,7 +5,8 @@ import { PLATFORM_ALGORITHMS } from '../config.js';
 import { isUuid } from '../domain/ids.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';
-import { readEmailAddress, readImpersonator } from './claims.js';
+import { readEmailAddress } from '../domain/email.js';
+import { readImpersonator } from './claims.js';
 import type { KeySource } from './keys.js';
 
 /** `UserClaims.provider` of a platform token (logs, metrics). */

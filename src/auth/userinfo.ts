@@ -4,7 +4,7 @@
 import type { IssuerConfig } from '../config.js';
 import { normalizeEmail } from '../domain/email.js';
 import { AppError } from '../errors.js';
-import { cleanName } from './claims.js';
+import { displayNameFromClaim } from './claims.js';
 import { fetchJson, isPlainObject } from './fetch.js';
 import { expiringCache, setUntil } from '../lib/expiringCache.js';
 import { singleFlight } from '../lib/singleFlight.js';
@@ -48,7 +48,7 @@ function toProfile(issuer: IssuerConfig, body: Record<string, unknown>): UserPro
   } else {
     name = text(body.name);
   }
-  return { email: normalizeEmail(body.email), emailVerified: verified, name: cleanName(name) };
+  return { email: normalizeEmail(body.email), emailVerified: verified, name: displayNameFromClaim(name) };
 }
 
 const NO_PROFILE: UserProfile = Object.freeze({ email: null, emailVerified: null, name: null });

@@ -6,7 +6,8 @@ import type { IssuerConfig } from '../config.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
 import { MAX_TOKEN_BYTES } from './bearer.js';
-import { checkClaimText, cleanName, readEmailAddress, toVerifiedPrincipal, trustEmail } from './claims.js';
+import { readEmailAddress } from '../domain/email.js';
+import { checkClaimText, displayNameFromClaim, toVerifiedPrincipal, trustEmail } from './claims.js';
 import type { KeySource } from './keys.js';
 import { sha256 } from '../lib/digest.js';
 import { isLogoutToken } from './logoutToken.js';
@@ -138,7 +139,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       ...claims,
       email,
       emailVerified: trustEmail(config.emailTrust, email, profile.emailVerified),
-      name: claims.name ?? cleanName(profile.name),
+      name: claims.name ?? displayNameFromClaim(profile.name),
     };
   }
 

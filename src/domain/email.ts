@@ -1,6 +1,7 @@
 // Email normalisation: trim and lower-case, nothing more. No Unicode folding (NFKC would
 // merge `ａｄａ@` into `ada@`, two distinct mailboxes), so two addresses are equal only when
-// they are the same characters after lower-casing.
+// they are the same characters after lower-casing. The one place an address is validated.
+import { AppError } from '../errors.js';
 
 /** Trims and lower-cases; returns null for an absent or blank value. */
 export function normalizeEmail(raw: unknown): string | null {
@@ -16,6 +17,22 @@ const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
 /** True when a normalised email has the shape of an address. */
 export function isValidEmail(email: string): boolean {
   return email.length <= 254 && EMAIL_SHAPE.test(email);
+}
+
+/**
+ * An address from a token, a profile or a query: normalised; null when absent or not shaped like
+ * an address (such a value is no email at all: never stored, never linked, never looked up).
+ */
+export function readEmailAddress(raw: unknown): string | null {
+  const email = normalizeEmail(raw);
+  return email !== null && isValidEmail(email) ? email : null;
+}
+
+/** An address a caller gave: normalised. @throws AppError BAD_USER_INPUT (INVALID_EMAIL) */
+export function requireEmail(raw: unknown): string {
+  const email = readEmailAddress(raw);
+  if (email === null) throw new AppError('BAD_USER_INPUT', { message: 'email is not a valid email address.', reason: 'INVALID_EMAIL' });
+  return email;
 }
 
 /** The domain part of a normalised email. */

@@ -6,9 +6,9 @@ import type { Actor, MembershipRole, Principal } from '../domain/types.js';
 import { findMembership } from '../db/memberships.js';
 import { lockOrganization } from '../db/organizations.js';
 import type { Queryable } from '../db/queryable.js';
-import { isValidDomain, isValidEmail, normalizeDomain, normalizeEmail } from '../domain/email.js';
+import { isValidDomain, normalizeDomain } from '../domain/email.js';
+import { fitName, MAX_ORGANIZATION_NAME_LENGTH } from '../domain/names.js';
 
-const MAX_NAME_LENGTH = 200;
 const MAX_DOMAINS = 100;
 
 /** Who did a change: under impersonation, the impersonated user with the actor alongside. */
@@ -45,18 +45,11 @@ export function badInput(message: string, reason: string): AppError {
   return new AppError('BAD_USER_INPUT', { message, reason });
 }
 
-/** An email address, trimmed and lower-cased. @throws BAD_USER_INPUT (INVALID_EMAIL) */
-export function cleanEmail(raw: unknown): string {
-  const email = normalizeEmail(raw);
-  if (email === null || !isValidEmail(email)) throw badInput('email is not a valid email address.', 'INVALID_EMAIL');
-  return email;
-}
-
-/** An organization's name: trimmed, not blank, at most 200 characters. @throws BAD_USER_INPUT */
-export function cleanName(raw: string): string {
-  const name = raw.trim();
-  if (name === '') throw badInput('name must not be blank.', 'INVALID_NAME');
-  if (Array.from(name).length > MAX_NAME_LENGTH) throw badInput(`name is longer than ${MAX_NAME_LENGTH} characters.`, 'INVALID_NAME');
+/** An organization's name as given: trimmed, not blank, not cut. @throws BAD_USER_INPUT (INVALID_NAME) */
+export function requireOrganizationName(raw: string): string {
+  const { name, cut } = fitName(raw, MAX_ORGANIZATION_NAME_LENGTH);
+  if (name === null) throw badInput('name must not be blank.', 'INVALID_NAME');
+  if (cut) throw badInput(`name is longer than ${MAX_ORGANIZATION_NAME_LENGTH} characters.`, 'INVALID_NAME');
   return name;
 }
 

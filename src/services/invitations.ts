@@ -2,6 +2,7 @@
 // address, creates no user and reads nothing about the address, so an address with an account
 // and one without are answered alike; only the invitee (that email, verified) can accept it.
 import { randomUUID } from 'node:crypto';
+import { requireEmail } from '../domain/email.js';
 import { isUuid } from '../domain/ids.js';
 import { inviteRefusal, isInvitee, responseRefusal, revokeRefusal } from '../domain/policy.js';
 import type { Invitation, Membership, MembershipRole, Principal, User } from '../domain/types.js';
@@ -10,7 +11,7 @@ import { closeInvitation, findInvitation, upsertPendingInvitation } from '../db/
 import { findMembership, insertMembership } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import { findUsersByIds } from '../db/users.js';
-import { actorOf, cleanEmail, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
+import { actorOf, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
 
 export interface InvitationService {
   /**
@@ -65,7 +66,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
   return {
     async invite(principal, input) {
       const caller = requireUser(principal);
-      const email = cleanEmail(input.email);
+      const email = requireEmail(input.email);
       if (!isUuid(input.organizationId)) throw organizationNotFound();
       const actor = actorOf(principal);
       // Never a read of users: the answer and the statements run are the same for every address.

@@ -22,7 +22,8 @@ import type { Database, Queryable } from '../db/queryable.js';
 import type { UserRowCache } from '../db/userCache.js';
 import { replaceDomains, upsertSso } from '../db/sso.js';
 import { findUsersByIds } from '../db/users.js';
-import { actorOf, badInput, cleanDomains, cleanEmail, cleanName, lockForChange, optionalText, organizationNotFound, refuse, requireUser } from './guards.js';
+import { actorOf, badInput, cleanDomains, lockForChange, optionalText, organizationNotFound, refuse, requireOrganizationName, requireUser } from './guards.js';
+import { requireEmail } from '../domain/email.js';
 import type { IdentityService } from './identity.js';
 
 const MAX_AUDIT_PAGE = 100;
@@ -113,7 +114,7 @@ export function createOrganizationService(deps: { db: Database; userRows: UserRo
   return {
     async createOrganization(principal, input) {
       const user = requireUser(principal);
-      const name = cleanName(input.name);
+      const name = requireOrganizationName(input.name);
       const actor = actorOf(principal);
       return db.transaction(async (tx) => {
         const organization = await insertOrganization(tx, { id: randomUUID(), name });
@@ -140,7 +141,7 @@ export function createOrganizationService(deps: { db: Database; userRows: UserRo
       const hasUserId = input.userId !== null && input.userId !== undefined;
       const hasEmail = input.email !== null && input.email !== undefined;
       if (hasUserId === hasEmail) throw badInput('Give exactly one of userId and email.', 'USER_ID_XOR_EMAIL');
-      if (hasEmail) cleanEmail(input.email);
+      if (hasEmail) requireEmail(input.email);
       if (!isUuid(input.organizationId)) throw organizationNotFound();
       const actor = actorOf(principal);
       const attempt = () =>
@@ -266,7 +267,7 @@ export function createOrganizationService(deps: { db: Database; userRows: UserRo
     },
 
     async discover(raw, findByDomain) {
-      const email = cleanEmail(raw);
+      const email = requireEmail(raw);
       const binding = await findByDomain(normalizeDomain(emailDomain(email)));
       if (binding === null) return { method: 'PASSWORDLESS', organizationId: null, issuer: null, connection: null };
       return { method: 'SSO', organizationId: binding.organizationId, issuer: binding.issuerName, connection: binding.connection };

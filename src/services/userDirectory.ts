@@ -2,7 +2,7 @@
 // Authorization is the resolvers' (lifecycle.md, "Who may do what"); this validates input.
 import { AppError } from '../errors.js';
 import { isUuid } from '../domain/ids.js';
-import { isValidEmail, normalizeEmail } from '../domain/email.js';
+import { readEmailAddress } from '../domain/email.js';
 import type { AuditEvent, User } from '../domain/types.js';
 import { listAuditEventsForUser } from '../db/audit.js';
 import type { Queryable } from '../db/queryable.js';
@@ -42,8 +42,8 @@ function decodeUserCursor(cursor: string): string {
 
 /** The user holding this email (a verified holder first); null when none or malformed. */
 export async function lookUpUserByEmail(db: Queryable, email: string): Promise<User | null> {
-  const normalized = normalizeEmail(email);
-  return normalized === null || !isValidEmail(normalized) ? null : findUserByEmail(db, normalized);
+  const address = readEmailAddress(email);
+  return address === null ? null : findUserByEmail(db, address);
 }
 
 /** Users by id, filtered by an email or name prefix (case-insensitive); first <= 100. */
