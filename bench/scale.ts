@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { insertOrganization } from '../src/db/organizations.js';
 import { createPostgresDatabase } from '../src/db/postgres.js';

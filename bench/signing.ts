@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { generateSigningKey, encodeHeader, publicKeyOf, signCompact } from '../src/auth/platformCrypto.js';
-import { PLATFORM_ALGORITHMS } from '../src/config.js';
+import { PLATFORM_ALGORITHMS } from '../src/config/platform.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 2);
 

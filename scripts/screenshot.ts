@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../src/app.js';
 import { loadOrCreateDevKey, signDevToken } from '../src/auth/devIssuer.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { launchChromium, openIde, pasteHeaders, runQuery, watchPage } from '../test/helpers/browser.js';
 
 const OUTPUT = 'docs/playground.png';

@@ -3,7 +3,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Config, IssuerConfig } from './config.js';
+import type { Config } from './config/index.js';
+import type { IssuerConfig } from './config/issuers.js';
 import { devIssuerConfig, loadOrCreateDevKey } from './auth/devIssuer.js';
 import { createIntrospectionVerifier, withOpaqueTokens } from './auth/introspection.js';
 import { createLocalKeySet, createRemoteKeySet, type KeySource } from './auth/keys.js';

@@ -1,7 +1,7 @@
 // Structured JSON logs (pino) that never carry secrets: errors are reduced to their type and
 // codes (driver messages and `detail` quote row values such as emails), credentials redacted.
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import type { Principal } from './domain/types.js';
 
 const MAX_CAUSE_DEPTH = 4;

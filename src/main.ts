@@ -1,6 +1,6 @@
 // `npm start`: parse the environment (one clear line and exit 1 when invalid), assemble the
 // app, listen, and drain on SIGTERM/SIGINT.
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createApp, createLogger } from './app.js';
 
 let config: Config;

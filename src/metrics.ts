@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJwt } from 'jose';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TokenVerifier } from './auth/verifier.js';
-import type { IssuerConfig } from './config.js';
+import type { IssuerConfig } from './config/issuers.js';
 import type { Database } from './db/queryable.js';
 import type { ExecutionMode } from './graphql/executor.js';
 import { isAppError } from './errors.js';

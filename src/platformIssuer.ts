@@ -2,7 +2,9 @@
 // first key created) before the service serves; what the verifier needs to accept its tokens;
 // and its public routes. The composition root calls this only when PLATFORM_ISSUER is set.
 import type { Logger } from 'pino';
-import type { Config, IssuerConfig, PlatformConfig } from './config.js';
+import type { Config } from './config/index.js';
+import type { IssuerConfig } from './config/issuers.js';
+import type { PlatformConfig } from './config/platform.js';
 import { loadOrCreateEncryptionKey } from './auth/platformCrypto.js';
 import { createPlatformKeyStore, type PlatformKeyStore, type PlatformKeyStoreOptions } from './auth/platformKeys.js';
 import type { PlatformIssuer as PlatformVerification } from './auth/platformToken.js';
@@ -31,7 +33,7 @@ export async function startPlatformIssuer(config: Config, deps: { db: Database; 
     db: deps.db,
     logger: deps.logger,
     alg: platform.alg,
-    // Production requires the variable (config.ts); in development a key is kept in DATA_DIR.
+    // Production requires the variable (src/config/platform.ts); in development a key is kept in DATA_DIR.
     encryptionKey: platform.encryptionKey ?? (await loadOrCreateEncryptionKey(config.dataDir)),
     tokenTtlSeconds: platform.tokenTtlSeconds,
     rotationDays: platform.rotationDays,

@@ -1,7 +1,7 @@
 // Maps a VERIFIED JWT payload to a domain principal (user or service). Pure. Role-like claims
 // (`role`, `roles`, `permissions`) never reach a user: roles live in the database.
 import type { JWTPayload } from 'jose';
-import type { IssuerConfig } from '../config.js';
+import type { IssuerConfig } from '../config/issuers.js';
 import { readEmailAddress } from '../domain/email.js';
 import { fitName, MAX_DISPLAY_NAME_LENGTH } from '../domain/names.js';
 import type { EmailTrust, ServiceClaims, UserClaims, VerifiedPrincipal } from '../domain/types.js';

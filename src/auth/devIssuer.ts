@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
-import { parseIssuers, type IssuerConfig } from '../config.js';
+import { parseIssuers, type IssuerConfig } from '../config/issuers.js';
 import { readOrCreateFile } from '../lib/files.js';
 
 export const DEV_ISSUER_NAME = 'dev';

@@ -1,7 +1,7 @@
 // Opaque legacy session tokens (legacy-sessions.md): checked at the introspection issuer's
 // RFC 7662 endpoint, answers cached by token digest, one call per token in flight; and the
 // dispatch that sends a credential to the JWT verifier or here by its shape.
-import type { IntrospectionIssuerConfig } from '../config.js';
+import type { IntrospectionIssuerConfig } from '../config/issuers.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';
 import { sha256 } from '../lib/digest.js';

@@ -3,7 +3,7 @@
 // is the same AppError (the endpoint answers 400 invalid_request), except an issuer whose keys
 // cannot be fetched (503: the IdP should retry).
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import type { IssuerConfig } from '../config.js';
+import type { IssuerConfig } from '../config/issuers.js';
 import { AppError, isAppError } from '../errors.js';
 import type { LogoutRequest } from '../services/lifecycle.js';
 import type { KeySource } from './keys.js';

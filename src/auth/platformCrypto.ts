@@ -4,7 +4,7 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { decodeEncryptionKey, type PlatformAlgorithm } from '../config.js';
+import { decodeEncryptionKey, type PlatformAlgorithm } from '../config/platform.js';
 import { readOrCreateFile } from '../lib/files.js';
 
 const IV_BYTES = 12;

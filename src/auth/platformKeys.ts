@@ -5,7 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
-import type { PlatformAlgorithm } from '../config.js';
+import type { PlatformAlgorithm } from '../config/platform.js';
 import { rotationDue, scheduleKeys, type KeySchedule } from '../domain/keySchedule.js';
 import { findPlatformKeys, raiseTokenTtl, type PlatformKeyRecord } from '../db/platformKeys.js';
 import type { Database } from '../db/queryable.js';

@@ -1,7 +1,7 @@
 // Changes to the platform signing keys, each in one transaction under the keys' advisory lock,
 // so that however many replicas (and `npm run keys`) try at once, exactly one does it: the first
 // key of a database that never held one, scheduled or forced rotation, removal of expired keys.
-import type { PlatformAlgorithm } from '../config.js';
+import type { PlatformAlgorithm } from '../config/platform.js';
 import { rotationDue, scheduleKeys } from '../domain/keySchedule.js';
 import {
   deletePlatformKeys,

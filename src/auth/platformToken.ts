@@ -1,7 +1,7 @@
 // The platform token (platform-tokens.md, RFC 9068): the claims minted for a canonical user, and
 // a verified one read back into a principal that names its user directly (no provisioning).
 import type { JWTPayload } from 'jose';
-import { PLATFORM_ALGORITHMS } from '../config.js';
+import { PLATFORM_ALGORITHMS } from '../config/platform.js';
 import { isUuid } from '../domain/ids.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';

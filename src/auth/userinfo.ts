@@ -1,7 +1,7 @@
 // Fetches a user's profile from the issuer's userinfo endpoint when the token carries no email
 // (Auth0 /userinfo, WorkOS user management). Cached per identity: Auth0 rate-limits /userinfo
 // to a handful of calls per user per minute, and concurrent calls share one fetch.
-import type { IssuerConfig } from '../config.js';
+import type { IssuerConfig } from '../config/issuers.js';
 import { normalizeEmail } from '../domain/email.js';
 import { AppError } from '../errors.js';
 import { displayNameFromClaim } from './claims.js';

@@ -2,7 +2,7 @@
 // Owns the pre-verification guards (shape, alg allow-list, embedded keys, exact issuer), the
 // jose verification, the userinfo fallback and the verified-token cache.
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
-import type { IssuerConfig } from '../config.js';
+import type { IssuerConfig } from '../config/issuers.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
 import { MAX_TOKEN_BYTES } from './bearer.js';

@@ -1,7 +1,7 @@
 // WorkOS's authorization-code exchange (`POST {apiBaseUrl}/user_management/authenticate`) for
 // the token endpoint's code grant. Only the access token is taken from the answer: it is then
 // verified exactly as any WorkOS token, never trusted because it came from this call.
-import type { IssuerConfig } from '../config.js';
+import type { IssuerConfig } from '../config/issuers.js';
 import { fetchJson, isPlainObject } from './fetch.js';
 
 /** WorkOS refused the code (4xx): a bad, used or expired code, or a wrong verifier. */

@@ -4,7 +4,7 @@
 import { createReadStream, fstatSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { devIssuerConfig } from '../auth/devIssuer.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { openDatabase } from '../db/index.js';
 import { findDataDirHolder } from '../db/dataDirLock.js';
 import type { Database } from '../db/queryable.js';

@@ -1,7 +1,7 @@
 // `npm run keys -- list|rotate`: the platform signing keys. `list` shows kid, algorithm, state
 // and times; `rotate` schedules a successor under the same rules as the servers' own rotation
 // (published now, signing after the JWKS max-age + 60 s). No command prints a private key.
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { loadOrCreateEncryptionKey } from '../auth/platformCrypto.js';
 import { PUBLISH_LEAD_MS } from '../auth/platformKeys.js';
 import { rotateKeys } from '../auth/platformRotation.js';

@@ -1,6 +1,6 @@
 // Opens the configured database and brings its schema up to date (in the background while a
 // PostgreSQL server cannot be reached at start: the process serves, /readyz answers 503).
-import type { DatabaseTarget } from '../config.js';
+import type { DatabaseTarget } from '../config/index.js';
 import { isAppError } from '../errors.js';
 import { migrate } from './migrate.js';
 import { createPGliteDatabase } from './pglite.js';

@@ -3,7 +3,7 @@
 // /.well-known/openid-configuration. Both public: any service and the router fetch them.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { PlatformConfig } from '../config.js';
+import type { PlatformConfig } from '../config/platform.js';
 import { isAppError } from '../errors.js';
 import { JWKS_MAX_AGE_SECONDS, type PlatformKeyStore } from '../auth/platformKeys.js';
 import type { PlatformTokenService } from '../services/platformTokens.js';

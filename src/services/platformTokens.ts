@@ -2,7 +2,8 @@
 // /graphql (the same authenticator: verification, provisioning, every refusal) becomes a token
 // signed with the active platform key, its scopes read from this database and only narrowed.
 import { randomUUID } from 'node:crypto';
-import type { IssuerConfig, PlatformConfig } from '../config.js';
+import type { IssuerConfig } from '../config/issuers.js';
+import type { PlatformConfig } from '../config/platform.js';
 import type { Principal } from '../domain/types.js';
 import { signCompact } from '../auth/platformCrypto.js';
 import type { PlatformKeyStore } from '../auth/platformKeys.js';

@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { readScopes, toVerifiedPrincipal } from '../../src/auth/claims.js';
-import type { IssuerConfig } from '../../src/config.js';
+import type { IssuerConfig } from '../../src/config/issuers.js';
 import type { ServiceClaims, UserClaims, VerifiedPrincipal } from '../../src/domain/types.js';
 
 const ISS = 'https://idp.test/';

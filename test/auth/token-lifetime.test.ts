@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RemoteKeySetOptions } from '../../src/auth/keys.js';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
-import type { IssuerConfig } from '../../src/config.js';
+import type { IssuerConfig } from '../../src/config/issuers.js';
 import { rejection } from '../helpers/assert.js';
 import { issuerConfig, remoteKeySetFor, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createUserinfoClient } from '../../src/auth/userinfo.js';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
-import type { IssuerConfig } from '../../src/config.js';
+import type { IssuerConfig } from '../../src/config/issuers.js';
 import { AppError } from '../../src/errors.js';
 import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
 import { rejection } from '../helpers/assert.js';

@@ -2,7 +2,7 @@ import { base64url, exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KeySource } from '../../src/auth/keys.js';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
-import type { IssuerConfig } from '../../src/config.js';
+import type { IssuerConfig } from '../../src/config/issuers.js';
 import { AppError } from '../../src/errors.js';
 import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
 import { rejection } from '../helpers/assert.js';

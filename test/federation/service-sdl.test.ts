@@ -2,7 +2,7 @@
 // authorization directives when ROUTER_AUTHORIZATION_DIRECTIVES is on.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createSubgraphSchema } from '../../src/graphql/schema.js';
 import { composeSupergraph, WORKFLOWS_TYPE_DEFS } from '../helpers/workflows.js';
 import { Supergraph, ROUTER_SUPPORTED_SUPERGRAPH_FEATURES } from '@apollo/federation-internals';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
-import { loadConfig, type Config, type IssuerConfig } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import type { IssuerConfig } from '../../src/config/issuers.js';
 import type { Database } from '../../src/db/queryable.js';
 
 export interface TestApp {

@@ -2,7 +2,8 @@
 // production mode. Registers beforeAll/afterAll; the returned object is filled in beforeAll.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
-import type { Config, IssuerConfig } from '../../src/config.js';
+import type { Config } from '../../src/config/index.js';
+import type { IssuerConfig } from '../../src/config/issuers.js';
 import type { QueryObserver } from '../../src/db/queryable.js';
 import { startTestApp, type TestApp } from './app.js';
 import { openTestDatabase, type TestDatabase } from './database.js';

@@ -3,7 +3,7 @@
 // and simulates outages (500, no answer, non-JSON, a redirect).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseIssuerList, type IntrospectionIssuerConfig } from '../../src/config.js';
+import { parseIssuerList, type IntrospectionIssuerConfig } from '../../src/config/issuers.js';
 
 /** `down`: HTTP 500; `hang`: never answers; `garbage`: 200 with HTML; `redirect`: 302 elsewhere. */
 export type IntrospectionMode = 'up' | 'down' | 'hang' | 'garbage' | 'redirect';

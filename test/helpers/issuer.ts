@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { parseIssuers, type IssuerConfig } from '../../src/config.js';
+import { parseIssuers, type IssuerConfig } from '../../src/config/issuers.js';
 import { createRemoteKeySet, type RemoteKeySetOptions } from '../../src/auth/keys.js';
 
 export type TestIssuerAlg = 'RS256' | 'ES256' | 'PS256';

@@ -2,7 +2,7 @@
 // per file, and small helpers that sign users and services in, build organizations and invite.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { IssuerConfig } from '../../src/config.js';
+import type { IssuerConfig } from '../../src/config/issuers.js';
 import { startTestApp, type GraphQLResult, type TestApp } from './app.js';
 import { openTestDatabase, type TestDatabase } from './database.js';
 import { AUDIENCE, issuerConfig, startTestIssuer, type TestIssuer } from './issuer.js';

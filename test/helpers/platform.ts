@@ -2,7 +2,7 @@
 // frontend would (form-encoded), and a log capture that keeps every line.
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { PlatformConfig } from '../../src/config.js';
+import type { PlatformConfig } from '../../src/config/platform.js';
 import { createLogger } from '../../src/log.js';
 
 export const PLATFORM_ISSUER = 'https://identity.platform.test';

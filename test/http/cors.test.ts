@@ -3,7 +3,7 @@
 // any other origin, and every origin when CORS_ORIGINS is unset, gets no CORS header at all.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { CORS_MAX_AGE_SECONDS } from '../../src/http/cors.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';

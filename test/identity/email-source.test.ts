@@ -2,7 +2,7 @@
 // email claim from user-editable metadata; the standard email_verified speaks for the standard
 // email only, so it must never let a namespaced address take over the account that owns it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIssuers } from '../../src/config.js';
+import { parseIssuers } from '../../src/config/issuers.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fetchUrlProblem } from '../../src/auth/fetch.js';
-import { ConfigError, loadConfig, requireFetchableUrl } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { requireFetchableUrl } from '../../src/config/issuers.js';
 import { freePort, startMain, waitForOutput } from '../helpers/process.js';
 
 const ISSUER = { name: 'auth0', kind: 'auth0', issuer: 'https://tenant.eu.auth0.com/', audience: 'https://api.example.com' };

@@ -2,7 +2,7 @@
 // the encryption key.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 
 const ISSUERS = JSON.stringify([{ name: 'auth0', kind: 'auth0', issuer: 'https://t.auth0.com/', audience: 'https://api.example.com' }]);
 const KEY = randomBytes(32).toString('base64');

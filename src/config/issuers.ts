@@ -1,0 +1,235 @@
+// AUTH_ISSUERS: the trusted token issuers and the introspection issuer, validated by zod with
+// every default applied, and the URL policy for everything an issuer makes the service fetch.
+import { z } from 'zod';
+import { fetchUrlProblem } from '../auth/fetch.js';
+import type { EmailTrust, IssuerKind } from '../domain/types.js';
+import { ConfigError, describeIssue } from './errors.js';
+
+const FORBIDDEN_ALGORITHMS = /^(none|HS\d+)$/i;
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+] as const;
+
+const stringOrArray = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const issuerSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . or -'),
+    kind: z.enum(['auth0', 'workos', 'oidc']),
+    issuer: z.string().min(1),
+    audience: stringOrArray.optional(),
+    clientId: z.string().min(1).optional(),
+    jwksUri: z.url({ protocol: /^https?$/ }).optional(),
+    algorithms: z
+      .array(
+        z.string().refine((alg) => !FORBIDDEN_ALGORITHMS.test(alg), 'none and HS* are never accepted')
+          .pipe(z.enum(ASYMMETRIC_ALGORITHMS)),
+      )
+      .min(1)
+      .default(['RS256']),
+    emailClaim: z.string().min(1).optional(),
+    emailVerifiedClaim: z.string().min(1).optional(),
+    emailTrust: z.enum(['claim', 'always', 'never']).default('claim'),
+    userinfoUrl: z.url({ protocol: /^https?$/ }).optional(),
+    apiKeyEnv: z.string().min(1).optional(),
+    apiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    jwksRefreshSeconds: z.number().int().min(1).default(300),
+    jwksMaxStaleSeconds: z.number().int().min(0).default(86400),
+    maxTokenAgeSeconds: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if ((value.kind === 'auth0' || value.kind === 'oidc') && value.audience === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['audience'], message: `required for kind ${value.kind}` });
+    }
+    if (value.kind === 'workos' && value.clientId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'required for kind workos' });
+    }
+  });
+
+export type IssuerInput = z.input<typeof issuerSchema>;
+
+// legacy-sessions.md: opaque session tokens checked at an RFC 7662 endpoint.
+const introspectionIssuerSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . or -'),
+    kind: z.literal('introspection'),
+    issuer: z.string().min(1),
+    introspectionUrl: z.url({ protocol: /^https?$/ }),
+    clientId: z.string().min(1),
+    clientSecretEnv: z.string().min(1),
+    subjectField: z.string().min(1).default('sub'),
+    emailField: z.string().min(1).default('email'),
+    emailVerifiedField: z.string().min(1).default('email_verified'),
+    nameField: z.string().min(1).default('name'),
+    emailTrust: z.enum(['claim', 'always', 'never']).default('claim'),
+    cacheSeconds: z.number().int().min(0).max(86_400).default(60),
+    adoptSubjectAsUserId: z.boolean().default(false),
+  })
+  .strict();
+
+/** The introspection issuer (at most one), with every default applied. */
+export interface IntrospectionIssuerConfig {
+  name: string;
+  kind: 'introspection';
+  issuer: string;
+  introspectionUrl: string;
+  clientId: string;
+  /** Read from `clientSecretEnv` at start-up; never logged. */
+  clientSecret: string;
+  subjectField: string;
+  emailField: string;
+  emailVerifiedField: string;
+  nameField: string;
+  emailTrust: EmailTrust;
+  cacheSeconds: number;
+  adoptSubjectAsUserId: boolean;
+}
+
+/** Every entry of AUTH_ISSUERS: the token issuers, and the introspection issuer if any. */
+export interface IssuerList {
+  issuers: IssuerConfig[];
+  introspection: IntrospectionIssuerConfig | null;
+}
+
+/** A trusted issuer with every default applied. */
+export interface IssuerConfig {
+  name: string;
+  kind: IssuerKind;
+  issuer: string;
+  audience: string[] | null;
+  clientId: string | null;
+  /** Remote JWKS; null for an issuer whose keys are local (the development issuer). */
+  jwksUri: string | null;
+  algorithms: string[];
+  emailClaim: string | null;
+  /**
+   * The claim saying whether the email read from `emailClaim` is verified: only when configured,
+   * and never the standard `email_verified` (which speaks for the standard `email` alone).
+   * null: an email from `emailClaim` is unverified unless `emailTrust` is `always`.
+   */
+  emailVerifiedClaim: string | null;
+  emailTrust: EmailTrust;
+  userinfoUrl: string | null;
+  /** The API key itself (read from `apiKeyEnv` at start-up); never logged. */
+  userinfoApiKey: string | null;
+  /** WorkOS API base for the authorization-code grant (platform-tokens.md); no trailing slash. */
+  apiBaseUrl: string;
+  jwksRefreshSeconds: number;
+  jwksMaxStaleSeconds: number;
+  /** Tokens whose `iat` is older than this are refused (and need an `iat`); null: no limit. */
+  maxTokenAgeSeconds: number | null;
+}
+
+const DEFAULT_WORKOS_API_BASE = 'https://api.workos.com';
+
+/** Default JWKS location of an issuer kind (spec: slash-joined for auth0/oidc). */
+export function defaultJwksUri(kind: IssuerKind, issuer: string, clientId: string | null): string {
+  if (kind === 'workos') return `https://api.workos.com/sso/jwks/${clientId ?? ''}`;
+  return `${issuer.endsWith('/') ? issuer : `${issuer}/`}.well-known/jwks.json`;
+}
+
+/**
+ * Applies the fetch URL policy (src/auth/fetch.ts `fetchUrlProblem`) to a URL the service will
+ * fetch; `at` names the variable and field in the one-line error, e.g. `AUTH_ISSUERS[0].jwksUri`.
+ * @throws ConfigError
+ */
+export function requireFetchableUrl(url: string, at: string, production: boolean): string {
+  const problem = fetchUrlProblem(url, { production });
+  if (problem !== null) throw new ConfigError(`${at}: ${problem}`);
+  return url;
+}
+
+/** The verified-flag claim for an email read from `emailClaim` (see IssuerConfig). */
+function emailVerifiedClaimFor(entry: { emailClaim?: string | undefined; emailVerifiedClaim?: string | undefined }): string | null {
+  if (entry.emailClaim === undefined || entry.emailClaim === 'email') return null;
+  return entry.emailVerifiedClaim === 'email_verified' ? null : (entry.emailVerifiedClaim ?? null);
+}
+
+/**
+ * Parses and validates the trusted issuers array (AUTH_ISSUERS JSON): its token issuers.
+ * `production` (default: `env.NODE_ENV`) applies the https: rule to every URL fetched.
+ */
+export function parseIssuers(json: string, variable: string, env: NodeJS.ProcessEnv, production = env['NODE_ENV'] === 'production'): IssuerConfig[] {
+  return parseIssuerList(json, variable, env, production).issuers;
+}
+
+function readSecret(env: NodeJS.ProcessEnv, name: string, where: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`${where}: environment variable ${name} is not set`);
+  return value;
+}
+
+function toIntrospectionIssuer(
+  entry: z.output<typeof introspectionIssuerSchema>,
+  where: string,
+  env: NodeJS.ProcessEnv,
+  production: boolean,
+): IntrospectionIssuerConfig {
+  requireFetchableUrl(entry.introspectionUrl, `${where}.introspectionUrl`, production);
+  const { clientSecretEnv, ...rest } = entry;
+  return { ...rest, clientSecret: readSecret(env, clientSecretEnv, `${where}.clientSecretEnv`) };
+}
+
+/** Parses and validates the AUTH_ISSUERS array, `introspection` entries included. */
+export function parseIssuerList(json: string, variable: string, env: NodeJS.ProcessEnv, production = false): IssuerList {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new ConfigError(`${variable}: is not valid JSON`);
+  }
+  const parsed = z.array(z.unknown()).min(1, 'must list at least one issuer').safeParse(raw);
+  if (!parsed.success) throw new ConfigError(describeIssue(variable, parsed.error.issues[0]!));
+  const names = new Set<string>();
+  const issuerUrls = new Set<string>();
+  const issuers: IssuerConfig[] = [];
+  let introspection: IntrospectionIssuerConfig | null = null;
+  // Each entry by its kind, so an error names the field of that kind that is wrong.
+  function parseEntry<T extends { name: string; issuer: string }>(schema: z.ZodType<T>, item: unknown, where: string): T {
+    const result = schema.safeParse(item);
+    if (!result.success) throw new ConfigError(describeIssue(where, result.error.issues[0]!));
+    const value = result.data;
+    if (names.has(value.name)) throw new ConfigError(`${where}.name: duplicate issuer name "${value.name}"`);
+    if (issuerUrls.has(value.issuer)) throw new ConfigError(`${where}.issuer: duplicate issuer "${value.issuer}"`);
+    names.add(value.name);
+    issuerUrls.add(value.issuer);
+    return value;
+  }
+  parsed.data.forEach((item, index) => {
+    const where = `${variable}[${index}]`;
+    if (typeof item === 'object' && item !== null && (item as { kind?: unknown }).kind === 'introspection') {
+      const value = parseEntry(introspectionIssuerSchema, item, where);
+      // Which endpoint would check an opaque token would otherwise be a guess.
+      if (introspection !== null) throw new ConfigError(`${where}.kind: at most one issuer of kind introspection`);
+      introspection = toIntrospectionIssuer(value, where, env, production);
+      return;
+    }
+    const value = parseEntry(issuerSchema, item, where);
+    let userinfoApiKey: string | null = null;
+    if (value.apiKeyEnv !== undefined) userinfoApiKey = readSecret(env, value.apiKeyEnv, `${where}.apiKeyEnv`);
+    const clientId = value.clientId ?? null;
+    const jwksUri = requireFetchableUrl(value.jwksUri ?? defaultJwksUri(value.kind, value.issuer, clientId), `${where}.jwksUri`, production);
+    if (value.userinfoUrl !== undefined) requireFetchableUrl(value.userinfoUrl, `${where}.userinfoUrl`, production);
+    issuers.push({
+      name: value.name,
+      kind: value.kind,
+      issuer: value.issuer,
+      audience: value.audience === undefined ? null : Array.isArray(value.audience) ? value.audience : [value.audience],
+      clientId,
+      jwksUri,
+      algorithms: value.algorithms,
+      emailClaim: value.emailClaim ?? null,
+      emailVerifiedClaim: emailVerifiedClaimFor(value),
+      emailTrust: value.emailTrust,
+      userinfoUrl: value.userinfoUrl ?? null,
+      userinfoApiKey,
+      apiBaseUrl: requireFetchableUrl(value.apiBaseUrl ?? DEFAULT_WORKOS_API_BASE, `${where}.apiBaseUrl`, production).replace(/\/+$/, ''),
+      jwksRefreshSeconds: value.jwksRefreshSeconds,
+      jwksMaxStaleSeconds: value.jwksMaxStaleSeconds,
+      maxTokenAgeSeconds: value.maxTokenAgeSeconds ?? null,
+    });
+  });
+  return { issuers, introspection };
+}
+
