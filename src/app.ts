@@ -13,6 +13,7 @@ import { createTokenVerifier } from './auth/verifier.js';
 import { openDatabase } from './db/index.js';
 import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
+import { createLifecycleFeed, type LifecycleFeed } from './db/lifecycleFeed.js';
 import { createUserRowCache } from './db/userCache.js';
 import type { Services } from './graphql/context.js';
 import { createDocumentGuard, documentLimits } from './graphql/documentGuard.js';
@@ -46,6 +47,11 @@ export interface AppOptions {
   platformKeys?: PlatformKeyTiming;
   /** The clock invitations expire by; default Date.now (tests move it instead of waiting). */
   now?: () => number;
+  /**
+   * The lifecycle feed; default a new one. Apps sharing one embedded database in a process
+   * (tests) share it, as replicas on PostgreSQL share announcements.
+   */
+  lifecycleFeed?: LifecycleFeed;
 }
 
 export interface App {
@@ -91,6 +97,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = createMetrics({ db });
   // The one user row cache: everything that reads or writes user rows is handed it.
   const userRows = createUserRowCache(db);
+  // The one lifecycle feed: the lifecycle service publishes its commits, the session view
+  // subscribes, and the database relays other replicas' announcements and listening restarts.
+  const lifecycleFeed = options.lifecycleFeed ?? createLifecycleFeed();
+  const stopHearingLifecycle = db.userChanges?.onLifecycle({ onChange: lifecycleFeed.publish, onRestart: lifecycleFeed.restart });
   let stopping = false;
 
   const keySources = new Map<string, KeySource>();
@@ -147,6 +157,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   const sessions = createSessionPolicy({
     db,
+    feed: lifecycleFeed,
     maxTokenAgeSeconds: config.maxTokenAgeSeconds,
     onError: (error) => logger.warn({ err: error }, 'session view not loaded: checking sessions in the database'),
   });
@@ -163,7 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const issuerNames = new Set([...issuers.map((i) => i.name), ...(legacy === null ? [] : [legacy.name])]);
   const organizations = createOrganizationService({ db, userRows, identity, issuerNames });
   const invitations = createInvitationService({ db, ttlHours: config.invitationTtlHours, now: options.now });
-  const lifecycle = createLifecycleService({ db, userRows, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
+  const lifecycle = createLifecycleService({ db, userRows, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
   const services: Services = { db, userRows, identity, organizations, invitations, lifecycle, now: options.now };
   const authenticate = createAuthenticator({ verifier, identity, sessions });
 
@@ -253,6 +264,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Last-seen stamps still waiting are written before the database goes.
       await identity.flushStamps();
       sessions.close();
+      stopHearingLifecycle?.();
       userRows.close();
       if (!options.database) await db.close();
     },

@@ -1,7 +1,6 @@
-// How the session views of one database object learn of lifecycle changes: this process's own
-// commits (published right after them) and, on PostgreSQL, other replicas' commits (announced
-// by migration 004's triggers, heard by userChanges.ts). Applying a change twice is harmless.
-import type { Queryable } from './queryable.js';
+// The process's lifecycle feed: one object, built by the composition root, that tells the session
+// view of every change this process commits and, on PostgreSQL, of those other replicas announce
+// (migration 004, heard by userChanges.ts). Applying a change twice is harmless.
 import type { RevocationKind } from './revocations.js';
 
 export type LifecycleChange =
@@ -14,30 +13,29 @@ export interface LifecycleSubscriber {
   onRestart(): void;
 }
 
-const subscribers = new WeakMap<object, Set<LifecycleSubscriber>>();
-
-function setOf(db: object): Set<LifecycleSubscriber> {
-  let set = subscribers.get(db);
-  if (set === undefined) {
-    set = new Set();
-    subscribers.set(db, set);
-  }
-  return set;
+export interface LifecycleFeed {
+  /** Returns the unsubscribe function. */
+  subscribe(subscriber: LifecycleSubscriber): () => void;
+  /** A change committed: by this process (right after its commit) or by another replica (its announcement). */
+  publish(change: LifecycleChange): void;
+  /** The database's announcements are heard again after a gap: subscribers reload. */
+  restart(): void;
 }
 
-/** Subscribes to a database's lifecycle changes; returns the unsubscribe function. */
-export function subscribeLifecycle(db: Queryable, subscriber: LifecycleSubscriber): () => void {
-  const set = setOf(db);
-  set.add(subscriber);
-  return () => set.delete(subscriber);
-}
-
-export function publishLifecycle(db: object, change: LifecycleChange): void {
-  for (const subscriber of subscribers.get(db) ?? []) subscriber.onChange(change);
-}
-
-export function publishRestart(db: object): void {
-  for (const subscriber of subscribers.get(db) ?? []) subscriber.onRestart();
+export function createLifecycleFeed(): LifecycleFeed {
+  const subscribers = new Set<LifecycleSubscriber>();
+  return {
+    subscribe(subscriber) {
+      subscribers.add(subscriber);
+      return () => subscribers.delete(subscriber);
+    },
+    publish(change) {
+      for (const subscriber of subscribers) subscriber.onChange(change);
+    },
+    restart() {
+      for (const subscriber of subscribers) subscriber.onRestart();
+    },
+  };
 }
 
 const KINDS = new Set(['user', 'identity', 'session']);

@@ -1,12 +1,12 @@
 // PostgreSQL through a pg pool, with bounded waits (connect, client query and server statement
 // timeouts) so a vanished database answers 503 instead of hanging a request; it relays the user
-// changes other replicas announce (userChanges.ts) to whoever caches user rows.
+// and lifecycle changes other replicas announce (userChanges.ts) to whoever keeps them in memory.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { isAppError } from '../errors.js';
 import { toDatabaseError } from './errors.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
-import { parseLifecycleAnnouncement, publishLifecycle, publishRestart } from './lifecycleFeed.js';
+import { parseLifecycleAnnouncement, type LifecycleSubscriber } from './lifecycleFeed.js';
 import { listenForUserChanges } from './userChanges.js';
 
 export interface PostgresOptions {
@@ -58,6 +58,7 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
   pool.on('error', (error) => options.onError?.(error));
 
   const changeHandlers = new Set<() => void>();
+  const lifecycleSubscribers = new Set<LifecycleSubscriber>();
   const listenUrl = options.listenUrl === undefined ? options.url : options.listenUrl;
   const listener =
     listenUrl === null
@@ -70,9 +71,12 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
           },
           onLifecycle: (payload) => {
             const change = parseLifecycleAnnouncement(payload);
-            if (change !== null) publishLifecycle(database, change);
+            if (change === null) return;
+            for (const subscriber of lifecycleSubscribers) subscriber.onChange(change);
           },
-          onListening: () => publishRestart(database),
+          onListening: () => {
+            for (const subscriber of lifecycleSubscribers) subscriber.onRestart();
+          },
           onError: (error) => options.onError?.(error),
         });
 
@@ -138,6 +142,10 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       onChange(handler) {
         changeHandlers.add(handler);
         return () => changeHandlers.delete(handler);
+      },
+      onLifecycle(subscriber) {
+        lifecycleSubscribers.add(subscriber);
+        return () => lifecycleSubscribers.delete(subscriber);
       },
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

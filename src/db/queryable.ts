@@ -1,5 +1,6 @@
 // The one seam between SQL modules and a database driver: run a parameterised statement,
 // run a function inside a transaction. PGlite and pg both sit behind it.
+import type { LifecycleSubscriber } from './lifecycleFeed.js';
 
 export interface Queryable {
   /** Runs one parameterised statement; returns its rows. */
@@ -33,6 +34,11 @@ export interface UserChangeFeed {
   readonly listening: boolean;
   /** Calls `onChange` at every change heard and whenever listening (re)starts; returns the unsubscribe. */
   onChange(onChange: () => void): () => void;
+  /**
+   * Calls `onChange` with each lifecycle change another process announces (migration 004) and
+   * `onRestart` whenever listening (re)starts; returns the unsubscribe.
+   */
+  onLifecycle(subscriber: LifecycleSubscriber): () => void;
 }
 
 /** Optional observer of every statement (tests count round trips; metrics time them). */

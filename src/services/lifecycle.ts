@@ -1,6 +1,6 @@
 // Suspension, reactivation, session revocation, deletion and back-channel logout: the rules of
 // lifecycle.md, each change in one transaction with its audit row. Once committed, a change is
-// published to this process's session views at once; other replicas hear it from the database.
+// published to this process's lifecycle feed at once; other replicas hear it from the database.
 import { AppError, authenticationRequired } from '../errors.js';
 import { isUuid } from '../domain/ids.js';
 import { hasScope, SCOPES } from '../domain/policy.js';
@@ -16,7 +16,7 @@ import {
   scrubAuditRows,
   setUserStatus,
 } from '../db/lifecycle.js';
-import { publishLifecycle } from '../db/lifecycleFeed.js';
+import type { LifecycleFeed } from '../db/lifecycleFeed.js';
 import { lockOrganization } from '../db/organizations.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import type { UserRowCache } from '../db/userCache.js';
@@ -70,10 +70,10 @@ function requireViewer(principal: Principal): Extract<Principal, { kind: 'user' 
 
 const notFound = () => new AppError('NOT_FOUND', { message: 'No such user.' });
 
-export function createLifecycleService(deps: { db: Database; userRows: UserRowCache; maxTokenAgeSeconds: number }): LifecycleService {
-  const { db, userRows, maxTokenAgeSeconds } = deps;
+export function createLifecycleService(deps: { db: Database; userRows: UserRowCache; feed: LifecycleFeed; maxTokenAgeSeconds: number }): LifecycleService {
+  const { db, userRows, feed, maxTokenAgeSeconds } = deps;
 
-  const published = (revocation: Revocation) => publishLifecycle(db, { type: 'revocation', ...revocation });
+  const published = (revocation: Revocation) => feed.publish({ type: 'revocation', ...revocation });
 
   async function changeStatus(principal: Principal, userId: string, status: 'active' | 'suspended', details: Record<string, unknown>): Promise<User> {
     requireAdmin(principal);
@@ -94,7 +94,7 @@ export function createLifecycleService(deps: { db: Database; userRows: UserRowCa
         return updated;
       }),
     );
-    publishLifecycle(db, { type: 'status', userId, status, deletedAt: null });
+    feed.publish({ type: 'status', userId, status, deletedAt: null });
     return user;
   }
 
@@ -139,7 +139,7 @@ export function createLifecycleService(deps: { db: Database; userRows: UserRowCa
       }),
     );
     published(outcome.revocation);
-    publishLifecycle(db, { type: 'status', userId, status: 'deleted', deletedAt: outcome.deletedAt });
+    feed.publish({ type: 'status', userId, status: 'deleted', deletedAt: outcome.deletedAt });
     return true;
   }
 

@@ -1,15 +1,17 @@
 // The one check every user principal passes: suspended users are refused (403 USER_SUSPENDED),
-// revoked tokens too (401 `revoked`), from an in-memory view lifecycleFeed.ts keeps current;
+// revoked tokens too (401 `revoked`), from an in-memory view the lifecycle feed keeps current;
 // while the view cannot be trusted each check reads the database instead (503 when it cannot).
 import { AppError } from '../errors.js';
 import type { UserClaims } from '../domain/types.js';
-import { subscribeLifecycle, type LifecycleChange } from '../db/lifecycleFeed.js';
+import type { LifecycleChange, LifecycleFeed } from '../db/lifecycleFeed.js';
 import { findDeletedSince, findSuspendedUserIds } from '../db/lifecycle.js';
 import type { Database } from '../db/queryable.js';
 import { findLiveRevocations, findSessionFacts, purgeExpired, type Revocation } from '../db/revocations.js';
 
 export interface SessionPolicyOptions {
   db: Database;
+  /** How the view hears of lifecycle changes: this process's commits, other replicas' announcements. */
+  feed: LifecycleFeed;
   /**
    * The longest accepted token age, seconds (MAX_TOKEN_AGE_SECONDS): user tokens whose `iat` is
    * older are refused, so a revocation can be forgotten this long after it was made.
@@ -130,7 +132,7 @@ class View {
 }
 
 export function createSessionPolicy(options: SessionPolicyOptions): SessionPolicy {
-  const { db, maxTokenAgeSeconds } = options;
+  const { db, feed, maxTokenAgeSeconds } = options;
   const now = options.now ?? Date.now;
   const retentionMs = maxTokenAgeSeconds * 1000;
   let view = new View(retentionMs);
@@ -168,7 +170,7 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
     return loading;
   }
 
-  const unsubscribe = subscribeLifecycle(db, {
+  const unsubscribe = feed.subscribe({
     onChange(change) {
       heardDuringLoad?.push(change);
       view.apply(change);

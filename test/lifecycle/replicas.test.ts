@@ -1,8 +1,9 @@
 // Every lifecycle effect holds on every replica within 1 s (lifecycle.md). On PostgreSQL: two
 // `npm start` processes on one database, B's LISTEN connection through a proxy that can cut it.
-// On PGlite (one process): two apps on one database object see each other's changes at once.
+// On PGlite: two apps sharing a database and lifecycle feed see each other's changes at once.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLifecycleFeed } from '../../src/db/lifecycleFeed.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { databaseKind, TEST_DATABASE_URL } from '../helpers/database.js';
 import { AUDIENCE, issuerConfig } from '../helpers/issuer.js';
@@ -65,8 +66,10 @@ if (databaseKind === 'pglite') {
     let b: TestApp;
     beforeAll(async () => {
       const issuers = [issuerConfig(bed.issuer, { name: 'test' })];
-      a = await startTestApp({ issuers, database: bed.database.db });
-      b = await startTestApp({ issuers, database: bed.database.db });
+      // One process, one database object: the apps share its lifecycle feed, as npm start's one app would.
+      const appOptions = { lifecycleFeed: createLifecycleFeed() };
+      a = await startTestApp({ issuers, database: bed.database.db, appOptions });
+      b = await startTestApp({ issuers, database: bed.database.db, appOptions });
     });
     afterAll(async () => {
       await a?.close();

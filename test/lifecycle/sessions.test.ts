@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserClaims } from '../../src/domain/types.js';
-import { publishLifecycle } from '../../src/db/lifecycleFeed.js';
+import { createLifecycleFeed, type LifecycleFeed } from '../../src/db/lifecycleFeed.js';
 import type { Database } from '../../src/db/queryable.js';
 import { upsertRevocation } from '../../src/db/revocations.js';
 import { createSessionPolicy, type SessionPolicy } from '../../src/services/sessions.js';
@@ -33,19 +33,20 @@ function claims(overrides: Partial<UserClaims> = {}): UserClaims {
   };
 }
 
-async function loadedPolicy(db: Database, clock = testClock()): Promise<SessionPolicy> {
-  const policy = createSessionPolicy({ db, maxTokenAgeSeconds: MAX_AGE, now: clock.now, pruneIntervalMs: 10 });
+async function loadedPolicy(db: Database, feed: LifecycleFeed, clock = testClock()): Promise<SessionPolicy> {
+  const policy = createSessionPolicy({ db, feed, maxTokenAgeSeconds: MAX_AGE, now: clock.now, pruneIntervalMs: 10 });
   await policy.start();
   return policy;
 }
 
 describe('session policy', () => {
   it('answers synchronously from memory with 10,000 revocations held, and refuses exactly the revoked', async () => {
-    const policy = await loadedPolicy(database.db);
+    const feed = createLifecycleFeed();
+    const policy = await loadedPolicy(database.db, feed);
     const at = Date.now();
     for (let i = 0; i < 10_000; i += 1) {
       const kind = i % 2 === 0 ? 'session' : 'identity';
-      publishLifecycle(database.db, { type: 'revocation', kind, issuer: ISSUER, subject: `r-${i}`, revokedAt: at, expiresAt: at + MAX_AGE * 1000 });
+      feed.publish({ type: 'revocation', kind, issuer: ISSUER, subject: `r-${i}`, revokedAt: at, expiresAt: at + MAX_AGE * 1000 });
     }
     expect(policy.counts.revocations).toBe(10_000);
     if (database.db.kind === 'pglite') expect(policy.trusted).toBe(true);
@@ -65,11 +66,12 @@ describe('session policy', () => {
 
   it('forgets revocations older than the longest accepted token age, when tokens that old are refused anyway', async () => {
     const clock = testClock();
-    const policy = await loadedPolicy(database.db, clock);
+    const feed = createLifecycleFeed();
+    const policy = await loadedPolicy(database.db, feed, clock);
     const userId = randomUUID();
     const token = claims({ issuedAt: clock.seconds() - 5 });
     const stored = await upsertRevocation(database.db, { kind: 'user', issuer: '', subject: userId }, MAX_AGE);
-    publishLifecycle(database.db, { type: 'revocation', ...stored });
+    feed.publish({ type: 'revocation', ...stored });
     expect(() => policy.admit(userId, token)).toThrow(expect.objectContaining({ reason: 'revoked' }));
     const held = policy.counts.revocations;
     clock.advance((MAX_AGE + 5) * 1000);
@@ -82,8 +84,8 @@ describe('session policy', () => {
   it('reads the database while its view cannot be trusted (not loaded, or not hearing the database)', async () => {
     const userId = (await database.db.query<{ id: string }>("insert into users (id, status) values ($1, 'suspended') returning id", [randomUUID()]))[0]!.id;
     // A database that cannot say whether it hears changes: memory is never trusted.
-    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined } };
-    const policy = createSessionPolicy({ db: deaf, maxTokenAgeSeconds: MAX_AGE });
+    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined } };
+    const policy = createSessionPolicy({ db: deaf, feed: createLifecycleFeed(), maxTokenAgeSeconds: MAX_AGE });
     await policy.start();
     expect(policy.trusted).toBe(false);
     const verdict = policy.admit(userId, claims());
@@ -97,14 +99,15 @@ describe('session policy', () => {
     const userId = (await database.db.query<{ id: string }>("insert into users (id) values ($1) returning id", [randomUUID()]))[0]!.id;
     const sid = `p-${randomUUID()}`;
     const platform = (overrides: Partial<UserClaims> = {}) => claims({ issuer: 'https://platform.test', subject: userId, idpIssuer: ISSUER, ...overrides });
-    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined } };
-    const fromMemory = await loadedPolicy(database.db);
-    const fromDatabase = createSessionPolicy({ db: deaf, maxTokenAgeSeconds: MAX_AGE });
+    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined } };
+    const feed = createLifecycleFeed();
+    const fromMemory = await loadedPolicy(database.db, feed);
+    const fromDatabase = createSessionPolicy({ db: deaf, feed, maxTokenAgeSeconds: MAX_AGE });
     for (const policy of [fromMemory, fromDatabase]) expect(await policy.admit(userId, platform({ sessionId: sid }))).toBe(true);
 
     const ended = await upsertRevocation(database.db, { kind: 'session', issuer: ISSUER, subject: sid }, MAX_AGE);
     const signedOut = await upsertRevocation(database.db, { kind: 'user', issuer: ISSUER, subject: userId }, MAX_AGE);
-    for (const revocation of [ended, signedOut]) publishLifecycle(database.db, { type: 'revocation', ...revocation });
+    for (const revocation of [ended, signedOut]) feed.publish({ type: 'revocation', ...revocation });
     for (const policy of [fromMemory, fromDatabase]) {
       await expect(Promise.resolve().then(() => policy.admit(userId, platform({ sessionId: sid })))).rejects.toMatchObject({ reason: 'revoked' });
       // Signed out at that IdP: its sign-ins' tokens up to then stop, whatever their session.
@@ -120,7 +123,8 @@ describe('session policy', () => {
 
   it('costs no database statement per request on the warm path, with thousands of revocations held', async () => {
     const issuer = await startTestIssuer();
-    const api = await startTestApp({ issuers: [issuerConfig(issuer, { name: 'test' })], database: database.db });
+    const feed = createLifecycleFeed();
+    const api = await startTestApp({ issuers: [issuerConfig(issuer, { name: 'test' })], database: database.db, appOptions: { lifecycleFeed: feed } });
     try {
       const tokens = await Promise.all(
         Array.from({ length: 20 }, (_, i) => issuer.sign({ sub: `warm-${randomUUID()}`, aud: 'https://api.test', sid: `live-${i}`, email: `w${i}-${randomUUID()}@example.com`, email_verified: true })),
@@ -128,7 +132,7 @@ describe('session policy', () => {
       for (const token of tokens) expect((await api.gql('{ viewer { id } }', { token })).status).toBe(200);
       const at = Date.now();
       for (let i = 0; i < 5000; i += 1) {
-        publishLifecycle(database.db, { type: 'revocation', kind: 'session', issuer: issuer.url, subject: `gone-${i}`, revokedAt: at, expiresAt: at + 60_000 });
+        feed.publish({ type: 'revocation', kind: 'session', issuer: issuer.url, subject: `gone-${i}`, revokedAt: at, expiresAt: at + 60_000 });
       }
       // A first round reads back the rows later sign-ins made stale (the row cache's own rule).
       for (const token of tokens) expect((await api.gql('{ viewer { id } }', { token })).status).toBe(200);

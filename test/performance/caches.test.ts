@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
+import { createLifecycleFeed } from '../../src/db/lifecycleFeed.js';
 import { createUserRowCache, type UserRowCache } from '../../src/db/userCache.js';
 import { insertOrganization } from '../../src/db/organizations.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
@@ -367,7 +368,7 @@ describe('every writer of users invalidates the row cache', () => {
   });
 
   it('suspension, reactivation and deletion', async () => {
-    const lifecycle = createLifecycleService({ db: database.db, userRows, maxTokenAgeSeconds: 3600 });
+    const lifecycle = createLifecycleService({ db: database.db, userRows, feed: createLifecycleFeed(), maxTokenAgeSeconds: 3600 });
     const user = await cachedUser('Lifecycle');
     await lifecycle.suspendUser(admin, user.id, null);
     expect(userRows.peek(user.id)).toBeUndefined();
