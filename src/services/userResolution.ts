@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { decideNewIdentity, profileChanged } from '../domain/linking.js';
-import { isValidEmail, normalizeEmail } from '../domain/email.js';
+import { requireEmail } from '../domain/email.js';
+import { fitName, MAX_DISPLAY_NAME_LENGTH } from '../domain/names.js';
 import { isUuid } from '../domain/ids.js';
 import type { Actor, User, UserClaims } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
@@ -176,9 +177,8 @@ export function createUserResolution(options: UserResolutionOptions): UserResolu
       }),
 
     async ensureUserByEmail(outer, input, actor) {
-      const email = normalizeEmail(input.email);
-      if (email === null || !isValidEmail(email)) throw new AppError('BAD_USER_INPUT', { message: 'email is not a valid email address.', reason: 'INVALID_EMAIL' });
-      const name = input.name?.trim() || null;
+      const email = requireEmail(input.email);
+      const name = fitName(input.name ?? '', MAX_DISPLAY_NAME_LENGTH).name;
       const work = async (tx: Queryable) => {
         const existing = await findUserByVerifiedEmailForUpdate(tx, email);
         if (existing !== null) return { user: existing, created: false };

@@ -98,6 +98,14 @@ describe('ensureUser(input) by a service holding users:write', () => {
     expect(Number(identities[0]!.n)).toBe(0);
   });
 
+  it('keeps a supplied name to the display-name bound (256 characters, as from a token), blank as none', async () => {
+    const token = await serviceToken({ scope: 'users:read users:write' });
+    const long = await ensure(token, { email: uniqueEmail('long'), name: `  ${'é'.repeat(300)}  ` });
+    expect(long.body.data.ensureUser.user.name).toBe('é'.repeat(256));
+    const blank = await ensure(token, { email: uniqueEmail('blank'), name: '   ' });
+    expect(blank.body.data.ensureUser.user.name).toBeNull();
+  });
+
   it('a users:write service without users:read sees the email it supplied, only on the user it ensured', async () => {
     const email = uniqueEmail('write-only');
     const token = await serviceToken({ scope: 'users:write' });
