@@ -1,11 +1,10 @@
-// OpenID Connect Back-Channel Logout 1.0 §2.4/§2.6: verifies a logout token against the trusted
-// issuer it names, with that issuer's keys, and reduces it to what ends sessions. Every refusal
-// is the same AppError (the endpoint answers 400 invalid_request), except an issuer whose keys
-// cannot be fetched (503: the IdP should retry).
+// OpenID Connect Back-Channel Logout 1.0 §2.4/§2.6: a logout token verified with the keys of the
+// trusted issuer it names, reduced to what ends sessions. Every refusal is one AppError (400
+// invalid_request), except keys that cannot be fetched (503: the IdP retries).
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config/issuers.js';
 import { AppError, isAppError } from '../errors.js';
-import type { LogoutRequest } from '../services/lifecycle.js';
+import type { LogoutRequest } from '../domain/types.js';
 import type { KeySource } from './keys.js';
 import { EMBEDDED_KEY_HEADERS, FORBIDDEN_ALG } from './verifier.js';
 

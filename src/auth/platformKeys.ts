@@ -1,7 +1,6 @@
-// The platform signing keys as this replica holds them: loaded from the database at start and
-// every few seconds, so every replica signs with the key the rows make active and publishes the
-// same set. Signing needs a recent load; a key that does not open or keys that vanished stop
-// signing (503) with one clear log line, never a silently generated replacement.
+// The platform signing keys as this replica holds them, reloaded from the database every few
+// seconds so every replica signs with the active row's key and publishes the same set. A key that
+// does not open, or keys that vanished, stop signing (503, one log line), never a silent new key.
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';

@@ -143,3 +143,16 @@ export interface AuditEvent {
   organizationId: string | null;
   details: Record<string, unknown>;
 }
+
+/** A verified OpenID Connect Back-Channel Logout token (auth/logoutToken.ts). */
+export interface LogoutRequest {
+  issuerName: string;
+  issuer: string;
+  subject: string | null;
+  sessionId: string | null;
+  /** Seconds. */
+  issuedAt: number;
+  jti: string;
+  /** Seconds. */
+  expiresAt: number;
+}

@@ -4,7 +4,7 @@
 import { AppError, authenticationRequired } from '../errors.js';
 import { isUuid } from '../domain/ids.js';
 import { hasScope, SCOPES } from '../domain/policy.js';
-import type { Actor, Principal, User } from '../domain/types.js';
+import type { Actor, LogoutRequest, Principal, User } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
 import {
   deleteInvitationsTo,
@@ -22,19 +22,6 @@ import type { Database, Queryable } from '../db/queryable.js';
 import type { UserRowCache } from '../db/userCache.js';
 import { recordLogoutJti, upsertRevocation, type Revocation } from '../db/revocations.js';
 import { actorOf } from './organizations.js';
-
-/** A verified OpenID Connect Back-Channel Logout token (auth/logoutToken.ts). */
-export interface LogoutRequest {
-  issuerName: string;
-  issuer: string;
-  subject: string | null;
-  sessionId: string | null;
-  /** Seconds. */
-  issuedAt: number;
-  jti: string;
-  /** Seconds. */
-  expiresAt: number;
-}
 
 export interface LifecycleService {
   /** users:admin. @throws FORBIDDEN, NOT_FOUND */
