@@ -16,6 +16,7 @@ import { createIdentityService } from '../../src/services/identity.js';
 import { createLifecycleService } from '../../src/services/lifecycle.js';
 import { createOrganizationService } from '../../src/services/organizations.js';
 import type { Principal, UserClaims } from '../../src/domain/types.js';
+import { eventually } from '../helpers/eventually.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
 import { openTestDatabase, databaseKind, type TestDatabase } from '../helpers/database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
@@ -177,7 +178,9 @@ describe('(issuer, sub) cache', () => {
     expect(identity.cachedUser(claims)?.userId).toBe(userId);
     expect(identity.cachedUser(claims)?.userId).toBe(userId);
     expect(statements).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Written on its own once the delay has passed: wait for the statement, then check it ran once.
+    await eventually(() => statements.some((text) => /^update identities i set last_seen_at/.test(text)));
+    await identity.flushStamps();
     expect(statements.filter((text) => /^update identities i set last_seen_at/.test(text))).toHaveLength(1);
   });
 
@@ -406,14 +409,8 @@ async function announced(cache: UserRowCache): Promise<void> {
   }
 }
 
-/** Polls until `condition` holds (at most 5 s). */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Until `condition` holds (at most 5 s). */
+const until = (condition: () => boolean): Promise<true> => eventually(condition) as Promise<true>;
 
 // Replicas on one PostgreSQL: each keeps its own row cache; a change committed by one reaches
 // the others as a notification, and a replica that cannot hear them caches nothing. (On PGlite
