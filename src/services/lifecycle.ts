@@ -21,7 +21,7 @@ import { lockOrganization } from '../db/organizations.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import type { UserRowCache } from '../db/userCache.js';
 import { recordLogoutJti, upsertRevocation, type Revocation } from '../db/revocations.js';
-import { actorOf } from './organizations.js';
+import { actorOf } from './guards.js';
 
 export interface LifecycleService {
   /** users:admin. @throws FORBIDDEN, NOT_FOUND */
