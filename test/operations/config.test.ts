@@ -5,22 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fetchUrlProblem } from '../../src/auth/fetch.js';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { refusal } from '../helpers/config.js';
 import { requireFetchableUrl } from '../../src/config/issuers.js';
 import { freePort, startMain, waitForOutput } from '../helpers/process.js';
 
 const ISSUER = { name: 'auth0', kind: 'auth0', issuer: 'https://tenant.eu.auth0.com/', audience: 'https://api.example.com' };
 const issuers = (...entries: Record<string, unknown>[]) => JSON.stringify(entries);
-
-function refusal(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).message;
-  }
-  throw new Error('the configuration was accepted');
-}
 
 const PRODUCTION = { NODE_ENV: 'production' };
 // Every URL the service fetches must be https: in production, loopback hosts excepted.

@@ -2,20 +2,11 @@
 // the encryption key.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { refusal } from '../helpers/config.js';
 
 const ISSUERS = JSON.stringify([{ name: 'auth0', kind: 'auth0', issuer: 'https://t.auth0.com/', audience: 'https://api.example.com' }]);
 const KEY = randomBytes(32).toString('base64');
-
-function refusal(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).message;
-  }
-  throw new Error('accepted');
-}
 
 describe('platform configuration', () => {
   it('is off without PLATFORM_ISSUER, and takes the documented defaults with it', () => {
