@@ -132,6 +132,14 @@ export class Loaders {
     this.#user?.clear(user.id);
   }
 
+  /** After a membership was added or changed: its lists and the viewer's shared-organization answers are read again. */
+  membershipChanged(membership: Membership): void {
+    this.membership.clear(membership.id).prime(membership.id, membership);
+    this.membershipsByOrganization.clear(membership.organizationId);
+    this.membershipsByUser.clear(membership.userId);
+    this.sharesOrganizationWithViewer.clearAll();
+  }
+
   /** After a change to a user, this request reads the row again. */
   forgetUser(id: string): void {
     this.#users.drop(id);

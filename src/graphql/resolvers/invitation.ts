@@ -21,10 +21,7 @@ export const invitationMutations: MutationResolvers = {
   },
   async acceptInvitation(_parent, { id }, { principal, loaders, services }) {
     const membership = await services.invitations.accept(principal, id);
-    loaders.membership.clear(membership.id).prime(membership.id, membership);
-    loaders.membershipsByOrganization.clear(membership.organizationId);
-    loaders.membershipsByUser.clear(membership.userId);
-    loaders.sharesOrganizationWithViewer.clearAll();
+    loaders.membershipChanged(membership);
     loaders.invitationsByOrganization.clear(membership.organizationId);
     loaders.invitationsByEmail.clearAll();
     return membership;

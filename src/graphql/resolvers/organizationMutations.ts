@@ -11,17 +11,13 @@ export const organizationMutations: MutationResolvers = {
   },
   async addMember(_parent, { input }, { principal, loaders, services }) {
     const membership = await services.organizations.addMember(principal, input);
-    loaders.membershipsByOrganization.clear(membership.organizationId);
-    loaders.membershipsByUser.clear(membership.userId);
+    loaders.membershipChanged(membership);
     loaders.forgetUser(membership.userId);
-    loaders.sharesOrganizationWithViewer.clearAll();
     return membership;
   },
   async updateMemberRole(_parent, { input }, { principal, loaders, services }) {
     const membership = await services.organizations.updateMemberRole(principal, input);
-    loaders.membership.clear(membership.id).prime(membership.id, membership);
-    loaders.membershipsByOrganization.clear(membership.organizationId);
-    loaders.membershipsByUser.clear(membership.userId);
+    loaders.membershipChanged(membership);
     return membership;
   },
   async removeMember(_parent, { membershipId }, { principal, loaders, services }) {
