@@ -14,8 +14,8 @@ import { openDatabase } from './db/index.js';
 import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
 import { createLifecycleFeed, type LifecycleFeed } from './db/lifecycleFeed.js';
-import { createUserRowCache } from './db/userCache.js';
-import type { Services } from './graphql/context.js';
+import { createUserStore } from './db/userStore.js';
+import { createRequestContexts } from './graphql/context.js';
 import { createDocumentGuard, documentLimits } from './graphql/documentGuard.js';
 import { createGraphQLServer } from './graphql/server.js';
 import { createCoprocessorHandler } from './http/coprocessor.js';
@@ -95,8 +95,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onMigrated: () => logger.info('database reachable: migrations applied'),
     }));
   const metrics = createMetrics({ db });
-  // The one user row cache: everything that reads or writes user rows is handed it.
-  const userRows = createUserRowCache(db);
+  // The one user store: every read and write of user rows goes through it (and its cache).
+  const users = createUserStore(db);
   // The one lifecycle feed: the lifecycle service publishes its commits, the session view
   // subscribes, and the database relays other replicas' announcements and listening restarts.
   const lifecycleFeed = options.lifecycleFeed ?? createLifecycleFeed();
@@ -165,17 +165,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   void sessions.start();
   const identity = createIdentityService({
     db,
-    userRows,
+    users,
     onProvisioned: (what) => metrics.observeProvisioned(what),
     adoptSubjectAsUserId: new Set(legacy?.adoptSubjectAsUserId === true ? [legacy.name] : []),
     isSuspended: (userId) => sessions.isSuspended(userId),
     maxEntryAgeMs: config.maxTokenAgeSeconds * 1000,
   });
   const issuerNames = new Set([...issuers.map((i) => i.name), ...(legacy === null ? [] : [legacy.name])]);
-  const organizations = createOrganizationService({ db, userRows, identity, issuerNames });
-  const invitations = createInvitationService({ db, ttlHours: config.invitationTtlHours, now: options.now });
-  const lifecycle = createLifecycleService({ db, userRows, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
-  const services: Services = { db, userRows, identity, organizations, invitations, lifecycle, now: options.now };
+  const organizations = createOrganizationService({ db, users, identity, issuerNames });
+  const invitations = createInvitationService({ db, users, ttlHours: config.invitationTtlHours, now: options.now });
+  const lifecycle = createLifecycleService({ db, users, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
+  const contexts = createRequestContexts({ db, users, services: { db, identity, organizations, invitations, lifecycle }, now: options.now });
   const authenticate = createAuthenticator({ verifier, identity, sessions });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
@@ -194,7 +194,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const playground = config.production ? null : createPlayground();
   const server = createHttpServer({
     apollo,
-    services,
+    contexts,
     authenticate,
     logger,
     subgraphSecret: config.subgraphSecret,
@@ -212,7 +212,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes: {
       'GET /metrics': (req, res) => metrics.handle(req, res),
       ...playground?.routes,
-      ...platform?.routes({ verifier, identity, sessions, userRows, issuers, fetch: options.fetch }),
+      ...platform?.routes({ verifier, identity, sessions, users, issuers, fetch: options.fetch }),
       // Called by IdPs directly, not through the router: the logout token is the credential.
       'POST /backchannel-logout': createBackchannelLogoutHandler({
         verifier: createLogoutTokenVerifier({ issuers, keySources }),
@@ -265,7 +265,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await identity.flushStamps();
       sessions.close();
       stopHearingLifecycle?.();
-      userRows.close();
+      users.close();
       if (!options.database) await db.close();
     },
   };

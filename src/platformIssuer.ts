@@ -10,7 +10,7 @@ import { createPlatformKeyStore, type PlatformKeyStore, type PlatformKeyStoreOpt
 import type { PlatformIssuer as PlatformVerification } from './auth/platformToken.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { Database } from './db/queryable.js';
-import type { UserRowCache } from './db/userCache.js';
+import type { UserStore } from './db/userStore.js';
 import { createPlatformRoutes } from './http/wellKnown.js';
 import type { RouteHandler } from './http/server.js';
 import { createTokenAuthenticator } from './services/authenticate.js';
@@ -24,7 +24,7 @@ export interface PlatformIssuer {
   keys: PlatformKeyStore;
   /** The verifier's view: accept our own tokens, with our keys. */
   verification: PlatformVerification;
-  routes(deps: { verifier: TokenVerifier; identity: IdentityService; sessions: SessionPolicy; userRows: UserRowCache; issuers: IssuerConfig[]; fetch?: typeof fetch }): Record<string, RouteHandler>;
+  routes(deps: { verifier: TokenVerifier; identity: IdentityService; sessions: SessionPolicy; users: UserStore; issuers: IssuerConfig[]; fetch?: typeof fetch }): Record<string, RouteHandler>;
 }
 
 export async function startPlatformIssuer(config: Config, deps: { db: Database; logger: Logger; timing?: PlatformKeyTiming }): Promise<PlatformIssuer> {
@@ -43,7 +43,7 @@ export async function startPlatformIssuer(config: Config, deps: { db: Database; 
   return {
     keys,
     verification: { issuer: platform.issuer, audience: platform.audience, keys: keys.keySource },
-    routes: ({ verifier, identity, sessions, userRows, issuers, fetch }) =>
+    routes: ({ verifier, identity, sessions, users, issuers, fetch }) =>
       createPlatformRoutes({
         config: platform,
         keys,
@@ -51,7 +51,7 @@ export async function startPlatformIssuer(config: Config, deps: { db: Database; 
           config: platform,
           keys,
           db: deps.db,
-          userRows,
+          users,
           // The very authenticator of /graphql: a subject passes here only if it passes there.
           authenticateToken: createTokenAuthenticator({ verifier, identity, sessions }),
           issuers,

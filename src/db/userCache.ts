@@ -1,6 +1,6 @@
-// The process's user row cache: one object, built by the composition root and handed to whatever
-// reads or writes user rows. Rows are kept under a version that every write of users (run through
-// `write`) and every change another replica announces moves on, so a kept row is never older than them.
+// The user store's row cache (userStore.ts is its only user): rows kept under a version that every
+// write of users the store makes and every change another replica announces moves on, so a kept
+// row is never older than them.
 import { LRUCache } from 'lru-cache';
 import type { User } from '../domain/types.js';
 import type { Database } from './queryable.js';
@@ -21,6 +21,10 @@ export interface UserRowCache {
    * `written`: the row the write leaves, kept when nothing else changed users meanwhile.
    */
   write<T>(work: () => Promise<T>, written?: (result: T) => User | null): Promise<T>;
+  /** `write` in two halves, for a transaction that learns only as it runs that it writes users: returns the version at the start. */
+  beginWrite(): number;
+  /** Ends a write begun at `start` (its transaction has ended); `row` as `written`'s. */
+  endWrite(start: number, row?: User | null): void;
   readonly size: number;
   /** Stops hearing the database's change announcements. */
   close(): void;
@@ -46,6 +50,15 @@ export function createUserRowCache(db: Database, maxEntries = 10_000): UserRowCa
   const current = (): number | null => (changes === undefined || changes.listening ? version : null);
   const keepAt = (user: User, at: number) => {
     if (writing === 0 && current() === at) rows.set(user.id, { user: copyOf(user), version: at });
+  };
+  const beginWrite = (): number => {
+    writing += 1;
+    return version;
+  };
+  const endWrite = (start: number, row?: User | null): void => {
+    writing -= 1;
+    version += 1;
+    if (row != null && version === start + 1) keepAt(row, version);
   };
   const held = (id: string, at: number): User | undefined => {
     const hit = rows.get(id);
@@ -83,18 +96,18 @@ export function createUserRowCache(db: Database, maxEntries = 10_000): UserRowCa
       }
       return found;
     },
+    beginWrite,
+    endWrite,
     async write(work, written) {
-      const start = version;
-      writing += 1;
+      const start = beginWrite();
       let result: Awaited<ReturnType<typeof work>>;
       try {
         result = await work();
-      } finally {
-        writing -= 1;
-        version += 1;
+      } catch (error) {
+        endWrite(start);
+        throw error;
       }
-      const row = written?.(result);
-      if (row != null && version === start + 1) keepAt(row, version);
+      endWrite(start, written?.(result));
       return result;
     },
     close() {

@@ -120,8 +120,6 @@ export type Principal =
       /** True when this request provisioned the user. */
       created: boolean;
       impersonator: string | null;
-      /** The user's row if identity resolution read or wrote it in this request (see ResolvedUser). */
-      row?: User;
     }
   | { kind: 'service'; claims: ServiceClaims };
 

@@ -1,8 +1,8 @@
 // The per-request GraphQL context: who is calling (already verified and resolved before
-// GraphQL runs), per-request loaders, and the services resolvers call.
+// GraphQL runs), the request's view of users, per-request loaders, and the services resolvers call.
 import type { Principal } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
-import type { UserRowCache } from '../db/userCache.js';
+import type { UserStore, UserView } from '../db/userStore.js';
 import type { IdentityService } from '../services/identity.js';
 import type { InvitationService } from '../services/invitations.js';
 import type { LifecycleService } from '../services/lifecycle.js';
@@ -11,19 +11,17 @@ import { Loaders } from './loaders.js';
 
 export interface Services {
   db: Database;
-  /** The process's user row cache (the request's loader reads users through it). */
-  userRows: UserRowCache;
   identity: IdentityService;
   organizations: OrganizationService;
   invitations: InvitationService;
-  /** The clock invitations expire by (default Date.now). */
-  now?: () => number;
   lifecycle: LifecycleService;
 }
 
 export interface GraphQLContext {
   requestId: string;
   principal: Principal;
+  /** The request's view of the user store: every user row the request reads. */
+  users: UserView;
   loaders: Loaders;
   services: Services;
   /**
@@ -38,10 +36,27 @@ export interface GraphQLContext {
   observed?: { operationName: string | null; errorCode: string | null };
 }
 
-export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {
-  const viewerId = principal.kind === 'user' ? principal.userId : null;
-  const loaders = new Loaders(services.db, services.userRows, viewerId, services.now);
-  // The row identity resolution just read or wrote: the first answer needs no second read.
-  if (principal.kind === 'user' && principal.row !== undefined) loaders.holdUser(principal.row);
-  return { requestId, principal, services, loaders, emailSuppliedFor: new Set() };
+/** How the HTTP edge builds a request's context: its view of users first (authentication holds the user's row there). */
+export interface RequestContexts {
+  users(): UserView;
+  create(principal: Principal, users: UserView, requestId: string): GraphQLContext;
+}
+
+export interface RequestContextOptions {
+  db: Database;
+  users: UserStore;
+  services: Services;
+  /** The clock invitations expire by (default Date.now). */
+  now?: () => number;
+}
+
+export function createRequestContexts(options: RequestContextOptions): RequestContexts {
+  const { db, services, now } = options;
+  return {
+    users: () => options.users.view(),
+    create(principal, users, requestId) {
+      const loaders = new Loaders(db, principal.kind === 'user' ? principal.userId : null, now);
+      return { requestId, principal, users, services, loaders, emailSuppliedFor: new Set() };
+    },
+  };
 }

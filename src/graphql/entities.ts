@@ -21,7 +21,7 @@ function asItemError(error: unknown): Error {
 
 /**
  * The entity tagged with its type for the `_Entity` union. Tagged in place: every object a
- * resolveReference returns is this request's own (loaders and the row cache hand out copies),
+ * resolveReference returns is this request's own (the user store and the request's view hand out copies),
  * shared at most between references to the same entity, so of the same type.
  */
 function tagged(value: unknown, typename: string): unknown {

@@ -2,14 +2,13 @@
 // statement per type, whatever the number of `_entities` representations.
 import DataLoader from 'dataloader';
 import { isUuid } from '../domain/ids.js';
-import type { ExternalIdentity, Invitation, Membership, Organization, OrganizationSso, User } from '../domain/types.js';
+import type { ExternalIdentity, Invitation, Membership, Organization, OrganizationSso } from '../domain/types.js';
 import { findIdentitiesByUserIds } from '../db/identities.js';
 import { findPendingByEmails, findPendingByOrganizationIds } from '../db/invitations.js';
 import { findMembershipsByIds, findMembershipsByOrganizationIds, findMembershipsByUserIds, findUsersSharingOrganization } from '../db/memberships.js';
 import { findOrganizationsByIds } from '../db/organizations.js';
 import type { Queryable } from '../db/queryable.js';
 import { findSsoByDomains, findSsoByOrganizationIds } from '../db/sso.js';
-import type { UserRowCache } from '../db/userCache.js';
 import { findLastSeen } from '../db/userDirectory.js';
 
 /** A loader of rows by id: malformed ids resolve to null without reaching the database. */
@@ -40,137 +39,70 @@ function groupedBy<T>(fetch: (ids: string[]) => Promise<T[]>, keyOf: (row: T) =>
   });
 }
 
-/**
- * The user rows one request holds, by id: one slot (the viewer, every request) before a map.
- */
-class HeldUsers {
-  #one: User | undefined;
-  #more: Map<string, User> | undefined;
-
-  get(id: string): User | undefined {
-    return this.#one?.id === id ? this.#one : this.#more?.get(id);
-  }
-
-  hold(user: User): void {
-    if (this.#one === undefined || this.#one.id === user.id) this.#one = user;
-    else (this.#more ??= new Map()).set(user.id, user);
-  }
-
-  drop(id: string): void {
-    if (this.#one?.id === id) this.#one = undefined;
-    this.#more?.delete(id);
-  }
+/** The loaders one request has made so far (each on first use). */
+interface Made {
+  membership?: DataLoader<string, Membership | null>;
+  organization?: DataLoader<string, Organization | null>;
+  identitiesByUser?: DataLoader<string, ExternalIdentity[]>;
+  membershipsByUser?: DataLoader<string, Membership[]>;
+  membershipsByOrganization?: DataLoader<string, Membership[]>;
+  ssoByOrganization?: DataLoader<string, OrganizationSso | null>;
+  ssoByDomain?: DataLoader<string, OrganizationSso | null>;
+  sharesOrganizationWithViewer?: DataLoader<string, boolean>;
+  invitationsByOrganization?: DataLoader<string, Invitation[]>;
+  invitationsByEmail?: DataLoader<string, Invitation[]>;
+  lastSeen?: DataLoader<string, Date | null>;
 }
 
 /**
  * One request's loaders, each created on first use: most operations touch one or two of them,
- * and every request (anonymous ones included) builds this object.
+ * and every request (anonymous ones included) builds this object. User rows are the user
+ * store's (its view, in the context). What they hold is the request's reading of the database:
+ * the GraphQL layer resets it after each mutation (resolvers/index.ts), never a resolver.
  */
 export class Loaders {
   readonly #db: Queryable;
-  readonly #userRows: UserRowCache;
-  // The one place a user row lives during a request: what the loader, the process's row cache
-  // or identity resolution handed it, so every field of the request sees one copy.
-  readonly #users = new HeldUsers();
   readonly #viewerId: string | null;
   readonly #now: () => number;
-  #user?: DataLoader<string, User | null>;
-  #membership?: DataLoader<string, Membership | null>;
-  #organization?: DataLoader<string, Organization | null>;
-  #identitiesByUser?: DataLoader<string, ExternalIdentity[]>;
-  #membershipsByUser?: DataLoader<string, Membership[]>;
-  #membershipsByOrganization?: DataLoader<string, Membership[]>;
-  #ssoByOrganization?: DataLoader<string, OrganizationSso | null>;
-  #ssoByDomain?: DataLoader<string, OrganizationSso | null>;
-  #sharesOrganizationWithViewer?: DataLoader<string, boolean>;
-  #invitationsByOrganization?: DataLoader<string, Invitation[]>;
-  #invitationsByEmail?: DataLoader<string, Invitation[]>;
-  #lastSeen?: DataLoader<string, Date | null>;
+  #made: Made = {};
 
   /** `now`: the clock invitations expire by (default Date.now). */
-  constructor(db: Queryable, userRows: UserRowCache, viewerId: string | null, now: () => number = Date.now) {
+  constructor(db: Queryable, viewerId: string | null, now: () => number = Date.now) {
     this.#db = db;
-    this.#userRows = userRows;
     this.#viewerId = viewerId;
     this.#now = now;
   }
 
-  get user(): DataLoader<string, User | null> {
-    return (this.#user ??= byId<User>(async (ids) => {
-      const found: User[] = [];
-      const missing: string[] = [];
-      for (const id of ids) {
-        const held = this.#users.get(id);
-        if (held !== undefined) found.push(held);
-        else missing.push(id);
-      }
-      if (missing.length > 0) {
-        for (const user of await this.#userRows.findByIds(missing)) {
-          this.#users.hold(user);
-          found.push(user);
-        }
-      }
-      return found;
-    }));
-  }
-
-  /**
-   * The user's row when this request or the process's row cache holds a current one, else
-   * undefined: resolvers answer synchronously then, without a DataLoader tick (the viewer, every request).
-   */
-  cachedUser(id: string): User | undefined {
-    const held = this.#users.get(id);
-    if (held !== undefined) return held;
-    const cached = this.#userRows.peek(id);
-    if (cached !== undefined) this.#users.hold(cached);
-    return cached;
-  }
-
-  /** A row this request read or wrote elsewhere (identity resolution, a mutation): its fields answer from it. */
-  holdUser(user: User): void {
-    this.#users.hold(user);
-    this.#user?.clear(user.id);
-  }
-
-  /** After a membership was added or changed: its lists and the viewer's shared-organization answers are read again. */
-  membershipChanged(membership: Membership): void {
-    this.membership.clear(membership.id).prime(membership.id, membership);
-    this.membershipsByOrganization.clear(membership.organizationId);
-    this.membershipsByUser.clear(membership.userId);
-    this.sharesOrganizationWithViewer.clearAll();
-  }
-
-  /** After a change to a user, this request reads the row again. */
-  forgetUser(id: string): void {
-    this.#users.drop(id);
-    this.#user?.clear(id);
+  /** Forgets everything read so far: what follows reads the database again (after a mutation). */
+  reset(): void {
+    this.#made = {};
   }
 
   get membership(): DataLoader<string, Membership | null> {
-    return (this.#membership ??= byId<Membership>((ids) => findMembershipsByIds(this.#db, ids)));
+    return (this.#made.membership ??= byId<Membership>((ids) => findMembershipsByIds(this.#db, ids)));
   }
 
   get organization(): DataLoader<string, Organization | null> {
-    return (this.#organization ??= byId<Organization>((ids) => findOrganizationsByIds(this.#db, ids)));
+    return (this.#made.organization ??= byId<Organization>((ids) => findOrganizationsByIds(this.#db, ids)));
   }
 
   get identitiesByUser(): DataLoader<string, ExternalIdentity[]> {
-    return (this.#identitiesByUser ??= groupedBy<ExternalIdentity>((ids) => findIdentitiesByUserIds(this.#db, ids), (row) => row.userId));
+    return (this.#made.identitiesByUser ??= groupedBy<ExternalIdentity>((ids) => findIdentitiesByUserIds(this.#db, ids), (row) => row.userId));
   }
 
   get membershipsByUser(): DataLoader<string, Membership[]> {
-    return (this.#membershipsByUser ??= groupedBy<Membership>((ids) => findMembershipsByUserIds(this.#db, ids), (row) => row.userId));
+    return (this.#made.membershipsByUser ??= groupedBy<Membership>((ids) => findMembershipsByUserIds(this.#db, ids), (row) => row.userId));
   }
 
   get membershipsByOrganization(): DataLoader<string, Membership[]> {
-    return (this.#membershipsByOrganization ??= groupedBy<Membership>(
+    return (this.#made.membershipsByOrganization ??= groupedBy<Membership>(
       (ids) => findMembershipsByOrganizationIds(this.#db, ids),
       (row) => row.organizationId,
     ));
   }
 
   get ssoByOrganization(): DataLoader<string, OrganizationSso | null> {
-    return (this.#ssoByOrganization ??= new DataLoader<string, OrganizationSso | null>(async (keys) => {
+    return (this.#made.ssoByOrganization ??= new DataLoader<string, OrganizationSso | null>(async (keys) => {
       const rows = await findSsoByOrganizationIds(this.#db, keys.filter(isUuid));
       const found = new Map(rows.map((row) => [row.organizationId, row]));
       return keys.map((key) => found.get(key) ?? null);
@@ -179,7 +111,7 @@ export class Loaders {
 
   /** SSO bindings by normalised email domain (authDiscovery: one statement however many aliases ask). */
   get ssoByDomain(): DataLoader<string, OrganizationSso | null> {
-    return (this.#ssoByDomain ??= new DataLoader<string, OrganizationSso | null>(async (keys) => {
+    return (this.#made.ssoByDomain ??= new DataLoader<string, OrganizationSso | null>(async (keys) => {
       const found = await findSsoByDomains(this.#db, [...new Set(keys)]);
       return keys.map((key) => found.get(key) ?? null);
     }));
@@ -187,7 +119,7 @@ export class Loaders {
 
   /** Pending, unexpired invitations of an organization. */
   get invitationsByOrganization(): DataLoader<string, Invitation[]> {
-    return (this.#invitationsByOrganization ??= groupedBy<Invitation>(
+    return (this.#made.invitationsByOrganization ??= groupedBy<Invitation>(
       (ids) => findPendingByOrganizationIds(this.#db, ids, new Date(this.#now())),
       (row) => row.organizationId,
     ));
@@ -195,7 +127,7 @@ export class Loaders {
 
   /** Pending, unexpired invitations to a (normalised) email address. */
   get invitationsByEmail(): DataLoader<string, Invitation[]> {
-    return (this.#invitationsByEmail ??= new DataLoader<string, Invitation[]>(async (emails) => {
+    return (this.#made.invitationsByEmail ??= new DataLoader<string, Invitation[]>(async (emails) => {
       const rows = await findPendingByEmails(this.#db, emails, new Date(this.#now()));
       return emails.map((email) => rows.filter((row) => row.email === email));
     }));
@@ -203,7 +135,7 @@ export class Loaders {
 
   /** When each user was last seen (User.lastSeenAt). */
   get lastSeen(): DataLoader<string, Date | null> {
-    return (this.#lastSeen ??= new DataLoader<string, Date | null>(async (keys) => {
+    return (this.#made.lastSeen ??= new DataLoader<string, Date | null>(async (keys) => {
       const seen = await findLastSeen(this.#db, keys.filter(isUuid));
       return keys.map((key) => seen.get(key) ?? null);
     }));
@@ -211,7 +143,7 @@ export class Loaders {
 
   /** Whether a user shares an organization with the viewer (email visibility). */
   get sharesOrganizationWithViewer(): DataLoader<string, boolean> {
-    return (this.#sharesOrganizationWithViewer ??= new DataLoader<string, boolean>(async (keys) => {
+    return (this.#made.sharesOrganizationWithViewer ??= new DataLoader<string, boolean>(async (keys) => {
       const viewerId = this.#viewerId;
       if (viewerId === null) return keys.map(() => false);
       const sharing = await findUsersSharingOrganization(this.#db, viewerId, keys.filter(isUuid));

@@ -7,7 +7,7 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
 import { AppError, isAppError } from '../errors.js';
 import type { Principal } from '../domain/types.js';
-import { createContext, type GraphQLContext, type Services } from '../graphql/context.js';
+import type { GraphQLContext, RequestContexts } from '../graphql/context.js';
 import type { DocumentGuard } from '../graphql/documentGuard.js';
 import { executeHTTPGraphQLRequestReleasing } from '../graphql/requestRelease.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
@@ -22,7 +22,8 @@ export interface RouteHandler {
 
 export interface HttpServerOptions {
   apollo: ApolloServer<GraphQLContext>;
-  services: Services;
+  /** Builds each request's GraphQL context. */
+  contexts: RequestContexts;
   authenticate: Authenticate;
   logger: Logger;
   subgraphSecret: string | null;
@@ -85,7 +86,7 @@ function credentialHeaders(req: IncomingMessage): CredentialHeaders {
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
-  const { apollo, services, logger } = options;
+  const { apollo, contexts, logger } = options;
   const secretOk = createSecretCheck(options.subgraphSecret);
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string, state: RequestState) {
@@ -109,7 +110,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     state.operationName = operationNameOf(method === 'POST' ? body : Object.fromEntries(url.searchParams));
     const query = method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
     if (typeof query === 'string') options.documentGuard.check(query);
-    const authenticated = options.authenticate(credentialHeaders(req));
+    const users = contexts.users();
+    const authenticated = options.authenticate(credentialHeaders(req), users);
     const principal = authenticated instanceof Promise ? await authenticated : authenticated;
     state.principal = principal;
     const observed: NonNullable<GraphQLContext['observed']> = { operationName: null, errorCode: null };
@@ -122,7 +124,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, async () =>
-      Object.assign(createContext(services, principal, requestId), { observed }),
+      Object.assign(contexts.create(principal, users, requestId), { observed }),
     );
     if (observed.operationName !== null) state.operationName = observed.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);

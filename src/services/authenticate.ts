@@ -5,6 +5,7 @@ import { AppError } from '../errors.js';
 import type { Principal, UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { readCredentials } from '../auth/bearer.js';
 import type { TokenVerifier } from '../auth/verifier.js';
+import type { UserView } from '../db/userStore.js';
 import type { IdentityService, ResolvedUser } from './identity.js';
 import type { SessionPolicy } from './sessions.js';
 
@@ -13,11 +14,15 @@ export interface CredentialHeaders {
   'x-user-token'?: string | undefined;
 }
 
-/** A value when the token and its user are known already (the warm path), else a promise. */
-export type Authenticate = (headers: CredentialHeaders) => Principal | Promise<Principal>;
+/**
+ * A value when the token and its user are known already (the warm path), else a promise.
+ * `users`: the request's view of users, where the row identity resolution read or wrote is held
+ * (none: the caller reads no user rows).
+ */
+export type Authenticate = (headers: CredentialHeaders, users?: UserView) => Principal | Promise<Principal>;
 
 /** The same, for a token already taken out of its header (the token endpoint's subject token). */
-export type AuthenticateToken = (token: string) => Principal | Promise<Principal>;
+export type AuthenticateToken = (token: string, users?: UserView) => Principal | Promise<Principal>;
 
 interface Deps {
   verifier: TokenVerifier;
@@ -30,12 +35,11 @@ interface Deps {
  * IDENTITY_STORE_UNAVAILABLE, EMAIL_NOT_VERIFIED, IMPERSONATION_TARGET_UNKNOWN, USER_SUSPENDED.
  */
 export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
-  function toPrincipal(verified: VerifiedPrincipal, resolved: ResolvedUser | null): Principal {
+  function toPrincipal(verified: VerifiedPrincipal, resolved: ResolvedUser | null, users: UserView | undefined): Principal {
     if (verified.kind === 'service') return { kind: 'service', claims: verified.claims };
     const { userId, created, row } = resolved!;
-    const principal: Principal = { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator };
-    if (row !== undefined) principal.row = row;
-    return principal;
+    if (row !== undefined) users?.hold(row);
+    return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator };
   }
 
   /** The canonical user: named by a platform token itself, else resolved (or provisioned). */
@@ -53,23 +57,22 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
       if (admit) return resolved;
       // A platform token names its user: a tombstone stays one.
       if (retried || verified.userId !== undefined) throw new AppError('UNAUTHENTICATED', { message: 'This token has been revoked.', reason: 'revoked' });
-      deps.identity.forget(claims);
-      return deps.identity.resolveUser(claims).then((next) => admitted(verified, next, true));
+      return deps.identity.resolveUserAfresh(claims).then((next) => admitted(verified, next, true));
     };
     return verdict === false ? again(false) : verdict.then(again);
   }
 
-  function principalOf(verified: VerifiedPrincipal): Principal | Promise<Principal> {
-    if (verified.kind === 'service') return toPrincipal(verified, null);
+  function principalOf(verified: VerifiedPrincipal, users: UserView | undefined): Principal | Promise<Principal> {
+    if (verified.kind === 'service') return toPrincipal(verified, null, users);
     const resolved = resolve(verified);
     const admittedUser = resolved instanceof Promise ? resolved.then((r) => admitted(verified, r)) : admitted(verified, resolved);
-    return admittedUser instanceof Promise ? admittedUser.then((r) => toPrincipal(verified, r)) : toPrincipal(verified, admittedUser);
+    return admittedUser instanceof Promise ? admittedUser.then((r) => toPrincipal(verified, r, users)) : toPrincipal(verified, admittedUser, users);
   }
 
-  return (token) => {
+  return (token, users) => {
     // Warm path: a token verified before whose user was resolved recently, with no promise.
     const verified = deps.verifier.cachedPrincipal(token);
-    return verified === undefined ? deps.verifier.verify(token).then(principalOf) : principalOf(verified);
+    return verified === undefined ? deps.verifier.verify(token).then((v) => principalOf(v, users)) : principalOf(verified, users);
   };
 }
 
@@ -79,8 +82,8 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
  */
 export function createAuthenticator(deps: Deps): Authenticate {
   const authenticateToken = createTokenAuthenticator(deps);
-  return (headers) => {
+  return (headers, users) => {
     const token = readCredentials(headers);
-    return token === null ? { kind: 'anonymous' } : authenticateToken(token);
+    return token === null ? { kind: 'anonymous' } : authenticateToken(token, users);
   };
 }

@@ -3,9 +3,9 @@
 // written in batches (lastSeenStamps.ts).
 import type { Actor, User, UserClaims } from '../domain/types.js';
 import type { Database, Queryable } from '../db/queryable.js';
-import type { UserRowCache } from '../db/userCache.js';
+import type { UserStore, UsersInTransaction } from '../db/userStore.js';
 import { singleFlight } from '../lib/singleFlight.js';
-import { claimsFingerprint, identityKey, IdentityCache, type CachedIdentity } from './identityCache.js';
+import { identityKey, IdentityCache, sameClaims, type CachedIdentity } from './identityCache.js';
 import { createLastSeenStamps } from './lastSeenStamps.js';
 import { createUserResolution, type ResolvedUser } from './userResolution.js';
 
@@ -13,8 +13,8 @@ export type { ResolvedUser } from './userResolution.js';
 
 export interface IdentityServiceOptions {
   db: Database;
-  /** The process's user row cache: every write of users runs through it. */
-  userRows: UserRowCache;
+  /** The user store: users are read and written through it. */
+  users: UserStore;
   /** Entries of the (issuer, sub) → user id cache; default 50,000. */
   cacheMaxEntries?: number;
   /** How often a known identity is resynced and its last-seen time written (45-60 s at random for 60 s); default 60 s. */
@@ -44,18 +44,25 @@ export interface IdentityService {
    * @throws AppError EMAIL_NOT_VERIFIED, IMPERSONATION_TARGET_UNKNOWN, IDENTITY_STORE_UNAVAILABLE
    */
   resolveUser(claims: UserClaims): Promise<ResolvedUser>;
-  /** The user id when these very claims were resolved recently (no promise); else undefined. */
+  /** The user id when these claims' identity was resolved recently, with these claims (no promise); else undefined. */
   cachedUser(claims: UserClaims): ResolvedUser | undefined;
   /**
-   * Get-or-create a user by email alone (a service's `ensureUser(input)`, `addMember` by email).
-   * The email counts as verified. Inside a caller's transaction `tx`, the caller runs that
-   * transaction through the row cache's `write`. @throws AppError BAD_USER_INPUT for a malformed email.
+   * As resolveUser, from the database whatever is cached: the cached binding named a user that
+   * has been deleted since (the session view said so).
    */
-  ensureUserByEmail(tx: Queryable | null, input: { email: string; name?: string | null }, actor: Actor): Promise<{ user: User; created: boolean }>;
+  resolveUserAfresh(claims: UserClaims): Promise<ResolvedUser>;
+  /**
+   * Get-or-create a user by email alone (a service's `ensureUser(input)`, `addMember` by email).
+   * The email counts as verified. `within`: a caller's transaction of the user store (addMember),
+   * else one of its own. @throws AppError BAD_USER_INPUT for a malformed email.
+   */
+  ensureUserByEmail(
+    within: { tx: Queryable; users: UsersInTransaction } | null,
+    input: { email: string; name?: string | null },
+    actor: Actor,
+  ): Promise<{ user: User; created: boolean }>;
   /** Writes the last-seen stamps still waiting (shutdown, tests); resolves when they are written or dropped. */
   flushStamps(): Promise<void>;
-  /** Drops the cached binding of these claims' identity (its user was deleted): the next resolution reads the database. */
-  forget(claims: UserClaims): void;
 }
 
 export function createIdentityService(options: IdentityServiceOptions): IdentityService {
@@ -75,7 +82,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   });
   const resolution = createUserResolution({
     db: options.db,
-    userRows: options.userRows,
+    users: options.users,
     now,
     seenIntervalMs,
     adoptSubjectAsUserId: options.adoptSubjectAsUserId ?? new Set<string>(),
@@ -95,57 +102,50 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     return { userId: entry.userId, created: false };
   }
 
-  async function resolveFromDatabase(claims: UserClaims, key: string, fingerprint: string): Promise<ResolvedUser> {
+  function cachedAt(key: string, claims: UserClaims): ResolvedUser | undefined {
+    const entry = identities.get(key);
+    if (entry === undefined) return undefined;
+    // An impersonated request never writes: the binding is all it needs.
+    if (claims.impersonator !== null) return { userId: entry.userId, created: false };
+    if (!sameClaims(entry.recorded, claims)) return undefined;
+    if (identities.isFresh(entry, claims)) return { userId: entry.userId, created: false };
+    return identities.stampOnly(entry, claims) ? stamped(key, entry) : undefined;
+  }
+
+  async function resolveFromDatabase(claims: UserClaims, key: string): Promise<ResolvedUser> {
     const result = await resolution.resolve(claims);
-    identities.remember(key, claims, result.userId, fingerprint);
+    identities.remember(key, claims, result.userId);
     return result;
   }
 
-  // The same verified token hands back the same frozen claims object: no key to build.
-  function cachedUser(claims: UserClaims): ResolvedUser | undefined {
-    const memo = identities.ofClaims(claims);
-    if (memo === undefined) return undefined;
-    if (identities.isFresh(memo, claims)) return { userId: memo.userId, created: false };
-    // Due: the memo was recorded with these claims; it must still be the identity's entry.
+  async function resolveUser(claims: UserClaims): Promise<ResolvedUser> {
     const key = identityKey(claims);
-    return identities.get(key) === memo && identities.stampOnly(memo, claims) ? stamped(key, memo) : undefined;
+    const known = cachedAt(key, claims);
+    if (known !== undefined) return known;
+    // One resolution per identity in flight in this process: a client's parallel first
+    // requests provision once here (replicas still race, and the database settles it).
+    // (An impersonated request resolves on its own: it never provisions.)
+    if (claims.impersonator !== null) return resolveFromDatabase(claims, key);
+    let started = false;
+    const resolved = await resolving.run(key, () => {
+      started = true;
+      return resolveFromDatabase(claims, key);
+    });
+    if (started) return resolved;
+    // A request that joined another's resolution: the user existed already for it, and it gets
+    // its own copy of the row (its view of users holds it).
+    const { userId, row } = resolved;
+    return row === undefined ? { userId, created: false } : { userId, created: false, row: { ...row } };
   }
 
   return {
-    cachedUser,
-
-    async resolveUser(claims) {
-      const known = cachedUser(claims);
-      if (known !== undefined) return known;
-      const key = identityKey(claims);
-      const fingerprint = claimsFingerprint(claims);
-      const cached = identities.get(key);
-      if (cached && (claims.impersonator !== null || (cached.fingerprint === fingerprint && identities.isFresh(cached, claims)))) {
-        identities.tie(claims, cached);
-        return { userId: cached.userId, created: false };
-      }
-      // One resolution per identity in flight in this process: a client's parallel first
-      // requests provision once here (replicas still race, and the database settles it).
-      // (An impersonated request resolves on its own: it never provisions.)
-      if (claims.impersonator !== null) return resolveFromDatabase(claims, key, fingerprint);
-      if (cached !== undefined && cached.fingerprint === fingerprint && identities.stampOnly(cached, claims)) {
-        identities.tie(claims, cached);
-        return stamped(key, cached);
-      }
-      let started = false;
-      const resolved = await resolving.run(key, () => {
-        started = true;
-        return resolveFromDatabase(claims, key, fingerprint);
-      });
-      if (started) return resolved;
-      // A request that joined another's resolution: the user existed already for it, and it gets
-      // its own copy of the row (its loader holds it).
-      const { userId, row } = resolved;
-      return row === undefined ? { userId, created: false } : { userId, created: false, row: { ...row } };
+    cachedUser: (claims) => cachedAt(identityKey(claims), claims),
+    resolveUser,
+    resolveUserAfresh(claims) {
+      identities.forget(claims);
+      return resolveUser(claims);
     },
-
-    ensureUserByEmail: (tx, input, actor) => resolution.ensureUserByEmail(tx, input, actor),
+    ensureUserByEmail: (within, input, actor) => resolution.ensureUserByEmail(within, input, actor),
     flushStamps: () => stamps.flush(),
-    forget: (claims) => identities.forget(claims),
   };
 }

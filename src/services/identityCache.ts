@@ -3,10 +3,13 @@
 import { LRUCache } from 'lru-cache';
 import type { UserClaims } from '../domain/types.js';
 
+/** What a later sign-in must match to need no resync: the profile and the organization claim. */
+type RecordedClaims = Pick<UserClaims, 'email' | 'emailVerified' | 'name' | 'externalOrganizationId'>;
+
 export interface CachedIdentity {
   userId: string;
-  /** The claims the database last recorded (claimsFingerprint): others must be synced. */
-  fingerprint: string;
+  /** The claims the database last recorded: a sign-in with others must be synced. */
+  recorded: RecordedClaims;
   /**
    * Until when the entry answers without a database round trip (then resync or stamp). Renewed
    * in place when a stamp is queued; -Infinity once the entry must not answer again (its stamp
@@ -27,9 +30,14 @@ export function splitIdentityKey(key: string): { issuer: string; subject: string
   return { issuer: key.slice(0, at), subject: key.slice(at + 1) };
 }
 
-/** What a later sign-in must match to need no resync (the profile and the organization claim). */
-export function claimsFingerprint(claims: UserClaims): string {
-  return JSON.stringify([claims.email, claims.emailVerified, claims.name, claims.externalOrganizationId]);
+/** Whether these claims are the ones recorded (compared field by field: nothing is built per request). */
+export function sameClaims(recorded: RecordedClaims, claims: UserClaims): boolean {
+  return (
+    recorded.email === claims.email &&
+    recorded.emailVerified === claims.emailVerified &&
+    recorded.name === claims.name &&
+    recorded.externalOrganizationId === claims.externalOrganizationId
+  );
 }
 
 export interface IdentityCacheOptions {
@@ -47,8 +55,6 @@ export interface IdentityCacheOptions {
  */
 export class IdentityCache {
   readonly #entries: LRUCache<string, CachedIdentity>;
-  // Claims objects the verifier's cache keeps alive → their entry; gone with the token's entry.
-  readonly #byClaims = new WeakMap<UserClaims, CachedIdentity>();
   readonly #options: IdentityCacheOptions;
 
   constructor(options: IdentityCacheOptions) {
@@ -60,21 +66,10 @@ export class IdentityCache {
     return this.#entries.get(key);
   }
 
-  /** The entry these very claims were answered with (the same verified token hands back the same frozen claims). */
-  ofClaims(claims: UserClaims): CachedIdentity | undefined {
-    return this.#byClaims.get(claims);
-  }
-
-  /** Ties these claims to an entry, so the next request with them needs no key. */
-  tie(claims: UserClaims, entry: CachedIdentity): void {
-    this.#byClaims.set(claims, entry);
-  }
-
-  /** Records a binding the database just confirmed. */
-  remember(key: string, claims: UserClaims, userId: string, fingerprint: string): void {
-    const entry = { userId, fingerprint, freshUntil: this.freshUntil(), resolvedAt: this.#options.now() };
-    this.#entries.set(key, entry);
-    this.#byClaims.set(claims, entry);
+  /** Records a binding the database just confirmed, with the claims it recorded. */
+  remember(key: string, claims: UserClaims, userId: string): void {
+    const recorded = { email: claims.email, emailVerified: claims.emailVerified, name: claims.name, externalOrganizationId: claims.externalOrganizationId };
+    this.#entries.set(key, { userId, recorded, freshUntil: this.freshUntil(), resolvedAt: this.#options.now() });
   }
 
   /**
@@ -91,7 +86,7 @@ export class IdentityCache {
   }
 
   /**
-   * Whether an entry that came due, recorded with these very claims (same fingerprint), needs
+   * Whether an entry that came due, recorded with these very claims (sameClaims), needs
    * only a last-seen stamp: it was not dropped, it is not too old, and there is no organization to join.
    */
   stampOnly(entry: CachedIdentity, claims: UserClaims): boolean {
@@ -109,6 +104,5 @@ export class IdentityCache {
     const key = identityKey(claims);
     const entry = this.#entries.get(key);
     if (entry !== undefined) this.drop(key, entry);
-    this.#byClaims.delete(claims);
   }
 }

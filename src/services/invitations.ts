@@ -10,7 +10,7 @@ import { appendAudit } from '../db/audit.js';
 import { closeInvitation, findInvitation, upsertPendingInvitation } from '../db/invitations.js';
 import { findMembership, insertMembership } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
-import { findUsersByIds } from '../db/users.js';
+import type { UserStore, UsersInTransaction } from '../db/userStore.js';
 import { actorOf, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
 
 export interface InvitationService {
@@ -34,6 +34,8 @@ export interface InvitationService {
 
 export interface InvitationServiceOptions {
   db: Database;
+  /** The user store: the invitee's row (their verified email) is read through it. */
+  users: UserStore;
   /** How long an invitation can be accepted (INVITATION_TTL_HOURS). */
   ttlHours: number;
   /** The clock expiry is measured with; default Date.now. */
@@ -41,25 +43,25 @@ export interface InvitationServiceOptions {
 }
 
 export function createInvitationService(options: InvitationServiceOptions): InvitationService {
-  const { db } = options;
+  const { db, users } = options;
   const clock = () => new Date((options.now ?? Date.now)());
 
-  async function userRow(q: Queryable, userId: string): Promise<User | null> {
-    return (await findUsersByIds(q, [userId]))[0] ?? null;
+  async function userRow(userId: string): Promise<User | null> {
+    return (await users.findByIds([userId]))[0] ?? null;
   }
 
   /** Refuses anyone but the invitee (unknown ids alike) before any lock is taken. */
   async function requireInvitee(principal: Principal, id: string) {
     const caller = requireUser(principal);
     const known = isUuid(id) ? await findInvitation(db, id, clock()) : null;
-    if (known === null || !isInvitee(known, await userRow(db, caller.userId))) refuse('NOT_INVITEE');
+    if (known === null || !isInvitee(known, await userRow(caller.userId))) refuse('NOT_INVITEE');
     return { caller, known: known! };
   }
 
   /** The invitation re-read and locked in `tx`, as its invitee may answer it now. */
-  async function lockForResponse(tx: Queryable, id: string, userId: string, response: 'accept' | 'decline'): Promise<Invitation> {
+  async function lockForResponse(tx: Queryable, rows: UsersInTransaction, id: string, userId: string, response: 'accept' | 'decline'): Promise<Invitation> {
     const invitation = await findInvitation(tx, id, clock(), { forUpdate: true });
-    refuse(responseRefusal(invitation, await userRow(tx, userId), response));
+    refuse(responseRefusal(invitation, await rows.find(userId), response));
     return invitation!;
   }
 
@@ -97,11 +99,11 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
     async accept(principal, id) {
       const { caller, known } = await requireInvitee(principal, id);
       const actor = actorOf(principal);
-      return db.transaction(async (tx) => {
+      return users.transaction(async (tx, rows) => {
         // The organization lock first, as every membership change takes it: concurrent
         // acceptances run one after another and the second finds the first's membership.
         await lockForChange(tx, known.organizationId, caller.userId);
-        const invitation = await lockForResponse(tx, id, caller.userId, 'accept');
+        const invitation = await lockForResponse(tx, rows, id, caller.userId, 'accept');
         const existing = await findMembership(tx, invitation.organizationId, caller.userId);
         if (invitation.status === 'ACCEPTED') {
           if (existing === null) refuse('INVITATION_NOT_PENDING');
@@ -134,8 +136,8 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
     async decline(principal, id) {
       const { caller } = await requireInvitee(principal, id);
       const { impersonator } = actorOf(principal);
-      return db.transaction(async (tx) => {
-        const invitation = await lockForResponse(tx, id, caller.userId, 'decline');
+      return users.transaction(async (tx, rows) => {
+        const invitation = await lockForResponse(tx, rows, id, caller.userId, 'decline');
         if (invitation.status === 'DECLINED') return true;
         await closeInvitation(tx, invitation.id, 'DECLINED');
         // The organization reads this log: a decline must not hand it the decliner's user id.

@@ -6,20 +6,11 @@ import { isUuid } from '../domain/ids.js';
 import { hasScope, SCOPES } from '../domain/policy.js';
 import type { Actor, LogoutRequest, Principal, User } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
-import {
-  deleteInvitationsTo,
-  deleteOrganizations,
-  eraseUser,
-  findMembershipsWithCounts,
-  findUserIdByIdentity,
-  lockUser,
-  scrubAuditRows,
-  setUserStatus,
-} from '../db/lifecycle.js';
+import { deleteInvitationsTo, deleteOrganizations, findMembershipsWithCounts, findUserIdByIdentity, scrubAuditRows } from '../db/lifecycle.js';
 import type { LifecycleFeed } from '../db/lifecycleFeed.js';
 import { lockOrganization } from '../db/organizations.js';
-import type { Database, Queryable } from '../db/queryable.js';
-import type { UserRowCache } from '../db/userCache.js';
+import type { Database } from '../db/queryable.js';
+import type { UserStore } from '../db/userStore.js';
 import { recordLogoutJti, upsertRevocation, type Revocation } from '../db/revocations.js';
 import { actorOf } from './guards.js';
 
@@ -57,37 +48,34 @@ function requireViewer(principal: Principal): Extract<Principal, { kind: 'user' 
 
 const notFound = () => new AppError('NOT_FOUND', { message: 'No such user.' });
 
-export function createLifecycleService(deps: { db: Database; userRows: UserRowCache; feed: LifecycleFeed; maxTokenAgeSeconds: number }): LifecycleService {
-  const { db, userRows, feed, maxTokenAgeSeconds } = deps;
+export function createLifecycleService(deps: { db: Database; users: UserStore; feed: LifecycleFeed; maxTokenAgeSeconds: number }): LifecycleService {
+  const { db, users, feed, maxTokenAgeSeconds } = deps;
 
   const published = (revocation: Revocation) => feed.publish({ type: 'revocation', ...revocation });
 
   async function changeStatus(principal: Principal, userId: string, status: 'active' | 'suspended', details: Record<string, unknown>): Promise<User> {
     requireAdmin(principal);
     if (!isUuid(userId)) throw notFound();
-    // Writes a user row: through the row cache's write, so no cached copy outlives the commit.
-    const user = await userRows.write(() =>
-      db.transaction(async (tx) => {
-        const current = await lockUser(tx, userId);
-        if (current === null) throw notFound();
-        if (current.status === status) return current;
-        const updated = (await setUserStatus(tx, userId, status))!;
-        await appendAudit(tx, actorOf(principal), {
-          action: status === 'suspended' ? 'user.suspended' : 'user.reactivated',
-          targetType: 'User',
-          targetId: userId,
-          details,
-        });
-        return updated;
-      }),
-    );
+    const user = await users.transaction(async (tx, rows) => {
+      const current = await rows.lock(userId);
+      if (current === null) throw notFound();
+      if (current.status === status) return current;
+      const updated = (await rows.setStatus(userId, status))!;
+      await appendAudit(tx, actorOf(principal), {
+        action: status === 'suspended' ? 'user.suspended' : 'user.reactivated',
+        targetType: 'User',
+        targetId: userId,
+        details,
+      });
+      return updated;
+    });
     feed.publish({ type: 'status', userId, status, deletedAt: null });
     return user;
   }
 
   async function revokeUser(actor: Actor, userId: string, mustExist: boolean): Promise<boolean> {
-    const revocation = await db.transaction(async (tx) => {
-      if (mustExist && (await lockUser(tx, userId)) === null) throw notFound();
+    const revocation = await users.transaction(async (tx, rows) => {
+      if (mustExist && (await rows.lock(userId)) === null) throw notFound();
       const stored = await upsertRevocation(tx, { kind: 'user', issuer: '', subject: userId }, maxTokenAgeSeconds);
       await appendAudit(tx, actor, { action: 'sessions.revoked', targetType: 'User', targetId: userId, details: { scope: 'all' } });
       return stored;
@@ -98,33 +86,31 @@ export function createLifecycleService(deps: { db: Database; userRows: UserRowCa
 
   /** Erases a user in one transaction (lifecycle.md, Deleted). */
   async function erase(actor: Actor, userId: string): Promise<boolean> {
-    const outcome = await userRows.write(() =>
-      db.transaction(async (tx: Queryable) => {
-        const user = await lockUser(tx, userId);
-        if (user === null) throw notFound();
-        // Organizations are locked (in id order) before their members are counted.
-        const organizations = await findMembershipsWithCounts(tx, userId);
-        for (const { organizationId } of organizations) await lockOrganization(tx, organizationId);
-        const counted = await findMembershipsWithCounts(tx, userId);
-        if (counted.some((m) => m.role === 'OWNER' && m.otherOwners === 0 && m.otherMembers > 0)) {
-          throw new AppError('FORBIDDEN', {
-            message: 'The user is the last OWNER of an organization that has other members.',
-            reason: 'LAST_OWNER',
-          });
-        }
-        const orphaned = counted.filter((m) => m.otherMembers === 0).map((m) => m.organizationId);
-        await deleteOrganizations(tx, orphaned);
-        for (const organizationId of orphaned) {
-          await appendAudit(tx, actor, { action: 'organization.deleted', targetType: 'Organization', targetId: organizationId, organizationId, details: { reason: 'last_member_deleted' } });
-        }
-        if (user.email !== null) await deleteInvitationsTo(tx, user.email);
-        const deletedAt = await eraseUser(tx, userId);
-        await scrubAuditRows(tx, user);
-        const revocation = await upsertRevocation(tx, { kind: 'user', issuer: '', subject: userId, at: new Date(deletedAt) }, maxTokenAgeSeconds);
-        await appendAudit(tx, actor, { action: 'user.deleted', targetType: 'User', targetId: userId, details: { organizationsDeleted: orphaned.length } });
-        return { deletedAt, revocation };
-      }),
-    );
+    const outcome = await users.transaction(async (tx, rows) => {
+      const user = await rows.lock(userId);
+      if (user === null) throw notFound();
+      // Organizations are locked (in id order) before their members are counted.
+      const organizations = await findMembershipsWithCounts(tx, userId);
+      for (const { organizationId } of organizations) await lockOrganization(tx, organizationId);
+      const counted = await findMembershipsWithCounts(tx, userId);
+      if (counted.some((m) => m.role === 'OWNER' && m.otherOwners === 0 && m.otherMembers > 0)) {
+        throw new AppError('FORBIDDEN', {
+          message: 'The user is the last OWNER of an organization that has other members.',
+          reason: 'LAST_OWNER',
+        });
+      }
+      const orphaned = counted.filter((m) => m.otherMembers === 0).map((m) => m.organizationId);
+      await deleteOrganizations(tx, orphaned);
+      for (const organizationId of orphaned) {
+        await appendAudit(tx, actor, { action: 'organization.deleted', targetType: 'Organization', targetId: organizationId, organizationId, details: { reason: 'last_member_deleted' } });
+      }
+      if (user.email !== null) await deleteInvitationsTo(tx, user.email);
+      const deletedAt = await rows.erase(userId);
+      await scrubAuditRows(tx, user);
+      const revocation = await upsertRevocation(tx, { kind: 'user', issuer: '', subject: userId, at: new Date(deletedAt) }, maxTokenAgeSeconds);
+      await appendAudit(tx, actor, { action: 'user.deleted', targetType: 'User', targetId: userId, details: { organizationsDeleted: orphaned.length } });
+      return { deletedAt, revocation };
+    });
     published(outcome.revocation);
     feed.publish({ type: 'status', userId, status: 'deleted', deletedAt: outcome.deletedAt });
     return true;

@@ -11,8 +11,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { countOwners, deleteMembership, findMembershipsByIds, insertMembership, updateMembershipRole } from '../db/memberships.js';
 import { lockOrganization } from '../db/organizations.js';
 import type { Database, Queryable } from '../db/queryable.js';
-import type { UserRowCache } from '../db/userCache.js';
-import { findUsersByIds } from '../db/users.js';
+import type { UserStore } from '../db/userStore.js';
 import { actorOf, badInput, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
 import type { IdentityService } from './identity.js';
 
@@ -34,7 +33,7 @@ export interface MembershipService {
   removeMember(principal: Principal, membershipId: string): Promise<boolean>;
 }
 
-export function createMembershipService(deps: { db: Database; userRows: UserRowCache; identity: IdentityService }): MembershipService {
+export function createMembershipService(deps: { db: Database; users: UserStore; identity: IdentityService }): MembershipService {
   const { db } = deps;
 
   /** Retries a transaction that lost a race on a unique key it may legitimately meet again. */
@@ -69,17 +68,18 @@ export function createMembershipService(deps: { db: Database; userRows: UserRowC
       if (hasEmail) requireEmail(input.email);
       if (!isUuid(input.organizationId)) throw organizationNotFound();
       const actor = actorOf(principal);
+      // By email the transaction may write a user: the store's transaction, as every one that may.
       const attempt = () =>
-        db.transaction(async (tx) => {
+        deps.users.transaction(async (tx, users) => {
           if ((await lockOrganization(tx, input.organizationId)) === null) throw organizationNotFound();
           let userId: string;
           if (hasUserId) {
-            const user = isUuid(input.userId!) ? (await findUsersByIds(tx, [input.userId!]))[0] : undefined;
-            if (user === undefined) throw new AppError('NOT_FOUND', { message: 'No such user.', reason: 'USER_NOT_FOUND' });
+            const user = isUuid(input.userId!) ? await users.find(input.userId!) : null;
+            if (user === null) throw new AppError('NOT_FOUND', { message: 'No such user.', reason: 'USER_NOT_FOUND' });
             userId = user.id;
           } else {
             // Same transaction: the user exists only if the membership does.
-            userId = (await deps.identity.ensureUserByEmail(tx, { email: input.email! }, actor)).user.id;
+            userId = (await deps.identity.ensureUserByEmail({ tx, users }, { email: input.email! }, actor)).user.id;
           }
           const membership = await insertMembership(tx, { id: randomUUID(), organizationId: input.organizationId, userId, role: input.role });
           if (membership === null) throw new AppError('CONFLICT', { message: 'This user is already a member of the organization.', reason: 'ALREADY_MEMBER' });
@@ -93,8 +93,7 @@ export function createMembershipService(deps: { db: Database; userRows: UserRowC
           return membership;
         });
       // A concurrent first sign-in or addMember may create the user by email first: retry finds it.
-      // By email the transaction may write a user: it runs through the row cache's write.
-      return withRetries(hasEmail ? () => deps.userRows.write(attempt) : attempt, (error) => isUniqueViolation(error, 'users_verified_email_key'));
+      return withRetries(attempt, (error) => isUniqueViolation(error, 'users_verified_email_key'));
     },
 
     async updateMemberRole(principal, input) {

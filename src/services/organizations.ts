@@ -6,7 +6,7 @@ import { appendAudit, listAuditEvents } from '../db/audit.js';
 import { insertMembership } from '../db/memberships.js';
 import { insertOrganization } from '../db/organizations.js';
 import type { Database } from '../db/queryable.js';
-import type { UserRowCache } from '../db/userCache.js';
+import type { UserStore } from '../db/userStore.js';
 import { actorOf, badInput, requireOrganizationName, requireUser } from './guards.js';
 import type { IdentityService } from './identity.js';
 import { createMembershipService, type MembershipService } from './memberships.js';
@@ -37,7 +37,7 @@ export function decodeCursor(cursor: string): string {
   return match[1]!;
 }
 
-export function createOrganizationService(deps: { db: Database; userRows: UserRowCache; identity: IdentityService; issuerNames: ReadonlySet<string> }): OrganizationService {
+export function createOrganizationService(deps: { db: Database; users: UserStore; identity: IdentityService; issuerNames: ReadonlySet<string> }): OrganizationService {
   const { db } = deps;
   return {
     ...createMembershipService(deps),

@@ -10,7 +10,7 @@ import type { PlatformKeyStore } from '../auth/platformKeys.js';
 import { PLATFORM_PROVIDER, platformTokenClaims } from '../auth/platformToken.js';
 import { exchangeWorkosCode, WorkosCodeRejected, WorkosUnavailable } from '../auth/workos.js';
 import type { Queryable } from '../db/queryable.js';
-import type { UserRowCache } from '../db/userCache.js';
+import type { UserStore, UserView } from '../db/userStore.js';
 import type { AuthenticateToken } from './authenticate.js';
 import { findUserScopes } from './scopes.js';
 
@@ -43,8 +43,8 @@ export interface PlatformTokenServiceOptions {
   config: PlatformConfig;
   keys: PlatformKeyStore;
   db: Queryable;
-  /** The process's user row cache (the token's email claims come from the user's row). */
-  userRows: UserRowCache;
+  /** The user store (the token's email claims come from the user's row). */
+  users: UserStore;
   authenticateToken: AuthenticateToken;
   issuers: readonly IssuerConfig[];
   fetch?: typeof fetch;
@@ -68,7 +68,8 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
   const now = options.now ?? Date.now;
   const codeIssuers = new Map(options.issuers.filter((i) => i.kind === 'workos' && i.userinfoApiKey !== null).map((i) => [i.name, i]));
 
-  async function mint(principal: Principal, requested: readonly string[] | null, idp?: string): Promise<IssuedToken> {
+  /** `users`: the view authentication held the user's row in, if it read or wrote it. */
+  async function mint(principal: Principal, users: UserView, requested: readonly string[] | null, idp?: string): Promise<IssuedToken> {
     if (principal.kind === 'service') throw invalidGrant('The subject token belongs to a service principal.');
     if (principal.kind !== 'user') throw invalidGrant('The subject token is invalid.');
     // Exchanging a platform token would renew it without the IdP's word: never.
@@ -77,11 +78,8 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
     }
     if (idp !== undefined && principal.claims.provider !== idp) throw invalidGrant('The access token does not come from this issuer.');
     const key = keys.signingKey();
-    const [held, user] = await Promise.all([
-      findUserScopes(db, principal.userId),
-      principal.row ?? options.userRows.findByIds([principal.userId]).then((found) => found[0]),
-    ]);
-    if (user === undefined) throw invalidGrant('The subject token names no user.');
+    const [held, user] = await Promise.all([findUserScopes(db, principal.userId), users.get(principal.userId)]);
+    if (user === null) throw invalidGrant('The subject token names no user.');
     let scopes = held;
     if (requested !== null) {
       const holds = new Set(held);
@@ -116,7 +114,8 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
     codeGrantIssuers: [...codeIssuers.keys()],
 
     async exchange(subjectToken, scope) {
-      return mint(await options.authenticateToken(subjectToken), scope);
+      const users = options.users.view();
+      return mint(await options.authenticateToken(subjectToken, users), users, scope);
     },
 
     async exchangeCode(input) {
@@ -130,7 +129,8 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
         if (error instanceof WorkosUnavailable) throw new OAuthError(503, 'temporarily_unavailable', 'WorkOS cannot be reached right now; retry later.', { cause: error, retryAfterSeconds: 5 });
         throw error;
       }
-      return mint(await options.authenticateToken(accessToken), input.scope, issuer.name);
+      const users = options.users.view();
+      return mint(await options.authenticateToken(accessToken, users), users, input.scope, issuer.name);
     },
   };
 }

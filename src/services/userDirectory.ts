@@ -6,7 +6,8 @@ import { readEmailAddress } from '../domain/email.js';
 import type { AuditEvent, User } from '../domain/types.js';
 import { listAuditEventsForUser } from '../db/audit.js';
 import type { Queryable } from '../db/queryable.js';
-import { findUserByEmail, searchUsers } from '../db/userDirectory.js';
+import { searchUsers } from '../db/userDirectory.js';
+import type { UserView } from '../db/userStore.js';
 import { decodeCursor, encodeCursor } from './organizations.js';
 
 const MAX_PAGE = 100;
@@ -40,10 +41,10 @@ function decodeUserCursor(cursor: string): string {
   return match[1]!.toLowerCase();
 }
 
-/** The user holding this email (a verified holder first); null when none or malformed. */
-export async function lookUpUserByEmail(db: Queryable, email: string): Promise<User | null> {
+/** The user holding this email (a verified holder first), held by the request's view; null when none or malformed. */
+export async function lookUpUserByEmail(users: UserView, email: string): Promise<User | null> {
   const address = readEmailAddress(email);
-  return address === null ? null : findUserByEmail(db, address);
+  return address === null ? null : users.findByEmail(address);
 }
 
 /** Users by id, filtered by an email or name prefix (case-insensitive); first <= 100. */

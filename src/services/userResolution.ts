@@ -10,11 +10,10 @@ import { isUuid } from '../domain/ids.js';
 import type { Actor, User, UserClaims } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { findIdentityWithUser, updateIdentitySeen, type BoundIdentity } from '../db/identities.js';
-import { createUserWithIdentity, grantJitMembership, linkIdentityToHolder } from '../db/provisioning.js';
+import { updateIdentitySeen, type BoundIdentity } from '../db/identities.js';
+import { grantJitMembership, linkIdentityToHolder } from '../db/provisioning.js';
 import type { Database, Queryable } from '../db/queryable.js';
-import type { UserRowCache } from '../db/userCache.js';
-import { findUserByVerifiedEmailForUpdate, insertUser, updateUserProfile, userIdTaken } from '../db/users.js';
+import type { UserStore, UsersInTransaction } from '../db/userStore.js';
 
 export interface ResolvedUser {
   userId: string;
@@ -22,15 +21,15 @@ export interface ResolvedUser {
   created: boolean;
   /**
    * The user's row as this resolution wrote or read it, when it did (not from the identity cache,
-   * and not when it changed the profile): the request's loader starts with it instead of reading it again.
+   * and not when it changed the profile): the request's view of users starts with it.
    */
   row?: User;
 }
 
 export interface UserResolutionOptions {
   db: Database;
-  /** Every write of users runs through it; the rows resolution reads or writes are kept in it. */
-  userRows: UserRowCache;
+  /** Users are read and written through it. */
+  users: UserStore;
   now: () => number;
   /** How often a known identity's last-seen time is written. */
   seenIntervalMs: number;
@@ -43,7 +42,11 @@ export interface UserResolution {
   /** The user of these claims from the database, provisioning on first sight. */
   resolve(claims: UserClaims): Promise<ResolvedUser>;
   /** See IdentityService.ensureUserByEmail. */
-  ensureUserByEmail(tx: Queryable | null, input: { email: string; name?: string | null }, actor: Actor): Promise<{ user: User; created: boolean }>;
+  ensureUserByEmail(
+    within: { tx: Queryable; users: UsersInTransaction } | null,
+    input: { email: string; name?: string | null },
+    actor: Actor,
+  ): Promise<{ user: User; created: boolean }>;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -63,7 +66,7 @@ async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
 }
 
 export function createUserResolution(options: UserResolutionOptions): UserResolution {
-  const { db, userRows, now, seenIntervalMs } = options;
+  const { db, users, now, seenIntervalMs } = options;
 
   /**
    * Binds a never-seen identity: one atomic statement creates the user with it, unless a user
@@ -86,11 +89,8 @@ export function createUserResolution(options: UserResolutionOptions): UserResolu
     if (fresh.action !== 'create') throw new Error('a new identity without a holder must create a user');
     const userId = await newUserId(claims);
     const user = { id: userId, email: fresh.email, emailVerified: fresh.emailVerified, name: claims.name };
-    // The new row is kept: the user's next requests answer from memory too, not only this one.
-    const outcome = await userRows.write(
-      () => createUserWithIdentity(db, user, identity),
-      (done) => (done.created ? done.user : null),
-    );
+    // The store keeps the new row: the user's next requests answer from memory too, not only this one.
+    const outcome = await users.provision(user, identity);
     if (outcome.created) return { userId, created: true, row: outcome.user };
     // A suspended user gains no identity (nothing is provisioned for them).
     if (outcome.holder.status !== 'active') throw new AppError('USER_SUSPENDED');
@@ -109,7 +109,7 @@ export function createUserResolution(options: UserResolutionOptions): UserResolu
   async function newUserId(claims: UserClaims): Promise<string> {
     if (options.adoptSubjectAsUserId.has(claims.provider) && isUuid(claims.subject)) {
       const id = claims.subject.toLowerCase();
-      if (!(await userIdTaken(db, id))) return id;
+      if (!(await users.idTaken(id))) return id;
     }
     return randomUUID();
   }
@@ -124,34 +124,31 @@ export function createUserResolution(options: UserResolutionOptions): UserResolu
     }
     const userId = bound.user.id;
     const actor: Actor = { type: 'user', id: userId, impersonator: null };
-    const sync = () =>
-      db.transaction(async (tx) => {
-        await updateIdentitySeen(tx, bound.identityId, claims);
-        if (changed) {
-          const updated = await updateUserProfile(tx, userId, claims);
-          if (updated && (updated.email !== bound.user.email || updated.name !== bound.user.name || updated.emailVerified !== bound.user.emailVerified)) {
-            await appendAudit(tx, actor, {
-              action: 'user.updated',
-              targetType: 'User',
-              targetId: userId,
-              details: { provider: claims.provider, emailChanged: updated.email !== bound.user.email, nameChanged: updated.name !== bound.user.name },
-            });
-          }
+    await users.transaction(async (tx, rows) => {
+      await updateIdentitySeen(tx, bound.identityId, claims);
+      if (changed) {
+        const updated = await rows.updateProfile(userId, claims);
+        if (updated && (updated.email !== bound.user.email || updated.name !== bound.user.name || updated.emailVerified !== bound.user.emailVerified)) {
+          await appendAudit(tx, actor, {
+            action: 'user.updated',
+            targetType: 'User',
+            targetId: userId,
+            details: { provider: claims.provider, emailChanged: updated.email !== bound.user.email, nameChanged: updated.name !== bound.user.name },
+          });
         }
-        if (claims.externalOrganizationId !== null) {
-          // The same statement as a first sign-in's: a member once, never re-created after removal.
-          await grantJitMembership(tx, { userId, provider: claims.provider, externalOrganizationId: claims.externalOrganizationId, membershipId: randomUUID() });
-        }
-      });
-    await (changed ? userRows.write(sync) : sync());
+      }
+      if (claims.externalOrganizationId !== null) {
+        // The same statement as a first sign-in's: a member once, never re-created after removal.
+        await grantJitMembership(tx, { userId, provider: claims.provider, externalOrganizationId: claims.externalOrganizationId, membershipId: randomUUID() });
+      }
+    });
     return changed;
   }
 
   return {
     resolve: (claims) =>
       withRetries(async () => {
-        const before = userRows.version();
-        const bound = await findIdentityWithUser(db, claims.issuer, claims.subject);
+        const bound = await users.findIdentity(claims.issuer, claims.subject);
         if (bound !== null) {
           let rowChanged = false;
           // Impersonation never writes: the actor is not the user; nor is a suspended user stamped.
@@ -166,7 +163,6 @@ export function createUserResolution(options: UserResolutionOptions): UserResolu
             }
           }
           if (rowChanged) return { userId: bound.user.id, created: false };
-          userRows.keep(bound.user, before);
           return { userId: bound.user.id, created: false, row: bound.user };
         }
         if (claims.impersonator !== null) throw new AppError('IMPERSONATION_TARGET_UNKNOWN');
@@ -176,20 +172,20 @@ export function createUserResolution(options: UserResolutionOptions): UserResolu
         return provisioned;
       }),
 
-    async ensureUserByEmail(outer, input, actor) {
+    async ensureUserByEmail(within, input, actor) {
       const email = requireEmail(input.email);
       const name = fitName(input.name ?? '', MAX_DISPLAY_NAME_LENGTH).name;
-      const work = async (tx: Queryable) => {
-        const existing = await findUserByVerifiedEmailForUpdate(tx, email);
+      const work = async (tx: Queryable, rows: UsersInTransaction) => {
+        const existing = await rows.lockByVerifiedEmail(email);
         if (existing !== null) return { user: existing, created: false };
-        const user = await insertUser(tx, { id: randomUUID(), email, emailVerified: true, name });
+        const user = await rows.insert({ id: randomUUID(), email, emailVerified: true, name });
         await appendAudit(tx, actor, { action: 'user.provisioned', targetType: 'User', targetId: user.id, details: { via: 'email' } });
         options.onProvisioned?.('user');
         return { user, created: true };
       };
       // Inside a caller's transaction (addMember) a lost race aborts that transaction, so the
-      // caller retries (and runs it through userRows.write); on its own it retries here.
-      return outer !== null ? work(outer) : withRetries(() => userRows.write(() => db.transaction(work)));
+      // caller retries; on its own it retries here.
+      return within !== null ? work(within.tx, within.users) : withRetries(() => users.transaction(work));
     },
   };
 }

@@ -9,7 +9,7 @@ import { insertOrganization } from '../../src/db/organizations.js';
 import type { UserClaims } from '../../src/domain/types.js';
 import { derivedId } from '../../src/import/record.js';
 import { runImport, type ImportSummary } from '../../src/import/run.js';
-import { createUserRowCache } from '../../src/db/userCache.js';
+import { createUserStore } from '../../src/db/userStore.js';
 import { createIdentityService } from '../../src/services/identity.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 
@@ -185,7 +185,7 @@ describe('import', () => {
 describe('import racing first sign-ins of the same people', () => {
   it('each person ends with one user, whichever wins; the import reports what it did', async () => {
     const people = Array.from({ length: 40 }, (_, i) => ({ id: randomUUID(), email: `race-${i}-${randomUUID().slice(0, 6)}@example.com`, subject: `race-${i}` }));
-    const identity = createIdentityService({ db: database.db, userRows: createUserRowCache(database.db) });
+    const identity = createIdentityService({ db: database.db, users: createUserStore(database.db) });
     const claims = (p: (typeof people)[number]): UserClaims => ({
       provider: 'legacy',
       issuer: LEGACY,

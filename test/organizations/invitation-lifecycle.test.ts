@@ -169,3 +169,21 @@ describe('invitation expiry', () => {
     expect((await acceptInvitation(suite, invitee.token, id)).body.data.acceptInvitation.role).toBe('MEMBER');
   });
 });
+
+// No resolver refreshes anything after a change: once a mutation field has resolved, whatever the
+// request read before (memberships, invitations, the viewer's row) is read again.
+describe('one operation that reads, changes and reads again', () => {
+  it('sees the membership and invitation its own acceptInvitation made, in the same request', async () => {
+    const { orgId, owner } = await suite.staffedOrg();
+    const invitee = await suite.signIn();
+    const id = await suite.invite(owner, orgId, invitee.email, 'ADMIN');
+    const VIEW = 'user { id memberships { role organization { id } } invitations { id } }';
+    const result = await suite.gql(`mutation ($id: ID!) { before: ensureUser { ${VIEW} } accept: acceptInvitation(id: $id) { id } after: ensureUser { ${VIEW} } }`, {
+      token: invitee.token,
+      variables: { id },
+    });
+    expect(result.body.errors).toBeUndefined();
+    expect(result.body.data.before.user).toEqual({ id: invitee.id, memberships: [], invitations: [{ id }] });
+    expect(result.body.data.after.user).toEqual({ id: invitee.id, memberships: [{ role: 'ADMIN', organization: { id: orgId } }], invitations: [] });
+  });
+});

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserClaims } from '../../src/domain/types.js';
-import { createUserRowCache } from '../../src/db/userCache.js';
+import { createUserStore } from '../../src/db/userStore.js';
 import { createIdentityService } from '../../src/services/identity.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 import { acceptInvitation, AUDIENCE, removeMember, setSso, updateRole, useOrgSuite } from '../helpers/organizations.js';
@@ -118,7 +118,7 @@ describe('JIT membership happens once', () => {
   it('never re-creates a membership the member left, at the resync after the seen interval; an invitation brings them back', async () => {
     const { owner, orgId, external } = await boundOrg('ADMIN');
     let now = Date.now();
-    const identity = createIdentityService({ db: suite.database.db, userRows: createUserRowCache(suite.database.db), now: () => now, seenIntervalMs: 1000 });
+    const identity = createIdentityService({ db: suite.database.db, users: createUserStore(suite.database.db), now: () => now, seenIntervalMs: 1000 });
     const sub = `sso|${randomUUID()}`;
     const email = `sso-${randomUUID()}@example.com`;
     const claims = () =>

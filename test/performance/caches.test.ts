@@ -1,12 +1,13 @@
 // The caches on the hot path stay correct: a cached token is refused after its exp, every cache
-// is bounded, a burst on a cold issuer costs one JWKS fetch, and the user row cache never serves
-// a row older than the last write of users run through it (each writer is checked), nor, on
-// PostgreSQL, a row another replica changed once the change is announced.
+// is bounded, a burst on a cold issuer costs one JWKS fetch, and the user store never serves a row
+// older than its last write of users (each writer is checked), nor, on PostgreSQL, a row another
+// replica changed once the change is announced.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/verifier.js';
 import { createLifecycleFeed } from '../../src/db/lifecycleFeed.js';
 import { createUserRowCache, type UserRowCache } from '../../src/db/userCache.js';
+import { createUserStore, type UserStore } from '../../src/db/userStore.js';
 import { insertOrganization } from '../../src/db/organizations.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/queryable.js';
@@ -24,15 +25,19 @@ import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from 
 let issuer: TestIssuer;
 let database: TestDatabase;
 
-let userRows: UserRowCache;
+let users: UserStore;
+// Hears the same announcements as the store: its version says when they have stopped arriving.
+let announcements: UserRowCache;
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
   database = await openTestDatabase();
-  userRows = createUserRowCache(database.db);
+  users = createUserStore(database.db);
+  announcements = createUserRowCache(database.db);
 });
 afterAll(async () => {
-  userRows?.close();
+  users?.close();
+  announcements?.close();
   await database?.close();
   await issuer?.close();
 });
@@ -108,7 +113,7 @@ describe('work shared while in flight', () => {
 
   it('parallel first requests of one identity provision once in this process, one of them created', async () => {
     let provisioned = 0;
-    const identity = createIdentityService({ db: database.db, userRows, onProvisioned: (what) => void (what === 'identity' && (provisioned += 1)) });
+    const identity = createIdentityService({ db: database.db, users, onProvisioned: (what) => void (what === 'identity' && (provisioned += 1)) });
     const claims = userClaims({ name: 'Parallel' });
     const results = await Promise.all(Array.from({ length: 10 }, () => identity.resolveUser({ ...claims })));
     expect(new Set(results.map((r) => r.userId)).size).toBe(1);
@@ -131,7 +136,7 @@ describe('(issuer, sub) cache', () => {
         return store.down ? Promise.reject(new AppError('IDENTITY_STORE_UNAVAILABLE')) : database.db.query(text, params);
       },
     };
-    return { clock, statements, store, identity: createIdentityService({ db, userRows: createUserRowCache(db), now: () => clock.now, ...options }) };
+    return { clock, statements, store, identity: createIdentityService({ db, users: createUserStore(db), now: () => clock.now, ...options }) };
   }
 
   it('stamps a known identity back after the seen interval without making the request wait; changed claims are read again', async () => {
@@ -302,24 +307,24 @@ describe('user row cache', () => {
   // every change, this replica's own included, and the announcement drops it a moment later.)
   if (databaseKind === 'pglite') {
     it('keeps the row of a user it just provisioned, and of an identity it just looked up', async () => {
-      const identity = createIdentityService({ db: database.db, userRows });
+      const identity = createIdentityService({ db: database.db, users });
       const claims = userClaims({ name: 'Provisioned' });
       const { userId, row } = await identity.resolveUser({ ...claims });
       expect(row?.name).toBe('Provisioned');
-      expect(userRows.peek(userId)?.name).toBe('Provisioned');
-      await userRows.write(() => database.db.query('update users set name = $2 where id = $1', [userId, 'Renamed']));
-      expect(userRows.peek(userId)).toBeUndefined();
+      expect(users.peek(userId)?.name).toBe('Provisioned');
+      await users.transaction((_tx, rows) => rows.updateProfile(userId, { email: null, emailVerified: false, name: 'Renamed' }));
+      expect(users.peek(userId)).toBeUndefined();
       // Another process (a restart) looks the identity up: the row it read is kept too.
-      const restarted = createIdentityService({ db: database.db, userRows });
+      const restarted = createIdentityService({ db: database.db, users });
       expect((await restarted.resolveUser({ ...claims })).row?.name).toBe('Renamed');
-      expect(userRows.peek(userId)?.name).toBe('Renamed');
+      expect(users.peek(userId)?.name).toBe('Renamed');
     });
   }
 });
 
-// Each function that writes users runs its write through the cache: a row cached before it is
-// not served after it (the row it changed is read again; the others too, conservatively).
-describe('every writer of users invalidates the row cache', () => {
+// Each function that writes users writes through the store: a row cached before it is not served
+// after it (the row it changed is read again; the others too, conservatively).
+describe('every writer of users invalidates the store cache', () => {
   const admin: Principal = {
     kind: 'service',
     claims: { provider: 'test', issuer: 'https://admin.test', subject: 'admin', scopes: new Set(['users:admin', 'organizations:admin']), expiresAt: Math.floor(Date.now() / 1000) + 3600 },
@@ -328,9 +333,9 @@ describe('every writer of users invalidates the row cache', () => {
   /** A user whose row the cache holds. */
   async function cachedUser(name: string) {
     const user = await insertUser(database.db, { id: randomUUID(), email: `${randomUUID()}@example.com`, emailVerified: true, name });
-    await announced(userRows);
-    await userRows.findByIds([user.id]);
-    expect(userRows.peek(user.id)?.name).toBe(name);
+    await announced();
+    await users.findByIds([user.id]);
+    expect(users.peek(user.id)?.name).toBe(name);
     return user;
   }
 
@@ -338,54 +343,67 @@ describe('every writer of users invalidates the row cache', () => {
 
   it('a first sign-in (provisioning)', async () => {
     const bystander = await cachedUser('Bystander');
-    const identity = createIdentityService({ db: database.db, userRows });
+    const identity = createIdentityService({ db: database.db, users });
     const { created } = await identity.resolveUser(userClaims());
     expect(created).toBe(true);
-    expect(userRows.peek(bystander.id)).toBeUndefined();
+    expect(users.peek(bystander.id)).toBeUndefined();
   });
 
   it('a later sign-in that syncs the profile', async () => {
-    const identity = createIdentityService({ db: database.db, userRows });
+    const identity = createIdentityService({ db: database.db, users });
     const claims = userClaims({ name: 'Old' });
     const { userId } = await identity.resolveUser({ ...claims });
-    await announced(userRows);
-    expect((await userRows.findByIds([userId]))[0]?.name).toBe('Old');
-    expect(userRows.peek(userId)?.name).toBe('Old');
+    await announced();
+    expect((await users.findByIds([userId]))[0]?.name).toBe('Old');
+    expect(users.peek(userId)?.name).toBe('Old');
     await identity.resolveUser({ ...claims, name: 'Synced' });
-    expect(userRows.peek(userId)).toBeUndefined();
-    expect((await userRows.findByIds([userId]))[0]?.name).toBe('Synced');
+    expect(users.peek(userId)).toBeUndefined();
+    expect((await users.findByIds([userId]))[0]?.name).toBe('Synced');
   });
 
   it('ensureUserByEmail, on its own and inside addMember', async () => {
-    const identity = createIdentityService({ db: database.db, userRows });
+    const identity = createIdentityService({ db: database.db, users });
     let bystander = await cachedUser('Bystander');
     const actor = { type: 'service' as const, id: 'admin', impersonator: null };
     expect((await identity.ensureUserByEmail(null, { email: `${randomUUID()}@example.com` }, actor)).created).toBe(true);
-    expect(userRows.peek(bystander.id)).toBeUndefined();
+    expect(users.peek(bystander.id)).toBeUndefined();
 
     bystander = await cachedUser('Bystander');
-    const organizations = createOrganizationService({ db: database.db, userRows, identity, issuerNames: new Set() });
+    const organizations = createOrganizationService({ db: database.db, users, identity, issuerNames: new Set() });
     const organization = await insertOrganization(database.db, { id: randomUUID(), name: 'Cache' });
     await organizations.addMember(admin, { organizationId: organization.id, email: `${randomUUID()}@example.com`, role: 'MEMBER' });
-    expect(userRows.peek(bystander.id)).toBeUndefined();
+    expect(users.peek(bystander.id)).toBeUndefined();
+  });
+
+  it('but a transaction of the store that writes no user (addMember by id, a refused deletion) keeps what is cached', async () => {
+    const identity = createIdentityService({ db: database.db, users });
+    const organizations = createOrganizationService({ db: database.db, users, identity, issuerNames: new Set() });
+    const lifecycle = createLifecycleService({ db: database.db, users, feed: createLifecycleFeed(), maxTokenAgeSeconds: 3600 });
+    const organization = await insertOrganization(database.db, { id: randomUUID(), name: 'Kept' });
+    const [owner, other] = [await cachedUser('Owner'), await cachedUser('Other')];
+    await organizations.addMember(admin, { organizationId: organization.id, userId: owner.id, role: 'OWNER' });
+    await organizations.addMember(admin, { organizationId: organization.id, userId: other.id, role: 'MEMBER' });
+    await expect(lifecycle.deleteUser(admin, owner.id)).rejects.toMatchObject({ reason: 'LAST_OWNER' });
+    expect(users.peek(owner.id)?.name).toBe('Owner');
+    expect(users.peek(other.id)?.name).toBe('Other');
   });
 
   it('suspension, reactivation and deletion', async () => {
-    const lifecycle = createLifecycleService({ db: database.db, userRows, feed: createLifecycleFeed(), maxTokenAgeSeconds: 3600 });
+    const lifecycle = createLifecycleService({ db: database.db, users, feed: createLifecycleFeed(), maxTokenAgeSeconds: 3600 });
     const user = await cachedUser('Lifecycle');
     await lifecycle.suspendUser(admin, user.id, null);
-    expect(userRows.peek(user.id)).toBeUndefined();
-    expect((await userRows.findByIds([user.id]))[0]?.status).toBe('suspended');
-    await announced(userRows);
-    await userRows.findByIds([user.id]);
+    expect(users.peek(user.id)).toBeUndefined();
+    expect((await users.findByIds([user.id]))[0]?.status).toBe('suspended');
+    await announced();
+    await users.findByIds([user.id]);
     await lifecycle.reactivateUser(admin, user.id);
-    expect((await userRows.findByIds([user.id]))[0]?.status).toBe('active');
-    await announced(userRows);
-    await userRows.findByIds([user.id]);
-    expect(userRows.peek(user.id)?.status).toBe('active');
+    expect((await users.findByIds([user.id]))[0]?.status).toBe('active');
+    await announced();
+    await users.findByIds([user.id]);
+    expect(users.peek(user.id)?.status).toBe('active');
     await lifecycle.deleteUser(admin, user.id);
-    expect(userRows.peek(user.id)).toBeUndefined();
-    expect(await userRows.findByIds([user.id])).toEqual([]);
+    expect(users.peek(user.id)).toBeUndefined();
+    expect(await users.findByIds([user.id])).toEqual([]);
   });
 });
 
@@ -398,7 +416,7 @@ function hearing(db: Database): boolean {
  * On PostgreSQL, waits until the announcements of the writes made so far have arrived (the
  * cache's version stays put for 150 ms): a late one would drop a row read after it was sent.
  */
-async function announced(cache: UserRowCache): Promise<void> {
+async function announced(cache: UserRowCache = announcements): Promise<void> {
   if (databaseKind !== 'postgres') return;
   let version = cache.version();
   for (;;) {

@@ -1,5 +1,5 @@
 // Invitation, and the mutations that answer or manage one: thin wrappers over the invitation
-// service, which holds the rules; here only per-request loader caches are refreshed.
+// service, which holds the rules.
 import { AppError } from '../../errors.js';
 import type { InvitationResolvers, MutationResolvers } from '../generated/resolvers-types.js';
 
@@ -13,29 +13,8 @@ export const Invitation: InvitationResolvers = {
 };
 
 export const invitationMutations: MutationResolvers = {
-  async inviteMember(_parent, { input }, { principal, loaders, services }) {
-    const invitation = await services.invitations.invite(principal, input);
-    loaders.invitationsByOrganization.clear(invitation.organizationId);
-    loaders.invitationsByEmail.clear(invitation.email);
-    return invitation;
-  },
-  async acceptInvitation(_parent, { id }, { principal, loaders, services }) {
-    const membership = await services.invitations.accept(principal, id);
-    loaders.membershipChanged(membership);
-    loaders.invitationsByOrganization.clear(membership.organizationId);
-    loaders.invitationsByEmail.clearAll();
-    return membership;
-  },
-  async declineInvitation(_parent, { id }, { principal, loaders, services }) {
-    const declined = await services.invitations.decline(principal, id);
-    loaders.invitationsByOrganization.clearAll();
-    loaders.invitationsByEmail.clearAll();
-    return declined;
-  },
-  async revokeInvitation(_parent, { id }, { principal, loaders, services }) {
-    const revoked = await services.invitations.revoke(principal, id);
-    loaders.invitationsByOrganization.clearAll();
-    loaders.invitationsByEmail.clearAll();
-    return revoked;
-  },
+  inviteMember: (_parent, { input }, { principal, services }) => services.invitations.invite(principal, input),
+  acceptInvitation: (_parent, { id }, { principal, services }) => services.invitations.accept(principal, id),
+  declineInvitation: (_parent, { id }, { principal, services }) => services.invitations.decline(principal, id),
+  revokeInvitation: (_parent, { id }, { principal, services }) => services.invitations.revoke(principal, id),
 };

@@ -7,7 +7,6 @@ import { findSsoByExternalOrganization } from '../../db/sso.js';
 import { isUserAdmin } from '../../services/lifecycle.js';
 import { listSecurityEvents, listUsers, lookUpUserByEmail } from '../../services/userDirectory.js';
 import type { MutationResolvers, QueryResolvers, UserResolvers } from '../generated/resolvers-types.js';
-import type { GraphQLContext } from '../context.js';
 
 const forbidden = () => new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
 
@@ -19,21 +18,14 @@ function requireSelfOrReader(principal: Principal, userId: string): void {
   if (!isSelf(principal, userId) && !isUserReader(principal)) throw forbidden();
 }
 
-/** After a change to a user, this request's loaders read it again. */
-function forgetUser(context: GraphQLContext, userId: string): void {
-  context.loaders.forgetUser(userId);
-}
-
 export const lifecycleQueries: QueryResolvers = {
-  user(_parent, { id }, { principal, loaders }) {
+  user(_parent, { id }, { principal, users }) {
     requireReader(principal);
-    return loaders.user.load(id);
+    return users.get(id);
   },
-  async userByEmail(_parent, { email }, { principal, services, loaders }) {
+  userByEmail(_parent, { email }, { principal, users }) {
     requireReader(principal);
-    const user = await lookUpUserByEmail(services.db, email);
-    if (user !== null) loaders.holdUser(user);
-    return user;
+    return lookUpUserByEmail(users, email);
   },
   async users(_parent, args, { principal, services }) {
     if (!isUserAdmin(principal)) throw forbidden();
@@ -42,28 +34,12 @@ export const lifecycleQueries: QueryResolvers = {
 };
 
 export const lifecycleMutations: MutationResolvers = {
-  async suspendUser(_parent, { userId, reason }, context) {
-    const user = await context.services.lifecycle.suspendUser(context.principal, userId, reason ?? null);
-    forgetUser(context, user.id);
-    return user;
-  },
-  async reactivateUser(_parent, { userId }, context) {
-    const user = await context.services.lifecycle.reactivateUser(context.principal, userId);
-    forgetUser(context, user.id);
-    return user;
-  },
+  suspendUser: (_parent, { userId, reason }, { principal, services }) => services.lifecycle.suspendUser(principal, userId, reason ?? null),
+  reactivateUser: (_parent, { userId }, { principal, services }) => services.lifecycle.reactivateUser(principal, userId),
   revokeSessions: (_parent, { userId }, { principal, services }) => services.lifecycle.revokeSessions(principal, userId),
-  async deleteUser(_parent, { userId }, context) {
-    const deleted = await context.services.lifecycle.deleteUser(context.principal, userId);
-    forgetUser(context, userId);
-    return deleted;
-  },
+  deleteUser: (_parent, { userId }, { principal, services }) => services.lifecycle.deleteUser(principal, userId),
   signOutEverywhere: (_parent, _args, { principal, services }) => services.lifecycle.signOutEverywhere(principal),
-  async deleteViewer(_parent, _args, context) {
-    const deleted = await context.services.lifecycle.deleteViewer(context.principal);
-    if (context.principal.kind === 'user') forgetUser(context, context.principal.userId);
-    return deleted;
-  },
+  deleteViewer: (_parent, _args, { principal, services }) => services.lifecycle.deleteViewer(principal),
 };
 
 export const lifecycleUserFields: UserResolvers = {

@@ -4,8 +4,8 @@ import type { MembershipResolvers } from '../generated/resolvers-types.js';
 
 export const Membership: MembershipResolvers = {
   __resolveReference: (reference, { loaders }) => loaders.membership.load(String((reference as { id?: unknown }).id ?? '')),
-  async user(membership, _args, { loaders }) {
-    const user = await loaders.user.load(membership.userId);
+  async user(membership, _args, { users }) {
+    const user = await users.get(membership.userId);
     if (user === null) throw new AppError('NOT_FOUND');
     return user;
   },

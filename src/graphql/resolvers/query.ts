@@ -2,6 +2,6 @@
 import type { QueryResolvers } from '../generated/resolvers-types.js';
 
 export const Query: QueryResolvers = {
-  viewer: (_parent, _args, { principal, loaders }) =>
-    principal.kind === 'user' ? (loaders.cachedUser(principal.userId) ?? loaders.user.load(principal.userId)) : null,
+  // From the request's view of users: without a promise when the row is held or cached (every request).
+  viewer: (_parent, _args, { principal, users }) => (principal.kind === 'user' ? users.get(principal.userId) : null),
 };

@@ -5,10 +5,7 @@ import { canSeeEmail, canSeeIdentities, hasScope, isSelf, isUserReader, SCOPES }
 import type { UserResolvers } from '../generated/resolvers-types.js';
 
 export const User: UserResolvers = {
-  __resolveReference: (reference, { loaders }) => {
-    const id = String((reference as { id?: unknown }).id ?? '');
-    return loaders.cachedUser(id) ?? loaders.user.load(id);
-  },
+  __resolveReference: (reference, { users }) => users.get(String((reference as { id?: unknown }).id ?? '')),
   // Synchronous when no lookup is needed (self, users:read): no promise for the common case.
   email(user, _args, { principal, loaders, emailSuppliedFor }) {
     if (user.email === null) return null;
