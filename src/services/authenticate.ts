@@ -1,7 +1,8 @@
 // Who is calling, in steps shared by /graphql, the Router coprocessor and the token endpoint:
 // read credentials → verify the token → (users) resolve or provision the canonical user →
-// admit (sessions.ts: suspension and revocation, whatever the token kind) → principal.
+// admit (domain/admission.ts on sessions.ts's facts, whatever the token kind) → principal.
 import { AppError } from '../errors.js';
+import type { Admission } from '../domain/admission.js';
 import type { Principal, UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { readCredentials } from '../auth/bearer.js';
 import type { TokenVerifier } from '../auth/verifier.js';
@@ -30,49 +31,66 @@ interface Deps {
   sessions: SessionPolicy;
 }
 
+const REFUSALS: Record<Exclude<Admission, 'admitted'>, () => AppError> = {
+  suspended: () => new AppError('USER_SUSPENDED'),
+  revoked: () => new AppError('UNAUTHENTICATED', { message: 'This token has been revoked.', reason: 'revoked' }),
+  token_too_old: () => new AppError('UNAUTHENTICATED', { reason: 'token_too_old' }),
+  // A binding resolved again, or one a token names itself (a platform token), still naming a
+  // deleted user: its tokens are revoked.
+  unbound: () => new AppError('UNAUTHENTICATED', { message: 'This token has been revoked.', reason: 'revoked' }),
+};
+
 /**
  * @throws AppError UNAUTHENTICATED (reason `revoked` among others), AUTH_PROVIDER_UNAVAILABLE,
  * IDENTITY_STORE_UNAVAILABLE, EMAIL_NOT_VERIFIED, IMPERSONATION_TARGET_UNKNOWN, USER_SUSPENDED.
  */
 export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
-  function toPrincipal(verified: VerifiedPrincipal, resolved: ResolvedUser | null, users: UserView | undefined): Principal {
-    if (verified.kind === 'service') return { kind: 'service', claims: verified.claims };
-    const { userId, created, row } = resolved!;
+  type VerifiedUser = Extract<VerifiedPrincipal, { kind: 'user' }>;
+
+  /** The principal of an admitted user; a refusal throws. */
+  function principalOf(verified: VerifiedUser, resolved: ResolvedUser, verdict: Admission, users: UserView | undefined): Principal {
+    if (verdict !== 'admitted') throw REFUSALS[verdict]();
+    const { userId, created, row } = resolved;
     if (row !== undefined) users?.hold(row);
     return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator };
   }
 
-  /** The canonical user: named by a platform token itself, else resolved (or provisioned). */
-  function resolve(verified: Extract<VerifiedPrincipal, { kind: 'user' }>): ResolvedUser | Promise<ResolvedUser> {
-    if (verified.userId !== undefined) return { userId: verified.userId, created: false };
-    return deps.identity.cachedUser(verified.claims) ?? deps.identity.resolveUser(verified.claims);
+  /** The warm path: the user resolved and admitted from memory, no promise; undefined when it cannot be. */
+  function fromMemory(verified: VerifiedPrincipal, users: UserView | undefined): Principal | undefined {
+    if (verified.kind === 'service') return { kind: 'service', claims: verified.claims };
+    // A platform token names its user: nothing to resolve.
+    const resolved = verified.userId !== undefined ? { userId: verified.userId, created: false } : deps.identity.cachedUser(verified.claims);
+    if (resolved === undefined) return undefined;
+    const verdict = deps.sessions.admitFromMemory(resolved.userId, verified.claims);
+    // Unbound: the cached binding is stale, which only the database can settle.
+    if (verdict === undefined || verdict === 'unbound') return undefined;
+    return principalOf(verified, resolved, verdict, users);
   }
 
-  /** The resolved user once the session policy admits it; a deleted user's stale binding is resolved again. */
-  function admitted(verified: Extract<VerifiedPrincipal, { kind: 'user' }>, resolved: ResolvedUser, retried = false): ResolvedUser | Promise<ResolvedUser> {
+  /** The user resolved and admitted from memory where it can be, else from the database. */
+  async function fromStores(verified: VerifiedPrincipal, users: UserView | undefined): Promise<Principal> {
+    if (verified.kind === 'service') return { kind: 'service', claims: verified.claims };
     const claims: UserClaims = verified.claims;
-    const verdict = deps.sessions.admit(resolved.userId, claims);
-    if (verdict === true) return resolved;
-    const again = (admit: boolean): ResolvedUser | Promise<ResolvedUser> => {
-      if (admit) return resolved;
-      // A platform token names its user: a tombstone stays one.
-      if (retried || verified.userId !== undefined) throw new AppError('UNAUTHENTICATED', { message: 'This token has been revoked.', reason: 'revoked' });
-      return deps.identity.resolveUserAfresh(claims).then((next) => admitted(verified, next, true));
-    };
-    return verdict === false ? again(false) : verdict.then(again);
+    if (verified.userId !== undefined) {
+      const named = { userId: verified.userId, created: false };
+      return principalOf(verified, named, await deps.sessions.admit(named.userId, claims), users);
+    }
+    let resolved = await deps.identity.resolveUser(claims);
+    let verdict = await deps.sessions.admit(resolved.userId, claims);
+    if (verdict === 'unbound') {
+      // The binding named a user deleted before this token was issued: the identity is resolved
+      // again from the database, once (a new sign-in of that identity is a new user).
+      resolved = await deps.identity.resolveUserAfresh(claims);
+      verdict = await deps.sessions.admit(resolved.userId, claims);
+    }
+    return principalOf(verified, resolved, verdict, users);
   }
 
-  function principalOf(verified: VerifiedPrincipal, users: UserView | undefined): Principal | Promise<Principal> {
-    if (verified.kind === 'service') return toPrincipal(verified, null, users);
-    const resolved = resolve(verified);
-    const admittedUser = resolved instanceof Promise ? resolved.then((r) => admitted(verified, r)) : admitted(verified, resolved);
-    return admittedUser instanceof Promise ? admittedUser.then((r) => toPrincipal(verified, r, users)) : toPrincipal(verified, admittedUser, users);
-  }
-
+  // The one value-or-promise: a value on the warm path (measured by the bench), else a promise.
   return (token, users) => {
-    // Warm path: a token verified before whose user was resolved recently, with no promise.
     const verified = deps.verifier.cachedPrincipal(token);
-    return verified === undefined ? deps.verifier.verify(token).then((v) => principalOf(v, users)) : principalOf(verified, users);
+    if (verified === undefined) return deps.verifier.verify(token).then((fresh) => fromMemory(fresh, users) ?? fromStores(fresh, users));
+    return fromMemory(verified, users) ?? fromStores(verified, users);
   };
 }
 

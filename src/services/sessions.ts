@@ -1,7 +1,7 @@
-// The one check every user principal passes: suspended users are refused (403 USER_SUSPENDED),
-// revoked tokens too (401 `revoked`), from an in-memory view the lifecycle feed keeps current;
-// while the view cannot be trusted each check reads the database instead (503 when it cannot).
-import { AppError } from '../errors.js';
+// The facts every user principal is admitted on (domain/admission.ts decides): suspended users,
+// revocations and deletions, from an in-memory view the lifecycle feed keeps current; while the
+// view cannot be trusted each check reads the database instead (503 when it cannot).
+import { admission, NOTHING_AGAINST, tokenTooOld, type Admission, type AdmissionFacts } from '../domain/admission.js';
 import type { UserClaims } from '../domain/types.js';
 import type { LifecycleChange, LifecycleFeed } from '../db/lifecycleFeed.js';
 import { findDeletedSince, findSuspendedUserIds } from '../db/lifecycle.js';
@@ -25,15 +25,14 @@ export interface SessionPolicyOptions {
 
 /**
  * The view in memory: suspended users, revocations younger than the longest accepted token age,
- * recently deleted users; the warm path is a few map lookups.
- * - `admit(userId, claims)`: true when the principal may proceed; false when `userId` is a
- *   deleted tombstone and the token is newer than the deletion (the identity cache is stale:
- *   resolve the token again, without it). Throws AppError USER_SUSPENDED, UNAUTHENTICATED
- *   (reason `revoked`, `token_too_old`), IDENTITY_STORE_UNAVAILABLE. A value on the warm path;
- *   a promise while memory cannot be trusted.
+ * recently deleted users; the warm path is a few map lookups. Both feeds answer with the one
+ * decision, `admission(facts, claims)`.
  */
 export interface SessionPolicy {
-  admit(userId: string, claims: UserClaims): boolean | Promise<boolean>;
+  /** The decision for the user `userId` resolved from these claims, from memory; undefined while memory cannot be trusted. */
+  admitFromMemory(userId: string, claims: UserClaims): Admission | undefined;
+  /** The same, from the database when memory cannot answer. @throws AppError IDENTITY_STORE_UNAVAILABLE */
+  admit(userId: string, claims: UserClaims): Promise<Admission>;
   /** Whether memory answers (loaded, and the database is heard). */
   readonly trusted: boolean;
   /** Suspended per memory (stamps skip them); false when unsure. */
@@ -50,9 +49,6 @@ interface Horizon {
   /** Milliseconds: forgotten after. */
   expiresAt: number;
 }
-
-const revoked = () => new AppError('UNAUTHENTICATED', { message: 'This token has been revoked.', reason: 'revoked' });
-const suspended = () => new AppError('USER_SUSPENDED');
 
 function bump(map: Map<string, Horizon>, key: string, at: number, expiresAt: number): void {
   const held = map.get(key);
@@ -74,6 +70,9 @@ function nestedBump(map: Map<string, Map<string, Horizon>>, issuer: string, key:
 
 /** The IdP issuer a token's `sid` and sign-in belong to: its own, or a platform token's IdP. */
 const sessionIssuerOf = (claims: UserClaims): string => claims.idpIssuer ?? claims.issuer;
+
+/** The later of a revocation time and a horizon's (null: none). */
+const latest = (at: number | null, horizon: Horizon | undefined): number | null => (horizon === undefined || (at !== null && at >= horizon.at) ? at : horizon.at);
 
 /** Seconds a token's iat is compared with: a revocation at 12.7 s covers tokens of second 12. */
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -189,52 +188,47 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
   }, options.pruneIntervalMs ?? 60_000);
   prune.unref();
 
-  function tooOld(claims: UserClaims, nowSeconds: number): boolean {
-    return claims.issuedAt !== null && claims.issuedAt < nowSeconds - maxTokenAgeSeconds;
+  /** What memory holds against this token; the shared NOTHING_AGAINST when nothing (no allocation). */
+  function factsInMemory(current: View, userId: string, claims: UserClaims): AdmissionFacts {
+    const suspended = current.suspended.size !== 0 && current.suspended.has(userId);
+    let revokedThrough: number | null = null;
+    let sessionRevoked = false;
+    if (current.revocationCount !== 0) {
+      const sessionIssuer = sessionIssuerOf(claims);
+      revokedThrough = latest(latest(latest(null, current.users.get(userId)), nestedGet(current.identities, claims.issuer, claims.subject)), nestedGet(current.usersAtIssuer, sessionIssuer, userId));
+      sessionRevoked = claims.sessionId !== null && nestedGet(current.sessions, sessionIssuer, claims.sessionId) !== undefined;
+    }
+    const deleted = current.deleted.size === 0 ? undefined : current.deleted.get(userId);
+    if (!suspended && revokedThrough === null && !sessionRevoked && deleted === undefined) return NOTHING_AGAINST;
+    return { status: suspended ? 'suspended' : deleted !== undefined ? 'deleted' : 'active', deletedAt: deleted?.at ?? null, revokedThrough, sessionRevoked };
   }
 
-  async function admitFromDatabase(userId: string, claims: UserClaims): Promise<boolean> {
+  async function factsFromDatabase(userId: string, claims: UserClaims): Promise<AdmissionFacts> {
     if (!loaded && !closed) load().catch((error: unknown) => options.onError?.(error));
-    const facts = await findSessionFacts(db, { userId, issuer: claims.issuer, subject: claims.subject, sessionId: claims.sessionId, sessionIssuer: sessionIssuerOf(claims) });
-    const iat = claims.issuedAt ?? -Infinity;
-    if (facts.status === 'suspended') throw suspended();
-    if (facts.sessionRevoked) throw revoked();
-    if (facts.userRevokedAt !== null && iat <= seconds(facts.userRevokedAt)) throw revoked();
-    if (facts.identityRevokedAt !== null && iat <= seconds(facts.identityRevokedAt)) throw revoked();
-    if (facts.userAtIssuerRevokedAt !== null && iat <= seconds(facts.userAtIssuerRevokedAt)) throw revoked();
-    if (facts.status === 'deleted' || facts.status === null) {
-      if (facts.deletedAt !== null && iat <= seconds(facts.deletedAt)) throw revoked();
-      return false;
-    }
-    return true;
+    const found = await findSessionFacts(db, { userId, issuer: claims.issuer, subject: claims.subject, sessionId: claims.sessionId, sessionIssuer: sessionIssuerOf(claims) });
+    const revocations = [found.userRevokedAt, found.identityRevokedAt, found.userAtIssuerRevokedAt].filter((at) => at !== null);
+    return {
+      status: found.status ?? 'deleted',
+      deletedAt: found.deletedAt === null ? null : seconds(found.deletedAt),
+      revokedThrough: revocations.length === 0 ? null : seconds(Math.max(...revocations)),
+      sessionRevoked: found.sessionRevoked,
+    };
+  }
+
+  function admitFromMemory(userId: string, claims: UserClaims): Admission | undefined {
+    if (!loaded || !hearing()) return undefined;
+    return admission(factsInMemory(view, userId, claims), claims, seconds(now()), maxTokenAgeSeconds);
   }
 
   return {
-    admit(userId, claims) {
-      const nowMs = now();
-      if (tooOld(claims, seconds(nowMs))) throw new AppError('UNAUTHENTICATED', { reason: 'token_too_old' });
-      if (!loaded || !hearing()) return admitFromDatabase(userId, claims);
-      const current = view;
-      if (current.suspended.size !== 0 && current.suspended.has(userId)) throw suspended();
-      const iat = claims.issuedAt ?? -Infinity;
-      if (current.revocationCount !== 0) {
-        const user = current.users.get(userId);
-        if (user !== undefined && iat <= user.at) throw revoked();
-        const identity = nestedGet(current.identities, claims.issuer, claims.subject);
-        if (identity !== undefined && iat <= identity.at) throw revoked();
-        const sessionIssuer = sessionIssuerOf(claims);
-        const userAtIssuer = nestedGet(current.usersAtIssuer, sessionIssuer, userId);
-        if (userAtIssuer !== undefined && iat <= userAtIssuer.at) throw revoked();
-        if (claims.sessionId !== null && nestedGet(current.sessions, sessionIssuer, claims.sessionId) !== undefined) throw revoked();
-      }
-      if (current.deleted.size !== 0) {
-        const deleted = current.deleted.get(userId);
-        if (deleted !== undefined) {
-          if (iat <= deleted.at) throw revoked();
-          return false;
-        }
-      }
-      return true;
+    admitFromMemory,
+    async admit(userId, claims) {
+      const remembered = admitFromMemory(userId, claims);
+      if (remembered !== undefined) return remembered;
+      const nowSeconds = seconds(now());
+      // Refused on its age alone: the database is not asked.
+      if (tokenTooOld(claims, nowSeconds, maxTokenAgeSeconds)) return 'token_too_old';
+      return admission(await factsFromDatabase(userId, claims), claims, nowSeconds, maxTokenAgeSeconds);
     },
     get trusted() {
       return loaded && hearing();

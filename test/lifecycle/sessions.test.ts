@@ -1,6 +1,6 @@
 // The session policy on its own: the warm check is synchronous with thousands of revocations
-// held, memory forgets a revocation once no accepted token can predate it (the bound), and a view
-// that cannot be trusted reads the database instead.
+// held, memory forgets a revocation once no accepted token can predate it (the bound), a view
+// that cannot be trusted reads the database instead, and both feeds answer with one decision.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserClaims } from '../../src/domain/types.js';
@@ -51,16 +51,16 @@ describe('session policy', () => {
     expect(policy.counts.revocations).toBe(10_000);
     if (database.db.kind === 'pglite') expect(policy.trusted).toBe(true);
     const live = claims({ sessionId: 'live' });
-    const verdict = policy.admit(randomUUID(), live);
-    if (policy.trusted) expect(verdict).toBe(true); // a value, not a promise: the warm path
-    expect(() => policy.admit(randomUUID(), claims({ sessionId: 'r-0' }))).toThrow(expect.objectContaining({ reason: 'revoked' }));
-    expect(() => policy.admit(randomUUID(), claims({ subject: 'r-1' }))).toThrow(expect.objectContaining({ reason: 'revoked' }));
+    if (policy.trusted) expect(policy.admitFromMemory(randomUUID(), live)).toBe('admitted'); // a value, not a promise: the warm path
+    const admit = async (token: UserClaims) => policy.admitFromMemory(randomUUID(), token) ?? policy.admit(randomUUID(), token);
+    expect(await admit(claims({ sessionId: 'r-0' }))).toBe('revoked');
+    expect(await admit(claims({ subject: 'r-1' }))).toBe('revoked');
     // An identity revocation stops tokens issued up to it (same second included), not later ones.
     const nowSeconds = Math.floor(at / 1000);
-    expect(() => policy.admit(randomUUID(), claims({ subject: 'r-1', issuedAt: nowSeconds }))).toThrow();
-    expect(policy.admit(randomUUID(), claims({ subject: 'r-1', issuedAt: nowSeconds + 1 }))).toBe(true);
+    expect(await admit(claims({ subject: 'r-1', issuedAt: nowSeconds }))).toBe('revoked');
+    expect(await admit(claims({ subject: 'r-1', issuedAt: nowSeconds + 1 }))).toBe('admitted');
     // Without iat a token counts as issued before every revocation held.
-    expect(() => policy.admit(randomUUID(), claims({ subject: 'r-1', issuedAt: null }))).toThrow();
+    expect(await admit(claims({ subject: 'r-1', issuedAt: null }))).toBe('revoked');
     policy.close();
   });
 
@@ -72,12 +72,12 @@ describe('session policy', () => {
     const token = claims({ issuedAt: clock.seconds() - 5 });
     const stored = await upsertRevocation(database.db, { kind: 'user', issuer: '', subject: userId }, MAX_AGE);
     feed.publish({ type: 'revocation', ...stored });
-    expect(() => policy.admit(userId, token)).toThrow(expect.objectContaining({ reason: 'revoked' }));
+    expect(policy.admitFromMemory(userId, token)).toBe('revoked');
     const held = policy.counts.revocations;
     clock.advance((MAX_AGE + 5) * 1000);
     await eventually(() => expect(policy.counts.revocations).toBe(held - 1)); // the next prune (every 10 ms)
     // The token it covered is now older than the bound: refused for that reason.
-    expect(() => policy.admit(userId, token)).toThrow(expect.objectContaining({ reason: 'token_too_old' }));
+    expect(policy.admitFromMemory(userId, token)).toBe('token_too_old');
     policy.close();
   });
 
@@ -88,10 +88,15 @@ describe('session policy', () => {
     const policy = createSessionPolicy({ db: deaf, feed: createLifecycleFeed(), maxTokenAgeSeconds: MAX_AGE });
     await policy.start();
     expect(policy.trusted).toBe(false);
-    const verdict = policy.admit(userId, claims());
-    expect(verdict).toBeInstanceOf(Promise);
-    await expect(verdict).rejects.toMatchObject({ code: 'USER_SUSPENDED' });
-    await expect(policy.admit(randomUUID(), claims())).resolves.toBe(false); // no such row: resolve again
+    expect(policy.admitFromMemory(userId, claims())).toBeUndefined();
+    const before = statements;
+    expect(await policy.admit(userId, claims())).toBe('suspended');
+    expect(statements).toBeGreaterThan(before);
+    expect(await policy.admit(randomUUID(), claims())).toBe('unbound'); // no such row: resolve again
+    // A token refused on its age alone is refused without asking the database.
+    const counted = statements;
+    expect(await policy.admit(userId, claims({ issuedAt: Math.floor(Date.now() / 1000) - MAX_AGE - 60 }))).toBe('token_too_old');
+    expect(statements).toBe(counted);
     policy.close();
   });
 
@@ -103,19 +108,37 @@ describe('session policy', () => {
     const feed = createLifecycleFeed();
     const fromMemory = await loadedPolicy(database.db, feed);
     const fromDatabase = createSessionPolicy({ db: deaf, feed, maxTokenAgeSeconds: MAX_AGE });
-    for (const policy of [fromMemory, fromDatabase]) expect(await policy.admit(userId, platform({ sessionId: sid }))).toBe(true);
+    for (const policy of [fromMemory, fromDatabase]) expect(await policy.admit(userId, platform({ sessionId: sid }))).toBe('admitted');
 
     const ended = await upsertRevocation(database.db, { kind: 'session', issuer: ISSUER, subject: sid }, MAX_AGE);
     const signedOut = await upsertRevocation(database.db, { kind: 'user', issuer: ISSUER, subject: userId }, MAX_AGE);
     for (const revocation of [ended, signedOut]) feed.publish({ type: 'revocation', ...revocation });
     for (const policy of [fromMemory, fromDatabase]) {
-      await expect(Promise.resolve().then(() => policy.admit(userId, platform({ sessionId: sid })))).rejects.toMatchObject({ reason: 'revoked' });
+      expect(await policy.admit(userId, platform({ sessionId: sid }))).toBe('revoked');
       // Signed out at that IdP: its sign-ins' tokens up to then stop, whatever their session.
-      await expect(Promise.resolve().then(() => policy.admit(userId, platform({ sessionId: null })))).rejects.toMatchObject({ reason: 'revoked' });
-      expect(await policy.admit(userId, platform({ issuedAt: Math.floor(Date.now() / 1000) + 2 }))).toBe(true);
+      expect(await policy.admit(userId, platform({ sessionId: null }))).toBe('revoked');
+      expect(await policy.admit(userId, platform({ issuedAt: Math.floor(Date.now() / 1000) + 2 }))).toBe('admitted');
       // The same sid and user at another IdP are other sessions.
-      expect(await policy.admit(userId, platform({ sessionId: sid, idpIssuer: 'https://other.test/', issuedAt: Math.floor(Date.now() / 1000) + 2 }))).toBe(true);
-      expect(await policy.admit(userId, platform({ idpIssuer: 'https://other.test/' }))).toBe(true);
+      expect(await policy.admit(userId, platform({ sessionId: sid, idpIssuer: 'https://other.test/', issuedAt: Math.floor(Date.now() / 1000) + 2 }))).toBe('admitted');
+      expect(await policy.admit(userId, platform({ idpIssuer: 'https://other.test/' }))).toBe('admitted');
+    }
+    fromMemory.close();
+    fromDatabase.close();
+  });
+
+  it('answers alike from memory and from the database for a deleted user: revoked up to the deletion, then unbound', async () => {
+    const userId = (await database.db.query<{ id: string }>("insert into users (id) values ($1) returning id", [randomUUID()]))[0]!.id;
+    const feed = createLifecycleFeed();
+    const fromMemory = await loadedPolicy(database.db, feed);
+    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined } };
+    const fromDatabase = createSessionPolicy({ db: deaf, feed, maxTokenAgeSeconds: MAX_AGE });
+    const [row] = await database.db.query<{ deleted_at: Date }>("update users set status = 'deleted', deleted_at = now() - interval '5 seconds' where id = $1 returning deleted_at", [userId]);
+    const deletedAt = new Date(row!.deleted_at).getTime();
+    feed.publish({ type: 'status', userId, status: 'deleted', deletedAt });
+    const deletedSecond = Math.floor(deletedAt / 1000);
+    for (const policy of [fromMemory, fromDatabase]) {
+      expect(await policy.admit(userId, claims({ issuedAt: deletedSecond }))).toBe('revoked');
+      expect(await policy.admit(userId, claims({ issuedAt: deletedSecond + 1 }))).toBe('unbound');
     }
     fromMemory.close();
     fromDatabase.close();
