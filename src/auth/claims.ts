@@ -115,6 +115,34 @@ export function readImpersonator(payload: JWTPayload): string | null {
   return nonEmptyString((act as Record<string, unknown>).sub);
 }
 
+/** `auth_time` (OIDC Core §2) in whole seconds, or null when absent or not a finite number. */
+export function readAuthTime(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : null;
+}
+
+/**
+ * The client a token was issued to, read from the first of `values` that is usable text
+ * (`azp`, then `client_id`). It is copied into platform tokens, so text with a control character
+ * or over MAX_IDENTIFIER_BYTES is not used (null), never refused: it decides nothing here.
+ */
+export function readClientId(...values: unknown[]): string | null {
+  for (const value of values) {
+    const text = nonEmptyString(value);
+    if (text !== null && !/[\u0000-\u001f\u007f]/.test(text) && Buffer.byteLength(text, 'utf8') <= MAX_IDENTIFIER_BYTES) return text;
+  }
+  return null;
+}
+
+/** The optional sign-in facts a platform token carries on (`auth_time`, the client), when stated. */
+export function readSignIn(authTime: unknown, ...clientIds: unknown[]): Pick<UserClaims, 'authTime' | 'clientId'> {
+  const facts: Pick<UserClaims, 'authTime' | 'clientId'> = {};
+  const at = readAuthTime(authTime);
+  const clientId = readClientId(...clientIds);
+  if (at !== null) facts.authTime = at;
+  if (clientId !== null) facts.clientId = clientId;
+  return facts;
+}
+
 /** The verified token, reduced to what the identity rules need. */
 export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): VerifiedPrincipal {
   const subject = nonEmptyString(payload.sub);
@@ -153,6 +181,7 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
     expiresAt: payload.exp,
     issuedAt: typeof payload.iat === 'number' && Number.isFinite(payload.iat) ? Math.floor(payload.iat) : null,
     sessionId: nonEmptyString(payload.sid),
+    ...readSignIn(payload['auth_time'], payload.azp, payload.client_id),
   };
   return { kind: 'user', claims };
 }

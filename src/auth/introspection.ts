@@ -8,7 +8,7 @@ import { sha256 } from '../lib/digest.js';
 import { expiringCache, setUntil } from '../lib/expiringCache.js';
 import { singleFlight } from '../lib/singleFlight.js';
 import { readEmailAddress } from '../domain/email.js';
-import { displayNameFromClaim, trustEmail } from './claims.js';
+import { displayNameFromClaim, readSignIn, trustEmail } from './claims.js';
 import { fetchJson, isPlainObject, isTimeout } from './fetch.js';
 import type { TokenVerifier } from './verifier.js';
 
@@ -82,9 +82,12 @@ export function readIntrospectionAnswer(config: IntrospectionIssuerConfig, body:
     impersonator: null,
     // Without an `exp` the token is trusted as long as this answer is.
     expiresAt: exp ?? Math.ceil(nowMs / 1000 + config.cacheSeconds),
+    ...(exp === null ? { expiresAtAssumed: true } : {}),
     // Revocations (lifecycle.md) compare with the session's `iat`, when the answer has one.
     issuedAt: seconds(body.iat) === null ? null : Math.floor(seconds(body.iat)!),
     sessionId: null,
+    // RFC 7662 §2.2 names the client in `client_id`.
+    ...readSignIn(body['auth_time'], body['client_id']),
   };
 }
 

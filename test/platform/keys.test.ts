@@ -53,7 +53,7 @@ function storeOn(db: Database, clock: { now: number }, options: { encryptionKey:
 function mint(store: PlatformKeyStore, now: number): string {
   const key = store.signingKey();
   const claims = platformTokenClaims({
-    issuer: PLATFORM_ISSUER, audience: PLATFORM_ISSUER, userId: randomUUID(), issuedAt: Math.floor(now / 1000), ttlSeconds: TTL,
+    issuer: PLATFORM_ISSUER, audience: PLATFORM_ISSUER, userId: randomUUID(), issuedAt: Math.floor(now / 1000), expiresAt: Math.floor(now / 1000) + TTL, authTime: null, clientId: 'test',
     jti: randomUUID(), sessionId: randomUUID(), scopes: ['user'], email: null, emailVerified: false, idp: 'test', impersonator: null,
   });
   return signCompact(key.alg, key.encodedHeader, claims, key.privateKey!);
