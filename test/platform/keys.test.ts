@@ -184,7 +184,7 @@ describe('platform signing keys', () => {
     clock.now += 31 * DAY;
     await wrong.refresh();
     expect(await database.db.query('select kid from platform_keys')).toHaveLength(1);
-    await expect(rotateKeys(second, { alg: 'ES256', encryptionKey: randomBytes(32), tokenTtlSeconds: TTL, periodMs: 30 * DAY, leadMs: PUBLISH_LEAD_MS }, clock.now, { force: true })).rejects.toThrow(/does not open/);
+    await expect(rotateKeys(second, { alg: 'ES256', encryptionKey: randomBytes(32), tokenTtlSeconds: TTL, periodMs: 30 * DAY, leadMs: PUBLISH_LEAD_MS }, () => clock.now, { force: true })).rejects.toThrow(/does not open/);
     expect(await database.db.query('select kid from platform_keys')).toHaveLength(1);
   });
 
