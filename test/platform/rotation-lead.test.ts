@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { PUBLISH_LEAD_MS } from '../../src/auth/platformKeys.js';
+import { MAX_STALE_MS, PUBLISH_LEAD_MS } from '../../src/auth/platformKeys.js';
 import type { TestApp } from '../helpers/app.js';
 import { exchangeForm, platformConfig, postToken } from '../helpers/platform.js';
 import { useTestBed } from '../helpers/testBed.js';
@@ -35,13 +35,19 @@ async function signingKid(app: TestApp, subject: string): Promise<string | null>
   return answer.status === 200 ? decodeProtectedHeader(answer.body.access_token as string).kid! : null;
 }
 
-describe('a new platform signing key', () => {
+// The production timing, and a shorter one: the lead follows whatever the replicas run with.
+const TIMINGS = [
+  { name: 'the default timing', maxStaleMs: undefined, jwksMaxAgeSeconds: undefined },
+  { name: 'a 5 s staleness bound and a 30 s max-age', maxStaleMs: 5000, jwksMaxAgeSeconds: 30 },
+];
+
+describe.each(TIMINGS)('a new platform signing key, with $name', ({ maxStaleMs, jwksMaxAgeSeconds }) => {
   it('signs only max-age + 60 s after the last replica serves it, even when a replica read the keys just before it was created and then could not reload', async () => {
     await bed.database.db.query('delete from platform_keys');
     await bed.database.db.query('delete from platform_key_marker');
     let now = Date.parse('2026-06-01T00:00:00Z');
     // Timers off (an hour): the test drives every reload.
-    const timing = { now: () => now, reloadIntervalMs: 3_600_000 };
+    const timing = { now: () => now, reloadIntervalMs: 3_600_000, maxStaleMs, jwksMaxAgeSeconds };
     const platform = platformConfig({ rotationDays: 30 });
     const a = await bed.start({ config: { platform }, appOptions: { platformKeys: timing } });
     const b = await bed.start({ config: { platform }, appOptions: { platformKeys: timing } });
@@ -54,6 +60,7 @@ describe('a new platform signing key', () => {
     const served: Served[] = [];
     const signed: { at: number; kid: string }[] = [];
     let createdAt: number | null = null;
+    // From before the successor can be due (no lead exceeds the default one) to two leads later.
     const start = now + 30 * DAY - PUBLISH_LEAD_MS - 10_000;
     const end = start + 10_000 + 2 * PUBLISH_LEAD_MS;
     for (now = start; now <= end; now += STEP_MS) {
@@ -91,6 +98,9 @@ describe('a new platform signing key', () => {
       expect(document.maxAgeSeconds).toBeGreaterThan(0);
       expect(successor!.at - document.at, `${document.replica} served the old set at +${(document.at - createdAt!) / 1000} s`).toBeGreaterThanOrEqual(document.maxAgeSeconds * 1000 + 60_000);
     }
+    // No longer than that either: the lead is the staleness bound + max-age + 60 s, not a constant.
+    const maxAge = served[0]!.maxAgeSeconds;
+    expect(successor!.at - createdAt!).toBe((maxStaleMs ?? MAX_STALE_MS) + maxAge * 1000 + 60_000);
     // And every document from then on holds both keys until the old one's tokens have expired.
     for (const document of served.filter((d) => d.at >= successor!.at)) expect(document.kids).toEqual(expect.arrayContaining([first, successor!.kid]));
   }, 120_000);
