@@ -60,8 +60,6 @@ export interface PlatformKeyStore {
   keySource: KeySource;
   /** The JWKS's Cache-Control max-age, on which the publication lead counts. */
   readonly jwksMaxAgeSeconds: number;
-  /** How long a key this store creates is published before it signs (publicationLeadMs). */
-  readonly leadMs: number;
   close(): void;
 }
 
@@ -195,7 +193,6 @@ export function createPlatformKeyStore(options: PlatformKeyStoreOptions): Platfo
   return {
     refresh,
     jwksMaxAgeSeconds,
-    leadMs: policy.leadMs,
     signingKey() {
       const active = current().active;
       if (active === null || active.privateKey === null || active.maxTokenTtlSeconds < policy.tokenTtlSeconds) throw unavailable('platform_keys_unusable');
