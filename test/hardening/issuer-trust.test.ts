@@ -52,6 +52,16 @@ async function signIn(issuer: TestIssuer): Promise<string> {
   return result.body.data.viewer.id;
 }
 
+/** The Router coprocessor's answer to a RouterRequest carrying `token`. */
+async function coprocessor(token: string): Promise<any> {
+  const response = await fetch(`${api.url}/router/coprocessor`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ version: 1, stage: 'RouterRequest', id: randomUUID(), headers: { authorization: [`Bearer ${token}`] } }),
+  });
+  return response.json();
+}
+
 async function identityRows(subject: string): Promise<number> {
   return (await database.db.query('select 1 from identities where subject = $1', [subject])).length;
 }
@@ -70,6 +80,7 @@ describe('serviceScopes', () => {
     }
     const [row] = await database.db.query<{ status: string }>('select status from users where id = $1', [target]);
     expect(row?.status).toBe('active');
+    expect((await coprocessor(await machineToken(plain, 'users:admin'))).control).toEqual({ break: 401 });
   });
 
   it('with serviceScopes ["users:read"]: a service holding users:read only, the token\'s users:admin ignored', async () => {
@@ -85,6 +96,10 @@ describe('serviceScopes', () => {
     // users:admin alone narrows to nothing: not even users:read.
     const none = await api.gql(USER, { token: await machineToken(scoped, 'users:admin'), variables: { id: target } });
     expect(code(none)).toBe('FORBIDDEN');
+    // The Router sees the narrowed scopes too (@requiresScopes).
+    const routed = await coprocessor(token);
+    expect(routed.control).toBe('continue');
+    expect(routed.context.entries['apollo::authentication::jwt_claims'].scope).toBe('users:read');
   });
 });
 
