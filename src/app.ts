@@ -34,6 +34,7 @@ import { createLifecycleService } from './services/lifecycle.js';
 import { createOrganizationService } from './services/organizations.js';
 import { startPlatformIssuer, type PlatformIssuer, type PlatformKeyTiming } from './platformIssuer.js';
 import { createSessionPolicy } from './services/sessions.js';
+import { createUserDirectory } from './services/userDirectory.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -175,7 +176,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const organizations = createOrganizationService({ db, users, identity, issuerNames });
   const invitations = createInvitationService({ db, users, ttlHours: config.invitationTtlHours, now: options.now });
   const lifecycle = createLifecycleService({ db, users, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
-  const contexts = createRequestContexts({ db, users, services: { db, identity, organizations, invitations, lifecycle }, now: options.now });
+  const directory = createUserDirectory({ db, users, identity });
+  const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle }, now: options.now });
   const authenticate = createAuthenticator({ verifier, identity, sessions });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });

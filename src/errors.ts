@@ -89,6 +89,11 @@ export class AppError extends Error {
   }
 }
 
+/** BAD_USER_INPUT with a message naming the input and its reason. */
+export function badInput(message: string, reason: string): AppError {
+  return new AppError('BAD_USER_INPUT', { message, reason });
+}
+
 /** UNAUTHENTICATED for a request that carried no credentials at all (not a bad token). */
 export function authenticationRequired(): AppError {
   return new AppError('UNAUTHENTICATED', { message: 'This operation requires a bearer token.', reason: 'authentication_required' });

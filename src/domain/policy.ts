@@ -1,5 +1,6 @@
-// Who may see or do what. Pure: decisions from the principal and facts loaded from the
-// database (roles live in the database; a token's role/permissions claims grant users nothing).
+// Who may see or do what: every authorization predicate, services' and resolvers' alike. Pure:
+// decisions from the principal and facts loaded from the database (roles live in the database; a
+// token's role/permissions claims grant users nothing).
 import type { Invitation, MembershipRole, Principal, User } from './types.js';
 
 export const SCOPES = {
@@ -18,19 +19,61 @@ export function isSelf(principal: Principal, userId: string): boolean {
   return principal.kind === 'user' && principal.userId === userId;
 }
 
-/** Services holding users:read, or users:admin (which implies it). */
+/** Services holding users:read, or users:admin (which implies it): `user(id)`, `userByEmail`. */
 export function isUserReader(principal: Principal): boolean {
   return hasScope(principal, SCOPES.usersRead) || hasScope(principal, SCOPES.usersAdmin);
 }
 
-/** `User.email`: the user, members of a shared organization, services holding users:read. */
-export function canSeeEmail(principal: Principal, userId: string, sharesOrganization: boolean): boolean {
-  return isSelf(principal, userId) || isUserReader(principal) || (principal.kind === 'user' && sharesOrganization);
+/** Services holding users:admin: `users`, suspension, reactivation, revocation, deletion of anyone. */
+export function isUserAdmin(principal: Principal): boolean {
+  return hasScope(principal, SCOPES.usersAdmin);
+}
+
+/** `ensureUser(input)`: services holding users:write create or find users by email. */
+export function canEnsureUsers(principal: Principal): boolean {
+  return hasScope(principal, SCOPES.usersWrite);
+}
+
+/**
+ * `User.email`: the user, members of a shared organization, services holding users:read, and
+ * the caller that supplied this very email in the request (`ensureUser(input)`: showing it back
+ * discloses nothing).
+ */
+export function canSeeEmail(principal: Principal, userId: string, sharesOrganization: boolean, suppliedByCaller = false): boolean {
+  return suppliedByCaller || isSelf(principal, userId) || isUserReader(principal) || (principal.kind === 'user' && sharesOrganization);
+}
+
+/** `User.status`, `createdAt`, `lastSeenAt`: the user and services holding users:read. */
+export function canSeeAccount(principal: Principal, userId: string): boolean {
+  return isSelf(principal, userId) || isUserReader(principal);
+}
+
+/** `User.securityEvents`: the user and services holding users:admin. */
+export function canSeeSecurityEvents(principal: Principal, userId: string): boolean {
+  return isSelf(principal, userId) || isUserAdmin(principal);
+}
+
+/**
+ * `User.memberships` in full: the user and services holding organizations:read; other users see
+ * only those in organizations they belong to themselves, other services none.
+ */
+export function canSeeAllMemberships(principal: Principal, userId: string): boolean {
+  return isSelf(principal, userId) || hasScope(principal, SCOPES.organizationsRead);
 }
 
 /** `User.identities`: the user alone. */
 export function canSeeIdentities(principal: Principal, userId: string): boolean {
   return isSelf(principal, userId);
+}
+
+/**
+ * `addMember` and `setOrganizationSso`: services holding organizations:admin only. Users invite
+ * (adding someone directly would read their email and, by email, create an account nobody
+ * proved), and never bind domains, owners included (an owner claiming bigcorp.com would capture
+ * bigcorp's sign-ins).
+ */
+export function isOrganizationAdmin(principal: Principal): boolean {
+  return hasScope(principal, SCOPES.organizationsAdmin);
 }
 
 /** Members, and services holding organizations:read, see an organization's members. */

@@ -3,15 +3,15 @@
 import type { Principal } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
 import type { UserStore, UserView } from '../db/userStore.js';
-import type { IdentityService } from '../services/identity.js';
 import type { InvitationService } from '../services/invitations.js';
 import type { LifecycleService } from '../services/lifecycle.js';
 import type { OrganizationService } from '../services/organizations.js';
+import type { UserDirectory } from '../services/userDirectory.js';
 import { Loaders } from './loaders.js';
 
+/** What resolvers call: every rule (who may, and what happens) is theirs. */
 export interface Services {
-  db: Database;
-  identity: IdentityService;
+  directory: UserDirectory;
   organizations: OrganizationService;
   invitations: InvitationService;
   lifecycle: LifecycleService;

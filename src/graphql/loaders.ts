@@ -8,7 +8,7 @@ import { findPendingByEmails, findPendingByOrganizationIds } from '../db/invitat
 import { findMembershipsByIds, findMembershipsByOrganizationIds, findMembershipsByUserIds, findUsersSharingOrganization } from '../db/memberships.js';
 import { findOrganizationsByIds } from '../db/organizations.js';
 import type { Queryable } from '../db/queryable.js';
-import { findSsoByDomains, findSsoByOrganizationIds } from '../db/sso.js';
+import { findSsoByDomains, findSsoByExternalOrganization, findSsoByOrganizationIds } from '../db/sso.js';
 import { findLastSeen } from '../db/userDirectory.js';
 
 /** A loader of rows by id: malformed ids resolve to null without reaching the database. */
@@ -48,6 +48,7 @@ interface Made {
   membershipsByOrganization?: DataLoader<string, Membership[]>;
   ssoByOrganization?: DataLoader<string, OrganizationSso | null>;
   ssoByDomain?: DataLoader<string, OrganizationSso | null>;
+  ssoBySignIn?: DataLoader<string, OrganizationSso | null>;
   sharesOrganizationWithViewer?: DataLoader<string, boolean>;
   invitationsByOrganization?: DataLoader<string, Invitation[]>;
   invitationsByEmail?: DataLoader<string, Invitation[]>;
@@ -115,6 +116,21 @@ export class Loaders {
       const found = await findSsoByDomains(this.#db, [...new Set(keys)]);
       return keys.map((key) => found.get(key) ?? null);
     }));
+  }
+
+  /**
+   * The SSO binding a sign-in's organization claim names, by `issuerName + '\0' + externalOrganizationId`
+   * (currentOrganization: one key per request, read once however many aliases ask).
+   */
+  get ssoBySignIn(): DataLoader<string, OrganizationSso | null> {
+    return (this.#made.ssoBySignIn ??= new DataLoader<string, OrganizationSso | null>((keys) =>
+      Promise.all(
+        keys.map((key) => {
+          const at = key.indexOf('\0');
+          return findSsoByExternalOrganization(this.#db, key.slice(0, at), key.slice(at + 1));
+        }),
+      ),
+    ));
   }
 
   /** Pending, unexpired invitations of an organization. */

@@ -1,6 +1,6 @@
 // What every organization change checks first: who acts (a user, for the audit log), its
 // input, the refusals with their public messages, and the organization lock with the caller's role.
-import { AppError, authenticationRequired } from '../errors.js';
+import { AppError, authenticationRequired, badInput } from '../errors.js';
 import type { InvitationRefusal, MembershipRefusal } from '../domain/policy.js';
 import type { Actor, MembershipRole, Principal } from '../domain/types.js';
 import { findMembership } from '../db/memberships.js';
@@ -39,10 +39,6 @@ const REFUSAL_MESSAGE: Record<MembershipRefusal | InvitationRefusal, string> = {
 /** @throws FORBIDDEN with `reason` unless it is null. */
 export function refuse(reason: MembershipRefusal | InvitationRefusal | null): void {
   if (reason !== null) throw new AppError('FORBIDDEN', { message: REFUSAL_MESSAGE[reason], reason });
-}
-
-export function badInput(message: string, reason: string): AppError {
-  return new AppError('BAD_USER_INPUT', { message, reason });
 }
 
 /** An organization's name as given: trimmed, not blank, not cut. @throws BAD_USER_INPUT (INVALID_NAME) */

@@ -3,7 +3,7 @@
 // published to this process's lifecycle feed at once; other replicas hear it from the database.
 import { AppError, authenticationRequired } from '../errors.js';
 import { isUuid } from '../domain/ids.js';
-import { hasScope, SCOPES } from '../domain/policy.js';
+import { isUserAdmin } from '../domain/policy.js';
 import type { Actor, LogoutRequest, Principal, User } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
 import { deleteInvitationsTo, deleteOrganizations, findMembershipsWithCounts, findUserIdByIdentity, scrubAuditRows } from '../db/lifecycle.js';
@@ -12,7 +12,7 @@ import { lockOrganization } from '../db/organizations.js';
 import type { Database } from '../db/queryable.js';
 import type { UserStore } from '../db/userStore.js';
 import { recordLogoutJti, upsertRevocation, type Revocation } from '../db/revocations.js';
-import { actorOf } from './guards.js';
+import { actorOf, requireUser } from './guards.js';
 
 export interface LifecycleService {
   /** users:admin. @throws FORBIDDEN, NOT_FOUND */
@@ -31,19 +31,9 @@ export interface LifecycleService {
   backchannelLogout(logout: LogoutRequest): Promise<void>;
 }
 
-export function isUserAdmin(principal: Principal): boolean {
-  return hasScope(principal, SCOPES.usersAdmin);
-}
-
 function requireAdmin(principal: Principal): void {
   if (principal.kind === 'anonymous') throw authenticationRequired();
   if (!isUserAdmin(principal)) throw new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
-}
-
-function requireViewer(principal: Principal): Extract<Principal, { kind: 'user' }> {
-  if (principal.kind === 'anonymous') throw authenticationRequired();
-  if (principal.kind !== 'user') throw new AppError('FORBIDDEN', { reason: 'USER_REQUIRED' });
-  return principal;
 }
 
 const notFound = () => new AppError('NOT_FOUND', { message: 'No such user.' });
@@ -133,12 +123,12 @@ export function createLifecycleService(deps: { db: Database; users: UserStore; f
     },
 
     async signOutEverywhere(principal) {
-      const viewer = requireViewer(principal);
+      const viewer = requireUser(principal);
       return revokeUser(actorOf(viewer), viewer.userId, false);
     },
 
     async deleteViewer(principal) {
-      const viewer = requireViewer(principal);
+      const viewer = requireUser(principal);
       return erase(actorOf(viewer), viewer.userId);
     },
 

@@ -1,10 +1,10 @@
 // Members of an organization: services add them (users join by invitation), roles change and
 // members leave or are removed under the organization's row lock, each change with its audit row.
 import { randomUUID } from 'node:crypto';
-import { AppError, authenticationRequired } from '../errors.js';
+import { AppError, authenticationRequired, badInput } from '../errors.js';
 import { isUuid } from '../domain/ids.js';
 import { requireEmail } from '../domain/email.js';
-import { hasScope, removalRefusal, roleChangeRefusal, SCOPES } from '../domain/policy.js';
+import { isOrganizationAdmin, removalRefusal, roleChangeRefusal } from '../domain/policy.js';
 import type { Membership, MembershipRole, Principal } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -12,7 +12,7 @@ import { countOwners, deleteMembership, findMembershipsByIds, insertMembership, 
 import { lockOrganization } from '../db/organizations.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import type { UserStore } from '../db/userStore.js';
-import { actorOf, badInput, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
+import { actorOf, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
 import type { IdentityService } from './identity.js';
 
 const MAX_ATTEMPTS = 3;
@@ -57,9 +57,8 @@ export function createMembershipService(deps: { db: Database; users: UserStore; 
   return {
     async addMember(principal, input) {
       if (principal.kind === 'anonymous') throw authenticationRequired();
-      // A user adding someone directly would read their email (co-members see it) and, by
-      // email, create a verified account nobody proved: users invite instead.
-      if (!hasScope(principal, SCOPES.organizationsAdmin)) {
+      // Users invite instead (policy.ts says why).
+      if (!isOrganizationAdmin(principal)) {
         throw new AppError('FORBIDDEN', { message: 'Only a service holding organizations:admin adds members; users invite them.', reason: 'MISSING_SCOPE' });
       }
       const hasUserId = input.userId !== null && input.userId !== undefined;

@@ -1,40 +1,30 @@
 // Organizations: creation (the caller becomes OWNER), the audit log's pages, and the service
 // that joins them with members (memberships.ts) and SSO bindings (ssoBindings.ts).
 import { randomUUID } from 'node:crypto';
+import { canSeeAuditLog } from '../domain/policy.js';
 import type { AuditEvent, Organization, Principal } from '../domain/types.js';
 import { appendAudit, listAuditEvents } from '../db/audit.js';
-import { insertMembership } from '../db/memberships.js';
+import { findMembership, insertMembership } from '../db/memberships.js';
 import { insertOrganization } from '../db/organizations.js';
 import type { Database } from '../db/queryable.js';
 import type { UserStore } from '../db/userStore.js';
-import { actorOf, badInput, requireOrganizationName, requireUser } from './guards.js';
+import { actorOf, requireOrganizationName, requireUser } from './guards.js';
 import type { IdentityService } from './identity.js';
 import { createMembershipService, type MembershipService } from './memberships.js';
+import { decodeCursor, pageSize, toPage, type Page, type PagedList } from './pagination.js';
 import { createSsoService, type SsoService } from './ssoBindings.js';
 
-const MAX_AUDIT_PAGE = 100;
-
-export interface AuditPage {
-  events: { cursor: string; event: AuditEvent }[];
-  hasNextPage: boolean;
-}
+/** Audit events, newest first, paged by sequence number (an organization's log, a user's security events). */
+export const AUDIT_EVENTS: PagedList<AuditEvent> = { name: 'audit', keyOf: (event) => event.id, isKey: (key) => /^[0-9]{1,18}$/.test(key) };
 
 export interface OrganizationService extends MembershipService, SsoService {
   /** Any user; the caller becomes OWNER. @throws UNAUTHENTICATED, FORBIDDEN (services), BAD_USER_INPUT */
   createOrganization(principal: Principal, input: { name: string }): Promise<Organization>;
-  /** Newest first; the caller has already been authorised. @throws BAD_USER_INPUT (first, after) */
-  auditEvents(organizationId: string, options: { first: number; after: string | null }): Promise<AuditPage>;
-}
-
-// Cursors are opaque to clients: base64url of the event's sequence number.
-export function encodeCursor(id: string): string {
-  return Buffer.from(`audit:${id}`, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  const match = /^audit:([0-9]{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (match === null) throw badInput('after is not a cursor from this list.', 'INVALID_CURSOR');
-  return match[1]!;
+  /**
+   * The organization's audit log, newest first, to its OWNERs and ADMINs; null to anyone else.
+   * @throws BAD_USER_INPUT (first, after)
+   */
+  auditEvents(principal: Principal, organizationId: string, args: { first?: number | null; after?: string | null }): Promise<Page<AuditEvent> | null>;
 }
 
 export function createOrganizationService(deps: { db: Database; users: UserStore; identity: IdentityService; issuerNames: ReadonlySet<string> }): OrganizationService {
@@ -61,13 +51,12 @@ export function createOrganizationService(deps: { db: Database; users: UserStore
       });
     },
 
-    async auditEvents(organizationId, options) {
-      if (!Number.isInteger(options.first) || options.first < 0) throw badInput('first must be a non-negative integer.', 'INVALID_FIRST');
-      const limit = Math.min(options.first, MAX_AUDIT_PAGE);
-      const before = options.after === null ? null : decodeCursor(options.after);
-      const rows = await listAuditEvents(db, organizationId, { limit: limit + 1, before });
-      const page = rows.slice(0, limit);
-      return { events: page.map((event) => ({ cursor: encodeCursor(event.id), event })), hasNextPage: rows.length > limit };
+    async auditEvents(principal, organizationId, args) {
+      const role = principal.kind === 'user' ? ((await findMembership(db, organizationId, principal.userId))?.role ?? null) : null;
+      if (!canSeeAuditLog(role)) return null;
+      const limit = pageSize(args.first, 20);
+      const before = decodeCursor(AUDIT_EVENTS, args.after);
+      return toPage(AUDIT_EVENTS, await listAuditEvents(db, organizationId, { limit: limit + 1, before }), limit);
     },
   };
 }

@@ -1,16 +1,16 @@
 // SSO bindings (issuer, external organization, connection, domains, JIT role), set by services
 // only, and the public discovery of how an email signs in.
-import { AppError, authenticationRequired } from '../errors.js';
+import { AppError, authenticationRequired, badInput } from '../errors.js';
 import { isUuid } from '../domain/ids.js';
 import { emailDomain, normalizeDomain, requireEmail } from '../domain/email.js';
-import { hasScope, SCOPES } from '../domain/policy.js';
+import { isOrganizationAdmin } from '../domain/policy.js';
 import type { MembershipRole, Organization, OrganizationSso, Principal } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { lockOrganization } from '../db/organizations.js';
 import type { Database } from '../db/queryable.js';
 import { replaceDomains, upsertSso } from '../db/sso.js';
-import { actorOf, badInput, cleanDomains, optionalText, organizationNotFound } from './guards.js';
+import { actorOf, cleanDomains, optionalText, organizationNotFound } from './guards.js';
 
 export interface AuthDiscoveryResult {
   method: 'SSO' | 'PASSWORDLESS';
@@ -43,9 +43,8 @@ export function createSsoService(deps: { db: Database; issuerNames: ReadonlySet<
   return {
     async setOrganizationSso(principal, input) {
       if (principal.kind === 'anonymous') throw authenticationRequired();
-      // Users never bind domains, owners included: an owner claiming bigcorp.com would capture
-      // bigcorp's sign-ins.
-      if (!hasScope(principal, SCOPES.organizationsAdmin)) {
+      // Users never bind domains, owners included (policy.ts says why).
+      if (!isOrganizationAdmin(principal)) {
         throw new AppError('FORBIDDEN', { message: 'Only a service holding organizations:admin can bind SSO.', reason: 'MISSING_SCOPE' });
       }
       if (!deps.issuerNames.has(input.issuer)) throw badInput('issuer is not the name of a configured issuer.', 'UNKNOWN_ISSUER');

@@ -151,6 +151,18 @@ describe('revocation', () => {
     expect(events.body.errors).toBeUndefined();
     expect(events.body.data.viewer.securityEvents.edges[0].node).toMatchObject({ action: 'sessions.revoked', actorType: 'service', targetId: alice.id });
     expect(events.body.data.viewer.securityEvents.pageInfo.hasNextPage).toBe(true);
+    const page = (after: string) =>
+      suite.gql('query ($after: String) { viewer { securityEvents(first: 1, after: $after) { edges { node { action } } } } }', { token: later, variables: { after } });
+    const next = await page(events.body.data.viewer.securityEvents.pageInfo.endCursor);
+    expect(next.body.errors).toBeUndefined();
+    expect(next.body.data.viewer.securityEvents.edges).toHaveLength(1);
+    // One cursor format for every list, each list's cursors its own: another list's, or garbage, is refused.
+    const usersCursor = (await suite.gql('{ users(first: 1) { pageInfo { endCursor } } }', { token: await admin() })).body.data.users.pageInfo.endCursor;
+    for (const after of [usersCursor, 'garbage']) {
+      const refused = await page(after);
+      expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+      expect(errorReason(refused)).toBe('INVALID_CURSOR');
+    }
     const byAdmin = await suite.gql('query ($id: ID!) { user(id: $id) { securityEvents(first: 100) { edges { node { action } } } } }', { token: await admin(), variables: { id: alice.id } });
     const actions = byAdmin.body.data.user.securityEvents.edges.map((e: any) => e.node.action);
     // Newest first (the first sign-in writes its two rows in one statement).

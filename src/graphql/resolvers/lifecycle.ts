@@ -1,36 +1,19 @@
-// Lifecycle: user lookups for services, the lifecycle mutations, and the User fields only the
-// user themselves and trusted services see (lifecycle.md, "Who may do what").
+// Lifecycle: user lookups for services, the lifecycle mutations (both through services, which
+// authorize), and the User fields only the user themselves and trusted services see
+// (lifecycle.md, "Who may do what"; the predicates are domain/policy.ts's).
 import { AppError } from '../../errors.js';
-import { isSelf, isUserReader } from '../../domain/policy.js';
+import { canSeeAccount, isSelf } from '../../domain/policy.js';
 import type { Principal } from '../../domain/types.js';
-import { findSsoByExternalOrganization } from '../../db/sso.js';
-import { isUserAdmin } from '../../services/lifecycle.js';
-import { listSecurityEvents, listUsers, lookUpUserByEmail } from '../../services/userDirectory.js';
 import type { MutationResolvers, QueryResolvers, UserResolvers } from '../generated/resolvers-types.js';
 
-const forbidden = () => new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
-
-function requireReader(principal: Principal): void {
-  if (!isUserReader(principal)) throw forbidden();
-}
-
-function requireSelfOrReader(principal: Principal, userId: string): void {
-  if (!isSelf(principal, userId) && !isUserReader(principal)) throw forbidden();
+function requireAccountReader(principal: Principal, userId: string): void {
+  if (!canSeeAccount(principal, userId)) throw new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
 }
 
 export const lifecycleQueries: QueryResolvers = {
-  user(_parent, { id }, { principal, users }) {
-    requireReader(principal);
-    return users.get(id);
-  },
-  userByEmail(_parent, { email }, { principal, users }) {
-    requireReader(principal);
-    return lookUpUserByEmail(users, email);
-  },
-  async users(_parent, args, { principal, services }) {
-    if (!isUserAdmin(principal)) throw forbidden();
-    return listUsers(services.db, args);
-  },
+  user: (_parent, { id }, { principal, services, users }) => services.directory.user(principal, id, users),
+  userByEmail: (_parent, { email }, { principal, services, users }) => services.directory.userByEmail(principal, email, users),
+  users: (_parent, args, { principal, services }) => services.directory.users(principal, args),
 };
 
 export const lifecycleMutations: MutationResolvers = {
@@ -44,29 +27,27 @@ export const lifecycleMutations: MutationResolvers = {
 
 export const lifecycleUserFields: UserResolvers = {
   status(user, _args, { principal }) {
-    requireSelfOrReader(principal, user.id);
+    requireAccountReader(principal, user.id);
     return user.status === 'suspended' ? 'SUSPENDED' : 'ACTIVE';
   },
   createdAt(user, _args, { principal }) {
-    requireSelfOrReader(principal, user.id);
+    requireAccountReader(principal, user.id);
     return user.createdAt.toISOString();
   },
   async lastSeenAt(user, _args, { principal, loaders }) {
-    if (!isSelf(principal, user.id) && !isUserReader(principal)) return null;
+    if (!canSeeAccount(principal, user.id)) return null;
     return (await loaders.lastSeen.load(user.id))?.toISOString() ?? null;
   },
-  async currentOrganization(user, _args, { principal, services, loaders }) {
-    if (principal.kind !== 'user' || principal.userId !== user.id) return null;
+  // The organization the viewer's own token signed in to (its organization claim), if a member.
+  async currentOrganization(user, _args, { principal, loaders }) {
+    if (!isSelf(principal, user.id) || principal.kind !== 'user') return null;
     const externalId = principal.claims.externalOrganizationId;
     if (externalId === null) return null;
-    const binding = await findSsoByExternalOrganization(services.db, principal.claims.provider, externalId);
+    const binding = await loaders.ssoBySignIn.load(`${principal.claims.provider}\u0000${externalId}`);
     if (binding === null) return null;
     const memberships = await loaders.membershipsByUser.load(user.id);
     if (!memberships.some((m) => m.organizationId === binding.organizationId)) return null;
     return loaders.organization.load(binding.organizationId);
   },
-  async securityEvents(user, args, { principal, services }) {
-    if (!isSelf(principal, user.id) && !isUserAdmin(principal)) throw forbidden();
-    return listSecurityEvents(services.db, user.id, args);
-  },
+  securityEvents: (user, args, { principal, services }) => services.directory.securityEvents(principal, user.id, args),
 };

@@ -1,6 +1,6 @@
 // Organization entity. Members are visible to members and to organization-reading services;
 // the SSO binding, pending invitations and the audit log to OWNER and ADMIN.
-import { canManageMembers, canSeeAuditLog, canSeeOrganization, canSeeSso } from '../../domain/policy.js';
+import { canManageMembers, canSeeOrganization, canSeeSso } from '../../domain/policy.js';
 import type { MembershipRole, Principal } from '../../domain/types.js';
 import type { Loaders } from '../loaders.js';
 import type { OrganizationResolvers } from '../generated/resolvers-types.js';
@@ -31,12 +31,5 @@ export const Organization: OrganizationResolvers = {
     if (!canManageMembers(await viewerRole(principal, loaders, organization.id))) return [];
     return loaders.invitationsByOrganization.load(organization.id);
   },
-  async auditEvents(organization, { first, after }, { principal, loaders, services }) {
-    if (!canSeeAuditLog(await viewerRole(principal, loaders, organization.id))) return null;
-    const page = await services.organizations.auditEvents(organization.id, { first: first ?? 20, after: after ?? null });
-    return {
-      edges: page.events.map(({ cursor, event }) => ({ cursor, node: event })),
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.events.at(-1)?.cursor ?? null },
-    };
-  },
+  auditEvents: (organization, args, { principal, services }) => services.organizations.auditEvents(principal, organization.id, args),
 };

@@ -1,7 +1,7 @@
 // User: the canonical person. Fields enforce visibility: email, identities, memberships. The
 // others (id, name, emailVerified) are the row's own: no resolver, so compiled execution reads them
 // directly (a resolver costs a resolve-info object per user, and a router asks for hundreds).
-import { canSeeEmail, canSeeIdentities, hasScope, isSelf, isUserReader, SCOPES } from '../../domain/policy.js';
+import { canSeeAllMemberships, canSeeEmail, canSeeIdentities, isSelf } from '../../domain/policy.js';
 import type { UserResolvers } from '../generated/resolvers-types.js';
 
 export const User: UserResolvers = {
@@ -9,12 +9,12 @@ export const User: UserResolvers = {
   // Synchronous when no lookup is needed (self, users:read): no promise for the common case.
   email(user, _args, { principal, loaders, emailSuppliedFor }) {
     if (user.email === null) return null;
-    if (isSelf(principal, user.id) || isUserReader(principal) || emailSuppliedFor.has(user.id)) return user.email;
-    if (principal.kind !== 'user') return canSeeEmail(principal, user.id, false) ? user.email : null;
+    if (canSeeEmail(principal, user.id, false, emailSuppliedFor.has(user.id))) return user.email;
+    // Sharing an organization decides only for another user: a service shares none.
+    if (principal.kind !== 'user') return null;
     return loaders.sharesOrganizationWithViewer.load(user.id).then((shares) => (canSeeEmail(principal, user.id, shares) ? user.email : null));
   },
-  impersonator: (user, _args, { principal }) =>
-    principal.kind === 'user' && principal.userId === user.id ? principal.impersonator : null,
+  impersonator: (user, _args, { principal }) => (isSelf(principal, user.id) && principal.kind === 'user' ? principal.impersonator : null),
   async identities(user, _args, { principal, loaders }) {
     if (!canSeeIdentities(principal, user.id)) return [];
     return loaders.identitiesByUser.load(user.id);
@@ -26,7 +26,7 @@ export const User: UserResolvers = {
   },
   async memberships(user, _args, { principal, loaders }) {
     const memberships = await loaders.membershipsByUser.load(user.id);
-    if (isSelf(principal, user.id) || hasScope(principal, SCOPES.organizationsRead)) return memberships;
+    if (canSeeAllMemberships(principal, user.id)) return memberships;
     if (principal.kind !== 'user') return [];
     // Others see only memberships in organizations they belong to themselves.
     const mine = new Set((await loaders.membershipsByUser.load(principal.userId)).map((m) => m.organizationId));
