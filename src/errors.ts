@@ -60,11 +60,96 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   INTERNAL_SERVER_ERROR: 'Internal server error.',
 };
 
+/**
+ * Why, within its code, a request was refused: `extensions.reason` on GraphQL answers and in the
+ * coprocessor's break. One union; new reasons are snake_case (as RFC 6749/6750's `error` codes,
+ * and unlike `extensions.code`, so a reason never reads as a code). The reasons the contract
+ * published keep their spelling whatever their casing. A claim's reason names the claim
+ * (`invalid_sub`, `missing_exp`).
+ */
+export type Reason =
+  // Published by the contract (shared/spec): never changed.
+  | 'revoked'
+  | 'userinfo_subject_mismatch'
+  | 'LAST_OWNER'
+  | 'API_KEYS_DISABLED'
+  // 401: the credentials themselves (RFC 6750), and JWT verification.
+  | 'authentication_required'
+  | 'empty_bearer'
+  | 'malformed_bearer'
+  | 'unsupported_scheme'
+  | 'empty_token'
+  | 'malformed_token'
+  | 'token_too_large'
+  | 'malformed'
+  | 'alg_not_allowed'
+  | 'embedded_key'
+  | 'logout_token'
+  | 'unknown_issuer'
+  | 'issuer_mismatch'
+  | 'unknown_kid'
+  | 'ambiguous_kid'
+  | 'key_lookup_failed'
+  | 'key_withdrawn'
+  | 'keys_stale'
+  | 'invalid_signature'
+  | 'verification_failed'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_too_old'
+  | 'iat_in_future'
+  | 'client_id_mismatch'
+  | 'service_principal_not_allowed'
+  | `missing_${string}`
+  | `invalid_${string}`
+  // 401 and 503: opaque sessions (introspection), userinfo, the platform's keys.
+  | 'inactive'
+  | 'introspection_timeout'
+  | 'introspection_unreachable'
+  | 'introspection_refused_client'
+  | 'introspection_failed'
+  | 'userinfo_unavailable'
+  | 'platform_keys_unavailable'
+  | 'platform_keys_unusable'
+  // 400 for a back-channel logout token (logged; its answer is `invalid_request`).
+  | 'wrong_typ'
+  | 'no_audience'
+  | 'iat_too_old'
+  | 'nonce_present'
+  | 'replayed_jti'
+  // Sent today in capitals, not yet moved to the one casing (a client may match on them).
+  | 'MISSING_SCOPE'
+  | 'USER_REQUIRED'
+  | 'ROLE_REQUIRED'
+  | 'OWNER_REQUIRED'
+  | 'NOT_INVITEE'
+  | 'INVITATION_EXPIRED'
+  | 'INVITATION_NOT_PENDING'
+  | 'SUBGRAPH_SECRET'
+  | 'CORS_ORIGIN'
+  | 'USER_NOT_FOUND'
+  | 'MEMBERSHIP_NOT_FOUND'
+  | 'ORGANIZATION_NOT_FOUND'
+  | 'ALREADY_MEMBER'
+  | 'DOMAIN_TAKEN'
+  | 'EXTERNAL_ORGANIZATION_TAKEN'
+  | 'INPUT_REQUIRED'
+  | 'USER_ID_XOR_EMAIL'
+  | 'UNKNOWN_ISSUER'
+  | 'INVALID_JSON'
+  | 'INVALID_COPROCESSOR_REQUEST'
+  | 'INVALID_EMAIL'
+  | 'INVALID_NAME'
+  | 'INVALID_DOMAIN'
+  | 'INVALID_FIRST'
+  | 'INVALID_CURSOR'
+  | 'INVALID_QUERY';
+
 export interface AppErrorOptions {
   /** Public message; defaults to a fixed text per code. Never put driver or jose text here. */
   message?: string;
   /** Machine-readable refinement of the code, e.g. `LAST_OWNER`, `token_expired`. */
-  reason?: string;
+  reason?: Reason;
   /** Internal cause, logged with the request id, never sent. */
   cause?: unknown;
   /** Seconds for a `Retry-After` header (503 codes). */
@@ -74,7 +159,7 @@ export interface AppErrorOptions {
 export class AppError extends Error {
   override readonly name = 'AppError';
   readonly code: ErrorCode;
-  readonly reason: string | undefined;
+  readonly reason: Reason | undefined;
   readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, options: AppErrorOptions = {}) {
@@ -90,7 +175,7 @@ export class AppError extends Error {
 }
 
 /** BAD_USER_INPUT with a message naming the input and its reason. */
-export function badInput(message: string, reason: string): AppError {
+export function badInput(message: string, reason: Reason): AppError {
   return new AppError('BAD_USER_INPUT', { message, reason });
 }
 

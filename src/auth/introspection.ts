@@ -3,7 +3,7 @@
 // dispatch that sends a credential to the JWT verifier or here by its shape.
 import type { IntrospectionIssuerConfig } from '../config/issuers.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
-import { AppError } from '../errors.js';
+import { AppError, type Reason } from '../errors.js';
 import { sha256 } from '../lib/digest.js';
 import { expiringCache, setUntil } from '../lib/expiringCache.js';
 import { singleFlight } from '../lib/singleFlight.js';
@@ -30,7 +30,8 @@ export interface IntrospectionVerifierOptions {
 interface Answer {
   /** Null: the token is not active (or names no subject). */
   principal: VerifiedPrincipal | null;
-  reason: string;
+  /** Why it describes no principal ('active' when it does). */
+  reason: Reason | 'active';
 }
 
 const MAX_NEGATIVE_TTL_MS = 5000;
@@ -41,7 +42,7 @@ export function isCompactJws(token: string): boolean {
   return first !== -1 && token.indexOf('.', first + 1) !== -1;
 }
 
-function unavailable(reason: string, cause?: unknown): AppError {
+function unavailable(reason: Reason, cause?: unknown): AppError {
   return new AppError('AUTH_PROVIDER_UNAVAILABLE', {
     message: 'The session service cannot check this token right now; retry later.',
     reason,
@@ -69,7 +70,7 @@ function seconds(value: unknown): number | null {
 }
 
 /** The principal an active RFC 7662 answer describes, or the reason it describes none. */
-export function readIntrospectionAnswer(config: IntrospectionIssuerConfig, body: Record<string, unknown>, nowMs: number): UserClaims | string {
+export function readIntrospectionAnswer(config: IntrospectionIssuerConfig, body: Record<string, unknown>, nowMs: number): UserClaims | Reason {
   if (body.active !== true) return 'inactive';
   const exp = seconds(body.exp);
   if (exp !== null && exp * 1000 <= nowMs) return 'token_expired';
@@ -173,7 +174,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       const key = sha256(token);
       const hit = cache.get(key);
       if (hit !== undefined) {
-        return hit.principal !== null ? Promise.resolve(hit.principal) : Promise.reject(new AppError('UNAUTHENTICATED', { reason: hit.reason }));
+        return hit.principal !== null ? Promise.resolve(hit.principal) : Promise.reject(new AppError('UNAUTHENTICATED', { reason: hit.reason as Reason }));
       }
       return calls.run(key, () => load(key, token));
     },

@@ -3,7 +3,7 @@
 // invalid_request), except keys that cannot be fetched (503: the IdP retries).
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config/issuers.js';
-import { AppError, isAppError } from '../errors.js';
+import { AppError, isAppError, type Reason } from '../errors.js';
 import type { LogoutRequest } from '../domain/types.js';
 import { isStorableIdentifier } from './claims.js';
 import type { KeySource } from './keys.js';
@@ -16,7 +16,7 @@ const MAX_FUTURE_IAT_SECONDS = 60;
 // A logout is sent when the session ends: an old one is a replay whose jti we may have forgotten.
 const MAX_IAT_AGE_SECONDS = 300;
 
-export function invalidLogoutToken(reason: string, cause?: unknown): AppError {
+export function invalidLogoutToken(reason: Reason, cause?: unknown): AppError {
   return new AppError('BAD_USER_INPUT', { message: 'invalid_request', reason, cause });
 }
 

@@ -8,7 +8,7 @@ import type { PlatformAlgorithm } from '../config/platform.js';
 import { publicationLeadMs, rotationDue, scheduleKeys, type KeySchedule } from '../domain/keySchedule.js';
 import { findPlatformKeys, raiseTokenTtl, type PlatformKeyRecord } from '../db/platformKeys.js';
 import type { Database } from '../db/queryable.js';
-import { AppError } from '../errors.js';
+import { AppError, type Reason } from '../errors.js';
 import type { KeySource } from './keys.js';
 import { encodeHeader, KeyDecryptionError, openPrivateKey, publicKeyOf } from './platformCrypto.js';
 import { rotateKeys, type KeyPolicy } from './platformRotation.js';
@@ -63,7 +63,7 @@ export interface PlatformKeyStore {
   close(): void;
 }
 
-function unavailable(reason: string): AppError {
+function unavailable(reason: Reason): AppError {
   return new AppError('AUTH_PROVIDER_UNAVAILABLE', { reason, retryAfterSeconds: 5 });
 }
 

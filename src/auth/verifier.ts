@@ -4,7 +4,7 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose';
 import type { IssuerConfig } from '../config/issuers.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
-import { AppError, isAppError } from '../errors.js';
+import { AppError, isAppError, type Reason } from '../errors.js';
 import { MAX_TOKEN_BYTES } from './bearer.js';
 import { readEmailAddress } from '../domain/email.js';
 import { checkClaimText, displayNameFromClaim, toVerifiedPrincipal, trustEmail } from './claims.js';
@@ -47,7 +47,7 @@ const BASE64URL_PART = /^[A-Za-z0-9_-]+$/;
 // An `iat` further ahead than this is a clock far off, or a token minted to outlive maxTokenAge.
 const MAX_FUTURE_IAT_SECONDS = 60;
 
-function fail(reason: string, cause?: unknown): AppError {
+function fail(reason: Reason, cause?: unknown): AppError {
   return new AppError('UNAUTHENTICATED', { reason, cause });
 }
 
@@ -55,7 +55,7 @@ function fail(reason: string, cause?: unknown): AppError {
  * Our own reason for a jose failure. jose's codes (`ERR_JWS_…`) name the library in use, an
  * internal detail clients must not see; the standard claim names are fine to say.
  */
-function joseReason(error: errors.JOSEError): string {
+function joseReason(error: errors.JOSEError): Reason {
   if (error instanceof errors.JWTExpired) return 'token_expired';
   if (error instanceof errors.JWTClaimValidationFailed) return `${error.reason === 'missing' ? 'missing' : 'invalid'}_${error.claim}`;
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'invalid_signature';
