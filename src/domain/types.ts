@@ -87,6 +87,12 @@ export interface UserClaims {
   expiresAt: number;
   /** Token `iat`, seconds since epoch; null when the token has none (treated as issued before every revocation). */
   issuedAt: number | null;
+  /**
+   * An opaque session whose introspection answer has no `iat`: when this service first accepted
+   * it (seconds since epoch, millisecond precision, recorded in the database). Revocations
+   * compare with it in place of `iat`; it never makes a session "too old".
+   */
+  firstAcceptedAt?: number;
   /** Token `sid`: the IdP session it belongs to (back-channel logout ends it); null when absent. */
   sessionId: string | null;
   /**

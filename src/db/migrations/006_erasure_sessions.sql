@@ -1,4 +1,5 @@
--- Erased users stay erased, and emails are compared as stored.
+-- Erased users stay erased, emails are compared as stored, and opaque sessions without `iat`
+-- count from their first acceptance.
 --
 -- 1. A tombstone (status 'deleted') holds no email, name, identity or membership, whatever path
 --    writes: an import that once completed a tombstone by its id gave it back its email and
@@ -45,3 +46,14 @@ create trigger memberships_not_on_tombstones
 drop index if exists users_name_prefix_idx;
 create index users_name_ascii_prefix_idx
   on users (translate(name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') text_pattern_ops);
+
+-- 3. An opaque session whose introspection answer carries no `iat` counts as issued when this
+--    service first accepted it: recorded once, by the token's SHA-256 digest (never the token),
+--    so every replica compares revocations with the same time. A row lives while the session is
+--    accepted again within MAX_TOKEN_AGE_SECONDS (expires_at moves on, accepted_at never does).
+create table opaque_session_acceptances (
+  digest      text primary key,
+  accepted_at timestamptz not null,
+  expires_at  timestamptz not null
+);
+create index opaque_session_acceptances_expires_idx on opaque_session_acceptances (expires_at);
