@@ -10,8 +10,10 @@ import { eraseUser } from '../../src/db/lifecycle.js';
 import { insertOrganization } from '../../src/db/organizations.js';
 import { derivedId } from '../../src/import/record.js';
 import { runImport } from '../../src/import/run.js';
+import { startTestApp } from '../helpers/app.js';
 import { databaseKind } from '../helpers/database.js';
 import { eventually } from '../helpers/eventually.js';
+import { issuerConfig } from '../helpers/issuer.js';
 import { nowSeconds } from '../helpers/lifecycle.js';
 import { addMember, AUDIENCE, errorCode, useOrgSuite } from '../helpers/organizations.js';
 
@@ -145,6 +147,25 @@ describe('lookups by email or identity pass tombstones by', () => {
     const refused = await suite.gql(VIEWER, { token: await sign({ sub: `other|${randomUUID()}`, email: held.email, email_verified: true }) });
     expect(refused.status).toBe(403);
     expect(errorCode(refused)).toBe('USER_SUSPENDED');
+  });
+});
+
+describe('tokens issued before a deletion', () => {
+  it('answer 401 revoked on a replica that never saw them, instead of provisioning a new user', async () => {
+    const alice = await suite.signIn();
+    await deleteViewer(alice.token);
+    // Cold caches: nothing binds the identity to the tombstone here, only the database knows.
+    const cold = await startTestApp({ issuers: [issuerConfig(suite.issuer, { name: 'test' })], database: suite.database.db });
+    try {
+      const old = await cold.gql(VIEWER, { token: alice.token });
+      expect(old.status).toBe(401);
+      expect(old.body.errors?.[0]?.extensions?.['reason']).toBe('revoked');
+      const later = await cold.gql(VIEWER, { token: await sign({ sub: alice.subject, email: alice.email, email_verified: true, iat: nowSeconds() + 2 }) });
+      expect(later.status).toBe(200);
+      expect(later.body.data.viewer.id).not.toBe(alice.id);
+    } finally {
+      await cold.close();
+    }
   });
 });
 
