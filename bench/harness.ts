@@ -56,6 +56,11 @@ export function issuerJson(name: string, issuer: BenchIssuer) {
   return { name, kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
 }
 
+/** The environment without OpenTelemetry's variables: the server runs with tracing off unless a run sets them in `env`. */
+function withoutTracing(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(environment).filter(([name]) => !name.startsWith('OTEL_')));
+}
+
 /** `nodeFlags` go before `npm start`'s (e.g. `--trace-gc-nvp`); `pipeStdout` hands the child's output to the caller. */
 export async function startServer(
   env: Record<string, string>,
@@ -65,7 +70,7 @@ export async function startServer(
   // What `npm start` runs (its arguments read from package.json), without npm in between: the
   // child is the server itself, so it can be signalled and measured directly.
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...START_ARGS], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn' },
+    env: { ...withoutTracing(process.env), ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn' },
     stdio: ['ignore', options.pipeStdout === true ? 'pipe' : 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
