@@ -1,8 +1,8 @@
 // The one place AppErrors become GraphQL errors, and unknown errors are masked.
 import type { GraphQLFormattedError } from 'graphql';
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { BaseContext, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { AppError, errorHeaders, isAppError, type ErrorCode } from '../errors.js';
+import { errorHeaders, isAppError, type AppError, type ErrorCode } from '../errors.js';
 
 // Codes that fail a whole request answer with their HTTP status even when raised inside a
 // resolver (the database vanishing mid-request is a 503, not a 200 with a null viewer); the
@@ -31,29 +31,28 @@ export function appErrorOf(error: unknown): AppError | null {
   return isAppError(wrapped) ? wrapped : null;
 }
 
-/** Sets the response's HTTP status and headers from the first request-level AppError. */
-export function requestLevelErrorPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
-  return {
-    async requestDidStart() {
-      let failure: AppError | undefined;
-      return {
-        async didEncounterErrors({ errors }) {
-          for (const error of errors) {
-            const original = appErrorOf(error);
-            if (!failure && original !== null && REQUEST_LEVEL.has(original.code)) failure = original;
-          }
-        },
-        async willSendResponse({ response }) {
-          if (!failure) return;
-          // The request failed as a whole: partial data (a `viewer: null` next to a 503) would
-          // read as "signed out" to a client that looks at data first.
-          if (response.body.kind === 'single' && response.body.singleResult.data !== undefined) response.body.singleResult.data = null;
-          response.http.status = failure.status;
-          for (const [name, value] of Object.entries(errorHeaders(failure))) response.http.headers.set(name, value);
-        },
-      };
-    },
-  };
+/**
+ * Sets the response's HTTP status and headers from the request's first request-level AppError
+ * (`requestContext.errors`: what Apollo handed didEncounterErrors). Run in willSendResponse
+ * (requestHooks.ts).
+ */
+export function applyRequestLevelFailure(requestContext: GraphQLRequestContextWillSendResponse<BaseContext>): void {
+  const { errors, response } = requestContext;
+  if (errors === undefined) return;
+  let failure: AppError | undefined;
+  for (const error of errors) {
+    const original = appErrorOf(error);
+    if (original !== null && REQUEST_LEVEL.has(original.code)) {
+      failure = original;
+      break;
+    }
+  }
+  if (failure === undefined) return;
+  // The request failed as a whole: partial data (a `viewer: null` next to a 503) would
+  // read as "signed out" to a client that looks at data first.
+  if (response.body.kind === 'single' && response.body.singleResult.data !== undefined) response.body.singleResult.data = null;
+  response.http.status = failure.status;
+  for (const [name, value] of Object.entries(errorHeaders(failure))) response.http.headers.set(name, value);
 }
 
 export interface FormatErrorOptions {

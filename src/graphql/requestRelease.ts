@@ -1,21 +1,20 @@
 // Apollo's request contexts, emptied once Apollo has answered, so that what they hold does not
 // outlive the request in the old generation (docs/performance.md, "Request release"); the
 // Apollo behaviour this relies on is fenced by apollo-canaries.test.ts.
-import type { ApolloServer, ApolloServerPlugin, BaseContext, GraphQLRequestContext, HTTPGraphQLRequest, HTTPGraphQLResponse } from '@apollo/server';
+import type { ApolloServer, BaseContext, GraphQLRequestContext, HTTPGraphQLRequest, HTTPGraphQLResponse } from '@apollo/server';
 
 const HELD: unique symbol = Symbol('the request contexts Apollo built for this HTTP request');
 
 /** A context value carrying the list the release plugin records Apollo's request contexts in. */
 type Releasable = { [HELD]?: GraphQLRequestContext<BaseContext>[] };
 
-/** Records each request context Apollo builds (one per operation of a batch). */
-export function createRequestReleasePlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
-  return {
-    async requestDidStart(requestContext) {
-      // Apollo hands plugins a shallow copy of the context value: the list is shared by reference.
-      (requestContext.contextValue as Releasable)[HELD]?.push(requestContext as unknown as GraphQLRequestContext<BaseContext>);
-    },
-  };
+/**
+ * Records a request context Apollo built (one per operation of a batch), from requestDidStart
+ * (requestHooks.ts), for executeHTTPGraphQLRequestReleasing to empty.
+ */
+export function recordForRelease(requestContext: GraphQLRequestContext<BaseContext>): void {
+  // Apollo hands plugins a shallow copy of the context value: the list is shared by reference.
+  (requestContext.contextValue as Releasable)[HELD]?.push(requestContext);
 }
 
 /** Drops the object's references; assigned, not deleted, so it keeps its shape. */
@@ -39,7 +38,7 @@ function empty(requestContext: GraphQLRequestContext<BaseContext>): void {
 
 /**
  * Apollo's `executeHTTPGraphQLRequest`, after which the request contexts Apollo built for it
- * (recorded by createRequestReleasePlugin) are emptied, unless the body is still being streamed.
+ * (recorded by recordForRelease) are emptied, unless the body is still being streamed.
  */
 export async function executeHTTPGraphQLRequestReleasing<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,

@@ -5,7 +5,8 @@ import type { GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/ser
 import type { GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCompilingGateway, type ExecutionMode } from '../../src/graphql/executor.js';
-import { createRequestReleasePlugin, executeHTTPGraphQLRequestReleasing } from '../../src/graphql/requestRelease.js';
+import { createRequestHooksPlugin } from '../../src/graphql/requestHooks.js';
+import { executeHTTPGraphQLRequestReleasing } from '../../src/graphql/requestRelease.js';
 import { createSubgraphSchema } from '../../src/graphql/schema.js';
 
 /** Fails the test with `Apollo changed: <message>` unless `condition` holds. */
@@ -49,6 +50,8 @@ const observer: ApolloServerPlugin<BaseContext> = {
 };
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
+/** The service's request hooks, which record each request context for the release. */
+const releasing = createRequestHooksPlugin({ logger: silent, maxEntityRepresentations: 1000, hideSuggestions: false }) as ApolloServerPlugin<BaseContext>;
 let apollo: ApolloServer<BaseContext>;
 
 beforeAll(async () => {
@@ -57,7 +60,7 @@ beforeAll(async () => {
     compileAfter: 2,
     onExecution: (mode) => modes.push(mode),
   });
-  apollo = new ApolloServer({ gateway: recording(gateway), logger: silent, plugins: [createRequestReleasePlugin(), observer] });
+  apollo = new ApolloServer({ gateway: recording(gateway), logger: silent, plugins: [releasing, observer] });
   await apollo.start();
 });
 afterAll(async () => {
@@ -137,7 +140,7 @@ describe('the request release (requestRelease.ts: empties Apollo request context
     }
     canary(
       seen?.[HELD_BY_US] === ours[HELD_BY_US] && seen?.['requestId'] === 'r1',
-      "plugins no longer see the context value's own properties (symbol-keyed included) by reference: the release plugin cannot record Apollo's request contexts (requestRelease.ts)",
+      "plugins no longer see the context value's own properties (symbol-keyed included) by reference: the request hooks (requestHooks.ts) cannot record Apollo's request contexts (requestRelease.ts)",
     );
   });
 
@@ -147,7 +150,7 @@ describe('the request release (requestRelease.ts: empties Apollo request context
     const { requestContext } = pluginsSaw[0]!;
     canary(
       requestContext.request === undefined && requestContext.response === undefined && requestContext.contextValue === undefined,
-      'the request context plugins saw was not emptied after the answer: the release plugin no longer records it (context value not shared, or hooks changed)',
+      'the request context plugins saw was not emptied after the answer: the request hooks no longer record it (context value not shared, or hooks changed)',
     );
     const second = await run({ query: ENTITIES, variables: { r: [] } });
     canary(JSON.stringify(second) === JSON.stringify(first), 'a request after a released one answers differently: Apollo reads a released object again after answering');

@@ -4,7 +4,8 @@
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext, type GraphQLRequestContext } from '@apollo/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompilingGateway } from '../../src/graphql/executor.js';
-import { createRequestReleasePlugin, executeHTTPGraphQLRequestReleasing } from '../../src/graphql/requestRelease.js';
+import { createRequestHooksPlugin } from '../../src/graphql/requestHooks.js';
+import { executeHTTPGraphQLRequestReleasing } from '../../src/graphql/requestRelease.js';
 import { createSubgraphSchema } from '../../src/graphql/schema.js';
 
 interface Seen {
@@ -40,12 +41,14 @@ function gateway() {
 }
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
+/** The service's request hooks, which record each request context for the release. */
+const releasing = createRequestHooksPlugin({ logger: silent, maxEntityRepresentations: 1000, hideSuggestions: false }) as ApolloServerPlugin<BaseContext>;
 
 let apollo: ApolloServer<BaseContext>;
 let withoutPlugin: ApolloServer<BaseContext>;
 
 beforeAll(async () => {
-  apollo = new ApolloServer({ gateway: gateway(), logger: silent, allowBatchedHttpRequests: true, plugins: [createRequestReleasePlugin(), observer] });
+  apollo = new ApolloServer({ gateway: gateway(), logger: silent, allowBatchedHttpRequests: true, plugins: [releasing, observer] });
   withoutPlugin = new ApolloServer({ gateway: gateway(), logger: silent });
   await apollo.start();
   await withoutPlugin.start();
