@@ -1,4 +1,4 @@
-// Graceful shutdown of the real process (`tsx src/main.ts`): SIGTERM or SIGINT stops accepting,
+// Graceful shutdown of the real process (`npm start`'s command line): SIGTERM or SIGINT stops accepting,
 // lets in-flight requests finish, closes idle keep-alive connections and the pool, exits 0.
 import { randomUUID } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
