@@ -7,7 +7,7 @@ import type { Config } from './config/index.js';
 import type { IssuerConfig } from './config/issuers.js';
 import { devIssuerConfig, loadOrCreateDevKey } from './auth/devIssuer.js';
 import { createIntrospectionVerifier, withOpaqueTokens } from './auth/introspection.js';
-import { createLocalKeySet, createRemoteKeySet, type KeySource } from './auth/keys.js';
+import { createLocalKeySet, createRemoteKeySet, type KeySource, type RemoteKeySet } from './auth/keys.js';
 import { createUserinfoClient } from './auth/userinfo.js';
 import { createTokenVerifier } from './auth/verifier.js';
 import { openDatabase } from './db/index.js';
@@ -104,6 +104,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let stopping = false;
 
   const keySources = new Map<string, KeySource>();
+  const remoteKeySets: RemoteKeySet[] = [];
   let issuers = config.issuers;
   if (config.useDevIssuer) {
     const devKey = await loadOrCreateDevKey(config.dataDir);
@@ -115,23 +116,28 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     );
   } else {
     for (const issuer of issuers) {
-      keySources.set(
-        issuer.name,
-        createRemoteKeySet({
-          issuerName: issuer.name,
-          jwksUri: issuer.jwksUri!,
-          refreshSeconds: issuer.jwksRefreshSeconds,
-          maxStaleSeconds: issuer.jwksMaxStaleSeconds,
-          fetchTimeoutMs: config.jwksFetchTimeoutMs,
-          fetch: options.fetch,
-          onFetch: (outcome) => {
-            metrics.observeJwksFetch(issuer.name, outcome);
-            if (outcome !== 'success') logger.warn({ issuer: issuer.name, outcome }, 'JWKS fetch failed');
-          },
-        }),
-      );
+      const keys = createRemoteKeySet({
+        issuerName: issuer.name,
+        jwksUri: issuer.jwksUri!,
+        refreshSeconds: issuer.jwksRefreshSeconds,
+        maxStaleSeconds: issuer.jwksMaxStaleSeconds,
+        fetchTimeoutMs: config.jwksFetchTimeoutMs,
+        fetch: options.fetch,
+        onFetch: (outcome) => {
+          metrics.observeJwksFetch(issuer.name, outcome);
+          if (outcome !== 'success') logger.warn({ issuer: issuer.name, outcome }, 'JWKS fetch failed');
+        },
+      });
+      keySources.set(issuer.name, keys);
+      remoteKeySets.push(keys);
     }
   }
+  // Every issuer's keys, fetched once in parallel while the rest starts: /readyz waits for each
+  // fetch to succeed or fail (JWKS_FETCH_TIMEOUT_MS at most), so no user's first request pays one.
+  let keysFetched = false;
+  void Promise.all(remoteKeySets.map((keys) => keys.prefetch())).then(() => {
+    keysFetched = true;
+  });
 
   const userinfo = issuers.some((i) => i.userinfoUrl !== null)
     ? createUserinfoClient({ fetch: options.fetch, timeoutMs: config.jwksFetchTimeoutMs })
@@ -204,7 +210,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
     },
     isReady: async () => {
-      if (stopping) return false;
+      if (stopping || !keysFetched) return false;
       await db.query('select 1');
       return migrationsApplied(db);
     },
