@@ -77,8 +77,12 @@ export { createLogger } from './log.js';
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
+  // Loaded only when configured: with tracing off no OpenTelemetry code is loaded or run.
+  const tracing = config.tracing === null ? null : (await import('./tracing/index.js')).startTracing(config.tracing, { logger });
+  // Every outbound call (JWKS, userinfo, introspection, WorkOS) goes through this one fetch.
+  const outbound = tracing === null ? options.fetch : tracing.fetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
   let migrationPendingLogged = false;
-  const db =
+  const opened =
     options.database ??
     (await openDatabase({
       target: config.database,
@@ -94,6 +98,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       onMigrated: () => logger.info('database reachable: migrations applied'),
     }));
+  const db = tracing === null ? opened : tracing.database(opened);
   const metrics = createMetrics({ db });
   // The one user row cache: everything that reads or writes user rows is handed it.
   const userRows = createUserRowCache(db);
@@ -122,7 +127,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         refreshSeconds: issuer.jwksRefreshSeconds,
         maxStaleSeconds: issuer.jwksMaxStaleSeconds,
         fetchTimeoutMs: config.jwksFetchTimeoutMs,
-        fetch: options.fetch,
+        fetch: outbound,
         onFetch: (outcome) => {
           metrics.observeJwksFetch(issuer.name, outcome);
           if (outcome !== 'success') logger.warn({ issuer: issuer.name, outcome }, 'JWKS fetch failed');
@@ -140,7 +145,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
 
   const userinfo = issuers.some((i) => i.userinfoUrl !== null)
-    ? createUserinfoClient({ fetch: options.fetch, timeoutMs: config.jwksFetchTimeoutMs })
+    ? createUserinfoClient({ fetch: outbound, timeoutMs: config.jwksFetchTimeoutMs })
     : null;
   const platform = config.platform === null ? null : await startPlatformIssuer(config, { db, logger, timing: options.platformKeys });
   const legacy = config.introspection;
@@ -149,7 +154,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ? null
       : createIntrospectionVerifier({
           config: legacy,
-          fetch: options.fetch,
+          fetch: outbound,
           timeoutMs: config.jwksFetchTimeoutMs,
           onCall: (outcome) => {
             if (outcome === 'refused') logger.error({ issuer: legacy.name, clientId: legacy.clientId }, 'introspection endpoint refused our client credentials');
@@ -218,7 +223,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes: {
       'GET /metrics': (req, res) => metrics.handle(req, res),
       ...playground?.routes,
-      ...platform?.routes({ verifier, identity, sessions, userRows, issuers, fetch: options.fetch }),
+      ...platform?.routes({ verifier, identity, sessions, userRows, issuers, fetch: outbound }),
       // Called by IdPs directly, not through the router: the logout token is the credential.
       'POST /backchannel-logout': createBackchannelLogoutHandler({
         verifier: createLogoutTokenVerifier({ issuers, keySources }),
@@ -230,6 +235,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ide: playground?.page ?? null,
     cors: createCors(config.corsOrigins),
     onRequestEnd: createRequestObserver({ logger, metrics }),
+    tracer: tracing?.requests ?? null,
   });
 
   return {
@@ -273,6 +279,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       stopHearingLifecycle?.();
       userRows.close();
       if (!options.database) await db.close();
+      // Last: the spans of everything above are exported before the process exits.
+      await tracing?.shutdown();
     },
   };
 }

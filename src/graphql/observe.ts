@@ -18,8 +18,10 @@ export function createObservePlugin(logger: Logger): ApolloServerPlugin<GraphQLC
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operationName, contextValue }) {
-          if (contextValue.observed) contextValue.observed.operationName = operationName ?? null;
+        async didResolveOperation({ operationName, operation, contextValue }) {
+          if (!contextValue.observed) return;
+          contextValue.observed.operationName = operationName ?? null;
+          contextValue.observed.operationType = operation?.operation ?? null;
         },
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {

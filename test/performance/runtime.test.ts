@@ -1,6 +1,7 @@
 // The serving process runs compiled JavaScript (docs/operations.md, "Runtime"): `npm start` is
 // node on scripts/run.mjs with no loader flag, and nothing the process loads while it starts,
 // serves a request and drains is TypeScript or tsx, nor does it register a TypeScript loader.
+// With tracing off, no OpenTelemetry code is even loaded.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,8 @@ describe('npm start runtime', () => {
     expect(urls.filter((url) => /\.[cm]?tsx?$/.test(new URL(url).pathname) || url.includes('/node_modules/tsx/'))).toEqual([]);
     // Every module of ours comes from dist/ (or the launcher in scripts/), none from src/.
     expect(urls.filter((url) => url.startsWith(pathToFileURL(join(ROOT, 'src')).href))).toEqual([]);
+    // Tracing is off (no OTEL_EXPORTER_OTLP_*ENDPOINT): not one OpenTelemetry module is loaded.
+    expect(urls.filter((url) => url.includes('/@opentelemetry/') || url.includes('/dist/tracing/'))).toEqual([]);
     const atExit = lines.find((line) => line.extensions !== undefined)!;
     expect([...atExit.extensions!].sort()).toEqual(['.js', '.json', '.node']);
   });
