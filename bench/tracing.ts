@@ -2,7 +2,8 @@
 // `npm start` runs them (production, PGlite in memory): one with tracing off, one exporting every
 // request's spans (OTEL_TRACES_SAMPLER=always_on, http/protobuf) to an OTLP receiver on loopback
 // in this process. Warm-viewer rounds alternate between them; the medians and their ratio are
-// printed (operations.md: tracing on ≥ 0.85x of off).
+// printed (operations.md: tracing on ≥ 0.85x of off). BENCH_TRACES_SAMPLER=always_off measures
+// the context machinery alone (spans made, none recorded).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gql, issuerJson, load, log, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS } from './harness.js';
@@ -27,7 +28,7 @@ async function main() {
   const issuer = await startBenchIssuer('RS256');
   const env = { DATABASE_URL: 'pglite://memory', AUTH_ISSUERS: JSON.stringify([issuerJson('bench', issuer)]) };
   const off = await startServer(env);
-  const on = await startServer({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'always_on' });
+  const on = await startServer({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: process.env['BENCH_TRACES_SAMPLER'] ?? 'always_on' });
   log(`tracing bench: warm viewer, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s per server, alternating; node ${process.version}`);
   try {
     const token = issuer.sign(userClaims('warm', 0));
