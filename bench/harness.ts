@@ -1,5 +1,6 @@
-// What the bench scripts share: the server started exactly as `npm start` runs it, load runs
-// with autocannon, GraphQL calls, resident memory, and a fresh PostgreSQL schema per run.
+// What the bench scripts share: the server started exactly as `npm start` runs it (compiled,
+// dist/), load runs with autocannon, GraphQL calls, resident memory, and a fresh PostgreSQL
+// schema per run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,12 +13,16 @@ export const AUDIENCE = 'https://api.bench';
 export const DURATION = Number(process.env['BENCH_SECONDS'] ?? 2);
 export const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
 export const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
+const scriptsOf = (directory: string): Record<string, string> =>
+  (JSON.parse(readFileSync(`${directory}/package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
+/** The node arguments of a package.json script (`[exec] node …`): the compiled entry through scripts/run.mjs. */
+const nodeArgs = (name: string, directory = '.'): string[] => scriptsOf(directory)[name]!.replace(/^(exec )?node /, '').split(' ');
+/** The `npm start` node arguments of another checkout (bench/ab.ts compares two). */
 function startArgsOf(directory: string): string[] {
-  return (JSON.parse(readFileSync(`${directory}/package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start
-    .replace(/^exec node /, '')
-    .split(' ');
+  return nodeArgs('start', directory);
 }
-export const START_ARGS = startArgsOf('.');
+export const START_ARGS = nodeArgs('start');
+export const IMPORT_ARGS = nodeArgs('import');
 
 export const log = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -7,7 +7,7 @@ import type { Config } from './config/index.js';
 import type { IssuerConfig } from './config/issuers.js';
 import { devIssuerConfig, loadOrCreateDevKey } from './auth/devIssuer.js';
 import { createIntrospectionVerifier, withOpaqueTokens } from './auth/introspection.js';
-import { createLocalKeySet, createRemoteKeySet, type KeySource } from './auth/keys.js';
+import { createLocalKeySet, createRemoteKeySet, type KeySource, type RemoteKeySet } from './auth/keys.js';
 import { createUserinfoClient } from './auth/userinfo.js';
 import { createTokenVerifier } from './auth/verifier.js';
 import { openDatabase } from './db/index.js';
@@ -78,8 +78,12 @@ export { createLogger } from './log.js';
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
+  // Loaded only when configured: with tracing off no OpenTelemetry code is loaded or run.
+  const tracing = config.tracing === null ? null : (await import('./tracing/index.js')).startTracing(config.tracing, { logger });
+  // Every outbound call (JWKS, userinfo, introspection, WorkOS) goes through this one fetch.
+  const outbound = tracing === null ? options.fetch : tracing.fetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
   let migrationPendingLogged = false;
-  const db =
+  const opened =
     options.database ??
     (await openDatabase({
       target: config.database,
@@ -95,6 +99,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       onMigrated: () => logger.info('database reachable: migrations applied'),
     }));
+  const db = tracing === null ? opened : tracing.database(opened);
   const metrics = createMetrics({ db });
   // The one user row cache: everything that reads or writes user rows is handed it.
   const userRows = createUserRowCache(db);
@@ -105,6 +110,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let stopping = false;
 
   const keySources = new Map<string, KeySource>();
+  const remoteKeySets: RemoteKeySet[] = [];
   let issuers = config.issuers;
   if (config.useDevIssuer) {
     const devKey = await loadOrCreateDevKey(config.dataDir);
@@ -116,26 +122,31 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     );
   } else {
     for (const issuer of issuers) {
-      keySources.set(
-        issuer.name,
-        createRemoteKeySet({
-          issuerName: issuer.name,
-          jwksUri: issuer.jwksUri!,
-          refreshSeconds: issuer.jwksRefreshSeconds,
-          maxStaleSeconds: issuer.jwksMaxStaleSeconds,
-          fetchTimeoutMs: config.jwksFetchTimeoutMs,
-          fetch: options.fetch,
-          onFetch: (outcome) => {
-            metrics.observeJwksFetch(issuer.name, outcome);
-            if (outcome !== 'success') logger.warn({ issuer: issuer.name, outcome }, 'JWKS fetch failed');
-          },
-        }),
-      );
+      const keys = createRemoteKeySet({
+        issuerName: issuer.name,
+        jwksUri: issuer.jwksUri!,
+        refreshSeconds: issuer.jwksRefreshSeconds,
+        maxStaleSeconds: issuer.jwksMaxStaleSeconds,
+        fetchTimeoutMs: config.jwksFetchTimeoutMs,
+        fetch: outbound,
+        onFetch: (outcome) => {
+          metrics.observeJwksFetch(issuer.name, outcome);
+          if (outcome !== 'success') logger.warn({ issuer: issuer.name, outcome }, 'JWKS fetch failed');
+        },
+      });
+      keySources.set(issuer.name, keys);
+      remoteKeySets.push(keys);
     }
   }
+  // Every issuer's keys, fetched once in parallel while the rest starts: /readyz waits for each
+  // fetch to succeed or fail (JWKS_FETCH_TIMEOUT_MS at most), so no user's first request pays one.
+  let keysFetched = false;
+  void Promise.all(remoteKeySets.map((keys) => keys.prefetch())).then(() => {
+    keysFetched = true;
+  });
 
   const userinfo = issuers.some((i) => i.userinfoUrl !== null)
-    ? createUserinfoClient({ fetch: options.fetch, timeoutMs: config.jwksFetchTimeoutMs })
+    ? createUserinfoClient({ fetch: outbound, timeoutMs: config.jwksFetchTimeoutMs })
     : null;
   const platform = config.platform === null ? null : await startPlatformIssuer(config, { db, logger, timing: options.platformKeys });
   const legacy = config.introspection;
@@ -144,7 +155,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ? null
       : createIntrospectionVerifier({
           config: legacy,
-          fetch: options.fetch,
+          fetch: outbound,
           timeoutMs: config.jwksFetchTimeoutMs,
           firstAccepted: (digest) => recordSessionAcceptance(db, digest, config.maxTokenAgeSeconds),
           onCall: (outcome) => {
@@ -206,7 +217,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
     },
     isReady: async () => {
-      if (stopping) return false;
+      if (stopping || !keysFetched) return false;
       await db.query('select 1');
       return migrationsApplied(db);
     },
@@ -214,7 +225,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes: {
       'GET /metrics': (req, res) => metrics.handle(req, res),
       ...playground?.routes,
-      ...platform?.routes({ verifier, identity, sessions, userRows, issuers, fetch: options.fetch }),
+      ...platform?.routes({ verifier, identity, sessions, userRows, issuers, fetch: outbound }),
       // Called by IdPs directly, not through the router: the logout token is the credential.
       'POST /backchannel-logout': createBackchannelLogoutHandler({
         verifier: createLogoutTokenVerifier({ issuers, keySources }),
@@ -226,6 +237,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ide: playground?.page ?? null,
     cors: createCors(config.corsOrigins),
     onRequestEnd: createRequestObserver({ logger, metrics }),
+    tracer: tracing?.requests ?? null,
   });
 
   return {
@@ -269,6 +281,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       stopHearingLifecycle?.();
       userRows.close();
       if (!options.database) await db.close();
+      // Last: the spans of everything above are exported before the process exits.
+      await tracing?.shutdown();
     },
   };
 }

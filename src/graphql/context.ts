@@ -35,7 +35,7 @@ export interface GraphQLContext {
    * Filled in while the operation runs, for the request log and metrics. An object, because
    * Apollo hands plugins a shallow copy of the context.
    */
-  observed?: { operationName: string | null; errorCode: string | null };
+  observed?: { operationName: string | null; operationType: string | null; errorCode: string | null };
 }
 
 export function createContext(services: Services, principal: Principal, requestId: string): GraphQLContext {

@@ -20,8 +20,10 @@ function isUnexpected(error: GraphQLError): boolean {
 }
 
 /** The operation's name, as Apollo resolved it. */
-export function observeOperation({ operationName, contextValue }: GraphQLRequestContextDidResolveOperation<GraphQLContext>): void {
-  if (contextValue.observed) contextValue.observed.operationName = operationName ?? null;
+export function observeOperation({ operationName, operation, contextValue }: GraphQLRequestContextDidResolveOperation<GraphQLContext>): void {
+  if (!contextValue.observed) return;
+  contextValue.observed.operationName = operationName ?? null;
+  contextValue.observed.operationType = operation?.operation ?? null;
 }
 
 /** Logs the cause of each unexpected error with the request id. */

@@ -12,6 +12,7 @@ import type { DocumentGuard } from '../graphql/documentGuard.js';
 import { executeHTTPGraphQLRequestReleasing } from '../graphql/requestRelease.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
 import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
+import type { RequestTrace, RequestTracer } from '../tracing/types.js';
 import { prefersHtml } from './playground.js';
 import { readBody, sendGraphQLError, sendJson } from './respond.js';
 import { createSecretCheck } from './secret.js';
@@ -41,6 +42,8 @@ export interface HttpServerOptions {
   ide?: RouteHandler | null;
   /** Observes each finished request (logs, metrics). */
   onRequestEnd?: (event: RequestEvent) => void;
+  /** Spans for each request (tracing on); null: tracing off, and no tracing code runs. */
+  tracer?: RequestTracer | null;
 }
 
 export interface RequestEvent {
@@ -59,6 +62,7 @@ interface RequestState {
   principal: Principal | null;
   errorCode: string | null;
   operationName: string | null;
+  trace: RequestTrace | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -109,10 +113,12 @@ export function createHttpServer(options: HttpServerOptions): Server {
     state.operationName = operationNameOf(method === 'POST' ? body : Object.fromEntries(url.searchParams));
     const query = method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
     if (typeof query === 'string') options.documentGuard.check(query);
-    const authenticated = options.authenticate(credentialHeaders(req));
+    const credentials = credentialHeaders(req);
+    const { trace } = state;
+    const authenticated = trace === null ? options.authenticate(credentials) : trace.authenticate(() => options.authenticate(credentials));
     const principal = authenticated instanceof Promise ? await authenticated : authenticated;
     state.principal = principal;
-    const observed: NonNullable<GraphQLContext['observed']> = { operationName: null, errorCode: null };
+    const observed: NonNullable<GraphQLContext['observed']> = { operationName: null, operationType: null, errorCode: null };
     // Apollo sees the request's headers but not its credentials: they were read above, and no
     // plugin has a use for them (nor a chance to log them).
     const headers = new HeaderMap();
@@ -121,9 +127,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const value = req.headers[key];
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const response = await executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, async () =>
-      Object.assign(createContext(services, principal, requestId), { observed }),
-    );
+    const execute = () =>
+      executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, async () =>
+        Object.assign(createContext(services, principal, requestId), { observed }),
+      );
+    const response = await (trace === null ? execute() : trace.graphql(execute, observed));
     if (observed.operationName !== null) state.operationName = observed.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // Answers depend on who asks: no shared cache may keep them.
@@ -168,21 +176,29 @@ export function createHttpServer(options: HttpServerOptions): Server {
     return handleGraphQL(req, res, requestId, state);
   }
 
+  const tracer = options.tracer ?? null;
+  // The paths recorded as a span's route; any other path is a client's invention.
+  const routes = new Set(['/graphql', '/healthz', '/readyz', ...[...Object.keys(options.routes ?? {}), ...Object.keys(options.protectedRoutes ?? {})].map((key) => key.slice(key.indexOf(' ') + 1))]);
+
   return createServer((req, res) => {
     const started = performance.now();
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    const state: RequestState = { principal: null, errorCode: null, operationName: null };
+    const path = (req.url ?? '/').split('?')[0]!;
+    const trace = tracer === null ? null : tracer.start(req, routes.has(path) ? path : null);
+    const state: RequestState = { principal: null, errorCode: null, operationName: null, trace };
     let reported = false;
     const report = () => {
       if (reported) return;
       reported = true;
+      const answered = res.writableFinished;
+      trace?.end(answered ? res.statusCode : null);
       options.onRequestEnd?.({
         requestId,
         method: req.method ?? 'GET',
-        path: (req.url ?? '/').split('?')[0]!,
+        path,
         // 499 (nginx's "client closed request"): the connection closed before the answer was sent.
-        status: res.writableFinished ? res.statusCode : 499,
+        status: answered ? res.statusCode : 499,
         durationMs: performance.now() - started,
         principal: state.principal,
         errorCode: state.errorCode,
@@ -191,7 +207,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     };
     res.on('finish', report);
     res.on('close', report);
-    route(req, res, requestId, state).catch((error: unknown) => {
+    const handled = trace === null ? route(req, res, requestId, state) : trace.run(() => route(req, res, requestId, state));
+    handled.catch((error: unknown) => {
       const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
       state.errorCode = appError.code;
       if (appError.code === 'INTERNAL_SERVER_ERROR') {
