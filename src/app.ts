@@ -18,7 +18,7 @@ import { recordSessionAcceptance } from './db/sessionAcceptances.js';
 import { createUserRowCache } from './db/userCache.js';
 import type { Services } from './graphql/context.js';
 import { createDocumentGuard, documentLimits } from './graphql/documentGuard.js';
-import { createGraphQLServer } from './graphql/server.js';
+import { startGraphQLServer } from './graphql/server.js';
 import { createCoprocessorHandler } from './http/coprocessor.js';
 import { createCors } from './http/cors.js';
 import { createPlayground } from './http/playground.js';
@@ -192,7 +192,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const authenticate = createAuthenticator({ verifier, identity, sessions });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
-  const apollo = createGraphQLServer({
+  const apollo = await startGraphQLServer({
     production: config.production,
     authorizationDirectives: config.routerAuthorizationDirectives,
     logger,
@@ -201,7 +201,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     compileOperationsAfter: config.compileOperationsAfter,
     onExecution: metrics.observeExecution,
   });
-  await apollo.start();
 
   // The IDE never exists in production: neither its page nor its assets are routed there.
   const playground = config.production ? null : createPlayground();

@@ -1,5 +1,6 @@
-// Classifies driver errors: unreachable store (503 to clients) versus a statement error
-// (a bug or a constraint the caller handles). Driver messages never leave this process.
+// Classifies driver errors: unreachable store (503 to clients), a client's value the database
+// cannot take (400), or a statement error (a bug or a constraint the caller handles). Driver
+// messages never leave this process.
 import { AppError } from '../errors.js';
 
 /** A statement failed inside a reachable database; `sqlState` is PostgreSQL's SQLSTATE. */
@@ -19,10 +20,28 @@ const SQLSTATE = /^[0-9A-Z]{5}$/;
 // (admin shutdown, statement timeout 57014), 58: system error.
 const UNAVAILABLE_CLASSES = new Set(['08', '53', '57', '58']);
 
-/** Wraps a driver error: AppError(IDENTITY_STORE_UNAVAILABLE) when the store cannot answer. */
+/** The reason of a BAD_USER_INPUT raised by the database for a client's value (HTTP 400). */
+export const UNSTORABLE_VALUE = 'UNSTORABLE_VALUE';
+
+/**
+ * A value the database cannot take: class 22, data exception (a NUL byte or an invalid byte
+ * sequence 22021, text that is no uuid 22P02, a string too long 22001), and 54000 (a value too
+ * large to index). Every statement is parameterised, so the value came from a client.
+ */
+function isClientValueError(sqlState: string): boolean {
+  return sqlState.startsWith('22') || sqlState === '54000';
+}
+
+/**
+ * Wraps a driver error: AppError(IDENTITY_STORE_UNAVAILABLE) when the store cannot answer,
+ * AppError(BAD_USER_INPUT, UNSTORABLE_VALUE) for a value it cannot take, DatabaseError otherwise.
+ */
 export function toDatabaseError(error: unknown): Error {
   if (error instanceof AppError || error instanceof DatabaseError) return error;
   const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && SQLSTATE.test(code) && isClientValueError(code)) {
+    return new AppError('BAD_USER_INPUT', { message: 'A value in the request cannot be stored.', reason: UNSTORABLE_VALUE, cause: error });
+  }
   if (typeof code === 'string' && SQLSTATE.test(code) && !UNAVAILABLE_CLASSES.has(code.slice(0, 2))) {
     const constraint = (error as { constraint?: unknown }).constraint;
     return new DatabaseError(code, typeof constraint === 'string' ? constraint : undefined, { cause: error });

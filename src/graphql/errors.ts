@@ -3,6 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { BaseContext, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { errorHeaders, isAppError, type AppError, type ErrorCode } from '../errors.js';
+import { UNSTORABLE_VALUE } from '../db/errors.js';
 
 // Codes that fail a whole request answer with their HTTP status even when raised inside a
 // resolver (the database vanishing mid-request is a 503, not a 200 with a null viewer); the
@@ -18,6 +19,21 @@ const REQUEST_LEVEL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'QUERY_TOO_COMPLEX',
   'TOO_MANY_REPRESENTATIONS',
 ]);
+
+/** Whether the error fails the whole request (its HTTP status answers it). */
+function failsRequest(error: AppError): boolean {
+  // A value the database could not take failed a statement the request depended on.
+  return REQUEST_LEVEL.has(error.code) || error.reason === UNSTORABLE_VALUE;
+}
+
+/**
+ * A client's mistake Apollo refused without a code of its own (a persisted query of another
+ * version, say): Apollo gave it a 4xx status. Answered BAD_REQUEST, and not logged as an error.
+ */
+export function isCodelessClientError(error: unknown): boolean {
+  const status = (error as { extensions?: { http?: { status?: unknown } } } | null)?.extensions?.http?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 && (error as { extensions: { code?: unknown } }).extensions.code === undefined;
+}
 
 /**
  * The AppError behind a GraphQL error: thrown in a resolver, or kept as `originalError` by
@@ -42,7 +58,7 @@ export function applyRequestLevelFailure(requestContext: GraphQLRequestContextWi
   let failure: AppError | undefined;
   for (const error of errors) {
     const original = appErrorOf(error);
-    if (original !== null && REQUEST_LEVEL.has(original.code)) {
+    if (original !== null && failsRequest(original)) {
       failure = original;
       break;
     }
@@ -71,6 +87,7 @@ export function createFormatError(options: FormatErrorOptions) {
       if (original.reason !== undefined) extensions['reason'] = original.reason;
       return { message: original.message, locations: formatted.locations, path: formatted.path, extensions };
     }
+    if (isCodelessClientError(error)) return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
     const code = formatted.extensions?.['code'];
     const known = typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR';
     if (known) {

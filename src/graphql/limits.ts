@@ -24,7 +24,9 @@ export function createDocumentLimitsRule(limits: CostLimits) {
   return (context: ValidationContext): ASTVisitor => ({
     Document(node) {
       const refusal = measureDocument(node, limits);
-      if (refusal === null) return;
+      // graphql-js's own rules report a fragment cycle, an unknown or unused fragment (the
+      // measure refused it before following any spread).
+      if (refusal === null || refusal.code === 'GRAPHQL_VALIDATION_FAILED') return;
       const appError = new AppError(refusal.code, { message: refusal.message });
       context.reportError(new GraphQLError(appError.message, { nodes: [node], originalError: appError, extensions: { code: appError.code } }));
     },

@@ -11,10 +11,10 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
-import { appErrorOf } from './errors.js';
+import { appErrorOf, isCodelessClientError } from './errors.js';
 
 function isUnexpected(error: GraphQLError): boolean {
-  if (appErrorOf(error) !== null) return false;
+  if (appErrorOf(error) !== null || isCodelessClientError(error)) return false;
   const code = error.extensions?.['code'];
   return typeof code !== 'string' || code === 'INTERNAL_SERVER_ERROR';
 }

@@ -4,14 +4,14 @@
 // a listener with closures built per request, cost each request for nothing
 // (docs/performance.md, "Apollo's hooks"). What each hook does lives with its subject:
 // observe.ts (operation name, error code, unexpected errors), errors.ts (request-level
-// status), limits.ts (representations), requestRelease.ts (recording for the release).
+// status), limits.ts (representations), apolloBoundary.ts (recording for the release).
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
 import { applyRequestLevelFailure } from './errors.js';
 import { checkRepresentationLimit } from './limits.js';
 import { logUnexpectedErrors, observeOperation, observeResponse } from './observe.js';
-import { recordForRelease } from './requestRelease.js';
+import { recordForRelease } from './apolloBoundary.js';
 
 export interface RequestHooksOptions {
   logger: Pick<Logger, 'error'>;

@@ -4,7 +4,8 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import type { Logger } from 'pino';
 import type { GraphQLContext } from './context.js';
 import { createFormatError } from './errors.js';
-import { createCompilingGateway, type ExecutionMode } from './executor.js';
+import { createExecutionGateway, verifyApolloReliances } from './apolloBoundary.js';
+import { createCompilingExecutor, type ExecutionMode } from './executor.js';
 import type { DocumentLimits } from './documentGuard.js';
 import { createDocumentLimitsRule } from './limits.js';
 import { createRequestHooksPlugin } from './requestHooks.js';
@@ -26,14 +27,23 @@ export interface GraphQLServerOptions {
   plugins?: ApolloServerPlugin<GraphQLContext>[];
 }
 
+/**
+ * The server, started, once every reliance on Apollo's internals is known to hold.
+ * @throws ApolloRelianceError naming one that does not (apolloBoundary.ts).
+ */
+export async function startGraphQLServer(options: GraphQLServerOptions): Promise<ApolloServer<GraphQLContext>> {
+  await verifyApolloReliances();
+  const apollo = createGraphQLServer(options);
+  await apollo.start();
+  return apollo;
+}
+
 export function createGraphQLServer(options: GraphQLServerOptions): ApolloServer<GraphQLContext> {
   const { production, logger } = options;
+  const execute = createCompilingExecutor({ compileAfter: options.compileOperationsAfter, onExecution: options.onExecution });
   return new ApolloServer<GraphQLContext>({
     // Apollo's extension point for execution: it still parses, validates and runs the plugins.
-    gateway: createCompilingGateway(() => createSubgraphSchema({ authorizationDirectives: options.authorizationDirectives }), {
-      compileAfter: options.compileOperationsAfter,
-      onExecution: options.onExecution,
-    }),
+    gateway: createExecutionGateway(() => createSubgraphSchema({ authorizationDirectives: options.authorizationDirectives }), execute),
     // Federation's `_service { sdl }` is a field, not introspection: the router keeps it.
     introspection: !production,
     includeStacktraceInErrorResponses: !production,

@@ -1,6 +1,6 @@
-// The HTTP edge: routes, the subgraph secret, request ids, authentication before GraphQL,
-// and Apollo Server's executeHTTPGraphQLRequest (no web framework needed; requestRelease.ts
-// says why its request contexts are emptied once it has answered).
+// The HTTP edge: routes, the subgraph secret, request ids, the document guard and
+// authentication before GraphQL, and Apollo Server's executeHTTPGraphQLRequest (no web
+// framework needed; apolloBoundary.ts holds what this leans on in Apollo).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
@@ -9,7 +9,7 @@ import { AppError, isAppError } from '../errors.js';
 import type { Principal } from '../domain/types.js';
 import { createContext, type GraphQLContext, type Services } from '../graphql/context.js';
 import type { DocumentGuard } from '../graphql/documentGuard.js';
-import { executeHTTPGraphQLRequestReleasing } from '../graphql/requestRelease.js';
+import { checkPersistedQuery, executeHTTPGraphQLRequestReleasing, queryTextOf } from '../graphql/apolloBoundary.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
 import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
 import type { RequestTrace, RequestTracer } from '../tracing/types.js';
@@ -111,8 +111,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
     }
     // Named before authentication, so a refused request's log line still says what it was.
     state.operationName = operationNameOf(method === 'POST' ? body : Object.fromEntries(url.searchParams));
-    const query = method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
+    const query = queryTextOf(method, body, url.searchParams);
     if (typeof query === 'string') options.documentGuard.check(query);
+    checkPersistedQuery(method, body, url.searchParams);
     const credentials = credentialHeaders(req);
     const { trace } = state;
     const authenticated = trace === null ? options.authenticate(credentials) : trace.authenticate(() => options.authenticate(credentials));

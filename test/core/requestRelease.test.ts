@@ -1,11 +1,11 @@
-// Apollo's request contexts are emptied once Apollo has answered (requestRelease.ts says why):
+// Apollo's request contexts are emptied once Apollo has answered (apolloBoundary.ts, docs/performance.md say why):
 // after the answer, not before (every plugin hook still sees the request and its answer), for
 // answers with errors and for each operation of a batch.
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext, type GraphQLRequestContext } from '@apollo/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCompilingGateway } from '../../src/graphql/executor.js';
+import { createCompilingExecutor } from '../../src/graphql/executor.js';
 import { createRequestHooksPlugin } from '../../src/graphql/requestHooks.js';
-import { executeHTTPGraphQLRequestReleasing } from '../../src/graphql/requestRelease.js';
+import { createExecutionGateway, executeHTTPGraphQLRequestReleasing } from '../../src/graphql/apolloBoundary.js';
 import { createSubgraphSchema } from '../../src/graphql/schema.js';
 
 interface Seen {
@@ -37,7 +37,7 @@ const observer: ApolloServerPlugin<BaseContext> = {
 };
 
 function gateway() {
-  return createCompilingGateway(() => createSubgraphSchema({ authorizationDirectives: false }), { compileAfter: 1 });
+  return createExecutionGateway(() => createSubgraphSchema({ authorizationDirectives: false }), createCompilingExecutor({ compileAfter: 1 }));
 }
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
