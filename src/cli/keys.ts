@@ -7,6 +7,7 @@ import { PUBLISH_LEAD_MS } from '../auth/platformKeys.js';
 import { rotateKeys } from '../auth/platformRotation.js';
 import { scheduleKeys } from '../domain/keySchedule.js';
 import { findDataDirHolder } from '../db/dataDirLock.js';
+import { describeIncident } from '../db/incidents.js';
 import { openDatabase } from '../db/index.js';
 import { findPlatformKeys } from '../db/platformKeys.js';
 
@@ -34,7 +35,13 @@ async function main(): Promise<void> {
   const platform = config.platform;
   if (platform === null) throw new CommandError('PLATFORM_ISSUER is not set: platform tokens are off, there are no keys to manage.');
   checkDatabase(config);
-  const db = await openDatabase({ target: config.database, poolMax: 2, connectTimeoutMs: config.dbConnectTimeoutMs, queryTimeoutMs: config.dbQueryTimeoutMs });
+  const db = await openDatabase({
+    target: config.database,
+    poolMax: 2,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
+    onIncident: (incident) => console.error(`keys: ${describeIncident(incident).message}`),
+  });
   try {
     const now = Date.now();
     if (command === 'rotate') {
