@@ -45,7 +45,7 @@ export interface AppOptions {
   onQuery?: QueryObserver;
   /** An already-open database (tests share one per file). */
   database?: Database;
-  /** Timing of the platform key store (tests shorten the publication lead and reloads). */
+  /** Timing of the platform key store (tests step its clock and drive its reloads); the publication lead derives from it. */
   platformKeys?: PlatformKeyTiming;
   /** The clock invitations expire by; default Date.now (tests move it instead of waiting). */
   now?: () => number;
