@@ -15,6 +15,8 @@ import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
 import { createLifecycleFeed, type LifecycleFeed } from './db/lifecycleFeed.js';
 import { recordSessionAcceptance } from './db/sessionAcceptances.js';
+import { describeIncident } from './db/incidents.js';
+import { awaitListeningVerdict } from './db/listenProof.js';
 import { createUserRowCache } from './db/userCache.js';
 import type { Services } from './graphql/context.js';
 import { createDocumentGuard, documentLimits } from './graphql/documentGuard.js';
@@ -64,6 +66,11 @@ export interface App {
   issuers: IssuerConfig[];
   /** The service's own token issuer; null when PLATFORM_ISSUER is unset. */
   platform: PlatformIssuer | null;
+  /**
+   * Resolves with the line the process must stop for (production, a listening connection that
+   * does not hear this replica's own notifications: main.ts exits 1), else with null.
+   */
+  startupCheck: Promise<string | null>;
   /** Starts listening; resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -92,6 +99,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       queryTimeoutMs: config.dbQueryTimeoutMs,
       onQuery: options.onQuery,
       onPoolError: (error) => logger.warn({ err: error }, 'database connection lost'),
+      onIncident: (incident) => {
+        const line = describeIncident(incident);
+        logger[line.level](line.fields, line.message);
+      },
       // Warn once per outage, not once per retry.
       onMigrationPending: (error) => {
         if (!migrationPendingLogged) logger.warn({ err: error }, 'database unreachable: migrations pending, retrying (/readyz answers 503)');
@@ -107,6 +118,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // subscribes, and the database relays other replicas' announcements and listening restarts.
   const lifecycleFeed = options.lifecycleFeed ?? createLifecycleFeed();
   const stopHearingLifecycle = db.userChanges?.onLifecycle({ onChange: lifecycleFeed.publish, onRestart: lifecycleFeed.restart });
+  const changes = db.userChanges;
+  const listens = options.database === undefined && config.database.kind === 'postgres' && config.database.listenUrl !== null;
+  const startupCheck =
+    config.production && listens && changes !== undefined
+      ? awaitListeningVerdict(changes).then((verdict) => (verdict === 'unheard' ? describeIncident({ kind: 'listen-unheard' }).message : null))
+      : Promise.resolve(null);
   let stopping = false;
 
   const keySources = new Map<string, KeySource>();
@@ -247,6 +264,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     issuers,
     platform,
+    startupCheck,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -84,7 +84,7 @@ describe('session policy', () => {
   it('reads the database while its view cannot be trusted (not loaded, or not hearing the database)', async () => {
     const userId = (await database.db.query<{ id: string }>("insert into users (id, status) values ($1, 'suspended') returning id", [randomUUID()]))[0]!.id;
     // A database that cannot say whether it hears changes: memory is never trusted.
-    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined } };
+    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined, onProof: () => () => undefined } };
     const policy = createSessionPolicy({ db: deaf, feed: createLifecycleFeed(), maxTokenAgeSeconds: MAX_AGE });
     await policy.start();
     expect(policy.trusted).toBe(false);
@@ -99,7 +99,7 @@ describe('session policy', () => {
     const userId = (await database.db.query<{ id: string }>("insert into users (id) values ($1) returning id", [randomUUID()]))[0]!.id;
     const sid = `p-${randomUUID()}`;
     const platform = (overrides: Partial<UserClaims> = {}) => claims({ issuer: 'https://platform.test', subject: userId, idpIssuer: ISSUER, ...overrides });
-    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined } };
+    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined, onProof: () => () => undefined } };
     const feed = createLifecycleFeed();
     const fromMemory = await loadedPolicy(database.db, feed);
     const fromDatabase = createSessionPolicy({ db: deaf, feed, maxTokenAgeSeconds: MAX_AGE });
