@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // dist/ for the tests that start the compiled server as `npm start` does.
+    globalSetup: ['test/helpers/build.ts'],
     // Two cores: one PGlite (or one PostgreSQL schema) per file, files in two workers.
     pool: 'forks',
     maxWorkers: 2,

@@ -2,8 +2,7 @@
 // representations), read from the server's `--trace-gc-nvp` output rather than throughput: the
 // number of mark-compact collections and the bytes scavenges promote to the old generation, and
 // the server's CPU time per request (from /proc, in clock ticks of 10 ms).
-import { readFileSync } from 'node:fs';
-import { gql, issuerJson, load, log, prepareDatabase, startServer, userClaims } from './harness.js';
+import { cpuMs, gql, issuerJson, load, log, prepareDatabase, startServer, userClaims } from './harness.js';
 import { startBenchIssuer } from './issuer.js';
 
 const REQUESTS = Number(process.env['BENCH_GC_REQUESTS'] ?? 20_000);
@@ -13,12 +12,6 @@ interface GcCounts {
   scavenges: number;
   markCompacts: number;
   promoted: number;
-}
-
-/** The process's user + system CPU time in ms (/proc/<pid>/stat fields 14 and 15, 100 ticks a second). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function counted(lines: readonly string[]): GcCounts {

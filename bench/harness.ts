@@ -1,5 +1,6 @@
-// What the bench scripts share: the server started exactly as `npm start` runs it, load runs
-// with autocannon, GraphQL calls, resident memory, and a fresh PostgreSQL schema per run.
+// What the bench scripts share: the server started exactly as `npm start` runs it (compiled,
+// dist/), load runs with autocannon, GraphQL calls, resident memory, and a fresh PostgreSQL
+// schema per run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,9 +13,16 @@ export const AUDIENCE = 'https://api.bench';
 export const DURATION = Number(process.env['BENCH_SECONDS'] ?? 2);
 export const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
 export const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
-export const START_ARGS = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start
-  .replace(/^exec node /, '')
-  .split(' ');
+const scriptsOf = (directory: string): Record<string, string> =>
+  (JSON.parse(readFileSync(`${directory}/package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
+/** The node arguments of a package.json script (`[exec] node …`): the compiled entry through scripts/run.mjs. */
+const nodeArgs = (name: string, directory = '.'): string[] => scriptsOf(directory)[name]!.replace(/^(exec )?node /, '').split(' ');
+/** The `npm start` node arguments of another checkout (bench/ab.ts compares two). */
+function startArgsOf(directory: string): string[] {
+  return nodeArgs('start', directory);
+}
+export const START_ARGS = nodeArgs('start');
+export const IMPORT_ARGS = nodeArgs('import');
 
 export const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -30,6 +38,12 @@ export async function freePort(): Promise<number> {
 export function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** The process's user + system CPU time in ms (/proc/<pid>/stat fields 14 and 15, 100 ticks a second). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 export interface Target {
@@ -56,16 +70,24 @@ export function issuerJson(name: string, issuer: BenchIssuer) {
   return { name, kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
 }
 
+/** The environment without OpenTelemetry's variables: the server runs with tracing off unless a run sets them in `env`. */
+function withoutTracing(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(environment).filter(([name]) => !name.startsWith('OTEL_')));
+}
+
 /** `nodeFlags` go before `npm start`'s (e.g. `--trace-gc-nvp`); `pipeStdout` hands the child's output to the caller. */
 export async function startServer(
   env: Record<string, string>,
-  options: { nodeFlags?: string[]; pipeStdout?: boolean } = {},
+  options: { nodeFlags?: string[]; pipeStdout?: boolean; cwd?: string } = {},
 ): Promise<{ child: ChildProcess; base: string; pid: number }> {
   const port = await freePort();
   // What `npm start` runs (its arguments read from package.json), without npm in between: the
-  // child is the server itself, so it can be signalled and measured directly.
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...START_ARGS], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn' },
+  // child is the server itself, so it can be signalled and measured directly. `cwd`: another
+  // checkout's server, started by its own package.json (bench/ab.ts).
+  const startArgs = options.cwd === undefined ? START_ARGS : startArgsOf(options.cwd);
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...startArgs], {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    env: { ...withoutTracing(process.env), ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn' },
     stdio: ['ignore', options.pipeStdout === true ? 'pipe' : 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
@@ -87,6 +109,8 @@ export interface Measured {
   rps: number;
   p99: number;
   failures: number;
+  /** Responses received (when the run counted them). */
+  requests?: number;
 }
 
 /** One autocannon run; `tokens` rotate per request (null: anonymous). */
@@ -95,7 +119,7 @@ export async function load(
   body: string,
   tokens: string[] | null,
   options: { duration?: number; amount?: number; connections?: number; prebuilt?: boolean } = {},
-): Promise<Measured & { seconds: number }> {
+): Promise<Measured & { seconds: number; requests: number }> {
   let next = 0;
   let lastResponse = 0;
   const started = performance.now();
@@ -138,6 +162,7 @@ export async function load(
       p99: Math.max(...results.map((r) => r.latency.p99)),
       failures: results.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
       seconds,
+      requests: results.reduce((sum, r) => sum + r.requests.total, 0),
     };
   }
   const result = await run(
@@ -165,7 +190,7 @@ export async function load(
   );
   // Until the last response, not autocannon's end (it stops on a whole-second tick).
   const seconds = ((lastResponse || performance.now()) - started) / 1000;
-  return { rps: result.requests.average, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts, seconds };
+  return { rps: result.requests.average, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts, seconds, requests: result.requests.total };
 }
 
 export async function gql(base: string, query: string, token?: string, variables?: unknown) {

@@ -10,12 +10,17 @@ import pg from 'pg';
 import { AUDIENCE, gql, issuerJson, load, log, prepareDatabase, row, rssMb, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS, type Measured } from './harness.js';
 import { benchIntrospectionIssuer, startBenchIntrospection } from './introspection.js';
 import { startBenchIssuer, type BenchIssuer } from './issuer.js';
+import { comparePeers, PEER_KINDS, startPeer, type Peer } from './peers.js';
 import { runScaleBench } from './scale.js';
 
 const FIRST_LOGINS = Number(process.env['BENCH_FIRST_LOGINS'] ?? 3000);
 const MEMORY_TOKENS = Number(process.env['BENCH_MEMORY_TOKENS'] ?? 100_000);
 const COLD_BURST = 200;
 const REVOKED_SESSIONS = Number(process.env['BENCH_REVOKED_SESSIONS'] ?? 10_000);
+/** `BENCH_ONLY=peers`: only the comparison with a bare Apollo Server (bench/peers.ts), a few minutes. */
+const ONLY = process.env['BENCH_ONLY'] ?? '';
+if (ONLY !== '' && ONLY !== 'peers') throw new Error(`BENCH_ONLY: unknown value ${ONLY} (peers)`);
+const PEERS_ONLY = ONLY === 'peers';
 
 /** Posts `count` logout tokens of `issuer` (half ending a sid, half a sub), 16 at a time. */
 async function revokeSessions(base: string, issuer: BenchIssuer, run: string, count: number): Promise<void> {
@@ -67,6 +72,17 @@ async function exchangeLoad(base: string, tokens: string[], seconds: number): Pr
 }
 
 
+/** Runs `body` with every peer of BENCH_PEERS started, each in its own process, and stops them after. */
+async function withPeers(body: (peers: Peer[]) => Promise<void>): Promise<void> {
+  const peers: Peer[] = [];
+  try {
+    for (const kind of PEER_KINDS) peers.push(await startPeer(kind));
+    await body(peers);
+  } finally {
+    await Promise.all(peers.map((peer) => peer.close()));
+  }
+}
+
 async function main() {
   const totalStarted = performance.now();
   const [rsa, es, cold] = await Promise.all([startBenchIssuer('RS256'), startBenchIssuer('ES256'), startBenchIssuer('RS256')]);
@@ -92,10 +108,10 @@ async function main() {
     const minting = performance.now();
     const warmToken = rsa.sign(userClaims(`warm-${run}`, 0));
     const opaqueToken = `legacy-opaque-${run}`;
-    const rotating = Array.from({ length: 1000 }, (_, i) => rsa.sign(userClaims(`rot-${run}`, i)));
-    const firstLogins = Array.from({ length: FIRST_LOGINS }, (_, i) => rsa.sign(userClaims(`first-${run}`, i)));
-    const coldTokens = Array.from({ length: COLD_BURST }, (_, i) => cold.sign(userClaims(`cold-${run}`, i)));
-    log(`minted ${1 + 1000 + FIRST_LOGINS + COLD_BURST} RS256 tokens in ${((performance.now() - minting) / 1000).toFixed(1)} s`);
+    const rotating = PEERS_ONLY ? [] : Array.from({ length: 1000 }, (_, i) => rsa.sign(userClaims(`rot-${run}`, i)));
+    const firstLogins = PEERS_ONLY ? [] : Array.from({ length: FIRST_LOGINS }, (_, i) => rsa.sign(userClaims(`first-${run}`, i)));
+    const coldTokens = PEERS_ONLY ? [] : Array.from({ length: COLD_BURST }, (_, i) => cold.sign(userClaims(`cold-${run}`, i)));
+    log(`minted ${1 + rotating.length + firstLogins.length + coldTokens.length} RS256 tokens in ${((performance.now() - minting) / 1000).toFixed(1)} s`);
 
     // Correctness before speed: the answers the load will repeat.
     const check = await gql(base, '{ viewer { id email } }', warmToken);
@@ -110,6 +126,14 @@ async function main() {
     await load(base, anonymousBody, null, { duration: 1 });
     await load(base, viewerBody, [warmToken], { duration: 1 });
     await load(base, viewerBody, [opaqueToken], { duration: 1 });
+    const peerScenarios = [
+      { name: 'this service: anonymous { __typename }', body: anonymousBody, tokens: null, goal: 0.9 },
+      { name: 'this service: warm viewer { id email }', body: viewerBody, tokens: [warmToken], goal: 0.8 },
+    ];
+    if (PEERS_ONLY) {
+      await withPeers((peers) => comparePeers(base, peerScenarios, peers));
+      return;
+    }
     await load(base, viewerBody, rotating, { amount: rotating.length * 2 });
 
     const ids: string[] = [];
@@ -171,6 +195,9 @@ async function main() {
       log(`${scenario.name.padEnd(44)} ${summary.rps.toFixed(0).padStart(7)} req/s  p99 ${String(summary.p99).padStart(4)} ms  ratio ${median(ratios).toFixed(2)}x (rounds ${ratios.map((r) => r.toFixed(2)).join(' ')})${failed}${scenario.goal}`);
     }
 
+    // This service against a bare Apollo Server in its own process (bench/peers.ts).
+    await withPeers((peers) => comparePeers(base, peerScenarios, peers));
+
     // Token exchange for warm identities (each subject token verified and resolved before):
     // the cost is the membership read and the signature.
     const exchangeTokens = rotating.slice(0, 200);
@@ -231,7 +258,7 @@ async function main() {
     }
     await Promise.all([rsa.close(), es.close(), cold.close(), introspection.close()]);
     // The scale scenario needs PostgreSQL (BENCH_SCALE=0 leaves it out).
-    if (admin && process.env['BENCH_SCALE'] !== '0') await runScaleBench();
+    if (admin && !PEERS_ONLY && process.env['BENCH_SCALE'] !== '0') await runScaleBench();
     log('');
     log(`bench finished in ${((performance.now() - totalStarted) / 1000).toFixed(0)} s`);
   }

@@ -14,7 +14,7 @@ import { migrate } from '../src/db/migrate.js';
 import { insertOrganization } from '../src/db/organizations.js';
 import { createPostgresDatabase } from '../src/db/postgres.js';
 import { explainStatements, LARGE_TABLES } from './plans.js';
-import { gql, issuerJson, load, log, prepareDatabase, startServer, DURATION } from './harness.js';
+import { gql, IMPORT_ARGS, issuerJson, load, log, prepareDatabase, startServer, DURATION } from './harness.js';
 import { startBenchIssuer, type BenchIssuer } from './issuer.js';
 
 const LARGE = Number(process.env['BENCH_SCALE_USERS'] ?? 1_000_000);
@@ -55,7 +55,7 @@ async function writeUsers(path: string, users: number, organizationId: string): 
 /** Runs `npm run import` (its command, without npm) and samples its resident memory. */
 async function importFile(file: string, env: Record<string, string>): Promise<{ seconds: number; peakMb: number; output: string }> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...IMPORT_ARGS, file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   let peakKb = 0;

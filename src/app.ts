@@ -7,7 +7,7 @@ import type { Config } from './config/index.js';
 import type { IssuerConfig } from './config/issuers.js';
 import { devIssuerConfig, loadOrCreateDevKey } from './auth/devIssuer.js';
 import { createIntrospectionVerifier, withOpaqueTokens } from './auth/introspection.js';
-import { createLocalKeySet, createRemoteKeySet, type KeySource } from './auth/keys.js';
+import { createLocalKeySet, createRemoteKeySet, type KeySource, type RemoteKeySet } from './auth/keys.js';
 import { createUserinfoClient } from './auth/userinfo.js';
 import { createTokenVerifier } from './auth/verifier.js';
 import { openDatabase } from './db/index.js';
@@ -16,8 +16,11 @@ import type { Database, QueryObserver } from './db/queryable.js';
 import { createLifecycleFeed, type LifecycleFeed } from './db/lifecycleFeed.js';
 import { createUserStore } from './db/userStore.js';
 import { createRequestContexts } from './graphql/context.js';
+import { recordSessionAcceptance } from './db/sessionAcceptances.js';
+import { describeIncident } from './db/incidents.js';
+import { awaitListeningVerdict } from './db/listenProof.js';
 import { createDocumentGuard, documentLimits } from './graphql/documentGuard.js';
-import { createGraphQLServer } from './graphql/server.js';
+import { startGraphQLServer } from './graphql/server.js';
 import { createCoprocessorHandler } from './http/coprocessor.js';
 import { createCors } from './http/cors.js';
 import { createPlayground } from './http/playground.js';
@@ -64,6 +67,11 @@ export interface App {
   issuers: IssuerConfig[];
   /** The service's own token issuer; null when PLATFORM_ISSUER is unset. */
   platform: PlatformIssuer | null;
+  /**
+   * Resolves with the line the process must stop for (production, a listening connection that
+   * does not hear this replica's own notifications: main.ts exits 1), else with null.
+   */
+  startupCheck: Promise<string | null>;
   /** Starts listening; resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -78,8 +86,12 @@ export { createLogger } from './log.js';
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
+  // Loaded only when configured: with tracing off no OpenTelemetry code is loaded or run.
+  const tracing = config.tracing === null ? null : (await import('./tracing/index.js')).startTracing(config.tracing, { logger });
+  // Every outbound call (JWKS, userinfo, introspection, WorkOS) goes through this one fetch.
+  const outbound = tracing === null ? options.fetch : tracing.fetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
   let migrationPendingLogged = false;
-  const db =
+  const opened =
     options.database ??
     (await openDatabase({
       target: config.database,
@@ -88,6 +100,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       queryTimeoutMs: config.dbQueryTimeoutMs,
       onQuery: options.onQuery,
       onPoolError: (error) => logger.warn({ err: error }, 'database connection lost'),
+      onIncident: (incident) => {
+        const line = describeIncident(incident);
+        logger[line.level](line.fields, line.message);
+      },
       // Warn once per outage, not once per retry.
       onMigrationPending: (error) => {
         if (!migrationPendingLogged) logger.warn({ err: error }, 'database unreachable: migrations pending, retrying (/readyz answers 503)');
@@ -95,6 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       onMigrated: () => logger.info('database reachable: migrations applied'),
     }));
+  const db = tracing === null ? opened : tracing.database(opened);
   const metrics = createMetrics({ db });
   // The one user store: every read and write of user rows goes through it (and its cache).
   const users = createUserStore(db);
@@ -102,9 +119,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // subscribes, and the database relays other replicas' announcements and listening restarts.
   const lifecycleFeed = options.lifecycleFeed ?? createLifecycleFeed();
   const stopHearingLifecycle = db.userChanges?.onLifecycle({ onChange: lifecycleFeed.publish, onRestart: lifecycleFeed.restart });
+  const changes = db.userChanges;
+  const listens = options.database === undefined && config.database.kind === 'postgres' && config.database.listenUrl !== null;
+  const startupCheck =
+    config.production && listens && changes !== undefined
+      ? awaitListeningVerdict(changes).then((verdict) => (verdict === 'unheard' ? describeIncident({ kind: 'listen-unheard' }).message : null))
+      : Promise.resolve(null);
   let stopping = false;
 
   const keySources = new Map<string, KeySource>();
+  const remoteKeySets: RemoteKeySet[] = [];
   let issuers = config.issuers;
   if (config.useDevIssuer) {
     const devKey = await loadOrCreateDevKey(config.dataDir);
@@ -116,26 +140,31 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     );
   } else {
     for (const issuer of issuers) {
-      keySources.set(
-        issuer.name,
-        createRemoteKeySet({
-          issuerName: issuer.name,
-          jwksUri: issuer.jwksUri!,
-          refreshSeconds: issuer.jwksRefreshSeconds,
-          maxStaleSeconds: issuer.jwksMaxStaleSeconds,
-          fetchTimeoutMs: config.jwksFetchTimeoutMs,
-          fetch: options.fetch,
-          onFetch: (outcome) => {
-            metrics.observeJwksFetch(issuer.name, outcome);
-            if (outcome !== 'success') logger.warn({ issuer: issuer.name, outcome }, 'JWKS fetch failed');
-          },
-        }),
-      );
+      const keys = createRemoteKeySet({
+        issuerName: issuer.name,
+        jwksUri: issuer.jwksUri!,
+        refreshSeconds: issuer.jwksRefreshSeconds,
+        maxStaleSeconds: issuer.jwksMaxStaleSeconds,
+        fetchTimeoutMs: config.jwksFetchTimeoutMs,
+        fetch: outbound,
+        onFetch: (outcome) => {
+          metrics.observeJwksFetch(issuer.name, outcome);
+          if (outcome !== 'success') logger.warn({ issuer: issuer.name, outcome }, 'JWKS fetch failed');
+        },
+      });
+      keySources.set(issuer.name, keys);
+      remoteKeySets.push(keys);
     }
   }
+  // Every issuer's keys, fetched once in parallel while the rest starts: /readyz waits for each
+  // fetch to succeed or fail (JWKS_FETCH_TIMEOUT_MS at most), so no user's first request pays one.
+  let keysFetched = false;
+  void Promise.all(remoteKeySets.map((keys) => keys.prefetch())).then(() => {
+    keysFetched = true;
+  });
 
   const userinfo = issuers.some((i) => i.userinfoUrl !== null)
-    ? createUserinfoClient({ fetch: options.fetch, timeoutMs: config.jwksFetchTimeoutMs })
+    ? createUserinfoClient({ fetch: outbound, timeoutMs: config.jwksFetchTimeoutMs })
     : null;
   const platform = config.platform === null ? null : await startPlatformIssuer(config, { db, logger, timing: options.platformKeys });
   const legacy = config.introspection;
@@ -144,8 +173,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ? null
       : createIntrospectionVerifier({
           config: legacy,
-          fetch: options.fetch,
+          fetch: outbound,
           timeoutMs: config.jwksFetchTimeoutMs,
+          firstAccepted: (digest) => recordSessionAcceptance(db, digest, config.maxTokenAgeSeconds),
           onCall: (outcome) => {
             if (outcome === 'refused') logger.error({ issuer: legacy.name, clientId: legacy.clientId }, 'introspection endpoint refused our client credentials');
             else if (outcome === 'error' || outcome === 'timeout') logger.warn({ issuer: legacy.name, outcome }, 'introspection call failed');
@@ -181,7 +211,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const authenticate = createAuthenticator({ verifier, identity, sessions });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
-  const apollo = createGraphQLServer({
+  const apollo = await startGraphQLServer({
     production: config.production,
     authorizationDirectives: config.routerAuthorizationDirectives,
     logger,
@@ -190,7 +220,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     compileOperationsAfter: config.compileOperationsAfter,
     onExecution: metrics.observeExecution,
   });
-  await apollo.start();
 
   // The IDE never exists in production: neither its page nor its assets are routed there.
   const playground = config.production ? null : createPlayground();
@@ -206,7 +235,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
     },
     isReady: async () => {
-      if (stopping) return false;
+      if (stopping || !keysFetched) return false;
       await db.query('select 1');
       return migrationsApplied(db);
     },
@@ -214,7 +243,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes: {
       'GET /metrics': (req, res) => metrics.handle(req, res),
       ...playground?.routes,
-      ...platform?.routes({ verifier, identity, sessions, users, issuers, fetch: options.fetch }),
+      ...platform?.routes({ verifier, identity, sessions, users, issuers, fetch: outbound }),
       // Called by IdPs directly, not through the router: the logout token is the credential.
       'POST /backchannel-logout': createBackchannelLogoutHandler({
         verifier: createLogoutTokenVerifier({ issuers, keySources }),
@@ -226,6 +255,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ide: playground?.page ?? null,
     cors: createCors(config.corsOrigins),
     onRequestEnd: createRequestObserver({ logger, metrics }),
+    tracer: tracing?.requests ?? null,
   });
 
   return {
@@ -236,6 +266,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     issuers,
     platform,
+    startupCheck,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -269,6 +300,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       stopHearingLifecycle?.();
       users.close();
       if (!options.database) await db.close();
+      // Last: the spans of everything above are exported before the process exits.
+      await tracing?.shutdown();
     },
   };
 }

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'QUERY_TOO_DEEP'
   | 'QUERY_TOO_COMPLEX'
   | 'TOO_MANY_REPRESENTATIONS'
+  | 'GRAPHQL_VALIDATION_FAILED'
+  | 'PERSISTED_QUERY_HASH_MISMATCH'
   | 'INTERNAL_SERVER_ERROR';
 
 /** HTTP status each code answers with when it fails the whole request. */
@@ -36,6 +38,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   QUERY_TOO_DEEP: 400,
   QUERY_TOO_COMPLEX: 400,
   TOO_MANY_REPRESENTATIONS: 400,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  PERSISTED_QUERY_HASH_MISMATCH: 400,
   INTERNAL_SERVER_ERROR: 500,
 };
 
@@ -57,6 +61,8 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   QUERY_TOO_DEEP: 'The query is nested too deeply.',
   QUERY_TOO_COMPLEX: 'The query is too large or too repetitive.',
   TOO_MANY_REPRESENTATIONS: 'Too many entity representations in one request.',
+  GRAPHQL_VALIDATION_FAILED: 'The document is not valid.',
+  PERSISTED_QUERY_HASH_MISMATCH: 'The persisted query hash does not match the query.',
   INTERNAL_SERVER_ERROR: 'Internal server error.',
 };
 
@@ -143,7 +149,8 @@ export type Reason =
   | 'INVALID_DOMAIN'
   | 'INVALID_FIRST'
   | 'INVALID_CURSOR'
-  | 'INVALID_QUERY';
+  | 'INVALID_QUERY'
+  | 'UNSTORABLE_VALUE';
 
 export interface AppErrorOptions {
   /** Public message; defaults to a fixed text per code. Never put driver or jose text here. */

@@ -9,7 +9,8 @@ const MAX_CAUSE_DEPTH = 4;
 /**
  * A log-safe view of an error: name, code, SQLSTATE, constraint, AppError reason, stack frames
  * and the cause chain. Never `message` or `detail` (pg puts `Key (email)=(ada@x.com)` there,
- * jose and fetch put URLs and claim values), except an AppError's message, which is public.
+ * jose and fetch put URLs and claim values), except an AppError's message, which is public, and
+ * a `serverMessage` (the text with which a server refused a connection).
  */
 export function serializeError(error: unknown, depth = 0): Record<string, unknown> {
   if (typeof error !== 'object' || error === null) return { type: typeof error };
@@ -18,6 +19,8 @@ export function serializeError(error: unknown, depth = 0): Record<string, unknow
   if (typeof e['code'] === 'string' || typeof e['code'] === 'number') out['code'] = e['code'];
   if (typeof e['sqlState'] === 'string') out['sqlState'] = e['sqlState'];
   if (typeof e['constraint'] === 'string') out['constraint'] = e['constraint'];
+  // A server's refusal of a connection (db/errors.ts ConnectionRefusedError): never row data.
+  if (typeof e['serverMessage'] === 'string') out['serverMessage'] = e['serverMessage'];
   if (e.name === 'AppError') {
     if (typeof e['reason'] === 'string') out['reason'] = e['reason'];
     if (typeof e['message'] === 'string') out['message'] = e['message'];

@@ -24,6 +24,13 @@ try {
     'identity subgraph listening',
   );
 
+  // Production: a replica that cannot hear the others must not serve from memory (operations.md).
+  void app.startupCheck.then((reason) => {
+    if (reason === null) return;
+    logger.fatal(`failed to start: ${reason}`);
+    process.exit(1);
+  });
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

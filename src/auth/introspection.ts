@@ -25,6 +25,13 @@ export interface IntrospectionVerifierOptions {
   negativeTtlMs?: number;
   maxEntries?: number /* default 10000 */;
   onCall?: (outcome: IntrospectionOutcome) => void;
+  /**
+   * For an active answer without `iat`: records that the session with this token digest is
+   * accepted and resolves with when this service first accepted it (ms), the same on every
+   * replica (legacy-sessions.md). Called when an answer is fetched, never per request. Absent:
+   * such a session counts as issued before every revocation.
+   */
+  firstAccepted?: (digest: string) => Promise<number>;
 }
 
 interface Answer {
@@ -159,6 +166,9 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       throw new AppError('UNAUTHENTICATED', { reason: claims });
     }
     options.onCall?.('active');
+    // Revocations compare with the first acceptance (a database write; it may throw
+    // IDENTITY_STORE_UNAVAILABLE, and then nothing is cached).
+    if (claims.issuedAt === null && options.firstAccepted !== undefined) claims.firstAcceptedAt = (await options.firstAccepted(key)) / 1000;
     const principal: VerifiedPrincipal = Object.freeze({ kind: 'user', claims: Object.freeze(claims) });
     // Trusted for cacheSeconds, never past the token's own expiry.
     setUntil(cache, key, { principal, reason: 'active' }, Math.min(at + config.cacheSeconds * 1000, claims.expiresAt * 1000));

@@ -71,15 +71,26 @@ interface HeldKeys {
 // of the endpoint answering again.
 const MAX_FAILURE_BACKOFF_MS = 5_000;
 
+export interface RemoteKeySet extends KeySource {
+  readonly fetchCount: number;
+  /**
+   * Fetches the keys unless some are held (joining a fetch under way): the start-up fetch, so a
+   * user's first request pays none. Resolves once that fetch has succeeded or failed (within
+   * `fetchTimeoutMs`), never rejects; a failed one is retried on the usual schedule.
+   */
+  prefetch(): Promise<void>;
+}
+
 /**
- * A remote JWKS. The first token fetches the keys; from then on a timer refreshes them every
- * `refreshSeconds` (every few seconds while refreshes fail), whether or not tokens need them, so
- * a key leaving the published set is noticed within `refreshSeconds` + the fetch timeout.
+ * A remote JWKS. `prefetch` (at start-up) or the first token fetches the keys; from then on a
+ * timer refreshes them every `refreshSeconds` (every few seconds while refreshes fail), whether
+ * or not tokens need them, so a key leaving the published set is noticed within
+ * `refreshSeconds` + the fetch timeout.
  * When refreshes fail the last good keys keep serving for `maxStaleSeconds` beyond the refresh
  * that was due (RFC 5861 stale-if-error), the due attempt's fetch timeout included; then
  * `usableUntil` has passed and every token of the issuer is answered 503 until keys come back.
  */
-export function createRemoteKeySet(options: RemoteKeySetOptions): KeySource & { readonly fetchCount: number } {
+export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   const refreshMs = options.refreshSeconds * 1000;
@@ -192,6 +203,13 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): KeySource & { 
     },
     holds(id) {
       return held !== null && held.set.ids.has(id);
+    },
+    prefetch() {
+      if (held !== null) return Promise.resolve();
+      return refresh().then(
+        () => undefined,
+        () => undefined,
+      );
     },
     close() {
       closed = true;

@@ -5,6 +5,7 @@ import { createReadStream, fstatSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { devIssuerConfig } from '../auth/devIssuer.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { describeIncident } from '../db/incidents.js';
 import { openDatabase } from '../db/index.js';
 import { findDataDirHolder } from '../db/dataDirLock.js';
 import type { Database } from '../db/queryable.js';
@@ -43,6 +44,7 @@ async function open(config: Config): Promise<Database> {
     poolMax: 2,
     connectTimeoutMs: config.dbConnectTimeoutMs,
     queryTimeoutMs: Math.max(config.dbQueryTimeoutMs, 120_000),
+    onIncident: (incident) => console.error(`import: ${describeIncident(incident).message}`),
   });
 }
 

@@ -8,6 +8,7 @@ import { PUBLISH_LEAD_MS } from '../auth/platformKeys.js';
 import { rotateKeys } from '../auth/platformRotation.js';
 import { scheduleKeys } from '../domain/keySchedule.js';
 import { findDataDirHolder } from '../db/dataDirLock.js';
+import { describeIncident } from '../db/incidents.js';
 import { openDatabase } from '../db/index.js';
 import { findPlatformKeys } from '../db/platformKeys.js';
 
@@ -35,7 +36,13 @@ async function main(): Promise<void> {
   const platform = config.platform;
   if (platform === null) throw new CommandError('PLATFORM_ISSUER is not set: platform tokens are off, there are no keys to manage.');
   checkDatabase(config);
-  const db = await openDatabase({ target: config.database, poolMax: 2, connectTimeoutMs: config.dbConnectTimeoutMs, queryTimeoutMs: config.dbQueryTimeoutMs });
+  const db = await openDatabase({
+    target: config.database,
+    poolMax: 2,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
+    onIncident: (incident) => console.error(`keys: ${describeIncident(incident).message}`),
+  });
   try {
     if (command === 'rotate') {
       const outcome = await rotateKeys(

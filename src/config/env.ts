@@ -1,6 +1,7 @@
 // The environment variables the service reads, their types, bounds and defaults (zod).
 import { z } from 'zod';
 import { PLATFORM_ALGORITHMS } from './platform.js';
+import { OTEL_SAMPLERS } from './tracing.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -47,6 +48,18 @@ export const envSchema = z.object({
   PLATFORM_KEY_ENCRYPTION_KEY: z.string().optional(),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
   MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().min(300).max(31_536_000).default(86_400),
+  // OpenTelemetry's own variables (config/tracing.ts): tracing is off unless an endpoint is set.
+  OTEL_SDK_DISABLED: z.enum(['true', 'false']).optional(),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_TRACES_SAMPLER: z.enum(OTEL_SAMPLERS).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
 });
 
 /** `https://app.example.com[:port]` exactly as a browser sends it in `Origin`. */

@@ -5,6 +5,7 @@ import { envSchema, type LOG_LEVELS } from './env.js';
 import { ConfigError, describeIssue } from './errors.js';
 import { parseIssuerList, type IntrospectionIssuerConfig, type IssuerConfig, type IssuerList } from './issuers.js';
 import { parsePlatform, type PlatformConfig } from './platform.js';
+import { parseTracing, type TracingConfig } from './tracing.js';
 
 export { ConfigError } from './errors.js';
 
@@ -61,6 +62,8 @@ export interface Config {
    * kept in memory this long (docs/lifecycle.md: the memory bound).
    */
   maxTokenAgeSeconds: number;
+  /** OpenTelemetry tracing; null (off) unless an OTLP endpoint is configured. */
+  tracing: TracingConfig | null;
 }
 
 /**
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     invitationTtlHours: e.INVITATION_TTL_HOURS,
     platform,
     maxTokenAgeSeconds: e.MAX_TOKEN_AGE_SECONDS,
+    tracing: parseTracing(e),
   };
 }
 

@@ -4,7 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Database, Queryable } from './queryable.js';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+// From the package root, so src/db/migrate.ts and its build dist/db/migrate.js read the same
+// files (the .sql files are never copied into dist).
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../src/db/migrations/', import.meta.url));
 // Arbitrary constant naming this service's migration lock.
 const MIGRATION_LOCK_KEY = 4_710_137_101;
 

@@ -30,7 +30,11 @@ export interface Database extends Queryable {
 }
 
 export interface UserChangeFeed {
-  /** True while changes are heard: only then may anything about users be trusted from memory. */
+  /**
+   * True while changes are heard (the process's own notification, sent through its pool,
+   * arrived on its listening connection within the heartbeat's deadline): only then may
+   * anything about users be trusted from memory.
+   */
   readonly listening: boolean;
   /** Calls `onChange` at every change heard and whenever listening (re)starts; returns the unsubscribe. */
   onChange(onChange: () => void): () => void;
@@ -39,6 +43,11 @@ export interface UserChangeFeed {
    * `onRestart` whenever listening (re)starts; returns the unsubscribe.
    */
   onLifecycle(subscriber: LifecycleSubscriber): () => void;
+  /**
+   * Calls `onProof('heard')` whenever a round trip arrives after none had, `onProof('unheard')`
+   * when one was committed and never arrived (once per outage); returns the unsubscribe.
+   */
+  onProof(onProof: (outcome: 'heard' | 'unheard') => void): () => void;
 }
 
 /** Optional observer of every statement (tests count round trips; metrics time them). */

@@ -33,13 +33,15 @@ export function tokenTooOld(claims: Pick<UserClaims, 'issuedAt'>, nowSeconds: nu
 }
 
 /**
- * The decision, checks in this order: age, suspension, revocations, deletion. A token without
- * `iat` counts as issued before every revocation.
+ * The decision, checks in this order: age, suspension, revocations, deletion. A token counts as
+ * issued at its `iat`, else (an opaque session) at its first acceptance, else before every
+ * revocation. Times compare exactly (facts are ms/1000, not floored): an integer `iat` compares as
+ * with the floor, and a first acceptance at 12.9 s is not covered by a revocation at 12.7 s.
  */
-export function admission(facts: AdmissionFacts, claims: Pick<UserClaims, 'issuedAt'>, nowSeconds: number, maxTokenAgeSeconds: number): Admission {
+export function admission(facts: AdmissionFacts, claims: Pick<UserClaims, 'issuedAt' | 'firstAcceptedAt'>, nowSeconds: number, maxTokenAgeSeconds: number): Admission {
   if (tokenTooOld(claims, nowSeconds, maxTokenAgeSeconds)) return 'token_too_old';
   if (facts.status === 'suspended') return 'suspended';
-  const issuedAt = claims.issuedAt ?? -Infinity;
+  const issuedAt = claims.issuedAt ?? claims.firstAcceptedAt ?? -Infinity;
   if (facts.sessionRevoked || (facts.revokedThrough !== null && issuedAt <= facts.revokedThrough)) return 'revoked';
   if (facts.status === 'deleted') return facts.deletedAt !== null && issuedAt <= facts.deletedAt ? 'revoked' : 'unbound';
   return 'admitted';

@@ -33,7 +33,7 @@ export interface GraphQLContext {
    * Filled in while the operation runs, for the request log and metrics. An object, because
    * Apollo hands plugins a shallow copy of the context.
    */
-  observed?: { operationName: string | null; errorCode: string | null };
+  observed?: { operationName: string | null; operationType: string | null; errorCode: string | null };
 }
 
 /** How the HTTP edge builds a request's context: its view of users first (authentication holds the user's row there). */

@@ -1,7 +1,10 @@
-// What a client's document would cost, measured in time linear in its size: each fragment is
-// measured once (memoized), however often it is spread. A fragment cycle or an unknown
-// fragment counts as nothing here: validation refuses both on its own.
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+// What a client's document would cost, measured in time linear in its size. The fragments are
+// checked as a graph first (fragmentGraph.ts: a cycle, an unknown or unused fragment is refused
+// before any spread is followed); then each fragment is measured once, in dependency order,
+// however often it is spread. Only the same-path pair count follows spreads, and only once the
+// inlined size (computed per fragment) is known to be within its cap, which bounds that walk.
+import { Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
+import { readFragmentGraph, type Definition } from './fragmentGraph.js';
 
 export interface CostLimits {
   /** Deepest field nesting of an operation (QUERY_TOO_DEEP). */
@@ -15,84 +18,13 @@ export interface CostLimits {
 }
 
 export type CostRefusal =
+  | { code: 'GRAPHQL_VALIDATION_FAILED'; message: string }
   | { code: 'QUERY_TOO_DEEP'; message: string }
   | { code: 'QUERY_TOO_COMPLEX'; message: string };
 
-/** Introspection fields (`__schema`, `__type`) are not counted in depth: tools' introspection query is deep by nature. */
-function isIntrospection(name: string): boolean {
-  return name.startsWith('__') && name !== '__typename';
-}
-
-/**
- * Per-fragment memos for depth and inlined size. `undefined`: not measured yet; `null`:
- * being measured (a cycle reads as 0).
- */
-class FragmentMemo {
-  readonly #fragments = new Map<string, FragmentDefinitionNode>();
-  readonly #depth = new Map<string, number | null>();
-  readonly #size = new Map<string, number | null>();
-  readonly #cap: number;
-
-  constructor(document: DocumentNode, cap: number) {
-    for (const definition of document.definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) this.#fragments.set(definition.name.value, definition);
-    }
-    this.#cap = cap;
-  }
-
-  get fragments(): ReadonlyMap<string, FragmentDefinitionNode> {
-    return this.#fragments;
-  }
-
-  /** Whether the fragment was reached while measuring. */
-  measured(name: string): boolean {
-    return this.#size.has(name);
-  }
-
-  depth(set: SelectionSetNode | undefined): number {
-    if (set === undefined) return 0;
-    let deepest = 0;
-    for (const selection of set.selections) {
-      let depth: number;
-      if (selection.kind === Kind.FIELD) {
-        if (isIntrospection(selection.name.value)) continue;
-        depth = 1 + this.depth(selection.selectionSet);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        depth = this.depth(selection.selectionSet);
-      } else {
-        depth = this.#memo(this.#depth, selection.name.value, (fragment) => this.depth(fragment.selectionSet));
-      }
-      if (depth > deepest) deepest = depth;
-    }
-    return deepest;
-  }
-
-  /**
-   * Selections (fields, spreads, inline fragments) with every spread inlined (spreads
-   * multiply), saturated just above the cap.
-   */
-  size(set: SelectionSetNode | undefined): number {
-    if (set === undefined) return 0;
-    let total = 0;
-    for (const selection of set.selections) {
-      total += 1;
-      if (selection.kind !== Kind.FRAGMENT_SPREAD) total += this.size(selection.selectionSet);
-      else total += this.#memo(this.#size, selection.name.value, (fragment) => this.size(fragment.selectionSet));
-      if (total > this.#cap) return this.#cap + 1;
-    }
-    return total;
-  }
-
-  #memo(memo: Map<string, number | null>, name: string, measure: (fragment: FragmentDefinitionNode) => number): number {
-    const known = memo.get(name);
-    if (known !== undefined) return known ?? 0;
-    const fragment = this.#fragments.get(name);
-    if (fragment === undefined) return 0;
-    memo.set(name, null);
-    const value = measure(fragment);
-    memo.set(name, value);
-    return value;
-  }
+/** Counts the steps a measurement takes (tests prove the bound with it, not with a clock). */
+export interface Meter {
+  steps: number;
 }
 
 interface PathNode {
@@ -103,15 +35,16 @@ interface PathNode {
 /**
  * Pairs of fields answering at the same response path, fragments inlined: what graphql-js's
  * OverlappingFieldsCanBeMerged compares (its cost grows with the square of same-named
- * fields). Only called once the inlined size is known to be within its cap; stops counting
- * past `limit`.
+ * fields). Visits each inlined selection once, so at most the inlined size, which the caller
+ * has bounded; stops counting past `limit`. Iterative: the count does not depend on order.
  */
-function samePathPairs(set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, limit: number): number {
+function samePathPairs(root: SelectionSetNode, fragments: ReadonlyMap<string, Definition>, limit: number, meter: Meter): number {
   let pairs = 0;
-  const inlining = new Set<string>();
-  const walk = (selections: SelectionSetNode, node: PathNode): void => {
-    for (const selection of selections.selections) {
-      if (pairs > limit) return;
+  const stack: { set: SelectionSetNode; node: PathNode }[] = [{ set: root, node: { count: 1, children: undefined } }];
+  for (let frame = stack.pop(); frame !== undefined && pairs <= limit; frame = stack.pop()) {
+    const { node } = frame;
+    for (const selection of frame.set.selections) {
+      meter.steps += 1;
       if (selection.kind === Kind.FIELD) {
         const key = selection.alias?.value ?? selection.name.value;
         node.children ??= new Map();
@@ -122,81 +55,66 @@ function samePathPairs(set: SelectionSetNode, fragments: ReadonlyMap<string, Fra
         }
         pairs += child.count;
         child.count += 1;
-        if (selection.selectionSet !== undefined) walk(selection.selectionSet, child);
+        if (selection.selectionSet !== undefined) stack.push({ set: selection.selectionSet, node: child });
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        walk(selection.selectionSet, node);
+        stack.push({ set: selection.selectionSet, node });
       } else {
-        const fragment = fragments.get(selection.name.value);
-        if (fragment === undefined || inlining.has(fragment.name.value)) continue;
-        inlining.add(fragment.name.value);
-        walk(fragment.selectionSet, node);
-        inlining.delete(fragment.name.value);
+        stack.push({ set: fragments.get(selection.name.value)!.selectionSet, node });
       }
     }
-  };
-  walk(set, { count: 1, children: undefined });
-  return pairs;
-}
-
-function countAliases(document: DocumentNode): number {
-  let aliases = 0;
-  const walk = (set: SelectionSetNode | undefined): void => {
-    if (set === undefined) return;
-    for (const selection of set.selections) {
-      if (selection.kind === Kind.FIELD) {
-        if (selection.alias !== undefined) aliases += 1;
-        walk(selection.selectionSet);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        walk(selection.selectionSet);
-      }
-    }
-  };
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.OPERATION_DEFINITION || definition.kind === Kind.FRAGMENT_DEFINITION) walk(definition.selectionSet);
   }
-  return aliases;
+  return pairs;
 }
 
 /**
  * The first limit the document exceeds, or null. Aliases are counted as written (a fragment's
  * once, however often it is spread); the inlined size and same-path pairs count spreads with
  * their multiplicity, so a fragment spread twice at every level (the "fragment bomb") is
- * refused here rather than expanded by anyone downstream. Fragments no operation uses are
- * measured as roots of their own (validation still walks them).
+ * refused here rather than expanded by anyone downstream.
  */
-export function measureDocument(document: DocumentNode, limits: CostLimits): CostRefusal | null {
-  const aliases = countAliases(document);
+export function measureDocument(document: DocumentNode, limits: CostLimits, meter: Meter = { steps: 0 }): CostRefusal | null {
+  const graph = readFragmentGraph(document, meter);
+  if ('refusal' in graph) return { code: 'GRAPHQL_VALIDATION_FAILED', message: graph.refusal };
+  const { operations, fragments, order } = graph;
+  let aliases = 0;
+  for (const definition of [...operations, ...fragments.values()]) aliases += definition.aliases;
   if (aliases > limits.maxAliases) {
     return { code: 'QUERY_TOO_COMPLEX', message: `The document has ${aliases} aliased fields; the limit is ${limits.maxAliases}.` };
   }
-  const memo = new FragmentMemo(document, limits.maxExpandedSelections);
-  const roots: SelectionSetNode[] = [];
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    const depth = memo.depth(definition.selectionSet);
-    if (depth > limits.maxDepth) {
-      return { code: 'QUERY_TOO_DEEP', message: `The operation is nested ${depth} levels deep; the limit is ${limits.maxDepth}.` };
+  // Each fragment once, after the fragments it spreads: its depth and its inlined size (a
+  // spread inlines the whole fragment wherever it sits), saturated just above the cap.
+  const cap = limits.maxExpandedSelections;
+  const depthOf = new Map<string, number>();
+  const sizeOf = new Map<string, number>();
+  const measure = (definition: Definition): { depth: number; size: number } => {
+    let depth = definition.depth;
+    let size = definition.selections;
+    for (const spread of definition.spreads) {
+      meter.steps += 1;
+      if (spread.depth >= 0) depth = Math.max(depth, spread.depth + depthOf.get(spread.name)!);
+      size = Math.min(size + sizeOf.get(spread.name)!, cap + 1);
     }
-    roots.push(definition.selectionSet);
+    return { depth, size };
+  };
+  for (const name of order) {
+    const { depth, size } = measure(fragments.get(name)!);
+    depthOf.set(name, depth);
+    sizeOf.set(name, size);
   }
   let size = 0;
-  for (const root of roots) size += memo.size(root);
-  for (const [name, fragment] of memo.fragments) {
-    if (!memo.measured(name)) {
-      roots.push(fragment.selectionSet);
-      size += memo.size(fragment.selectionSet);
+  for (const operation of operations) {
+    const measured = measure(operation);
+    if (measured.depth > limits.maxDepth) {
+      return { code: 'QUERY_TOO_DEEP', message: `The operation is nested ${measured.depth} levels deep; the limit is ${limits.maxDepth}.` };
     }
-    if (size > limits.maxExpandedSelections) break;
+    size += measured.size;
   }
-  if (size > limits.maxExpandedSelections) {
-    return {
-      code: 'QUERY_TOO_COMPLEX',
-      message: `With its fragments inlined, the document holds more than ${limits.maxExpandedSelections} selections.`,
-    };
+  if (size > cap) {
+    return { code: 'QUERY_TOO_COMPLEX', message: `With its fragments inlined, the document holds more than ${cap} selections.` };
   }
   let pairs = 0;
-  for (const root of roots) {
-    pairs += samePathPairs(root, memo.fragments, limits.maxSamePathPairs - pairs);
+  for (const operation of operations) {
+    pairs += samePathPairs(operation.selectionSet, fragments, limits.maxSamePathPairs - pairs, meter);
     if (pairs > limits.maxSamePathPairs) {
       return {
         code: 'QUERY_TOO_COMPLEX',

@@ -2,13 +2,7 @@
 // representation resolves to null and the others still resolve (@apollo/subgraph fails the
 // list), and the list is one promise, its references batched per type by the loaders.
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
-
-type ResolveReference = (reference: object, context: unknown, info: unknown) => unknown;
-
-interface EntityType {
-  name: string;
-  extensions: { apollo?: { subgraph?: { resolveReference?: ResolveReference } } };
-}
+import { referenceResolversOf } from './apolloBoundary.js';
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
@@ -30,18 +24,10 @@ function tagged(value: unknown, typename: string): unknown {
   return value;
 }
 
-/** Each entity type's resolveReference by name (undefined: the reference is the entity). */
-function resolversOf(schema: GraphQLSchema): Map<string, ResolveReference | undefined> {
-  // Duck-typed: @apollo/subgraph may load graphql's CommonJS build, so instanceof checks fail.
-  const union = schema.getType('_Entity') as { getTypes?: () => readonly EntityType[] } | undefined;
-  if (typeof union?.getTypes !== 'function') throw new Error('the schema has no _Entity union');
-  return new Map(union.getTypes().map((type) => [type.name, type.extensions.apollo?.subgraph?.resolveReference]));
-}
-
 export function installEntitiesResolver(schema: GraphQLSchema): void {
   const field = schema.getQueryType()?.getFields()['_entities'];
   if (field === undefined) throw new Error('the schema has no _entities field');
-  const resolvers = resolversOf(schema);
+  const resolvers = referenceResolversOf(schema);
   const resolve: GraphQLFieldResolver<unknown, unknown, { representations?: unknown }> = (_source, args, context, info) => {
     const representations = Array.isArray(args.representations) ? (args.representations as unknown[]) : [];
     // Every reference is asked for before any is awaited, so each type's loader sees them all.
@@ -52,11 +38,12 @@ export function installEntitiesResolver(schema: GraphQLSchema): void {
       values[i] = null;
       if (typeof reference !== 'object' || reference === null || Array.isArray(reference)) continue;
       const typename = (reference as { __typename?: unknown }).__typename;
-      if (typeof typename !== 'string' || !resolvers.has(typename)) continue;
+      if (typeof typename !== 'string') continue;
       const resolveReference = resolvers.get(typename);
+      if (resolveReference === undefined) continue;
       let value: unknown;
       try {
-        value = resolveReference === undefined ? reference : resolveReference(reference, context, info);
+        value = resolveReference(reference, context, info);
       } catch (error) {
         values[i] = asItemError(error);
         continue;

@@ -1,7 +1,6 @@
 // Operations run on graphql-js for their first executions, then compiled by graphql-jit: once
-// documents are cached, execution dominates a request. Plugged in through Apollo's gateway
-// interface (docs/performance.md, "Execution"); apollo-canaries.test.ts fences what it relies on.
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
+// documents are cached, execution dominates a request (docs/performance.md, "Compiled
+// execution"). Apollo hands operations over through apolloBoundary.ts.
 import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
@@ -57,14 +56,23 @@ function compiledOrNull(schema: GraphQLSchema, document: DocumentNode, operation
   }
 }
 
+/** One operation to run: what Apollo validated and the request's values. */
+export interface Execution {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName: string | null;
+  contextValue: unknown;
+  variableValues: Record<string, unknown>;
+}
+
+/** Runs an operation; `traced`: interpreted, so that Apollo's field wrappers see every field. */
+export type Execute = (execution: Execution, traced: boolean) => Promise<ExecutionResult>;
+
 /**
- * `createSchema` builds one instance of the executable schema; it is called twice: Apollo wraps
- * every resolver of its instance for good once a request is traced, which compiled operations
- * must not pay for, so they run on the other.
+ * graphql-js for an operation's first executions, graphql-jit from `compileAfter` on. Plugged
+ * into Apollo by its gateway interface (apolloBoundary.ts, which picks the schema instance).
  */
-export function createCompilingGateway(createSchema: () => GraphQLSchema, options: CompilingExecutorOptions): GatewayInterface {
-  const apiSchema = createSchema();
-  const schema = createSchema();
+export function createCompilingExecutor(options: CompilingExecutorOptions): Execute {
   // Keyed by Apollo's cached document objects: entries go when Apollo's bounded document
   // cache lets the documents go.
   const operations = new WeakMap<DocumentNode, Map<string, OperationState>>();
@@ -85,43 +93,28 @@ export function createCompilingGateway(createSchema: () => GraphQLSchema, option
     return state;
   }
 
-  return {
-    onSchemaLoadOrUpdate(callback) {
-      callback({ apiSchema, coreSupergraphSdl: '' });
-      return () => undefined;
-    },
-    async load() {
-      return {
-        async executor(requestContext): Promise<ExecutionResult> {
-          const { document, operationName, request, context } = requestContext;
-          const variables = request.variables ?? {};
-          // Federated tracing (ftv1) observes each field through Apollo's resolver wrappers
-          // and graphql-js's resolve info: such requests are interpreted, on Apollo's instance.
-          const traced = request.http?.headers.get('apollo-federation-include-trace') === 'ftv1';
-          if (traced) {
-            observe('traced');
-            return execute({ schema: apiSchema, document, contextValue: context, variableValues: variables, operationName });
-          }
-          if (options.compileAfter > 0) {
-            const state = stateOf(document, operationName);
-            if (state.compiled === undefined && ++state.runs >= options.compileAfter) {
-              state.compiled = compiledOrNull(schema, document, operationName);
-            }
-            if (state.compiled) {
-              const result = await state.compiled.query(undefined, context, variables);
-              // No data: the variables were refused before anything ran. graphql-js says why
-              // in the form Apollo answers 400 BAD_USER_INPUT for (errors located on the variable).
-              if (result.data !== undefined) {
-                observe('compiled');
-                return withGraphQLErrors(result);
-              }
-            }
-          }
-          observe('interpreted');
-          return execute({ schema, document, contextValue: context, variableValues: variables, operationName });
-        },
-      };
-    },
-    async stop() {},
+  return async (execution, traced) => {
+    const { schema, document, operationName, contextValue, variableValues } = execution;
+    if (traced) {
+      observe('traced');
+      return execute({ schema, document, contextValue, variableValues, operationName });
+    }
+    if (options.compileAfter > 0) {
+      const state = stateOf(document, operationName);
+      if (state.compiled === undefined && ++state.runs >= options.compileAfter) {
+        state.compiled = compiledOrNull(schema, document, operationName);
+      }
+      if (state.compiled) {
+        const result = await state.compiled.query(undefined, contextValue, variableValues);
+        // No data: the variables were refused before anything ran. graphql-js says why
+        // in the form Apollo answers 400 BAD_USER_INPUT for (errors located on the variable).
+        if (result.data !== undefined) {
+          observe('compiled');
+          return withGraphQLErrors(result);
+        }
+      }
+    }
+    observe('interpreted');
+    return execute({ schema, document, contextValue, variableValues, operationName });
   };
 }

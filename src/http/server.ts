@@ -1,6 +1,6 @@
-// The HTTP edge: routes, the subgraph secret, request ids, authentication before GraphQL,
-// and Apollo Server's executeHTTPGraphQLRequest (no web framework needed; requestRelease.ts
-// says why its request contexts are emptied once it has answered).
+// The HTTP edge: routes, the subgraph secret, request ids, the document guard and
+// authentication before GraphQL, and Apollo Server's executeHTTPGraphQLRequest (no web
+// framework needed; apolloBoundary.ts holds what this leans on in Apollo).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
@@ -9,9 +9,10 @@ import { AppError, isAppError } from '../errors.js';
 import type { Principal } from '../domain/types.js';
 import type { GraphQLContext, RequestContexts } from '../graphql/context.js';
 import type { DocumentGuard } from '../graphql/documentGuard.js';
-import { executeHTTPGraphQLRequestReleasing } from '../graphql/requestRelease.js';
+import { checkPersistedQuery, executeHTTPGraphQLRequestReleasing, queryTextOf } from '../graphql/apolloBoundary.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
 import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
+import type { RequestTrace, RequestTracer } from '../tracing/types.js';
 import { prefersHtml } from './playground.js';
 import { readBody, sendGraphQLError, sendJson } from './respond.js';
 import { createSecretCheck } from './secret.js';
@@ -42,6 +43,8 @@ export interface HttpServerOptions {
   ide?: RouteHandler | null;
   /** Observes each finished request (logs, metrics). */
   onRequestEnd?: (event: RequestEvent) => void;
+  /** Spans for each request (tracing on); null: tracing off, and no tracing code runs. */
+  tracer?: RequestTracer | null;
 }
 
 export interface RequestEvent {
@@ -60,6 +63,7 @@ interface RequestState {
   principal: Principal | null;
   errorCode: string | null;
   operationName: string | null;
+  trace: RequestTrace | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -108,13 +112,16 @@ export function createHttpServer(options: HttpServerOptions): Server {
     }
     // Named before authentication, so a refused request's log line still says what it was.
     state.operationName = operationNameOf(method === 'POST' ? body : Object.fromEntries(url.searchParams));
-    const query = method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
+    const query = queryTextOf(method, body, url.searchParams);
     if (typeof query === 'string') options.documentGuard.check(query);
+    checkPersistedQuery(method, body, url.searchParams);
     const users = contexts.users();
-    const authenticated = options.authenticate(credentialHeaders(req), users);
+    const credentials = credentialHeaders(req);
+    const { trace } = state;
+    const authenticated = trace === null ? options.authenticate(credentials, users) : trace.authenticate(() => options.authenticate(credentials, users));
     const principal = authenticated instanceof Promise ? await authenticated : authenticated;
     state.principal = principal;
-    const observed: NonNullable<GraphQLContext['observed']> = { operationName: null, errorCode: null };
+    const observed: NonNullable<GraphQLContext['observed']> = { operationName: null, operationType: null, errorCode: null };
     // Apollo sees the request's headers but not its credentials: they were read above, and no
     // plugin has a use for them (nor a chance to log them).
     const headers = new HeaderMap();
@@ -123,9 +130,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const value = req.headers[key];
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const response = await executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, async () =>
-      Object.assign(contexts.create(principal, users, requestId), { observed }),
-    );
+    const execute = () =>
+      executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, async () =>
+        Object.assign(contexts.create(principal, users, requestId), { observed }),
+      );
+    const response = await (trace === null ? execute() : trace.graphql(execute, observed));
     if (observed.operationName !== null) state.operationName = observed.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // Answers depend on who asks: no shared cache may keep them.
@@ -170,21 +179,29 @@ export function createHttpServer(options: HttpServerOptions): Server {
     return handleGraphQL(req, res, requestId, state);
   }
 
+  const tracer = options.tracer ?? null;
+  // The paths recorded as a span's route; any other path is a client's invention.
+  const routes = new Set(['/graphql', '/healthz', '/readyz', ...[...Object.keys(options.routes ?? {}), ...Object.keys(options.protectedRoutes ?? {})].map((key) => key.slice(key.indexOf(' ') + 1))]);
+
   return createServer((req, res) => {
     const started = performance.now();
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    const state: RequestState = { principal: null, errorCode: null, operationName: null };
+    const path = (req.url ?? '/').split('?')[0]!;
+    const trace = tracer === null ? null : tracer.start(req, routes.has(path) ? path : null);
+    const state: RequestState = { principal: null, errorCode: null, operationName: null, trace };
     let reported = false;
     const report = () => {
       if (reported) return;
       reported = true;
+      const answered = res.writableFinished;
+      trace?.end(answered ? res.statusCode : null);
       options.onRequestEnd?.({
         requestId,
         method: req.method ?? 'GET',
-        path: (req.url ?? '/').split('?')[0]!,
+        path,
         // 499 (nginx's "client closed request"): the connection closed before the answer was sent.
-        status: res.writableFinished ? res.statusCode : 499,
+        status: answered ? res.statusCode : 499,
         durationMs: performance.now() - started,
         principal: state.principal,
         errorCode: state.errorCode,
@@ -193,7 +210,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     };
     res.on('finish', report);
     res.on('close', report);
-    route(req, res, requestId, state).catch((error: unknown) => {
+    const handled = trace === null ? route(req, res, requestId, state) : trace.run(() => route(req, res, requestId, state));
+    handled.catch((error: unknown) => {
       const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
       state.errorCode = appError.code;
       if (appError.code === 'INTERNAL_SERVER_ERROR') {

@@ -41,8 +41,9 @@ class StrictStop extends Error {
 
 const MAX_ATTEMPTS = 8;
 // Unique and foreign keys (a sign-in or another import got there first), serialization and
-// deadlock failures: the batch is planned again against what the database now holds.
-const RETRYABLE = new Set(['23505', '23503', '40001', '40P01']);
+// deadlock failures: the batch is planned again against what the database now holds. A named
+// statement a pooler lost (26000, 42P05; db/poolerFaults.ts) aborts the batch the same way.
+const RETRYABLE = new Set(['23505', '23503', '40001', '40P01', '26000', '42P05']);
 
 function isRetryable(error: unknown): boolean {
   return error instanceof ChangedMeanwhile || (error instanceof DatabaseError && error.sqlState !== undefined && RETRYABLE.has(error.sqlState));

@@ -74,8 +74,12 @@ const sessionIssuerOf = (claims: UserClaims): string => claims.idpIssuer ?? clai
 /** The later of a revocation time and a horizon's (null: none). */
 const latest = (at: number | null, horizon: Horizon | undefined): number | null => (horizon === undefined || (at !== null && at >= horizon.at) ? at : horizon.at);
 
-/** Seconds a token's iat is compared with: a revocation at 12.7 s covers tokens of second 12. */
-const seconds = (ms: number) => Math.floor(ms / 1000);
+/**
+ * Seconds a token's issue time is compared with, exactly: an integer `iat` compares as with the
+ * floor (a revocation at 12.7 s covers tokens of second 12), and an opaque session's first
+ * acceptance (millisecond precision) accepted at 12.9 s is not covered.
+ */
+const seconds = (ms: number) => ms / 1000;
 
 class View {
   readonly users = new Map<string, Horizon>();
@@ -217,7 +221,7 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
 
   function admitFromMemory(userId: string, claims: UserClaims): Admission | undefined {
     if (!loaded || !hearing()) return undefined;
-    return admission(factsInMemory(view, userId, claims), claims, seconds(now()), maxTokenAgeSeconds);
+    return admission(factsInMemory(view, userId, claims), claims, Math.floor(now() / 1000), maxTokenAgeSeconds);
   }
 
   return {
@@ -225,7 +229,7 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
     async admit(userId, claims) {
       const remembered = admitFromMemory(userId, claims);
       if (remembered !== undefined) return remembered;
-      const nowSeconds = seconds(now());
+      const nowSeconds = Math.floor(now() / 1000);
       // Refused on its age alone: the database is not asked.
       if (tokenTooOld(claims, nowSeconds, maxTokenAgeSeconds)) return 'token_too_old';
       return admission(await factsFromDatabase(userId, claims), claims, nowSeconds, maxTokenAgeSeconds);

@@ -1,11 +1,24 @@
-// Canaries for what executor.ts and requestRelease.ts rely on in how Apollo Server builds its
-// request contexts. Each fails with a message saying what changed in Apollo and what to revisit.
-import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext, type GraphQLRequestContext } from '@apollo/server';
+// Canaries for every reliance on Apollo beyond its public API (src/graphql/apolloBoundary.ts):
+// execution through the gateway interface, the request release, the document guard before
+// Apollo's parse, `_entities`' reference resolvers. Each fails with a message saying what changed
+// in Apollo and what to revisit; the start-up check (verifyApolloReliances) refuses to start
+// when one no longer holds.
+import { createHash } from 'node:crypto';
+import { ApolloServer, HeaderMap, type ApolloServerOptions, type ApolloServerPlugin, type BaseContext, type GraphQLRequestContext } from '@apollo/server';
 import type { GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
-import type { GraphQLSchema } from 'graphql';
+import { buildSchema, type GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCompilingGateway, type ExecutionMode } from '../../src/graphql/executor.js';
-import { createRequestReleasePlugin, executeHTTPGraphQLRequestReleasing } from '../../src/graphql/requestRelease.js';
+import { createCompilingExecutor, type ExecutionMode } from '../../src/graphql/executor.js';
+import {
+  ApolloRelianceError,
+  createExecutionGateway,
+  createRequestReleasePlugin,
+  executeHTTPGraphQLRequestReleasing,
+  queryTextOf,
+  referenceResolversOf,
+  verifyApolloReliances,
+} from '../../src/graphql/apolloBoundary.js';
+import { createRequestHooksPlugin } from '../../src/graphql/requestHooks.js';
 import { createSubgraphSchema } from '../../src/graphql/schema.js';
 
 /** Fails the test with `Apollo changed: <message>` unless `condition` holds. */
@@ -49,15 +62,17 @@ const observer: ApolloServerPlugin<BaseContext> = {
 };
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
+/** The service's request hooks, which record each request context for the release. */
+const releasing = createRequestHooksPlugin({ logger: silent, maxEntityRepresentations: 1000, hideSuggestions: false }) as ApolloServerPlugin<BaseContext>;
 let apollo: ApolloServer<BaseContext>;
 
 beforeAll(async () => {
   // Operations compiled at their second execution, as in production.
-  const gateway = createCompilingGateway(() => createSubgraphSchema({ authorizationDirectives: false }), {
-    compileAfter: 2,
-    onExecution: (mode) => modes.push(mode),
-  });
-  apollo = new ApolloServer({ gateway: recording(gateway), logger: silent, plugins: [createRequestReleasePlugin(), observer] });
+  const gateway = createExecutionGateway(
+    () => createSubgraphSchema({ authorizationDirectives: false }),
+    createCompilingExecutor({ compileAfter: 2, onExecution: (mode) => modes.push(mode) }),
+  );
+  apollo = new ApolloServer({ gateway: recording(gateway), logger: silent, plugins: [releasing, observer] });
   await apollo.start();
 });
 afterAll(async () => {
@@ -128,7 +143,7 @@ describe('the request release (requestRelease.ts: empties Apollo request context
         seen = contextValue as Record<string | symbol, unknown>;
       },
     };
-    const server = new ApolloServer<BaseContext>({ gateway: recording(createCompilingGateway(() => createSubgraphSchema({ authorizationDirectives: false }), { compileAfter: 0 })), logger: silent, plugins: [spy] });
+    const server = new ApolloServer<BaseContext>({ gateway: recording(createExecutionGateway(() => createSubgraphSchema({ authorizationDirectives: false }), createCompilingExecutor({ compileAfter: 0 }))), logger: silent, plugins: [spy] });
     await server.start();
     try {
       await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: post({ query: '{ __typename }' }), context: async () => ours });
@@ -137,7 +152,7 @@ describe('the request release (requestRelease.ts: empties Apollo request context
     }
     canary(
       seen?.[HELD_BY_US] === ours[HELD_BY_US] && seen?.['requestId'] === 'r1',
-      "plugins no longer see the context value's own properties (symbol-keyed included) by reference: the release plugin cannot record Apollo's request contexts (requestRelease.ts)",
+      "plugins no longer see the context value's own properties (symbol-keyed included) by reference: the request hooks (requestHooks.ts) cannot record Apollo's request contexts (requestRelease.ts)",
     );
   });
 
@@ -147,7 +162,7 @@ describe('the request release (requestRelease.ts: empties Apollo request context
     const { requestContext } = pluginsSaw[0]!;
     canary(
       requestContext.request === undefined && requestContext.response === undefined && requestContext.contextValue === undefined,
-      'the request context plugins saw was not emptied after the answer: the release plugin no longer records it (context value not shared, or hooks changed)',
+      'the request context plugins saw was not emptied after the answer: the request hooks no longer record it (context value not shared, or hooks changed)',
     );
     const second = await run({ query: ENTITIES, variables: { r: [] } });
     canary(JSON.stringify(second) === JSON.stringify(first), 'a request after a released one answers differently: Apollo reads a released object again after answering');
@@ -168,7 +183,7 @@ describe('the request release (requestRelease.ts: empties Apollo request context
         };
       },
     };
-    const server = new ApolloServer<BaseContext>({ gateway: recording(createCompilingGateway(() => createSubgraphSchema({ authorizationDirectives: false }), { compileAfter: 0 })), logger: silent, plugins: [shape] });
+    const server = new ApolloServer<BaseContext>({ gateway: recording(createExecutionGateway(() => createSubgraphSchema({ authorizationDirectives: false }), createCompilingExecutor({ compileAfter: 0 }))), logger: silent, plugins: [shape] });
     await server.start();
     try {
       await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: post({ query: ENTITIES, variables: { r: [] } }), context: async () => ({}) });
@@ -193,5 +208,117 @@ describe('the request release (requestRelease.ts: empties Apollo request context
       typeof status?.get === 'function' && typeof status.set === 'function',
       'the gateway request context no longer holds `response.http.status` as a getter/setter pair: the reason the request release pays may be gone; measure with bench/gc.ts (docs/performance.md) and remove the release if it no longer cuts promoted bytes',
     );
+  });
+});
+
+describe('the document guard before Apollo (apolloBoundary.ts: Apollo parses the text the edge checked)', () => {
+  const sources: string[] = [];
+  const sourceSpy: ApolloServerPlugin<BaseContext> = {
+    async requestDidStart() {
+      return {
+        async didResolveSource({ source }) {
+          sources.push(source);
+        },
+      };
+    },
+  };
+  let server: ApolloServer<BaseContext>;
+  beforeAll(async () => {
+    server = new ApolloServer<BaseContext>({ gateway: createExecutionGateway(() => createSubgraphSchema({ authorizationDirectives: false }), createCompilingExecutor({ compileAfter: 0 })), logger: silent, plugins: [sourceSpy] });
+    await server.start();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  beforeEach(() => {
+    sources.length = 0;
+  });
+  const send = (method: string, body: unknown, search = '') =>
+    server.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method, headers: new HeaderMap([['content-type', 'application/json'], ['apollo-require-preflight', 'true']]), search, body },
+      context: async () => ({}),
+    });
+
+  it('parses the `query` of a JSON body and of the search string, as queryTextOf reads them', async () => {
+    const body = { query: '{ a: __typename }', extensions: { other: { query: '{ b: __typename }' } } };
+    await send('POST', body);
+    const search = `?query=${encodeURIComponent('{ c: __typename }')}`;
+    await send('GET', undefined, search);
+    // Given twice: Apollo refuses it, and queryTextOf reads nothing.
+    const twice = `?query=${encodeURIComponent('{ d: __typename }')}&query=${encodeURIComponent('{ e: __typename }')}`;
+    await send('GET', undefined, twice);
+    canary(
+      sources.length === 2 &&
+        sources[0] === queryTextOf('POST', body, new URLSearchParams()) &&
+        sources[1] === queryTextOf('GET', undefined, new URLSearchParams(search)) &&
+        queryTextOf('GET', undefined, new URLSearchParams(twice)) === undefined,
+      `Apollo parsed ${JSON.stringify(sources)}: not the texts the document guard checks (apolloBoundary.ts queryTextOf)`,
+    );
+  });
+
+  it('refuses batches (400) and never runs a persisted-query hash it was not given the text of', async () => {
+    const batch = await send('POST', [{ query: '{ __typename }' }]);
+    const hash = createHash('sha256').update('{ never: __typename }').digest('hex');
+    const unknownHash = await send('POST', { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
+    canary(batch.status === 400 && sources.length === 0, 'Apollo accepts a batch (allowBatchedHttpRequests defaults on?): the document guard never sees its operations');
+    canary(
+      unknownHash.body.kind === 'complete' && unknownHash.body.string.includes('PERSISTED_QUERY_NOT_FOUND'),
+      'Apollo answers an unknown persisted-query hash otherwise than PERSISTED_QUERY_NOT_FOUND: check that a hash alone can only name a text sent (and checked) before',
+    );
+  });
+
+  it("answers a persisted query whose hash is not its text's with a code-less 400 (why the edge checks it first)", async () => {
+    const mismatch = await send('POST', { query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } });
+    const body = mismatch.body.kind === 'complete' ? JSON.parse(mismatch.body.string) : undefined;
+    canary(
+      mismatch.status === 400 && body?.errors?.[0]?.extensions?.code === 'INTERNAL_SERVER_ERROR',
+      `Apollo now answers a persisted-query hash mismatch with ${mismatch.status} ${JSON.stringify(body)}: the edge's own check (checkPersistedQuery, PERSISTED_QUERY_HASH_MISMATCH) may no longer be needed`,
+    );
+  });
+});
+
+describe("_entities' reference resolvers (apolloBoundary.ts: where @apollo/subgraph keeps them)", () => {
+  it('finds every entity type\'s resolveReference at extensions.apollo.subgraph.resolveReference', () => {
+    const resolvers = referenceResolversOf(createSubgraphSchema({ authorizationDirectives: false }));
+    canary([...resolvers.keys()].sort().join() === 'Membership,Organization,User', `@apollo/subgraph's _Entity members or their resolveReference moved: found ${[...resolvers.keys()].join()}`);
+  });
+
+  it('refuses to build a schema whose entity type has no resolveReference there (a start-up failure, not raw references)', () => {
+    const schema = createSubgraphSchema({ authorizationDirectives: false });
+    const user = schema.getType('User') as unknown as { extensions: { apollo: { subgraph: Record<string, unknown> } } };
+    delete user.extensions.apollo.subgraph['resolveReference'];
+    expect(() => referenceResolversOf(schema)).toThrow(ApolloRelianceError);
+  });
+});
+
+describe('the start-up check (verifyApolloReliances)', () => {
+  type Config = ApolloServerOptions<BaseContext>;
+  /** An Apollo Server changed in one way, as a new version might be. */
+  const changed = (change: (config: Config) => Config) =>
+    class extends ApolloServer<BaseContext> {
+      constructor(config: Config) {
+        super(change(config));
+      }
+    };
+
+  it('passes on the Apollo Server installed', async () => {
+    await expect(verifyApolloReliances()).resolves.toBeUndefined();
+  });
+
+  it('fails, naming the reliance, when Apollo ignores the gateway, accepts batches or hooks every field', async () => {
+    const probeSchema = buildSchema('type Query { probe: String }');
+    const ignoresGateway = changed((config) => ({ logger: config.logger, plugins: config.plugins, schema: probeSchema }) as Config);
+    const acceptsBatches = changed((config) => ({ ...config, allowBatchedHttpRequests: true }) as Config);
+    const hooksEveryField: ApolloServerPlugin<BaseContext> = {
+      async requestDidStart() {
+        return { async executionDidStart() { return { willResolveField() {} }; } };
+      },
+    };
+    const wrapsResolvers = changed((config) => ({ ...config, plugins: [...(config.plugins ?? []), hooksEveryField] }) as Config);
+    for (const [Server, named] of [[ignoresGateway, /gateway/], [acceptsBatches, /batch/], [wrapsResolvers, /wraps the resolvers/]] as const) {
+      const failure = await verifyApolloReliances(Server).then(() => null, (error: unknown) => error);
+      expect(failure).toBeInstanceOf(ApolloRelianceError);
+      expect((failure as Error).message).toMatch(named);
+    }
   });
 });

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCompilingGateway } from '../../src/graphql/executor.js';
+import { createExecutionGateway } from '../../src/graphql/apolloBoundary.js';
+import { createCompilingExecutor } from '../../src/graphql/executor.js';
 import { createSubgraphSchema } from '../../src/graphql/schema.js';
 import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.js';
 import { issuerConfig } from '../helpers/issuer.js';
@@ -152,11 +153,11 @@ describe('compiled and interpreted execution answer alike', () => {
 
   it("a traced request wraps the resolvers of Apollo's schema instance, never the executor's", async () => {
     const made: GraphQLSchema[] = [];
-    const gateway = createCompilingGateway(() => {
+    const gateway = createExecutionGateway(() => {
       const schema = createSubgraphSchema({ authorizationDirectives: false });
       made.push(schema);
       return schema;
-    }, { compileAfter: 1 });
+    }, createCompilingExecutor({ compileAfter: 1 }));
     let apiSchema: GraphQLSchema | undefined;
     gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
       apiSchema = schema;

@@ -1,10 +1,11 @@
-// Apollo's request contexts are emptied once Apollo has answered (requestRelease.ts says why):
+// Apollo's request contexts are emptied once Apollo has answered (apolloBoundary.ts, docs/performance.md say why):
 // after the answer, not before (every plugin hook still sees the request and its answer), for
 // answers with errors and for each operation of a batch.
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext, type GraphQLRequestContext } from '@apollo/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCompilingGateway } from '../../src/graphql/executor.js';
-import { createRequestReleasePlugin, executeHTTPGraphQLRequestReleasing } from '../../src/graphql/requestRelease.js';
+import { createCompilingExecutor } from '../../src/graphql/executor.js';
+import { createRequestHooksPlugin } from '../../src/graphql/requestHooks.js';
+import { createExecutionGateway, executeHTTPGraphQLRequestReleasing } from '../../src/graphql/apolloBoundary.js';
 import { createSubgraphSchema } from '../../src/graphql/schema.js';
 
 interface Seen {
@@ -36,16 +37,18 @@ const observer: ApolloServerPlugin<BaseContext> = {
 };
 
 function gateway() {
-  return createCompilingGateway(() => createSubgraphSchema({ authorizationDirectives: false }), { compileAfter: 1 });
+  return createExecutionGateway(() => createSubgraphSchema({ authorizationDirectives: false }), createCompilingExecutor({ compileAfter: 1 }));
 }
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
+/** The service's request hooks, which record each request context for the release. */
+const releasing = createRequestHooksPlugin({ logger: silent, maxEntityRepresentations: 1000, hideSuggestions: false }) as ApolloServerPlugin<BaseContext>;
 
 let apollo: ApolloServer<BaseContext>;
 let withoutPlugin: ApolloServer<BaseContext>;
 
 beforeAll(async () => {
-  apollo = new ApolloServer({ gateway: gateway(), logger: silent, allowBatchedHttpRequests: true, plugins: [createRequestReleasePlugin(), observer] });
+  apollo = new ApolloServer({ gateway: gateway(), logger: silent, allowBatchedHttpRequests: true, plugins: [releasing, observer] });
   withoutPlugin = new ApolloServer({ gateway: gateway(), logger: silent });
   await apollo.start();
   await withoutPlugin.start();

@@ -3,7 +3,7 @@
 // its shape; the fragment bomb never holds the process, /healthz included.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fragmentBomb, hostileDocuments } from '../helpers/documents.js';
+import { cyclicFragments, fragmentBomb, hostileDocuments } from '../helpers/documents.js';
 import { useHardeningSuite } from '../helpers/hardening.js';
 
 // Operations compiled from their first run, as hot ones are in production: graphql-jit
@@ -50,6 +50,52 @@ describe('the fragment bomb', () => {
     const result = await suite.api.gql(fragmentBomb(6));
     expect(result.status).toBe(200);
     expect(result.body.data).toEqual({ viewer: null });
+  });
+});
+
+describe('fragment cycles, unknown and unused fragments (refused before any walk over fragments)', () => {
+  it('refuses the cyclic document of issue 23 (n = 17…25) with 400 GRAPHQL_VALIDATION_FAILED', async () => {
+    for (const n of [17, 21, 25]) {
+      const document = cyclicFragments(n);
+      expect(document.length).toBeLessThan(3000);
+      const [refused, health] = await Promise.all([suite.api.gql(document), fetch(`${suite.api.url}/healthz`)]);
+      expect(refused.status, `n = ${n}`).toBe(400);
+      expect(codeOf(refused)).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(health.status).toBe(200);
+    }
+  });
+
+  it('refuses a spread of an undefined fragment, an unused fragment and a fragment defined twice', async () => {
+    const documents = [
+      '{ ...Missing }',
+      '{ viewer { ...U } } fragment U on User { id ...Nowhere }',
+      '{ __typename } fragment Unused on Query { __typename }',
+      '{ ...A } fragment A on Query { __typename } fragment B on Query { ...A }',
+      '{ ...A } fragment A on Query { __typename } fragment A on Query { __typename }',
+      '{ ...A } fragment A on Query { ...A }',
+      'fragment A on Query { __typename }',
+    ];
+    for (const document of documents) {
+      const refused = await suite.api.gql(document);
+      expect(refused.status, document).toBe(400);
+      expect(codeOf(refused), document).toBe('GRAPHQL_VALIDATION_FAILED');
+    }
+  });
+
+  /** Fragments D0…D(n-1), each spreading the next twice (directly and in an inline fragment): 2^n paths. */
+  const diamonds = (n: number) => {
+    let document = '{ ...D0 }';
+    for (let i = 0; i < n; i += 1) document += ` fragment D${i} on Query { t${i}: __typename ...D${i + 1} ... on Query { ...D${i + 1} } }`;
+    return `${document} fragment D${n} on Query { t${n}: __typename }`;
+  };
+
+  it('answers a chain of diamonds within the limits and refuses a longer one (2^24 paths) with 400 QUERY_TOO_COMPLEX', async () => {
+    const answered = await suite.api.gql(diamonds(5));
+    expect(answered.status).toBe(200);
+    expect(answered.body.data).toEqual(Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`t${i}`, 'Query'])));
+    const refused = await suite.api.gql(diamonds(24));
+    expect(refused.status).toBe(400);
+    expect(codeOf(refused)).toBe('QUERY_TOO_COMPLEX');
   });
 });
 

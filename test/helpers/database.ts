@@ -1,20 +1,31 @@
 // One database per test file, through the product's own drivers and migrations: PGlite in
 // memory by default, or (TEST_DATABASE_URL) a fresh schema on a real PostgreSQL, so files
-// running in parallel never see each other's rows.
+// running in parallel never see each other's rows; with TEST_PGBOUNCER=1, through a PgBouncer in
+// transaction mode started for the file, set up as docs/operations.md says (listening straight
+// to PostgreSQL, named statements off).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate, readMigrations, type Migration } from '../../src/db/migrate.js';
 import { createPGliteDatabase } from '../../src/db/pglite.js';
-import { createPostgresDatabase } from '../../src/db/postgres.js';
+import { createPostgresDatabase, type PostgresOptions } from '../../src/db/postgres.js';
 import type { Database, QueryObserver } from '../../src/db/queryable.js';
+import { startPgBouncer } from './pgbouncer.js';
 
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] || null;
 export const databaseKind: 'postgres' | 'pglite' = TEST_DATABASE_URL ? 'postgres' : 'pglite';
+/** The PostgreSQL tests through a real PgBouncer in transaction mode (the CI's pooler leg). */
+export const TEST_PGBOUNCER = TEST_DATABASE_URL !== null && process.env['TEST_PGBOUNCER'] === '1';
+
+export type ConnectionSettings = Pick<PostgresOptions, 'url' | 'listenUrl' | 'preparedStatements'>;
 
 export interface TestDatabase {
   db: Database;
   /** The connection URL for a second pool on the same schema (replica tests); null on PGlite. */
   url: string | null;
+  /** How a second pool or a server connects (url, listening URL, named statements); null on PGlite. */
+  connection: ConnectionSettings | null;
+  /** The same for a server process: DATABASE_URL, and DB_LISTEN_URL and DB_PREPARED_STATEMENTS behind PgBouncer. */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -31,16 +42,21 @@ export async function openTestDatabase(options: { onQuery?: QueryObserver; poolM
   if (TEST_DATABASE_URL === null) {
     const db = await createPGliteDatabase({ dataDir: null, onQuery: options.onQuery });
     await migrate(db, migrations);
-    return { db, url: null, close: () => db.close() };
+    return { db, url: null, connection: null, env: {}, close: () => db.close() };
   }
   const schema = `test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const url = urlWithSchema(TEST_DATABASE_URL, schema);
+  const direct = urlWithSchema(TEST_DATABASE_URL, schema);
+  const bouncer = TEST_PGBOUNCER ? await startPgBouncer({ target: TEST_DATABASE_URL, schema }) : null;
+  const connection: ConnectionSettings = bouncer === null ? { url: direct } : { url: bouncer.url, listenUrl: direct, preparedStatements: false };
+  const url = connection.url;
+  const env: Record<string, string> =
+    bouncer === null ? { DATABASE_URL: url } : { DATABASE_URL: url, DB_LISTEN_URL: direct, DB_PREPARED_STATEMENTS: 'false' };
   const db = createPostgresDatabase({
-    url,
+    ...connection,
     max: options.poolMax ?? 10,
     connectTimeoutMs: 3000,
     queryTimeoutMs: 10_000,
@@ -50,8 +66,11 @@ export async function openTestDatabase(options: { onQuery?: QueryObserver; poolM
   return {
     db,
     url,
+    connection,
+    env,
     async close() {
       await db.close();
+      await bouncer?.close();
       const cleanup = new pg.Client({ connectionString: TEST_DATABASE_URL! });
       await cleanup.connect();
       await cleanup.query(`drop schema ${schema} cascade`);

@@ -36,3 +36,16 @@ export const hostileDocuments: Record<string, string> = {
   '4,000 unknown fields': `{ viewer { ${times(4000, (i) => `unknownField${i}`)} } }`,
   'an object argument of 1,600 fields': `{ authDiscovery(email: {${times(1600, () => 'a: 1')}}) { method } }`,
 };
+
+/**
+ * `{ ...F1 … ...Fn }` where each `Fi` spreads `F1`…`F(i-1)` and `F(i+1)`: a fragment cycle whose
+ * simple paths grow exponentially with n (issue 23 §1: n = 17 is 1.5 KB).
+ */
+export function cyclicFragments(n: number): string {
+  let text = `{ ${times(n, (i) => `...F${i + 1}`)} }\n`;
+  for (let i = 1; i <= n; i += 1) {
+    const spreads = times(i - 1, (j) => `...F${j + 1}`);
+    text += `fragment F${i} on Query { ${spreads}${i < n ? ` ...F${i + 1}` : ''} }\n`;
+  }
+  return text;
+}

@@ -1,6 +1,7 @@
 // One real server per hardening suite: a loopback issuer, the file's database, the app in
 // production mode. Registers beforeAll/afterAll; the returned object is filled in beforeAll.
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../../src/config/index.js';
 import type { IssuerConfig } from '../../src/config/issuers.js';
@@ -20,14 +21,14 @@ export interface HardeningSuite {
 }
 
 export function useHardeningSuite(
-  options: { onQuery?: QueryObserver; config?: Partial<Config>; issuer?: (issuer: TestIssuer) => IssuerConfig } = {},
+  options: { onQuery?: QueryObserver; config?: Partial<Config>; issuer?: (issuer: TestIssuer) => IssuerConfig; logger?: Logger } = {},
 ): HardeningSuite {
   const suite = {} as HardeningSuite;
   beforeAll(async () => {
     suite.issuer = await startTestIssuer();
     suite.database = await openTestDatabase({ onQuery: options.onQuery });
     const issuers = [options.issuer?.(suite.issuer) ?? issuerConfig(suite.issuer)];
-    suite.api = await startTestApp({ issuers, database: suite.database.db, production: true, config: options.config });
+    suite.api = await startTestApp({ issuers, database: suite.database.db, production: true, config: options.config, logger: options.logger });
   });
   afterAll(async () => {
     await suite.api?.close();

@@ -1,15 +1,23 @@
 // Runs the real entry point exactly as `npm start` does (its node arguments read from
-// package.json) in a child process; node is spawned directly, as npm would add its own warnings
-// to stderr.
+// package.json: compiled JavaScript through scripts/run.mjs) in a child process; node is spawned
+// directly, as npm would add its own warnings to stderr. dist/ is built once before the suite
+// (test/helpers/build.ts), so no child compiles.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const START_ARGS = (JSON.parse(readFileSync(new URL('package.json', `file://${ROOT}`), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .replace(/^exec node /, '')
-  .split(' ');
+const SCRIPTS = (JSON.parse(readFileSync(new URL('package.json', `file://${ROOT}`), 'utf8')) as { scripts: Record<string, string> }).scripts;
+
+/** The node arguments of the package.json script `name` (`[exec] node …`), to spawn node with directly. */
+export function scriptArgs(name: 'start' | 'token' | 'keys' | 'import'): string[] {
+  const command = SCRIPTS[name];
+  if (command === undefined || !/^(exec )?node /.test(command)) throw new Error(`package.json script ${name} is not a node command`);
+  return command.replace(/^(exec )?node /, '').split(' ');
+}
+
+const START_ARGS = scriptArgs('start');
 
 export interface MainProcess {
   child: ChildProcess;

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPGliteDatabase } from '../../src/db/pglite.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { scriptArgs } from '../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ISSUERS = JSON.stringify([{ name: 'sso', kind: 'oidc', issuer: 'https://sso.example.test/', audience: 'https://api.test' }]);
@@ -21,7 +22,7 @@ interface Run {
 
 function runImport(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', ...args], {
+    const child = spawn(process.execPath, [...scriptArgs('import'), ...args], {
       cwd: ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', AUTH_ISSUERS: ISSUERS, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -114,7 +114,9 @@ if (databaseKind === 'postgres') {
     beforeAll(async () => {
       const target = new URL(TEST_DATABASE_URL!);
       proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-      [a, b] = await Promise.all([start({ DATABASE_URL: bed.database.url! }), start({ DATABASE_URL: bed.database.url!, DB_LISTEN_URL: proxy.proxied(bed.database.url!) })]);
+      // B listens through the proxy, straight to PostgreSQL (also when the pool goes through PgBouncer).
+      const listenUrl = bed.database.connection!.listenUrl ?? bed.database.url!;
+      [a, b] = await Promise.all([start(bed.database.env), start({ ...bed.database.env, DB_LISTEN_URL: proxy.proxied(listenUrl) })]);
     }, 120_000);
     afterAll(async () => {
       for (const replica of [a, b]) {

@@ -84,7 +84,7 @@ describe('session policy', () => {
   it('reads the database while its view cannot be trusted (not loaded, or not hearing the database)', async () => {
     const userId = (await database.db.query<{ id: string }>("insert into users (id, status) values ($1, 'suspended') returning id", [randomUUID()]))[0]!.id;
     // A database that cannot say whether it hears changes: memory is never trusted.
-    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined } };
+    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined, onProof: () => () => undefined } };
     const policy = createSessionPolicy({ db: deaf, feed: createLifecycleFeed(), maxTokenAgeSeconds: MAX_AGE });
     await policy.start();
     expect(policy.trusted).toBe(false);
@@ -104,7 +104,7 @@ describe('session policy', () => {
     const userId = (await database.db.query<{ id: string }>("insert into users (id) values ($1) returning id", [randomUUID()]))[0]!.id;
     const sid = `p-${randomUUID()}`;
     const platform = (overrides: Partial<UserClaims> = {}) => claims({ issuer: 'https://platform.test', subject: userId, idpIssuer: ISSUER, ...overrides });
-    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined } };
+    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined, onProof: () => () => undefined } };
     const feed = createLifecycleFeed();
     const fromMemory = await loadedPolicy(database.db, feed);
     const fromDatabase = createSessionPolicy({ db: deaf, feed, maxTokenAgeSeconds: MAX_AGE });
@@ -130,7 +130,7 @@ describe('session policy', () => {
     const userId = (await database.db.query<{ id: string }>("insert into users (id) values ($1) returning id", [randomUUID()]))[0]!.id;
     const feed = createLifecycleFeed();
     const fromMemory = await loadedPolicy(database.db, feed);
-    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined } };
+    const deaf: Database = { ...database.db, userChanges: { listening: false, onChange: () => () => undefined, onLifecycle: () => () => undefined, onProof: () => () => undefined } };
     const fromDatabase = createSessionPolicy({ db: deaf, feed, maxTokenAgeSeconds: MAX_AGE });
     const [row] = await database.db.query<{ deleted_at: Date }>("update users set status = 'deleted', deleted_at = now() - interval '5 seconds' where id = $1 returning deleted_at", [userId]);
     const deletedAt = new Date(row!.deleted_at).getTime();

@@ -9,12 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
 import { eventually } from '../helpers/eventually.js';
-import { freePort } from '../helpers/process.js';
+import { freePort, scriptArgs } from '../helpers/process.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 import { AUDIENCE, expectNoLeak, unique, uniqueEmail, UUID_V4 } from '../helpers/battery.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 interface Running {
   child: ChildProcess;
@@ -177,7 +176,7 @@ describe('start-up refuses an invalid environment with one line naming the varia
     ['a PORT that is not a port', { DATABASE_URL: 'pglite://memory', PORT: 'http' }, 'PORT'],
   ];
   it.each(cases)('%s', async (_name, env, variable) => {
-    const result = await run(TSX, ['src/main.ts'], { DATA_DIR: tempDir(), ...env });
+    const result = await run(process.execPath, scriptArgs('start'), { DATA_DIR: tempDir(), ...env });
     expect(result.code).not.toBe(0);
     expect(result.code).not.toBeNull();
     const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
@@ -190,11 +189,11 @@ describe('start-up refuses an invalid environment with one line naming the varia
 describe('development: npm run token, then a dev server with the same DATA_DIR', () => {
   it('prints a token the dev server accepts', async () => {
     const dataDir = tempDir();
-    const minted = await run(TSX, ['src/cli/token.ts', '--email', 'A@B.co', '--name', 'Alice', '--sub', 'alice'], { DATA_DIR: dataDir });
+    const minted = await run(process.execPath, [...scriptArgs('token'), '--email', 'A@B.co', '--name', 'Alice', '--sub', 'alice'], { DATA_DIR: dataDir });
     expect(minted.code, minted.stderr).toBe(0);
     const token = minted.stdout.trim();
     expect(token.split('.')).toHaveLength(3);
-    const server = await startProcess(TSX, ['src/main.ts'], { DATA_DIR: dataDir, DATABASE_URL: 'pglite://memory' });
+    const server = await startProcess(process.execPath, scriptArgs('start'), { DATA_DIR: dataDir, DATABASE_URL: 'pglite://memory' });
     try {
       const response = await gql(server.url, '{ viewer { id email name identities { subject } } }', token);
       expect(response.status).toBe(200);
@@ -211,7 +210,7 @@ describe('development: npm run token, then a dev server with the same DATA_DIR',
   });
 
   it('the token command refuses to run in production', async () => {
-    const result = await run(TSX, ['src/cli/token.ts', '--email', 'a@b.co'], { DATA_DIR: tempDir(), NODE_ENV: 'production' });
+    const result = await run(process.execPath, [...scriptArgs('token'), '--email', 'a@b.co'], { DATA_DIR: tempDir(), NODE_ENV: 'production' });
     expect(result.code).not.toBe(0);
     expect(result.stdout.trim()).toBe('');
   });

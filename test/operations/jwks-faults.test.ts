@@ -52,8 +52,8 @@ describe('JWKS endpoint faults', () => {
   });
 
   it('answers 503 AUTH_PROVIDER_UNAVAILABLE with Retry-After when the endpoint is down and nothing is cached', async () => {
+    bed.issuer.setMode('down'); // from the start: the start-up fetch fails too
     const api = await app();
-    bed.issuer.setMode('down');
     const result = await api.gql('{ viewer { id } }', { token: await token() });
     expect(result.status).toBe(503);
     expect(result.body.errors?.[0]?.extensions?.code).toBe('AUTH_PROVIDER_UNAVAILABLE');
@@ -63,8 +63,8 @@ describe('JWKS endpoint faults', () => {
   });
 
   it('answers a hanging endpoint within the fetch timeout', async () => {
+    bed.issuer.setMode('hang'); // from the start: the request joins (or follows) the start-up fetch
     const api = await app({ fetchTimeoutMs: 300 });
-    bed.issuer.setMode('hang');
     const started = Date.now();
     const result = await api.gql('{ viewer { id } }', { token: await token() });
     const elapsed = Date.now() - started;
@@ -93,12 +93,14 @@ describe('JWKS endpoint faults', () => {
 
   it('counts a request the client gave up on while the endpoint hung (status 499)', async () => {
     const api = await app();
+    await eventually(async () => (await fetch(`${api.url}/readyz`)).status === 200); // the start-up fetch is done
     bed.issuer.setMode('hang');
     const jwksBefore = bed.issuer.jwksRequests;
     const abort = new AbortController();
+    // A kid the held keys lack: the request waits on the refetch, which hangs.
     const pending = fetch(`${api.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await token({ kid: `kid-${randomUUID()}` })}` },
       body: JSON.stringify({ query: 'query GaveUp { viewer { id } }' }),
       signal: abort.signal,
     });

@@ -1,10 +1,11 @@
-// Graceful shutdown of the real process (`tsx src/main.ts`): SIGTERM or SIGINT stops accepting,
+// Graceful shutdown of the real process (`npm start`'s command line): SIGTERM or SIGINT stops accepting,
 // lets in-flight requests finish, closes idle keep-alive connections and the pool, exits 0.
 import { randomUUID } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
+import { eventually } from '../helpers/eventually.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 
 let issuer: TestIssuer;
@@ -12,23 +13,28 @@ let slowJwks: Server;
 let slowJwksUri: string;
 /** Resolves when the next JWKS request reaches the held endpoint. */
 let jwksRequested: () => void = () => undefined;
+/** While true, JWKS requests are held until released. */
+let holding = false;
 /** Answers every JWKS request held so far. */
 const heldJwks: (() => void)[] = [];
 const releaseJwks = () => heldJwks.splice(0).forEach((answer) => answer());
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
-  // A JWKS endpoint that answers only when the test releases it: the first authenticated
-  // request stays in flight meanwhile, which is the in-flight request the shutdown must let finish.
+  // A JWKS endpoint that, once told to hold, answers only when the test releases it: a request
+  // whose token needs a new key stays in flight meanwhile, which is the in-flight request the
+  // shutdown must let finish. (The start-up fetch is answered at once.)
   slowJwks = createServer((_req, res) => {
-    heldJwks.push(() => {
+    const answer = () => {
       fetch(issuer.jwksUri)
-        .then((answer) => answer.text())
+        .then((published) => published.text())
         .then((body) => {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(body);
         }, () => res.destroy());
-    });
+    };
+    if (!holding) return answer();
+    heldJwks.push(answer);
     jwksRequested();
   });
   await new Promise<void>((resolve) => slowJwks.listen(0, '127.0.0.1', resolve));
@@ -52,7 +58,10 @@ async function startServer(): Promise<{ main: MainProcess; url: string }> {
     JWKS_FETCH_TIMEOUT_MS: '8000', // the held JWKS answer must not time out first
   });
   await waitForOutput(main, (out) => out.includes('identity subgraph listening'));
-  return { main, url: `http://127.0.0.1:${port}` };
+  const url = `http://127.0.0.1:${port}`;
+  // Ready: the start-up key fetch has been answered.
+  await eventually(async () => (await fetch(`${url}/readyz`)).status === 200);
+  return { main, url };
 }
 
 /** A request on a keep-alive connection (node:http agent), resolving with status and body. */
@@ -83,6 +92,9 @@ describe('graceful shutdown', () => {
 
   it('finishes an in-flight request, refuses new connections, then exits 0', async () => {
     const { main, url } = await startServer();
+    // A token under a key the server has not fetched yet: its request waits on the held JWKS.
+    holding = true;
+    await issuer.rotate({ keepOld: true });
     const token = await issuer.sign({ sub: `user-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
     const waiting = new Promise<void>((resolve) => (jwksRequested = resolve));
     const inFlight = post(url, JSON.stringify({ query: '{ viewer { id } }' }), { authorization: `Bearer ${token}` });

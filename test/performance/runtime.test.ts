@@ -1,28 +1,53 @@
-// The server's runtime (npm start) compiles TypeScript through tsx's ESM hooks only. tsx's
-// CommonJS hooks would put its resolver on every `require`, and Apollo's query hash requires
-// 'crypto' once per request (@apollo/utils.createhash): with them, each request pays tsx's
-// resolution (docs/performance.md, "Runtime").
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+// The serving process runs compiled JavaScript (docs/operations.md, "Runtime"): `npm start` is
+// node on scripts/run.mjs with no loader flag, and nothing the process loads while it starts,
+// serves a request and drains is TypeScript or tsx, nor does it register a TypeScript loader.
+// With tracing off, no OpenTelemetry code is even loaded.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, scriptArgs, startMain, waitForOutput } from '../helpers/process.js';
 
-const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RECORDER = new URL('./fixtures/recordModules.mjs', import.meta.url).href;
+const dir = mkdtempSync(join(tmpdir(), 'identity-runtime-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('npm start runtime', () => {
-  it('starts src/main.ts through node with no CommonJS TypeScript hooks', () => {
-    const args = start.replace(/^exec node /, '').split(' ');
-    expect(args.at(-1)).toBe('src/main.ts');
-    const probe = [...args.slice(0, -1), 'test/performance/fixtures/loaderHooks.ts'];
-    const extensions = JSON.parse(execFileSync(process.execPath, probe, { encoding: 'utf8' })) as string[];
-    expect(extensions).toEqual(expect.arrayContaining(['.js', '.json', '.node']));
-    expect(extensions.filter((ext) => /ts|x$/.test(ext) && ext !== '.json')).toEqual([]);
-  });
+  it('serves compiled JavaScript: no TypeScript module or loader is ever loaded into the process', async () => {
+    const start = scriptArgs('start');
+    expect(start.filter((arg) => /^(--(import|loader|experimental-loader|require)\b|-r$)/.test(arg))).toEqual([]);
 
-  it("Apollo still hashes each query through @apollo/utils.createhash's per-call require (canary)", () => {
-    // If Apollo stops requiring per call, the reason for the runtime choice above is gone.
-    const fromApollo = createRequire(createRequire(import.meta.url).resolve('@apollo/server'));
-    const source = readFileSync(fromApollo.resolve('@apollo/utils.createhash'), 'utf8');
-    expect(source).toMatch(/module\.require\("crypto"\)/);
+    const record = join(dir, 'modules.jsonl');
+    const port = await freePort();
+    const main = startMain({
+      DATABASE_URL: 'pglite://memory',
+      DATA_DIR: join(dir, 'data'),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      NODE_OPTIONS: `--import=${RECORDER}`,
+      RECORD_MODULES: record,
+    });
+    await waitForOutput(main, (out) => out.includes('identity subgraph listening'));
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(response.status).toBe(200);
+    main.child.kill('SIGTERM');
+    expect(await main.exited).toBe(0);
+
+    const lines = readFileSync(record, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { url?: string; extensions?: string[] });
+    const urls = lines.flatMap((line) => (line.url === undefined ? [] : [line.url]));
+    expect(urls).toContain(pathToFileURL(join(ROOT, 'dist', 'main.js')).href);
+    expect(urls.filter((url) => /\.[cm]?tsx?$/.test(new URL(url).pathname) || url.includes('/node_modules/tsx/'))).toEqual([]);
+    // Every module of ours comes from dist/ (or the launcher in scripts/), none from src/.
+    expect(urls.filter((url) => url.startsWith(pathToFileURL(join(ROOT, 'src')).href))).toEqual([]);
+    // Tracing is off (no OTEL_EXPORTER_OTLP_*ENDPOINT): not one OpenTelemetry module is loaded.
+    expect(urls.filter((url) => url.includes('/@opentelemetry/') || url.includes('/dist/tracing/'))).toEqual([]);
+    const atExit = lines.find((line) => line.extensions !== undefined)!;
+    expect([...atExit.extensions!].sort()).toEqual(['.js', '.json', '.node']);
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
+import { freePort, scriptArgs, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const running: MainProcess[] = [];
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 function keys(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', ...args], {
+    const child = spawn(process.execPath, [...scriptArgs('keys'), ...args], {
       cwd: ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
     });

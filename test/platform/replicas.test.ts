@@ -23,7 +23,7 @@ const platform = platformConfig();
 beforeAll(async () => {
   issuer = await startTestIssuer();
   database = await openTestDatabase();
-  secondPool = database.url === null ? database.db : createPostgresDatabase({ url: database.url, max: 4, connectTimeoutMs: 3000, queryTimeoutMs: 10_000 });
+  secondPool = database.connection === null ? database.db : createPostgresDatabase({ ...database.connection, max: 4, connectTimeoutMs: 3000, queryTimeoutMs: 10_000 });
   const issuers = [issuerConfig(issuer)];
   [a, b] = await Promise.all([
     startTestApp({ issuers, database: database.db, config: { platform } }),

@@ -1,0 +1,161 @@
+// `npx tsx bench/profile.ts [anonymous|viewer|hello]`: where the server's CPU goes under load.
+// Starts the server as `npm start` runs it (PGlite, production) with `node --cpu-prof`, warms it
+// up, drives one scenario for BENCH_PROFILE_SECONDS (10), stops it (the profile is written at
+// exit) and prints the self time by module and by function, and the inclusive time of the
+// functions named in FOCUS. Proportions, not absolute times: they hold on a busy machine.
+// `hello` profiles the bare Apollo peer (bench/peers/bare-apollo.mjs) instead, for comparison.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, gql, issuerJson, load, log, startServer, userClaims } from './harness.js';
+import { startBenchIssuer } from './issuer.js';
+import { HELLO_BODY } from './peers.js';
+
+const SECONDS = Number(process.env['BENCH_PROFILE_SECONDS'] ?? 10);
+const scenario = process.argv[2] ?? 'anonymous';
+if (!['anonymous', 'viewer', 'hello'].includes(scenario)) throw new Error(`scenario: anonymous, viewer or hello, not ${scenario}`);
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount: number;
+  children?: number[];
+}
+
+/** Where a frame's code lives: `pkg:<name>` for node_modules, `src/…`/`bench/…` for ours, `node:…` for Node's. */
+function moduleOf(url: string): string {
+  if (url === '') return '(native / VM)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return `pkg:${pkg[1]}`;
+  const ours = /\/((?:src|bench)\/.*)$/.exec(url);
+  if (ours) return ours[1]!;
+  return url.startsWith('node:') ? url : url.replace(/^file:\/\//, '');
+}
+
+const percent = (part: number, total: number) => `${((100 * part) / total).toFixed(1).padStart(5)} %`;
+
+/** Functions whose inclusive time (with everything they call) is shown. */
+const FOCUS = (process.env['BENCH_PROFILE_FOCUS'] ?? '').split(',').filter(Boolean);
+
+/**
+ * Summarizes the samples taken between `from` and `to` (µs before the profile's end), per request:
+ * self time by module and by function, and the inclusive time of the FOCUS functions.
+ */
+function summarize(path: string, window: { from: number; to: number }, requests: number): void {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; endTime: number; startTime: number };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  // Time per node within the window (each sample's delta is the time until it was taken).
+  const timeOf = new Map<number, number>();
+  let at = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i += 1) {
+    at += profile.timeDeltas[i]!;
+    const beforeEnd = profile.endTime - at;
+    if (beforeEnd > window.from || beforeEnd < window.to) continue;
+    const id = profile.samples[i]!;
+    timeOf.set(id, (timeOf.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  }
+  let total = 0;
+  let idle = 0;
+  const byModule = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const time = timeOf.get(node.id) ?? 0;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)') {
+      idle += time;
+      continue;
+    }
+    total += time;
+    const module = moduleOf(url);
+    byModule.set(module, (byModule.get(module) ?? 0) + time);
+    const key = `${functionName || '(anonymous)'} ${module}:${lineNumber + 1}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + time);
+  }
+  // Inclusive: the time under a focused frame, counted once even when it recurses.
+  const inclusive = new Map<string, number>();
+  const walk = (node: ProfileNode, open: Set<string>) => {
+    const name = node.callFrame.functionName;
+    const entered = FOCUS.includes(name) && !open.has(name) ? name : null;
+    if (entered !== null) open.add(entered);
+    for (const focus of open) inclusive.set(focus, (inclusive.get(focus) ?? 0) + (timeOf.get(node.id) ?? 0));
+    for (const child of node.children ?? []) walk(byId.get(child)!, open);
+    if (entered !== null) open.delete(entered);
+  };
+  walk(profile.nodes[0]!, new Set());
+  const line = (time: number, what: string) => `${percent(time, total)}  ${(time / requests).toFixed(1).padStart(6)} µs/req  ${what}`;
+  log(`busy ${(total / requests).toFixed(1)} µs per request (${requests} requests), idle ${((100 * idle) / (idle + total)).toFixed(0)} % of the window`);
+  log('\nself time by module');
+  for (const [module, time] of [...byModule].sort((a, b) => b[1] - a[1]).slice(0, 30)) log(line(time, module));
+  log('\nself time by function (top 50)');
+  for (const [fn, time] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 50)) log(line(time, fn));
+  if (FOCUS.length > 0) {
+    log('\ninclusive time');
+    for (const name of FOCUS) log(line(inclusive.get(name) ?? 0, name));
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'identity-profile-'));
+  const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  const issuer = await startBenchIssuer('RS256');
+  let stop: () => Promise<void>;
+  let base: string;
+  if (scenario === 'hello') {
+    const port = await freePort();
+    const child = spawn(process.execPath, [...flags, fileURLToPath(new URL('./peers/bare-apollo.mjs', import.meta.url))], {
+      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', PORT: String(port), PEER_HTTP: process.env['BENCH_PEERS'] ?? 'standalone' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    base = `http://127.0.0.1:${port}`;
+    await new Promise((r) => setTimeout(r, 1500));
+    stop = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    };
+  } else {
+    const started = await startServer({ DATABASE_URL: 'pglite://memory', AUTH_ISSUERS: JSON.stringify([issuerJson('bench', issuer)]) }, { nodeFlags: flags });
+    base = started.base;
+    stop = async () => {
+      if (started.child.exitCode !== null || started.child.signalCode !== null) return;
+      const exited = new Promise((r) => started.child.once('exit', r));
+      started.child.kill('SIGTERM');
+      await exited;
+    };
+  }
+  let window = { from: 0, to: 0 };
+  let requests = 0;
+  try {
+    const token = issuer.sign(userClaims('profile', 0));
+    const body =
+      scenario === 'hello' ? HELLO_BODY : JSON.stringify({ query: scenario === 'viewer' ? '{ viewer { id email } }' : '{ __typename }' });
+    const tokens = scenario === 'viewer' ? [token] : null;
+    if (scenario === 'viewer' && (await gql(base, '{ viewer { id } }', token)).status !== 200) throw new Error('viewer check failed');
+    await load(base, body, tokens, { duration: 3 });
+    const loadStarted = performance.now();
+    const run = await load(base, body, tokens, { duration: SECONDS });
+    const loadEnded = performance.now();
+    requests = Math.round(run.rps * run.seconds);
+    log(`${scenario}: ${run.rps.toFixed(0)} req/s over ${SECONDS} s under the profiler (slower than unprofiled), failures ${run.failures}`);
+    await stop();
+    // The profile ends as the child exits: the load window, counted back from there.
+    const exited = performance.now();
+    window = { from: (exited - loadStarted) * 1000, to: (exited - loadEnded) * 1000 };
+  } finally {
+    await stop();
+    await issuer.close();
+  }
+  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+  if (file === undefined) throw new Error('no profile written');
+  summarize(join(dir, file), window, requests);
+  if (process.env['BENCH_PROFILE_KEEP'] === undefined) rmSync(dir, { recursive: true });
+  else log(`\nprofile kept: ${join(dir, file)}`);
+}
+
+void main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,46 @@
+// What the rest of the service sees of tracing (docs/operations.md, "Tracing"): plain types with
+// no OpenTelemetry import, so modules that take a tracer load nothing when tracing is off. The
+// implementation (./index.ts) is imported only when OTEL_EXPORTER_OTLP_*ENDPOINT is set.
+import type { IncomingMessage } from 'node:http';
+import type { Principal } from '../domain/types.js';
+import type { Database } from '../db/queryable.js';
+
+/** What the GraphQL layer learned about the operation (GraphQLContext.observed). */
+export interface ObservedOperation {
+  operationName: string | null;
+  operationType?: string | null;
+  errorCode: string | null;
+}
+
+/** The spans of one HTTP request. */
+export interface RequestTrace {
+  /** Runs the request's handling with its server span as the parent of everything inside. */
+  run<T>(handle: () => T): T;
+  /**
+   * Authentication as a child span (`identity.principal`, `identity.issuer`, `identity.cache`
+   * hit when the principal came back without waiting). Returns what `authenticate` returns.
+   */
+  authenticate(authenticate: () => Principal | Promise<Principal>): Principal | Promise<Principal>;
+  /** The GraphQL operation as a child span, named and typed once `observed` is filled in. */
+  graphql<T>(execute: () => Promise<T>, observed: ObservedOperation): Promise<T>;
+  /** Ends the server span: the HTTP status, or null when the client left before the answer. */
+  end(status: number | null): void;
+}
+
+export interface RequestTracer {
+  /**
+   * The server span of `req`, continuing its W3C `traceparent` when it carries one. `route`: the
+   * path when it is one the server routes, else null (a path a client made up is not recorded).
+   */
+  start(req: IncomingMessage, route: string | null): RequestTrace;
+}
+
+export interface Tracing {
+  readonly requests: RequestTracer;
+  /** `fetch` whose every call is a client span propagating `traceparent` (JWKS, userinfo, …). */
+  fetch(base: typeof fetch): typeof fetch;
+  /** The database whose every statement is a span (its text with placeholders, never values). */
+  database(db: Database): Database;
+  /** Exports what is still buffered (bounded wait), then stops. */
+  shutdown(): Promise<void>;
+}

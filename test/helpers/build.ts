@@ -1,0 +1,8 @@
+// Vitest global setup: builds dist/ once, before any test file runs, when it is missing or out
+// of date, so the tests that spawn `npm start`'s command line (scripts/run.mjs) never compile
+// inside a child under a readiness deadline.
+import { ensureBuilt } from '../../scripts/build.mjs';
+
+export default async function setup(): Promise<void> {
+  await ensureBuilt();
+}
