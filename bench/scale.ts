@@ -94,7 +94,7 @@ async function checkPlans(env: Record<string, string>, issuer: BenchIssuer, ids:
 async function measure(users: number, issuer: BenchIssuer, dir: string): Promise<SizeResult> {
   const { databaseUrl, admin } = await prepareDatabase();
   if (admin === null) throw new Error('the scale bench needs PostgreSQL: set DATABASE_URL');
-  const env = { DATABASE_URL: databaseUrl, AUTH_ISSUERS: JSON.stringify([issuerJson('bench', issuer)]) };
+  const env = { DATABASE_URL: databaseUrl, AUTH_ISSUERS: JSON.stringify([{ ...issuerJson('bench', issuer), serviceScopes: ['users:admin'] }]) };
   try {
     const organizationId = randomUUID();
     const db = createPostgresDatabase({ url: databaseUrl, listenUrl: null, max: 1, connectTimeoutMs: 5000, queryTimeoutMs: 60_000 });

@@ -14,6 +14,7 @@ import { openDatabase } from './db/index.js';
 import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
 import { createLifecycleFeed, type LifecycleFeed } from './db/lifecycleFeed.js';
+import { recordSessionAcceptance } from './db/sessionAcceptances.js';
 import { createUserRowCache } from './db/userCache.js';
 import type { Services } from './graphql/context.js';
 import { createDocumentGuard, documentLimits } from './graphql/documentGuard.js';
@@ -43,7 +44,7 @@ export interface AppOptions {
   onQuery?: QueryObserver;
   /** An already-open database (tests share one per file). */
   database?: Database;
-  /** Timing of the platform key store (tests shorten the publication lead and reloads). */
+  /** Timing of the platform key store (tests step its clock and drive its reloads); the publication lead derives from it. */
   platformKeys?: PlatformKeyTiming;
   /** The clock invitations expire by; default Date.now (tests move it instead of waiting). */
   now?: () => number;
@@ -145,6 +146,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           config: legacy,
           fetch: options.fetch,
           timeoutMs: config.jwksFetchTimeoutMs,
+          firstAccepted: (digest) => recordSessionAcceptance(db, digest, config.maxTokenAgeSeconds),
           onCall: (outcome) => {
             if (outcome === 'refused') logger.error({ issuer: legacy.name, clientId: legacy.clientId }, 'introspection endpoint refused our client credentials');
             else if (outcome === 'error' || outcome === 'timeout') logger.warn({ issuer: legacy.name, outcome }, 'introspection call failed');

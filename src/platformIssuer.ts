@@ -18,7 +18,7 @@ import type { IdentityService } from './services/identity.js';
 import { createPlatformTokenService } from './services/platformTokens.js';
 import type { SessionPolicy } from './services/sessions.js';
 
-export type PlatformKeyTiming = Pick<PlatformKeyStoreOptions, 'leadMs' | 'reloadIntervalMs' | 'maxStaleMs' | 'now'>;
+export type PlatformKeyTiming = Pick<PlatformKeyStoreOptions, 'jwksMaxAgeSeconds' | 'reloadIntervalMs' | 'maxStaleMs' | 'now'>;
 
 export interface PlatformIssuer {
   keys: PlatformKeyStore;

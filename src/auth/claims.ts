@@ -11,12 +11,20 @@ import { AppError } from '../errors.js';
 export const MAX_IDENTIFIER_BYTES = 255;
 
 /**
+ * Whether an identifier an issuer hands us fits the database: not blank, no NUL (PostgreSQL's
+ * text refuses it), at most MAX_IDENTIFIER_BYTES in UTF-8.
+ */
+export function isStorableIdentifier(value: string): boolean {
+  return value.trim() !== '' && !value.includes('\u0000') && Buffer.byteLength(value, 'utf8') <= MAX_IDENTIFIER_BYTES;
+}
+
+/**
  * Issuer-controlled text bound for the database: a NUL (PostgreSQL's text refuses it) or an
  * identifier over MAX_IDENTIFIER_BYTES makes the token invalid (401 `invalid_<claim>`), never a 500.
  */
 export function checkClaimText(value: string | null, claim: string, identifier = false): void {
   if (value === null) return;
-  if (value.includes('\u0000') || (identifier && Buffer.byteLength(value, 'utf8') > MAX_IDENTIFIER_BYTES)) {
+  if (identifier ? !isStorableIdentifier(value) : value.includes('\u0000')) {
     throw new AppError('UNAUTHENTICATED', { reason: `invalid_${claim}` });
   }
 }
@@ -59,6 +67,22 @@ function isMachineToken(payload: JWTPayload, issuer: IssuerConfig): boolean {
       // RFC 9068 §2.2: without a resource owner, `sub` identifies the client.
       return (clientId !== null && payload.sub === clientId) || isAuth0MachineToken(payload);
   }
+}
+
+/**
+ * A machine token's scopes: the token's, narrowed to the issuer's `serviceScopes` when it lists
+ * them. An `oidc` entry without them has no service principals: any IdP we federate with could
+ * otherwise mint itself `users:admin` (401 `service_principal_not_allowed`).
+ */
+function serviceScopesOf(payload: JWTPayload, issuer: IssuerConfig): Set<string> {
+  const scopes = readScopes(payload);
+  if (issuer.serviceScopes === null) {
+    if (issuer.kind === 'oidc') throw new AppError('UNAUTHENTICATED', { reason: 'service_principal_not_allowed' });
+    return scopes;
+  }
+  const allowed = new Set(issuer.serviceScopes);
+  for (const scope of scopes) if (!allowed.has(scope)) scopes.delete(scope);
+  return scopes;
 }
 
 /** Applies the issuer's `emailTrust`; an absent email is never verified. */
@@ -115,6 +139,34 @@ export function readImpersonator(payload: JWTPayload): string | null {
   return nonEmptyString((act as Record<string, unknown>).sub);
 }
 
+/** `auth_time` (OIDC Core §2) in whole seconds, or null when absent or not a finite number. */
+export function readAuthTime(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : null;
+}
+
+/**
+ * The client a token was issued to, read from the first of `values` that is usable text
+ * (`azp`, then `client_id`). It is copied into platform tokens, so text with a control character
+ * or over MAX_IDENTIFIER_BYTES is not used (null), never refused: it decides nothing here.
+ */
+export function readClientId(...values: unknown[]): string | null {
+  for (const value of values) {
+    const text = nonEmptyString(value);
+    if (text !== null && !/[\u0000-\u001f\u007f]/.test(text) && Buffer.byteLength(text, 'utf8') <= MAX_IDENTIFIER_BYTES) return text;
+  }
+  return null;
+}
+
+/** The optional sign-in facts a platform token carries on (`auth_time`, the client), when stated. */
+export function readSignIn(authTime: unknown, ...clientIds: unknown[]): Pick<UserClaims, 'authTime' | 'clientId'> {
+  const facts: Pick<UserClaims, 'authTime' | 'clientId'> = {};
+  const at = readAuthTime(authTime);
+  const clientId = readClientId(...clientIds);
+  if (at !== null) facts.authTime = at;
+  if (clientId !== null) facts.clientId = clientId;
+  return facts;
+}
+
 /** The verified token, reduced to what the identity rules need. */
 export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): VerifiedPrincipal {
   const subject = nonEmptyString(payload.sub);
@@ -128,19 +180,24 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
       provider: issuer.name,
       issuer: issuer.issuer,
       subject,
-      scopes: readScopes(payload),
+      scopes: serviceScopesOf(payload, issuer),
       expiresAt: payload.exp,
     };
     return { kind: 'service', claims };
   }
 
+  // RFC 9068 §2.2: an access token for a user carries `iat`; revocations and maxTokenAge compare
+  // with it, so a user token without one could never be "issued before" a sign-out.
+  if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat)) throw new AppError('UNAUTHENTICATED', { reason: 'missing_iat' });
   const { email, emailVerified } = readEmail(payload, issuer);
+  const sessionId = nonEmptyString(payload.sid);
   const orgId = nonEmptyString(payload.org_id);
   const name = readName(payload, issuer);
   const impersonator = readImpersonator(payload);
   checkClaimText(orgId, 'org_id', true);
   checkClaimText(name, 'name');
   checkClaimText(impersonator, 'act', true);
+  checkClaimText(sessionId, 'sid', true);
   const claims: UserClaims = {
     provider: issuer.name,
     issuer: issuer.issuer,
@@ -151,8 +208,9 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
     externalOrganizationId: orgId,
     impersonator,
     expiresAt: payload.exp,
-    issuedAt: typeof payload.iat === 'number' && Number.isFinite(payload.iat) ? Math.floor(payload.iat) : null,
-    sessionId: nonEmptyString(payload.sid),
+    issuedAt: Math.floor(payload.iat),
+    sessionId,
+    ...readSignIn(payload['auth_time'], payload.azp, payload.client_id),
   };
   return { kind: 'user', claims };
 }

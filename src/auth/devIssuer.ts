@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { parseIssuers, type IssuerConfig } from '../config/issuers.js';
+import { normalizeEmail } from '../domain/email.js';
 import { readOrCreateFile } from '../lib/files.js';
 
 export const DEV_ISSUER_NAME = 'dev';
@@ -52,7 +53,7 @@ export interface DevTokenInput {
 
 /** Signs a development token; `sub` defaults to a stable value derived from the email. */
 export async function signDevToken(key: DevKey, input: DevTokenInput): Promise<string> {
-  const email = input.email.trim().toLowerCase();
+  const email = normalizeEmail(input.email) ?? '';
   const claims: Record<string, unknown> = { email, email_verified: true };
   if (input.name) claims['name'] = input.name;
   return new SignJWT(claims)

@@ -8,7 +8,7 @@ import { sha256 } from '../lib/digest.js';
 import { expiringCache, setUntil } from '../lib/expiringCache.js';
 import { singleFlight } from '../lib/singleFlight.js';
 import { readEmailAddress } from '../domain/email.js';
-import { displayNameFromClaim, trustEmail } from './claims.js';
+import { displayNameFromClaim, isStorableIdentifier, readSignIn, trustEmail } from './claims.js';
 import { fetchJson, isPlainObject, isTimeout } from './fetch.js';
 import type { TokenVerifier } from './verifier.js';
 
@@ -25,6 +25,13 @@ export interface IntrospectionVerifierOptions {
   negativeTtlMs?: number;
   maxEntries?: number /* default 10000 */;
   onCall?: (outcome: IntrospectionOutcome) => void;
+  /**
+   * For an active answer without `iat`: records that the session with this token digest is
+   * accepted and resolves with when this service first accepted it (ms), the same on every
+   * replica (legacy-sessions.md). Called when an answer is fetched, never per request. Absent:
+   * such a session counts as issued before every revocation.
+   */
+  firstAccepted?: (digest: string) => Promise<number>;
 }
 
 interface Answer {
@@ -56,6 +63,14 @@ function readSubject(value: unknown): string | null {
   return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : null;
 }
 
+/**
+ * legacy-sessions.md: a `sid` or email holding a NUL (PostgreSQL's text refuses it) or over 255
+ * bytes makes the answer invalid (401), never a database error. Absent or blank: no value.
+ */
+function storable(value: unknown): boolean {
+  return typeof value !== 'string' || value.trim() === '' || isStorableIdentifier(value);
+}
+
 function seconds(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
@@ -69,8 +84,12 @@ export function readIntrospectionAnswer(config: IntrospectionIssuerConfig, body:
   if (nbf !== null && nbf * 1000 > nowMs) return 'token_not_yet_valid';
   const subject = readSubject(body[config.subjectField]);
   if (subject === null) return 'missing_sub';
-  const email = readEmailAddress(body[config.emailField]);
+  if (!isStorableIdentifier(subject)) return 'invalid_sub';
+  if (!storable(body['sid'])) return 'invalid_sid';
+  if (!storable(body[config.emailField])) return 'invalid_email';
   const rawName = body[config.nameField];
+  if (typeof rawName === 'string' && rawName.includes('\u0000')) return 'invalid_name';
+  const email = readEmailAddress(body[config.emailField]);
   return {
     provider: config.name,
     issuer: config.issuer,
@@ -82,9 +101,12 @@ export function readIntrospectionAnswer(config: IntrospectionIssuerConfig, body:
     impersonator: null,
     // Without an `exp` the token is trusted as long as this answer is.
     expiresAt: exp ?? Math.ceil(nowMs / 1000 + config.cacheSeconds),
+    ...(exp === null ? { expiresAtAssumed: true } : {}),
     // Revocations (lifecycle.md) compare with the session's `iat`, when the answer has one.
     issuedAt: seconds(body.iat) === null ? null : Math.floor(seconds(body.iat)!),
     sessionId: null,
+    // RFC 7662 §2.2 names the client in `client_id`.
+    ...readSignIn(body['auth_time'], body['client_id']),
   };
 }
 
@@ -143,6 +165,9 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       throw new AppError('UNAUTHENTICATED', { reason: claims });
     }
     options.onCall?.('active');
+    // Revocations compare with the first acceptance (a database write; it may throw
+    // IDENTITY_STORE_UNAVAILABLE, and then nothing is cached).
+    if (claims.issuedAt === null && options.firstAccepted !== undefined) claims.firstAcceptedAt = (await options.firstAccepted(key)) / 1000;
     const principal: VerifiedPrincipal = Object.freeze({ kind: 'user', claims: Object.freeze(claims) });
     // Trusted for cacheSeconds, never past the token's own expiry.
     setUntil(cache, key, { principal, reason: 'active' }, Math.min(at + config.cacheSeconds * 1000, claims.expiresAt * 1000));

@@ -5,6 +5,7 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jo
 import type { IssuerConfig } from '../config/issuers.js';
 import { AppError, isAppError } from '../errors.js';
 import type { LogoutRequest } from '../domain/types.js';
+import { isStorableIdentifier } from './claims.js';
 import type { KeySource } from './keys.js';
 import { EMBEDDED_KEY_HEADERS, FORBIDDEN_ALG } from './verifier.js';
 
@@ -12,6 +13,8 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 /** Logout tokens live minutes; a longer one would keep its jti in the database as long. */
 const MAX_LIFETIME_SECONDS = 86_400;
 const MAX_FUTURE_IAT_SECONDS = 60;
+// A logout is sent when the session ends: an old one is a replay whose jti we may have forgotten.
+const MAX_IAT_AGE_SECONDS = 300;
 
 export function invalidLogoutToken(reason: string, cause?: unknown): AppError {
   return new AppError('BAD_USER_INPUT', { message: 'invalid_request', reason, cause });
@@ -24,8 +27,9 @@ export function isLogoutToken(header: { typ?: unknown }, payload: JWTPayload): b
   return typeof events === 'object' && events !== null && BACKCHANNEL_LOGOUT_EVENT in events;
 }
 
-function nonEmpty(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' && value.length <= 1024 ? value : null;
+/** `sid`, `sub` and `jti` are stored (revocations, seen jtis): not blank, no NUL, at most 255 bytes. */
+function identifier(value: unknown): string | null {
+  return typeof value === 'string' && isStorableIdentifier(value) ? value : null;
 }
 
 export interface LogoutTokenVerifier {
@@ -77,20 +81,22 @@ export function createLogoutTokenVerifier(options: {
         if (isAppError(error) && error.code === 'AUTH_PROVIDER_UNAVAILABLE') throw error;
         throw invalidLogoutToken('verification_failed', error);
       }
-      const nowSeconds = Math.floor(now() / 1000);
+      const nowSeconds = now() / 1000;
       const { iat, exp } = payload as { iat: number; exp: number };
       if (!(exp > nowSeconds)) throw invalidLogoutToken('token_expired');
-      if (iat > nowSeconds + MAX_FUTURE_IAT_SECONDS || exp - nowSeconds > MAX_LIFETIME_SECONDS) throw invalidLogoutToken('invalid_lifetime');
+      if (iat > nowSeconds + MAX_FUTURE_IAT_SECONDS) throw invalidLogoutToken('iat_in_future');
+      if (iat < nowSeconds - MAX_IAT_AGE_SECONDS) throw invalidLogoutToken('iat_too_old');
+      if (exp - nowSeconds > MAX_LIFETIME_SECONDS) throw invalidLogoutToken('invalid_lifetime');
       const events = payload['events'];
       if (typeof events !== 'object' || events === null || Array.isArray(events)) throw invalidLogoutToken('missing_events');
       const event = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT];
       if (typeof event !== 'object' || event === null || Array.isArray(event)) throw invalidLogoutToken('missing_events');
       // §2.4: a logout token must not carry a nonce (so an ID token cannot pass for one).
       if ('nonce' in payload) throw invalidLogoutToken('nonce_present');
-      const jti = nonEmpty(payload.jti);
-      if (jti === null) throw invalidLogoutToken('missing_jti');
-      const subject = payload.sub === undefined ? null : nonEmpty(payload.sub);
-      const sessionId = payload['sid'] === undefined ? null : nonEmpty(payload['sid']);
+      const jti = identifier(payload.jti);
+      if (jti === null) throw invalidLogoutToken('invalid_jti');
+      const subject = payload.sub === undefined ? null : identifier(payload.sub);
+      const sessionId = payload['sid'] === undefined ? null : identifier(payload['sid']);
       if ((payload.sub !== undefined && subject === null) || (payload['sid'] !== undefined && sessionId === null)) throw invalidLogoutToken('invalid_sub_or_sid');
       if (subject === null && sessionId === null) throw invalidLogoutToken('missing_sub_and_sid');
       return { issuerName: config.name, issuer: config.issuer, subject, sessionId, issuedAt: Math.floor(iat), jti, expiresAt: Math.floor(exp) };

@@ -5,7 +5,7 @@ import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { PlatformAlgorithm } from '../config/platform.js';
-import { rotationDue, scheduleKeys, type KeySchedule } from '../domain/keySchedule.js';
+import { publicationLeadMs, rotationDue, scheduleKeys, type KeySchedule } from '../domain/keySchedule.js';
 import { findPlatformKeys, raiseTokenTtl, type PlatformKeyRecord } from '../db/platformKeys.js';
 import type { Database } from '../db/queryable.js';
 import { AppError } from '../errors.js';
@@ -15,8 +15,15 @@ import { rotateKeys, type KeyPolicy } from './platformRotation.js';
 
 /** JWKS responses may be cached this long (Cache-Control max-age). */
 export const JWKS_MAX_AGE_SECONDS = 300;
-/** A new key is published this long before it signs: any JWKS cache has seen it by then. */
-export const PUBLISH_LEAD_MS = (JWKS_MAX_AGE_SECONDS + 60) * 1000;
+/** How often a replica rereads the key rows. */
+export const RELOAD_INTERVAL_MS = 10_000;
+/**
+ * A replica serves no key set read longer ago than this (signing and the JWKS answer 503): the
+ * bound on when every replica serves a new key, even when some reloads fail.
+ */
+export const MAX_STALE_MS = 30_000;
+/** How long after its creation a new key signs, with the default timing: 30 s + 300 s + 60 s. */
+export const PUBLISH_LEAD_MS = publicationLeadMs({ propagationMs: MAX_STALE_MS, jwksMaxAgeSeconds: JWKS_MAX_AGE_SECONDS });
 
 export interface HeldKey extends PlatformKeyRecord {
   alg: PlatformAlgorithm;
@@ -33,11 +40,11 @@ export interface PlatformKeyStoreOptions {
   encryptionKey: Buffer;
   tokenTtlSeconds: number;
   rotationDays: number;
-  /** Default PUBLISH_LEAD_MS (tests shorten it together with the max-age they assume). */
-  leadMs?: number;
-  /** How often the rows are read again; default 10 s. */
+  /** The JWKS's Cache-Control max-age; default JWKS_MAX_AGE_SECONDS. */
+  jwksMaxAgeSeconds?: number;
+  /** How often the rows are read again; default RELOAD_INTERVAL_MS. */
   reloadIntervalMs?: number;
-  /** Signing and the JWKS stop (503) when the last successful load is older; default 30 s. */
+  /** Signing and the JWKS stop (503) when the last successful load is older; default MAX_STALE_MS. */
   maxStaleMs?: number;
   now?: () => number;
 }
@@ -51,6 +58,8 @@ export interface PlatformKeyStore {
   publishedKeys(): JWK[];
   /** Verification keys of platform tokens (every published key). */
   keySource: KeySource;
+  /** The JWKS's Cache-Control max-age, on which the publication lead counts. */
+  readonly jwksMaxAgeSeconds: number;
   close(): void;
 }
 
@@ -61,13 +70,15 @@ function unavailable(reason: string): AppError {
 export function createPlatformKeyStore(options: PlatformKeyStoreOptions): PlatformKeyStore {
   const { db, logger } = options;
   const now = options.now ?? Date.now;
-  const maxStaleMs = options.maxStaleMs ?? 30_000;
+  const maxStaleMs = options.maxStaleMs ?? MAX_STALE_MS;
+  const jwksMaxAgeSeconds = options.jwksMaxAgeSeconds ?? JWKS_MAX_AGE_SECONDS;
   const policy: KeyPolicy = {
     alg: options.alg,
     encryptionKey: options.encryptionKey,
     tokenTtlSeconds: options.tokenTtlSeconds,
     periodMs: options.rotationDays * 86_400_000,
-    leadMs: options.leadMs ?? PUBLISH_LEAD_MS,
+    // Every replica runs with the same timing, so the staleness bound of this one is every one's.
+    leadMs: publicationLeadMs({ propagationMs: maxStaleMs, jwksMaxAgeSeconds }),
   };
   let held: { keys: HeldKey[]; loadedAt: number } | null = null;
   const opened = new Map<string, HeldKey>();
@@ -130,6 +141,9 @@ export function createPlatformKeyStore(options: PlatformKeyStoreOptions): Platfo
   }
 
   async function load(): Promise<void> {
+    // The set is at least as fresh as the moment the read began (its snapshot is taken later):
+    // staleness counts from there, so a slow read never stretches the publication bound.
+    const readAt = now();
     const records = await findPlatformKeys(db);
     const keys = records.map(hold);
     for (const kid of opened.keys()) if (!records.some((r) => r.kid === kid)) opened.delete(kid);
@@ -139,7 +153,7 @@ export function createPlatformKeyStore(options: PlatformKeyStoreOptions): Platfo
       await raiseTokenTtl(db, signing.map((k) => k.key.kid), policy.tokenTtlSeconds);
       for (const { key } of signing) key.maxTokenTtlSeconds = policy.tokenTtlSeconds;
     }
-    held = { keys, loadedAt: now() };
+    held = { keys, loadedAt: readAt };
     checkSigning();
   }
 
@@ -150,7 +164,7 @@ export function createPlatformKeyStore(options: PlatformKeyStoreOptions): Platfo
       const active = current?.active ?? null;
       const due = current === null || current.expired.length > 0 || (active?.privateKey != null && rotationDue(held!.keys, now(), policy));
       if (due) {
-        const outcome = await rotateKeys(db, policy, now());
+        const outcome = await rotateKeys(db, policy, now);
         if (outcome.created !== null) logger.info({ kid: outcome.created.kid, alg: outcome.created.alg, activatesAt: new Date(outcome.created.activatesAt).toISOString() }, 'platform signing key created');
       }
       await load();
@@ -168,7 +182,7 @@ export function createPlatformKeyStore(options: PlatformKeyStoreOptions): Platfo
     return refreshing;
   };
 
-  const timer = setInterval(() => void refresh(), options.reloadIntervalMs ?? 10_000);
+  const timer = setInterval(() => void refresh(), options.reloadIntervalMs ?? RELOAD_INTERVAL_MS);
   timer.unref();
 
   function current(): KeySchedule<HeldKey> {
@@ -178,6 +192,7 @@ export function createPlatformKeyStore(options: PlatformKeyStoreOptions): Platfo
 
   return {
     refresh,
+    jwksMaxAgeSeconds,
     signingKey() {
       const active = current().active;
       if (active === null || active.privateKey === null || active.maxTokenTtlSeconds < policy.tokenTtlSeconds) throw unavailable('platform_keys_unusable');

@@ -21,7 +21,7 @@ export interface KeyPolicy {
   tokenTtlSeconds: number;
   /** How long a key signs before its successor takes over (ms). */
   periodMs: number;
-  /** How long a new key is published before it signs (ms): JWKS max-age + 60 s. */
+  /** How long a new key is published before it signs (ms): publicationLeadMs of the replicas' timing. */
   leadMs: number;
 }
 
@@ -34,14 +34,19 @@ export interface RotationOutcome {
   removed: string[];
 }
 
-async function createKey(tx: Queryable, policy: KeyPolicy, now: number, activatesAt: number) {
+/** `leadMs`: 0 for a database's first key (active at once), else the publication lead. */
+async function createKey(tx: Queryable, policy: KeyPolicy, clock: () => number, leadMs: number) {
   const key = await generateSigningKey(policy.alg);
+  // Read after the key exists (RSA generation takes a while): the lead counts from as close to
+  // the commit that makes the key visible to replicas as the clock can be read.
+  const createdAt = clock();
+  const activatesAt = createdAt + leadMs;
   await insertPlatformKey(tx, {
     kid: key.kid,
     alg: key.alg,
     publicJwk: key.publicJwk,
     privateKeyEncrypted: sealPrivateKey(key.privateKey, policy.encryptionKey, key.kid),
-    createdAt: now,
+    createdAt,
     activatesAt,
     maxTokenTtlSeconds: policy.tokenTtlSeconds,
   });
@@ -52,16 +57,18 @@ async function createKey(tx: Queryable, policy: KeyPolicy, now: number, activate
 /**
  * Rotates when due (`force`: now, as `npm run keys -- rotate`), after removing expired keys. A
  * database that never held a key gets one, active at once (no token predates it). A new key
- * signs only `leadMs` after it is created, so every JWKS cache has seen it first.
+ * signs only `leadMs` after it is created, so every replica serves it, and every JWKS cache
+ * fetched before it did has expired, first. `clock` is read once the lock is held.
  * @throws KeyDecryptionError when the encryption key does not open the active key: a key
  * sealed with a wrong one would stop every replica that holds the right one.
  */
-export async function rotateKeys(db: Database, policy: KeyPolicy, now: number, options: { force?: boolean } = {}): Promise<RotationOutcome> {
+export async function rotateKeys(db: Database, policy: KeyPolicy, clock: () => number, options: { force?: boolean } = {}): Promise<RotationOutcome> {
   return db.transaction(async (tx) => {
     await lockPlatformKeys(tx);
+    const now = clock();
     const keys = await findPlatformKeys(tx);
     if (keys.length === 0 && !(await keyMarkerExists(tx))) {
-      return { created: await createKey(tx, policy, now, now), pending: null, removed: [] };
+      return { created: await createKey(tx, policy, clock, 0), pending: null, removed: [] };
     }
     const schedule = scheduleKeys(keys, now);
     const removed = schedule.expired.map((k) => k.kid);
@@ -71,6 +78,6 @@ export async function rotateKeys(db: Database, policy: KeyPolicy, now: number, o
     if (options.force !== true && !rotationDue(keys, now, policy)) return { created: null, pending: null, removed };
     const active = schedule.active;
     if (active !== null) openPrivateKey(active.privateKeyEncrypted, policy.encryptionKey, active.kid);
-    return { created: await createKey(tx, policy, now, now + policy.leadMs), pending: null, removed };
+    return { created: await createKey(tx, policy, clock, policy.leadMs), pending: null, removed };
   });
 }

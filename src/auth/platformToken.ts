@@ -31,7 +31,12 @@ export interface PlatformTokenInput {
   audience: string;
   userId: string;
   issuedAt: number;
-  ttlSeconds: number;
+  /** Seconds since epoch: iat + TTL, capped at the subject's expiry (see platformTokenExpiry). */
+  expiresAt: number;
+  /** When the user signed in at the IdP (seconds); null when the subject did not say. */
+  authTime: number | null;
+  /** RFC 9068 §2.2 requires it: the client the token is issued to. */
+  clientId: string;
   jti: string;
   sessionId: string;
   scopes: readonly string[];
@@ -42,17 +47,29 @@ export interface PlatformTokenInput {
   impersonator: string | null;
 }
 
+/**
+ * When a platform token issued at `issuedAt` expires (seconds): after its TTL, but never later
+ * than the login it came from (`subjectExpiresAt`; null when the subject states no expiry).
+ * Null when the subject has no whole second left to give.
+ */
+export function platformTokenExpiry(issuedAt: number, ttlSeconds: number, subjectExpiresAt: number | null): number | null {
+  const expiresAt = subjectExpiresAt === null ? issuedAt + ttlSeconds : Math.min(issuedAt + ttlSeconds, Math.floor(subjectExpiresAt));
+  return expiresAt > issuedAt ? expiresAt : null;
+}
+
 export function platformTokenClaims(input: PlatformTokenInput): Record<string, unknown> {
   const claims: Record<string, unknown> = {
     iss: input.issuer,
     aud: input.audience,
     sub: input.userId,
+    client_id: input.clientId,
     iat: input.issuedAt,
-    exp: input.issuedAt + input.ttlSeconds,
+    exp: input.expiresAt,
     jti: input.jti,
     sid: input.sessionId,
     scope: input.scopes.join(' '),
   };
+  if (input.authTime !== null) claims['auth_time'] = input.authTime;
   if (input.email !== null) {
     claims['email'] = input.email;
     claims['email_verified'] = input.emailVerified;

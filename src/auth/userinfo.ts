@@ -26,6 +26,10 @@ export interface UserinfoClientOptions {
 }
 
 export interface UserinfoClient {
+  /**
+   * @throws AppError UNAUTHENTICATED (reason `userinfo_subject_mismatch`: the profile names another
+   * subject), AUTH_PROVIDER_UNAVAILABLE (unreachable, 429, 5xx, not JSON).
+   */
   fetchProfile(issuer: IssuerConfig, subject: string, accessToken: string): Promise<UserProfile>;
 }
 
@@ -55,6 +59,18 @@ const NO_PROFILE: UserProfile = Object.freeze({ email: null, emailVerified: null
 
 /** The endpoint answered, and its answer will not change on a retry: no profile for this token. */
 class NoProfile extends Error {}
+
+/** The profile names another subject than the token's. */
+class SubjectMismatch extends Error {}
+
+/**
+ * The subject a profile names: `sub` for OIDC /userinfo (Auth0), `id` for a WorkOS user object.
+ * OpenID Connect Core §5.3.2: a profile for another subject must not be used (the guard the
+ * WorkOS integration we replace called `user_id_mismatch`).
+ */
+function profileSubject(issuer: IssuerConfig, body: Record<string, unknown>): unknown {
+  return issuer.kind === 'workos' ? body.id : body.sub;
+}
 
 export function createUserinfoClient(options: UserinfoClientOptions): UserinfoClient {
   const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -91,6 +107,7 @@ export function createUserinfoClient(options: UserinfoClientOptions): UserinfoCl
     if (response.status >= 400 && response.status < 500 && response.status !== 429) throw new NoProfile();
     if (response.status !== 200) throw new Error(`userinfo endpoint answered HTTP ${response.status}`);
     if (!isPlainObject(response.body)) throw new Error('userinfo response is not a JSON object');
+    if (profileSubject(issuer, response.body) !== subject) throw new SubjectMismatch();
     return toProfile(issuer, response.body);
   }
 
@@ -110,6 +127,8 @@ export function createUserinfoClient(options: UserinfoClientOptions): UserinfoCl
               setUntil(cache, key, NO_PROFILE, now() + missingTtlMs);
               return NO_PROFILE;
             }
+            // Nothing of the profile is used or remembered: the request is refused.
+            if (error instanceof SubjectMismatch) throw new AppError('UNAUTHENTICATED', { reason: 'userinfo_subject_mismatch' });
             // Not cached: the next request tries again.
             throw new AppError('AUTH_PROVIDER_UNAVAILABLE', {
               message: "The identity provider's profile endpoint cannot be reached right now; retry later.",

@@ -19,7 +19,8 @@ export class WorkosUnavailable extends Error {
 
 export interface WorkosCodeInput {
   code: string;
-  codeVerifier: string | null;
+  /** RFC 7636: the frontend's PKCE verifier; WorkOS checks it against the code's challenge. */
+  codeVerifier: string;
 }
 
 /**
@@ -36,8 +37,8 @@ export async function exchangeWorkosCode(
     client_secret: issuer.userinfoApiKey ?? '',
     grant_type: 'authorization_code',
     code: input.code,
+    code_verifier: input.codeVerifier,
   };
-  if (input.codeVerifier !== null) body['code_verifier'] = input.codeVerifier;
   let response;
   try {
     response = await fetchJson({

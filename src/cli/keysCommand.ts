@@ -1,6 +1,7 @@
 // `npm run keys -- list|rotate` (entry: keys.ts): the platform signing keys. `list` shows kid, algorithm, state
 // and times; `rotate` schedules a successor under the same rules as the servers' own rotation
-// (published now, signing after the JWKS max-age + 60 s). No command prints a private key.
+// (published now, signing once every replica serves it and every cached JWKS has it: the
+// servers' default timing, PUBLISH_LEAD_MS). No command prints a private key.
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { loadOrCreateEncryptionKey } from '../auth/platformCrypto.js';
 import { PUBLISH_LEAD_MS } from '../auth/platformKeys.js';
@@ -36,7 +37,6 @@ async function run(command: string | undefined, io: CommandIo): Promise<void> {
   checkDatabase(config);
   const db = await openDatabase({ target: config.database, poolMax: 2, connectTimeoutMs: config.dbConnectTimeoutMs, queryTimeoutMs: config.dbQueryTimeoutMs });
   try {
-    const now = Date.now();
     if (command === 'rotate') {
       const outcome = await rotateKeys(
         db,
@@ -47,13 +47,13 @@ async function run(command: string | undefined, io: CommandIo): Promise<void> {
           periodMs: platform.rotationDays * 86_400_000,
           leadMs: PUBLISH_LEAD_MS,
         },
-        now,
+        () => Date.now(),
         { force: true },
       );
       if (outcome.created !== null) line(io.stdout, `created key ${outcome.created.kid} (${outcome.created.alg}): published now, signs from ${iso(outcome.created.activatesAt)}`);
       else if (outcome.pending !== null) line(io.stdout, `a rotation is already scheduled: key ${outcome.pending.kid} signs from ${iso(outcome.pending.activatesAt)}; nothing created`);
     }
-    const schedule = scheduleKeys(await findPlatformKeys(db), now);
+    const schedule = scheduleKeys(await findPlatformKeys(db), Date.now());
     if (schedule.published.length === 0) line(io.stdout, 'no platform signing key (a server creates the first one when it starts on a database that never held one)');
     const rows = schedule.published.map(({ key, state, retiresAt, unpublishAt }) => [key.kid, key.alg, state, iso(key.createdAt), iso(key.activatesAt), iso(retiresAt), iso(unpublishAt)]);
     if (rows.length > 0) {

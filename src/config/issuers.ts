@@ -11,6 +11,8 @@ const ASYMMETRIC_ALGORITHMS = [
 ] as const;
 
 const stringOrArray = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+// RFC 6749 §3.3 scope-token: printable ASCII without space, `"` or `\`.
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 const issuerSchema = z
   .object({
@@ -36,6 +38,7 @@ const issuerSchema = z
     jwksRefreshSeconds: z.number().int().min(1).default(300),
     jwksMaxStaleSeconds: z.number().int().min(0).default(86400),
     maxTokenAgeSeconds: z.number().int().min(1).optional(),
+    serviceScopes: z.array(z.string().regex(SCOPE_TOKEN, 'must be scope names (no spaces or quotes)')).optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -119,6 +122,12 @@ export interface IssuerConfig {
   jwksMaxStaleSeconds: number;
   /** Tokens whose `iat` is older than this are refused (and need an `iat`); null: no limit. */
   maxTokenAgeSeconds: number | null;
+  /**
+   * The scopes a service principal of this issuer may hold; a token's other scopes are ignored.
+   * null (absent): auth0 and workos services keep their token's scopes; an oidc issuer has no
+   * service principals at all (its machine tokens are refused).
+   */
+  serviceScopes: readonly string[] | null;
 }
 
 const DEFAULT_WORKOS_API_BASE = 'https://api.workos.com';
@@ -228,6 +237,7 @@ export function parseIssuerList(json: string, variable: string, env: NodeJS.Proc
       jwksRefreshSeconds: value.jwksRefreshSeconds,
       jwksMaxStaleSeconds: value.jwksMaxStaleSeconds,
       maxTokenAgeSeconds: value.maxTokenAgeSeconds ?? null,
+      serviceScopes: value.serviceScopes ?? null,
     });
   });
   return { issuers, introspection };

@@ -1,4 +1,6 @@
 // SQL of the identities table: (issuer, subject) → user, bound once and for good.
+// A deleted user's tombstone holds no identity (erased with it; migration 006 refuses new ones),
+// so a lookup by identity never meets a tombstone.
 import type { ExternalIdentity } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
 import { toUser, type UserRow } from './users.js';

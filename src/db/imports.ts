@@ -1,6 +1,8 @@
 // SQL of `npm run import`, a few statements per batch whatever its size: what the database holds
 // about the batch's keys, and its rows written as multi-row statements over arrays (unnest).
 // Races with sign-ins: a unique violation fails the batch's transaction; it is planned again.
+// Races with a deletion: the update's guard, or the refusal of rows naming a tombstone
+// (migration 006, foreign_key_violation), fails it too, and the plan then skips the line.
 import type { BatchWrites, ExistingUser, Snapshot } from '../import/plan.js';
 import { identityKey, membershipKey } from '../import/plan.js';
 import type { ImportRecord } from '../import/record.js';
@@ -11,9 +13,16 @@ interface UserRow {
   email: string | null;
   email_verified: boolean;
   name: string | null;
+  status: 'active' | 'suspended' | 'deleted';
 }
 
-const toExisting = (row: UserRow): ExistingUser => ({ id: row.id, email: row.email, emailVerified: row.email_verified, name: row.name });
+const toExisting = (row: UserRow): ExistingUser => ({
+  id: row.id,
+  email: row.email,
+  emailVerified: row.email_verified,
+  name: row.name,
+  deleted: row.status === 'deleted',
+});
 
 /** Reads what the database holds about these lines' ids, emails, identities and organizations. */
 export async function loadSnapshot(db: Queryable, records: readonly ImportRecord[]): Promise<Snapshot> {
@@ -24,7 +33,8 @@ export async function loadSnapshot(db: Queryable, records: readonly ImportRecord
   const userIds = new Set<string>();
   for (const record of records) {
     userIds.add(record.id);
-    if (record.email !== null && record.emailVerified) emails.add(record.email);
+    // Unverified lines too: one meeting a verified holder is skipped (email_not_verified).
+    if (record.email !== null) emails.add(record.email);
     for (const identity of record.identities) {
       issuers.push(identity.issuer);
       subjects.push(identity.subject);
@@ -46,14 +56,18 @@ export async function loadSnapshot(db: Queryable, records: readonly ImportRecord
   }
   const verifiedEmailHolders = new Map<string, string>();
   if (emails.size > 0) {
-    const rows = await db.query<{ id: string; email: string }>('select id, email from users where email = any($1::text[]) and email_verified', [[...emails]]);
+    const rows = await db.query<{ id: string; email: string }>(
+      "select id, email from users where email = any($1::text[]) and email_verified and status <> 'deleted'",
+      [[...emails]],
+    );
     for (const row of rows) {
       verifiedEmailHolders.set(row.email, row.id);
       userIds.add(row.id);
     }
   }
   const users = new Map<string, ExistingUser>();
-  const rows = await db.query<UserRow>('select id, email, email_verified, name from users where id = any($1::uuid[])', [[...userIds]]);
+  // Tombstones included: a line naming one is skipped (reason `deleted`), never completed.
+  const rows = await db.query<UserRow>('select id, email, email_verified, name, status from users where id = any($1::uuid[])', [[...userIds]]);
   for (const row of rows) users.set(row.id, toExisting(row));
 
   const memberships = new Set<string>();
@@ -93,8 +107,8 @@ export async function writeBatch(db: Queryable, writes: BatchWrites): Promise<vo
       `update users u set email = t.email, email_verified = t.email_verified, name = t.name, updated_at = now()
          from unnest($1::uuid[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::boolean[], $7::text[])
               as t(id, email, email_verified, name, old_email, old_email_verified, old_name)
-        where u.id = t.id and u.email is not distinct from t.old_email and u.email_verified = t.old_email_verified
-          and u.name is not distinct from t.old_name
+        where u.id = t.id and u.status <> 'deleted' and u.email is not distinct from t.old_email
+          and u.email_verified = t.old_email_verified and u.name is not distinct from t.old_name
         returning u.id`,
       [
         userUpdates.map((u) => u.id),

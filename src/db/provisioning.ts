@@ -90,7 +90,7 @@ export async function createUserWithIdentity(
   const rows = await db.query<UserRow & { created: boolean }>(
     `with holder as (
        select id, email, email_verified, name, created_at, status from users
-        where $12::text is not null and email = $12 and email_verified
+        where $12::text is not null and email = $12 and email_verified and status <> 'deleted'
      ),
      new_user as (
        insert into users (id, email, email_verified, name, last_seen_at)

@@ -1,6 +1,7 @@
 // SQL of session revocations and of logout-token jtis (migration 004). A revocation row is
 // announced to every replica at commit (trigger), which keeps the live ones in memory.
 import type { Queryable } from './queryable.js';
+import { purgeExpiredAcceptances } from './sessionAcceptances.js';
 
 export type RevocationKind = 'user' | 'identity' | 'session';
 
@@ -121,8 +122,9 @@ export async function recordLogoutJti(db: Queryable, issuer: string, jti: string
   return rows.length === 1;
 }
 
-/** Deletes expired revocations and jtis (any replica may; all of them do, now and then). */
+/** Deletes expired revocations, jtis and opaque sessions' first acceptances (any replica may; all of them do, now and then). */
 export async function purgeExpired(db: Queryable): Promise<void> {
   await db.query('delete from session_revocations where expires_at < now()');
   await db.query('delete from logout_token_jtis where expires_at < now()');
+  await purgeExpiredAcceptances(db);
 }

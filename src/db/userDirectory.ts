@@ -1,5 +1,6 @@
 // SQL of read-only user lookups for services: by email, a prefix search with keyset pagination,
 // and last-seen times. Tombstones (deleted users) are never returned.
+import { asciiLowerCase } from '../domain/email.js';
 import type { User } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
 import { toUser, type UserRow } from './users.js';
@@ -20,16 +21,20 @@ function likePrefix(text: string): string {
   return `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+// Lower-cases `A`-`Z` only, as emails are stored: lower() depends on the database's locale (and
+// may fold the Kelvin sign into `k`). The expression of the index users_name_ascii_prefix_idx.
+const ASCII_LOWER_NAME = "translate(name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')";
+
 /**
- * Users ordered by id after `afterId`, whose email or name starts with `query`
- * (case-insensitive; null: everyone). Returns up to `limit` rows.
+ * Users ordered by id after `afterId`, whose email or name starts with `query` (`A`-`Z` matched
+ * case-insensitively; null: everyone). Returns up to `limit` rows.
  */
 export async function searchUsers(db: Queryable, options: { query: string | null; afterId: string | null; limit: number }): Promise<User[]> {
-  const prefix = options.query === null ? null : likePrefix(options.query.toLowerCase());
+  const prefix = options.query === null ? null : likePrefix(asciiLowerCase(options.query));
   const rows = await db.query<UserRow>(
     `select ${COLUMNS} from users
       where status <> 'deleted'
-        and ($1::text is null or email like $1 or lower(name) like $1)
+        and ($1::text is null or email like $1 or ${ASCII_LOWER_NAME} like $1)
         and ($2::uuid is null or id > $2::uuid)
       order by id limit $3`,
     [prefix, options.afterId, options.limit],

@@ -40,10 +40,10 @@ export async function userIdTaken(db: Queryable, id: string): Promise<boolean> {
   return (await db.query('select 1 from users where id = $1', [id])).length > 0;
 }
 
-/** The user holding this verified email, locked for the rest of the transaction. */
+/** The user (never a tombstone) holding this verified email, locked for the rest of the transaction. */
 export async function findUserByVerifiedEmailForUpdate(db: Queryable, email: string): Promise<User | null> {
   const rows = await db.query<UserRow>(
-    `select ${COLUMNS} from users where email = $1 and email_verified for update`,
+    `select ${COLUMNS} from users where email = $1 and email_verified and status <> 'deleted' for update`,
     [email],
   );
   return rows[0] ? toUser(rows[0]) : null;
@@ -79,8 +79,8 @@ export async function updateUserProfile(
          when $2 = u.email then u.email_verified or $3
          else $3 end,
        updated_at = now()
-     from (select exists (select 1 from users o where o.email = $2 and o.email_verified and o.id <> $1)) as taken(exists)
-     where u.id = $1
+     from (select exists (select 1 from users o where o.email = $2 and o.email_verified and o.id <> $1 and o.status <> 'deleted')) as taken(exists)
+     where u.id = $1 and u.status <> 'deleted'
      returning u.id, u.email, u.email_verified, u.name, u.created_at, u.status`,
     [id, profile.email, profile.emailVerified, profile.name],
   );

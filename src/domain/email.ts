@@ -1,12 +1,22 @@
-// Email normalisation: trim and lower-case, nothing more. No Unicode folding (NFKC would
-// merge `ａｄａ@` into `ada@`, two distinct mailboxes), so two addresses are equal only when
-// they are the same characters after lower-casing. The one place an address is validated.
+// Email normalisation: trim and lower-case `A`-`Z`, nothing more. No Unicode folding: NFKC
+// would merge `ａｄａ@` into `ada@`, and `toLowerCase()` turns the Kelvin sign (U+212A) into
+// `k`, merging `\u212Aate@` into `kate@`: two distinct mailboxes. Two addresses are equal only
+// when they are the same characters after ASCII lower-casing. The one place an address is
+// validated.
 import { AppError } from '../errors.js';
 
-/** Trims and lower-cases; returns null for an absent or blank value. */
+const ASCII_UPPER = /[A-Z]/g;
+const lowerOne = (c: string): string => String.fromCharCode(c.charCodeAt(0) + 32);
+
+/** Lower-cases `A`-`Z` only; every other character stays as written (no locale, no Unicode case mapping). */
+export function asciiLowerCase(text: string): string {
+  return text.replace(ASCII_UPPER, lowerOne);
+}
+
+/** Trims and lower-cases `A`-`Z`; returns null for an absent or blank value. */
 export function normalizeEmail(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
-  const email = raw.trim().toLowerCase();
+  const email = asciiLowerCase(raw.trim());
   return email === '' ? null : email;
 }
 
@@ -40,9 +50,13 @@ export function emailDomain(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1);
 }
 
-/** Normalises an email domain for SSO bindings: trimmed, lower-cased, no trailing dot. */
+/**
+ * Normalises an email domain for SSO bindings: trimmed, `A`-`Z` lower-cased, no trailing dot.
+ * Anything outside ASCII stays, so `isValidDomain` refuses it rather than folding it into
+ * another organization's domain (`exa\u212Aple.com` is not `example.com`).
+ */
 export function normalizeDomain(raw: string): string {
-  return raw.trim().toLowerCase().replace(/\.$/, '');
+  return asciiLowerCase(raw.trim()).replace(/\.$/, '');
 }
 
 // LDH labels (RFC 1035/5890; internationalised names in their punycode A-label form), at least

@@ -63,10 +63,35 @@ export function scheduleKeys<K extends ScheduledTimes>(keys: readonly K[], now: 
   return { active, published, expired };
 }
 
+/** What a new key's publication lead is made of. */
+export interface PublicationTiming {
+  /**
+   * The longest any replica goes on serving a key set read before a change (ms): a replica
+   * rereads the rows every few seconds and answers 503 rather than serve a set read longer ago
+   * than this, so a key committed at T is in every JWKS a replica serves from T + this on.
+   */
+  propagationMs: number;
+  /** How long a client may cache a JWKS response (its Cache-Control max-age, seconds). */
+  jwksMaxAgeSeconds: number;
+}
+
+/** The contract's margin between the last cached JWKS without a new key expiring and that key signing. */
+export const PUBLICATION_MARGIN_MS = 60_000;
+
+/**
+ * How long after its creation a new key may first sign (ms). Created at T, it is served by every
+ * replica from T + propagation (the last replica's reload, or its refusal to serve staler keys);
+ * a JWKS fetched just before that is cached for max-age more; then the margin:
+ * lead = propagation + max-age + 60 s (platform-tokens.md: counted from the last replica).
+ */
+export function publicationLeadMs(timing: PublicationTiming): number {
+  return timing.propagationMs + timing.jwksMaxAgeSeconds * 1000 + PUBLICATION_MARGIN_MS;
+}
+
 export interface RotationPolicy {
   /** How long a key signs before its successor takes over (ms). */
   periodMs: number;
-  /** How long a new key is published before it signs (ms): JWKS max-age + 60 s. */
+  /** How long a new key is published before it signs (ms): publicationLeadMs. */
   leadMs: number;
   /** The algorithm new keys use; an active key of another one is replaced (config change). */
   alg: string;

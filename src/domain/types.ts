@@ -85,8 +85,23 @@ export interface UserClaims {
   impersonator: string | null;
   /** Token expiry, seconds since epoch. */
   expiresAt: number;
+  /**
+   * True when the token stated no expiry (an opaque session whose introspection answer had no
+   * `exp`): `expiresAt` is then only how long the answer is trusted, not when the login ends.
+   */
+  expiresAtAssumed?: boolean;
   /** Token `iat`, seconds since epoch; null when the token has none (treated as issued before every revocation). */
   issuedAt: number | null;
+  /**
+   * An opaque session whose introspection answer has no `iat`: when this service first accepted
+   * it (seconds since epoch, millisecond precision, recorded in the database). Revocations
+   * compare with it in place of `iat`; it never makes a session "too old".
+   */
+  firstAcceptedAt?: number;
+  /** Token `auth_time` (seconds since epoch): when the user signed in at the IdP; absent when not stated. */
+  authTime?: number;
+  /** The client the token was issued to (`azp`, else `client_id`); absent when it names none. */
+  clientId?: string;
   /** Token `sid`: the IdP session it belongs to (back-channel logout ends it); null when absent. */
   sessionId: string | null;
   /**

@@ -2,6 +2,7 @@
 // grant, form-encoded in, JSON out, refusals in RFC 6749 §5.2's shape and nothing internal.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { MAX_IDENTIFIER_BYTES, readClientId } from '../auth/claims.js';
 import { isAppError } from '../errors.js';
 import { ACCESS_TOKEN_TYPE, OAuthError, type PlatformTokenService } from '../services/platformTokens.js';
 import { readBody, sendJson } from './respond.js';
@@ -28,6 +29,19 @@ function required(form: Map<string, string>, name: string): string {
   const value = form.get(name);
   if (value === undefined || value === '') throw invalidRequest(`${name} is required.`);
   return value;
+}
+
+/**
+ * RFC 6749 §2.2's client identifier, carried into the token's `client_id` claim (RFC 9068): no
+ * client is registered, so any identifier a public client names is taken, but only as printable
+ * text of at most 255 bytes. Empty counts as absent (RFC 6749 §3.1).
+ */
+function readClientIdField(form: Map<string, string>): string | null {
+  const field = form.get('client_id');
+  if (field === undefined || field === '') return null;
+  const clientId = readClientId(field);
+  if (clientId === null) throw invalidRequest(`client_id must be printable text of at most ${MAX_IDENTIFIER_BYTES} bytes.`);
+  return clientId;
 }
 
 function readScope(form: Map<string, string>): string[] | null {
@@ -68,14 +82,17 @@ export function createTokenEndpoint(options: { service: PlatformTokenService; lo
       const requested = form.get('requested_token_type');
       if (requested !== undefined && requested !== ACCESS_TOKEN_TYPE) throw invalidRequest('requested_token_type must be an access_token.');
       if (form.has('actor_token') || form.has('actor_token_type')) throw invalidRequest('Delegation (actor_token) is not supported.');
-      return service.exchange(subjectToken, readScope(form));
+      return service.exchange({ subjectToken, scope: readScope(form), clientId: readClientIdField(form) });
     }
     if (grantType === 'authorization_code' && service.codeGrantIssuers.length > 0) {
       return service.exchangeCode({
         issuer: required(form, 'issuer'),
         code: required(form, 'code'),
-        codeVerifier: form.get('code_verifier') || null,
+        // RFC 7636: a code obtained with PKCE is worth nothing without its verifier, so a leaked
+        // code alone never reaches WorkOS with our API key.
+        codeVerifier: required(form, 'code_verifier'),
         scope: readScope(form),
+        clientId: readClientIdField(form),
       });
     }
     throw new OAuthError(400, 'unsupported_grant_type', 'This grant type is not supported.');

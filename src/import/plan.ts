@@ -1,6 +1,7 @@
 // Decides what each line of a batch does against what the database holds: create the user,
 // complete it (add what is missing, never overwrite what sign-ins may have changed), leave it
 // unchanged, or skip it. Pure. A line sharing a key with an earlier one waits for the next batch.
+// A deleted user is never touched: its id stays retired, whoever the line would find.
 import { randomUUID } from 'node:crypto';
 import type { MembershipRole } from '../domain/types.js';
 import type { ImportRecord, LineProblem } from './record.js';
@@ -10,6 +11,8 @@ export interface ExistingUser {
   email: string | null;
   emailVerified: boolean;
   name: string | null;
+  /** A deleted user's tombstone. */
+  deleted: boolean;
 }
 
 /** What the database holds about a batch's keys. */
@@ -18,7 +21,7 @@ export interface Snapshot {
   users: ReadonlyMap<string, ExistingUser>;
   /** `issuer\0subject` → user id. */
   identityHolders: ReadonlyMap<string, string>;
-  /** Verified email → user id. */
+  /** Verified email → user id (tombstones hold none), for every email of the batch. */
   verifiedEmailHolders: ReadonlyMap<string, string>;
   /** `organizationId\0userId` of every pair that ever had a membership (membership_history). */
   memberships: ReadonlySet<string>;
@@ -62,18 +65,33 @@ function findTarget(record: ImportRecord, snapshot: Snapshot): ExistingUser | nu
     const holder = snapshot.identityHolders.get(identityKey(identity.issuer, identity.subject));
     if (holder !== undefined) holders.add(holder);
   }
-  const emailHolder = record.emailVerified && record.email !== null ? snapshot.verifiedEmailHolders.get(record.email) : undefined;
+  // Given or derived, an id that names a tombstone stays retired: the line changes nothing.
+  const retired = (id: string) => snapshot.users.get(id)?.deleted === true;
+  if (retired(record.id) || [...holders].some(retired)) return fail('deleted', 'the id names a deleted user; it stays retired');
+  const verifiedHolder = record.email === null ? undefined : snapshot.verifiedEmailHolders.get(record.email);
+  // Another user holding the email verified: a verified line joins or conflicts with them, as a
+  // sign-in would; an unverified one never joins (nor takes) anybody's verified email.
+  const emailMeets = (ownId: string | undefined): LineProblem | null => {
+    if (verifiedHolder === undefined || verifiedHolder === ownId) return null;
+    return record.emailVerified
+      ? fail('conflict_email', 'the verified email belongs to another user')
+      : fail('email_not_verified', 'the email is not verified and another user holds it verified');
+  };
   let targetId: string | undefined;
   if (record.idGiven) {
     if ([...holders].some((holder) => holder !== record.id)) return fail('conflict_identity', 'an identity belongs to another user');
-    if (emailHolder !== undefined && emailHolder !== record.id) return fail('conflict_email', 'the verified email belongs to another user');
+    const meets = emailMeets(record.id);
+    if (meets !== null) return meets;
     targetId = record.id;
   } else {
     if (holders.size > 1) return fail('conflict_identity', 'the identities belong to different users');
     const [holder] = holders;
-    if (holder !== undefined && emailHolder !== undefined && holder !== emailHolder) return fail('conflict_email', 'the verified email belongs to another user');
-    // Else the id derived from this very line on an earlier run.
-    targetId = holder ?? emailHolder ?? record.id;
+    // Without an identity holder, a verified line joins the email's holder; else the id derived
+    // from this very line on an earlier run.
+    const ownId = holder ?? (record.emailVerified ? (verifiedHolder ?? record.id) : record.id);
+    const meets = emailMeets(ownId);
+    if (meets !== null) return meets;
+    targetId = ownId;
   }
   const target = snapshot.users.get(targetId) ?? null;
   if (target !== null && target.email !== null && record.email !== null && target.email !== record.email) {
@@ -124,6 +142,7 @@ export function planBatch(records: readonly ImportRecord[], snapshot: Snapshot):
         email: target.email ?? record.email,
         emailVerified: target.email === null ? record.emailVerified : target.emailVerified || (target.email === record.email && record.emailVerified),
         name: target.name ?? record.name,
+        deleted: false,
       };
       if (after.email === target.email && after.emailVerified === target.emailVerified && after.name === target.name) after = null;
       else writes.userUpdates.push({ id: target.id, before: target, after });

@@ -21,8 +21,20 @@ export interface ImportRecord {
   memberships: { organizationId: string; role: MembershipRole }[];
 }
 
-/** Why a line was skipped. */
-export type SkipReason = 'malformed' | 'unknown_issuer' | 'unknown_organization' | 'conflict_id' | 'conflict_email' | 'conflict_identity';
+/**
+ * Why a line was skipped. `deleted`: its id (given, or derived from its email or identity) names
+ * a deleted user; `email_not_verified`: its email, not said to be verified, is another user's
+ * verified email.
+ */
+export type SkipReason =
+  | 'malformed'
+  | 'unknown_issuer'
+  | 'unknown_organization'
+  | 'conflict_id'
+  | 'conflict_email'
+  | 'conflict_identity'
+  | 'deleted'
+  | 'email_not_verified';
 
 export interface LineProblem {
   line: number;
@@ -73,7 +85,8 @@ function problem(line: number, reason: SkipReason, detail: string): LineProblem 
 
 /**
  * Reads one line. `issuers` maps a configured issuer's name to its `issuer` value. An email
- * without `emailVerified` counts as verified, as for a user a trusted service creates by email.
+ * counts as verified only when the line says `"emailVerified": true` (legacy-sessions.md): an
+ * exported address nobody vouched for must not join whoever holds it verified.
  */
 export function readImportLine(text: string, line: number, issuers: ReadonlyMap<string, string>): ImportRecord | LineProblem {
   let raw: unknown;
@@ -110,7 +123,7 @@ export function readImportLine(text: string, line: number, issuers: ReadonlyMap<
     id: value.id?.toLowerCase() ?? derivedId(email !== null ? `email:${email}` : `identity:${first!.issuer}\u0000${first!.subject}`),
     idGiven: value.id !== undefined,
     email,
-    emailVerified: email !== null && (value.emailVerified ?? true),
+    emailVerified: email !== null && value.emailVerified === true,
     name,
     createdAt: value.createdAt === undefined ? null : new Date(value.createdAt),
     identities,

@@ -6,6 +6,7 @@ import { isUuid } from '../domain/ids.js';
 import { hasScope, SCOPES } from '../domain/policy.js';
 import type { Actor, LogoutRequest, Principal, User } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
+import { findIdentitiesByUserIds } from '../db/identities.js';
 import {
   deleteInvitationsTo,
   deleteOrganizations,
@@ -118,14 +119,22 @@ export function createLifecycleService(deps: { db: Database; userRows: UserRowCa
           await appendAudit(tx, actor, { action: 'organization.deleted', targetType: 'Organization', targetId: organizationId, organizationId, details: { reason: 'last_member_deleted' } });
         }
         if (user.email !== null) await deleteInvitationsTo(tx, user.email);
+        const identities = await findIdentitiesByUserIds(tx, [userId]);
         const deletedAt = await eraseUser(tx, userId);
         await scrubAuditRows(tx, user);
-        const revocation = await upsertRevocation(tx, { kind: 'user', issuer: '', subject: userId, at: new Date(deletedAt) }, maxTokenAgeSeconds);
+        const at = new Date(deletedAt);
+        // The identities' tokens issued up to now stop too, on every replica: one whose cache
+        // never bound the identity to this user would otherwise provision a new user for an
+        // old token (lifecycle.md: tokens issued before the deletion answer 401 revoked).
+        const revocations = [await upsertRevocation(tx, { kind: 'user', issuer: '', subject: userId, at }, maxTokenAgeSeconds)];
+        for (const identity of identities) {
+          revocations.push(await upsertRevocation(tx, { kind: 'identity', issuer: identity.issuer, subject: identity.subject, at }, maxTokenAgeSeconds));
+        }
         await appendAudit(tx, actor, { action: 'user.deleted', targetType: 'User', targetId: userId, details: { organizationsDeleted: orphaned.length } });
-        return { deletedAt, revocation };
+        return { deletedAt, revocations };
       }),
     );
-    published(outcome.revocation);
+    for (const revocation of outcome.revocations) published(revocation);
     feed.publish({ type: 'status', userId, status: 'deleted', deletedAt: outcome.deletedAt });
     return true;
   }

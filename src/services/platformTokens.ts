@@ -7,7 +7,7 @@ import type { PlatformConfig } from '../config/platform.js';
 import type { Principal } from '../domain/types.js';
 import { signCompact } from '../auth/platformCrypto.js';
 import type { PlatformKeyStore } from '../auth/platformKeys.js';
-import { PLATFORM_PROVIDER, platformTokenClaims } from '../auth/platformToken.js';
+import { PLATFORM_PROVIDER, platformTokenClaims, platformTokenExpiry } from '../auth/platformToken.js';
 import { exchangeWorkosCode, WorkosCodeRejected, WorkosUnavailable } from '../auth/workos.js';
 import type { Queryable } from '../db/queryable.js';
 import type { UserRowCache } from '../db/userCache.js';
@@ -52,11 +52,19 @@ export interface PlatformTokenServiceOptions {
   now?: () => number;
 }
 
+/** What every grant asks for besides its credential. */
+export interface GrantRequest {
+  /** Null for every scope held; else a subset of them. */
+  scope: readonly string[] | null;
+  /** The request's `client_id` field (the token's `client_id` claim then); null when not given. */
+  clientId: string | null;
+}
+
 export interface PlatformTokenService {
-  /** RFC 8693: a subject token for a platform token. `scope`: null for every scope held. */
-  exchange(subjectToken: string, scope: readonly string[] | null): Promise<IssuedToken>;
-  /** WorkOS's authorization code, exchanged with WorkOS, then as `exchange`. */
-  exchangeCode(input: { issuer: string; code: string; codeVerifier: string | null; scope: readonly string[] | null }): Promise<IssuedToken>;
+  /** RFC 8693: a subject token for a platform token. */
+  exchange(input: GrantRequest & { subjectToken: string }): Promise<IssuedToken>;
+  /** WorkOS's authorization code with its PKCE verifier, exchanged with WorkOS, then as `exchange`. */
+  exchangeCode(input: GrantRequest & { issuer: string; code: string; codeVerifier: string }): Promise<IssuedToken>;
   /** Names of the issuers that accept the code grant (WorkOS with an API key). */
   readonly codeGrantIssuers: readonly string[];
 }
@@ -68,7 +76,8 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
   const now = options.now ?? Date.now;
   const codeIssuers = new Map(options.issuers.filter((i) => i.kind === 'workos' && i.userinfoApiKey !== null).map((i) => [i.name, i]));
 
-  async function mint(principal: Principal, requested: readonly string[] | null, idp?: string): Promise<IssuedToken> {
+  async function mint(principal: Principal, request: GrantRequest, idp?: string): Promise<IssuedToken> {
+    const requested = request.scope;
     if (principal.kind === 'service') throw invalidGrant('The subject token belongs to a service principal.');
     if (principal.kind !== 'user') throw invalidGrant('The subject token is invalid.');
     // Exchanging a platform token would renew it without the IdP's word: never.
@@ -88,13 +97,20 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
       if (requested.some((s) => !holds.has(s))) throw new OAuthError(400, 'invalid_scope', 'The requested scope exceeds the scopes the user holds.');
       scopes = held.filter((s) => requested.includes(s));
     }
+    const { claims: subject } = principal;
     const issuedAt = Math.floor(now() / 1000);
+    // Never outlives the login it came from: an opaque session without `exp` states no end.
+    const expiresAt = platformTokenExpiry(issuedAt, config.tokenTtlSeconds, subject.expiresAtAssumed === true ? null : subject.expiresAt);
+    if (expiresAt === null) throw invalidGrant('The subject token is expiring.');
     const claims = platformTokenClaims({
       issuer: config.issuer,
       audience: config.audience,
       userId: principal.userId,
       issuedAt,
-      ttlSeconds: config.tokenTtlSeconds,
+      expiresAt,
+      authTime: subject.authTime ?? subject.issuedAt,
+      // RFC 9068 §2.2: the client is required; the issuer's name names the client when nothing else does.
+      clientId: request.clientId ?? subject.clientId ?? subject.provider,
       jti: randomUUID(),
       sessionId: principal.claims.sessionId ?? randomUUID(),
       scopes,
@@ -107,7 +123,7 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
       access_token: signCompact(key.alg, key.encodedHeader, claims, key.privateKey!),
       issued_token_type: ACCESS_TOKEN_TYPE,
       token_type: 'Bearer',
-      expires_in: config.tokenTtlSeconds,
+      expires_in: expiresAt - issuedAt,
       scope: scopes.join(' '),
     };
   }
@@ -115,8 +131,8 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
   return {
     codeGrantIssuers: [...codeIssuers.keys()],
 
-    async exchange(subjectToken, scope) {
-      return mint(await options.authenticateToken(subjectToken), scope);
+    async exchange(input) {
+      return mint(await options.authenticateToken(input.subjectToken), input);
     },
 
     async exchangeCode(input) {
@@ -130,7 +146,7 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
         if (error instanceof WorkosUnavailable) throw new OAuthError(503, 'temporarily_unavailable', 'WorkOS cannot be reached right now; retry later.', { cause: error, retryAfterSeconds: 5 });
         throw error;
       }
-      return mint(await options.authenticateToken(accessToken), input.scope, issuer.name);
+      return mint(await options.authenticateToken(accessToken), input, issuer.name);
     },
   };
 }

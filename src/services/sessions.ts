@@ -75,8 +75,15 @@ function nestedBump(map: Map<string, Map<string, Horizon>>, issuer: string, key:
 /** The IdP issuer a token's `sid` and sign-in belong to: its own, or a platform token's IdP. */
 const sessionIssuerOf = (claims: UserClaims): string => claims.idpIssuer ?? claims.issuer;
 
-/** Seconds a token's iat is compared with: a revocation at 12.7 s covers tokens of second 12. */
-const seconds = (ms: number) => Math.floor(ms / 1000);
+/**
+ * Seconds a token's issue time is compared with, exactly: an integer `iat` compares as with the
+ * floor (a revocation at 12.7 s covers tokens of second 12), and an opaque session's first
+ * acceptance (millisecond precision) accepted at 12.9 s is not covered.
+ */
+const seconds = (ms: number) => ms / 1000;
+
+/** When a token counts as issued: its `iat`, else an opaque session's first acceptance, else before every revocation. */
+const issuedAtOf = (claims: UserClaims): number => claims.issuedAt ?? claims.firstAcceptedAt ?? -Infinity;
 
 class View {
   readonly users = new Map<string, Horizon>();
@@ -196,7 +203,7 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
   async function admitFromDatabase(userId: string, claims: UserClaims): Promise<boolean> {
     if (!loaded && !closed) load().catch((error: unknown) => options.onError?.(error));
     const facts = await findSessionFacts(db, { userId, issuer: claims.issuer, subject: claims.subject, sessionId: claims.sessionId, sessionIssuer: sessionIssuerOf(claims) });
-    const iat = claims.issuedAt ?? -Infinity;
+    const iat = issuedAtOf(claims);
     if (facts.status === 'suspended') throw suspended();
     if (facts.sessionRevoked) throw revoked();
     if (facts.userRevokedAt !== null && iat <= seconds(facts.userRevokedAt)) throw revoked();
@@ -212,11 +219,11 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
   return {
     admit(userId, claims) {
       const nowMs = now();
-      if (tooOld(claims, seconds(nowMs))) throw new AppError('UNAUTHENTICATED', { reason: 'token_too_old' });
+      if (tooOld(claims, Math.floor(nowMs / 1000))) throw new AppError('UNAUTHENTICATED', { reason: 'token_too_old' });
       if (!loaded || !hearing()) return admitFromDatabase(userId, claims);
       const current = view;
       if (current.suspended.size !== 0 && current.suspended.has(userId)) throw suspended();
-      const iat = claims.issuedAt ?? -Infinity;
+      const iat = issuedAtOf(claims);
       if (current.revocationCount !== 0) {
         const user = current.users.get(userId);
         if (user !== undefined && iat <= user.at) throw revoked();

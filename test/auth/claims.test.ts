@@ -1,11 +1,13 @@
 import type { JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { readScopes, toVerifiedPrincipal } from '../../src/auth/claims.js';
+import { AppError } from '../../src/errors.js';
 import type { IssuerConfig } from '../../src/config/issuers.js';
 import type { ServiceClaims, UserClaims, VerifiedPrincipal } from '../../src/domain/types.js';
 
 const ISS = 'https://idp.test/';
 const EXP = 2_000_000_000;
+const IAT = EXP - 3600;
 
 function config(overrides: Partial<IssuerConfig> = {}): IssuerConfig {
   return {
@@ -25,18 +27,30 @@ function config(overrides: Partial<IssuerConfig> = {}): IssuerConfig {
     jwksRefreshSeconds: 300,
     jwksMaxStaleSeconds: 86400,
     maxTokenAgeSeconds: null,
+    serviceScopes: null,
     ...overrides,
   };
 }
 
 function map(claims: JWTPayload, overrides: Partial<IssuerConfig> = {}): VerifiedPrincipal {
-  return toVerifiedPrincipal({ iss: ISS, sub: 'user-1', exp: EXP, ...claims }, config(overrides));
+  return toVerifiedPrincipal({ iss: ISS, sub: 'user-1', exp: EXP, iat: IAT, ...claims }, config(overrides));
 }
 
 function user(claims: JWTPayload, overrides: Partial<IssuerConfig> = {}): UserClaims {
   const principal = map(claims, overrides);
   if (principal.kind !== 'user') throw new Error(`expected a user, got ${principal.kind}`);
   return principal.claims;
+}
+
+/** The AppError toVerifiedPrincipal throws for these claims. */
+function refusal(claims: JWTPayload, overrides: Partial<IssuerConfig> = {}): AppError {
+  try {
+    map(claims, overrides);
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
 }
 
 function service(claims: JWTPayload, overrides: Partial<IssuerConfig> = {}): ServiceClaims {
@@ -74,17 +88,47 @@ describe('toVerifiedPrincipal: service principals', () => {
     expect(map({ sub: 'user_1', client_id: 'client_1', gty: 'client-credentials' }, { kind: 'workos', clientId: 'client_1' }).kind).toBe('user');
   });
 
-  it('oidc: sub === client_id, or the Auth0 rule, is a service; gty alone is not', () => {
-    expect(map({ sub: 'svc', client_id: 'svc' }).kind).toBe('service');
-    expect(map({ sub: 'svc@clients', azp: 'svc', gty: 'client-credentials' }).kind).toBe('service');
-    expect(map({ gty: 'client-credentials' }).kind).toBe('user');
+  it('oidc with serviceScopes: sub === client_id, or the Auth0 rule, is a service; gty alone is not', () => {
+    const scoped = { serviceScopes: ['users:read'] };
+    expect(map({ sub: 'svc', client_id: 'svc' }, scoped).kind).toBe('service');
+    expect(map({ sub: 'svc@clients', azp: 'svc', gty: 'client-credentials' }, scoped).kind).toBe('service');
+    expect(map({ gty: 'client-credentials' }, scoped).kind).toBe('user');
+    expect(map({ sub: 'user-1', client_id: 'svc' }, scoped).kind).toBe('user');
+  });
+
+  it('oidc without serviceScopes has no service principals: a machine token is refused (401), never a service', () => {
+    for (const claims of [
+      { sub: 'svc', client_id: 'svc', scope: 'users:admin' },
+      { sub: 'svc@clients', azp: 'svc', gty: 'client-credentials', permissions: ['users:admin'] },
+    ]) {
+      const error = refusal(claims);
+      expect(error.code).toBe('UNAUTHENTICATED');
+      expect(error.reason).toBe('service_principal_not_allowed');
+    }
     expect(map({ sub: 'user-1', client_id: 'svc' }).kind).toBe('user');
   });
 
+  it('serviceScopes narrow a service to the listed scopes; the token\'s others are ignored', () => {
+    const oidc = service({ sub: 'svc', client_id: 'svc', scope: 'users:admin users:read openid' }, { serviceScopes: ['users:read', 'organizations:read'] });
+    expect([...oidc.scopes]).toEqual(['users:read']);
+    const auth0 = service({ sub: 'a@clients', azp: 'a', gty: 'client-credentials', permissions: ['users:admin', 'users:write'] }, { kind: 'auth0', serviceScopes: ['users:write'] });
+    expect([...auth0.scopes]).toEqual(['users:write']);
+    expect([...service({ sub: 'svc', client_id: 'svc', scope: 'users:admin' }, { serviceScopes: [] }).scopes]).toEqual([]);
+  });
+
+  it('without serviceScopes, auth0 and workos services keep their token\'s scopes', () => {
+    expect([...service({ sub: 'a@clients', azp: 'a', gty: 'client-credentials', scope: 'users:admin' }, { kind: 'auth0' }).scopes]).toEqual(['users:admin']);
+    expect([...service({ sub: 'c', client_id: 'c', scope: 'users:admin' }, { kind: 'workos', clientId: 'c' }).scopes]).toEqual(['users:admin']);
+  });
+
   it('service scopes are the union of scope and permissions', () => {
-    const claims = service({ sub: 'user-1', client_id: 'user-1', scope: 'users:read  users:write', permissions: ['organizations:read', 'users:read'] });
+    const claims = service({ sub: 'user-1', client_id: 'user-1', scope: 'users:read  users:write', permissions: ['organizations:read', 'users:read'] }, { kind: 'workos', clientId: 'user-1' });
     expect([...claims.scopes].sort()).toEqual(['organizations:read', 'users:read', 'users:write']);
     expect(claims).toMatchObject({ provider: 'idp', issuer: ISS, subject: 'user-1', expiresAt: EXP });
+  });
+
+  it('a service token needs no iat (RFC 9068 §2.2 requires it of user tokens)', () => {
+    expect(map({ sub: 'c', client_id: 'c', iat: undefined }, { kind: 'workos', clientId: 'c' }).kind).toBe('service');
   });
 
   it('readScopes accepts an array scope and ignores non-strings', () => {
@@ -93,6 +137,25 @@ describe('toVerifiedPrincipal: service principals', () => {
 });
 
 describe('toVerifiedPrincipal: users', () => {
+  it('a user token must carry a numeric iat: 401 missing_iat otherwise', () => {
+    for (const iat of [undefined, '1700000000', Number.NaN]) {
+      const error = refusal({ iat } as JWTPayload);
+      expect(error.code).toBe('UNAUTHENTICATED');
+      expect(error.reason).toBe('missing_iat');
+    }
+    expect(user({ iat: IAT + 0.5 }).issuedAt).toBe(IAT);
+  });
+
+  it('a sid holding a NUL or over 255 bytes is refused (401 invalid_sid); 255 bytes is fine', () => {
+    for (const sid of ['s\u0000', 'é'.repeat(128), 'x'.repeat(256)]) {
+      const error = refusal({ sid });
+      expect(error.code).toBe('UNAUTHENTICATED');
+      expect(error.reason).toBe('invalid_sid');
+    }
+    expect(user({ sid: 'x'.repeat(255) }).sessionId).toHaveLength(255);
+    expect(user({ sid: '  ' }).sessionId).toBeNull();
+  });
+
   it('maps subject, issuer, provider and expiry', () => {
     expect(user({})).toMatchObject({ provider: 'idp', issuer: ISS, subject: 'user-1', expiresAt: EXP, email: null, emailVerified: false });
   });

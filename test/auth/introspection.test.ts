@@ -82,6 +82,33 @@ describe('introspection answers', () => {
     expect((await rejection(verifier().verify(session({ email: 'no-sub@example.com' })))).code).toBe('UNAUTHENTICATED');
     expect((await rejection(verifier().verify(session({ sub: '   ' })))).code).toBe('UNAUTHENTICATED');
   });
+
+  it.each([
+    ['a NUL in the subject', { sub: 'u\u0000' }, 'invalid_sub'],
+    ['a subject over 255 bytes', { sub: 'é'.repeat(128) }, 'invalid_sub'],
+    ['a NUL in sid', { sub: 'u', sid: '\u0000' }, 'invalid_sid'],
+    ['a sid over 255 bytes', { sub: 'u', sid: 'x'.repeat(256) }, 'invalid_sid'],
+    ['a NUL in the email', { sub: 'u', email: 'a\u0000@example.com' }, 'invalid_email'],
+    ['an email over 255 bytes', { sub: 'u', email: `${'é'.repeat(125)}@example.com` }, 'invalid_email'],
+    ['a NUL in the name', { sub: 'u', name: 'A\u0000' }, 'invalid_name'],
+  ])('%s: 401, remembered like any negative answer', async (_label, answer, reason) => {
+    const outcomes: IntrospectionOutcome[] = [];
+    const v = verifier({}, { outcomes });
+    const token = session(answer);
+    for (let i = 0; i < 2; i += 1) {
+      const error = await rejection(v.verify(token));
+      expect(error.code).toBe('UNAUTHENTICATED');
+      expect(error.reason).toBe(reason);
+    }
+    expect(outcomes).toEqual(['inactive']);
+  });
+
+  it('checks the configured email field, and accepts values of exactly 255 bytes', async () => {
+    const v = verifier({ emailField: 'mail' });
+    expect((await rejection(v.verify(session({ sub: 'u', mail: 'a\u0000@example.com' })))).reason).toBe('invalid_email');
+    const sub = 'x'.repeat(255);
+    expect((await v.verify(session({ sub, sid: 's'.repeat(255), email: 'a\u0000ignored' }))).claims.subject).toBe(sub);
+  });
 });
 
 describe('caching', () => {

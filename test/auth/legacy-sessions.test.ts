@@ -102,6 +102,35 @@ describe('opaque legacy sessions', () => {
   });
 });
 
+describe('answers the database cannot hold', () => {
+  const refused: Record<string, Record<string, unknown>> = {
+    'a NUL in the subject': { sub: `legacy-${randomUUID()}\u0000x` },
+    'a subject of 256 bytes': { sub: 'é'.repeat(128) },
+    'a NUL in sid': { sub: `legacy-${randomUUID()}`, sid: 'sess\u0000' },
+    'a sid of 256 bytes': { sub: `legacy-${randomUUID()}`, sid: 's'.repeat(256) },
+    'a NUL in the email': { sub: `legacy-${randomUUID()}`, email: 'ada\u0000@example.com', email_verified: true },
+    'an email of 256 bytes': { sub: `legacy-${randomUUID()}`, email: `${'é'.repeat(125)}@example.com`, email_verified: true },
+    'a NUL in the name': { sub: `legacy-${randomUUID()}`, name: 'Ada\u0000' },
+  };
+  for (const [label, answer] of Object.entries(refused)) {
+    it(`${label}: 401 UNAUTHENTICATED, nothing stored`, async () => {
+      const response = await api.gql(VIEWER, { token: session(answer) });
+      expect(response.status).toBe(401);
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      if (typeof answer['sub'] === 'string' && !answer['sub'].includes('\u0000')) {
+        expect(await database.db.query('select 1 from identities where subject = $1', [answer['sub']])).toHaveLength(0);
+      }
+    });
+  }
+
+  it('a subject of exactly 255 bytes is fine', async () => {
+    const sub = `${'é'.repeat(127)}x`;
+    const response = await api.gql(VIEWER, { token: session({ sub }) });
+    expect(response.status).toBe(200);
+    expect(response.body.data.viewer.identities[0].subject).toBe(sub);
+  });
+});
+
 describe('adoptSubjectAsUserId', () => {
   it('a UUID subject becomes the id of the user its first sign-in creates', async () => {
     const legacyId = randomUUID();

@@ -115,9 +115,11 @@ describe('a cached token while the JWKS cannot be refreshed', () => {
     const token = await idp.sign({ sub: 'dave', aud: AUD, exp: seconds(clock.now) + 7200 });
     const principal = await verifier.verify(token);
     idp.setMode('down');
-    clock.now += 300_000 + 60_000; // refresh due at 300 s, failing since: still within maxStale
+    clock.now += 300_000 + 60_000; // refresh due at 300 s, failing since: 60 s past the last success's maxStale, still served
     expect(verifier.cachedPrincipal(token)).toBe(principal);
-    clock.now += 1_000 + 1; // past refresh + maxStale + the due refresh's fetch timeout
+    clock.now += 1_000; // exactly due refresh + its fetch timeout + maxStale: the last instant served
+    expect(verifier.cachedPrincipal(token)).toBe(principal);
+    clock.now += 1; // past refresh + maxStale + the due refresh's fetch timeout
     expect(verifier.cachedPrincipal(token)).toBeUndefined();
     const error = await rejection(verifier.verify(token));
     expect(error.code).toBe('AUTH_PROVIDER_UNAVAILABLE');
@@ -175,9 +177,13 @@ describe('token age', () => {
     expect((await rejection(verifier.verify(token))).reason).toBe('token_too_old');
   });
 
-  it('without maxTokenAgeSeconds, a token without iat is fine', async () => {
+  it('a user token must carry iat, maxTokenAgeSeconds or not (RFC 9068 §2.2); a service token need not', async () => {
     const { verifier } = setup();
-    await verifier.verify(await idp.sign({ sub: 'h', aud: AUD, iat: undefined }));
+    const missing = await rejection(verifier.verify(await idp.sign({ sub: 'h', aud: AUD, iat: undefined })));
+    expect(missing.code).toBe('UNAUTHENTICATED');
+    expect(missing.reason).toBe('missing_iat');
+    const service = await verifier.verify(await idp.sign({ sub: 'svc-h', client_id: 'svc-h', aud: AUD, iat: undefined }));
+    expect(service.kind).toBe('service');
   });
 
   it('a cached token stops at its exp exactly, with no tolerance', async () => {

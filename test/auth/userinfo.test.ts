@@ -176,3 +176,48 @@ describe('userinfo fallback', () => {
     expect(idp.lastUserinfoAuthorization).toBe('Bearer sk_test_123');
   });
 });
+
+describe('userinfo profile subject (OpenID Connect Core §5.3.2)', () => {
+  const workos = () => ({
+    kind: 'workos' as const,
+    clientId: 'client_123',
+    audience: null,
+    userinfoUrl: idp.userinfoUserUrl,
+    userinfoApiKey: 'sk_test_123',
+    emailTrust: 'always' as const,
+  });
+
+  it.each([
+    ['another sub', (sub: string) => ({ sub: `${sub}-other` })],
+    ['no sub', () => ({ sub: undefined })],
+    ['a numeric sub', () => ({ sub: 42 })],
+  ])('/userinfo naming %s: 401 userinfo_subject_mismatch, fetched again next time (never kept)', async (_label, naming) => {
+    const { verifier } = setup();
+    const sub = newSubject();
+    idp.setUserinfo(sub, { ...naming(sub), email: 'victim@example.com', email_verified: true });
+    const before = idp.userinfoRequests;
+    for (const jti of ['a', 'b']) {
+      const error = await rejection(verifier.verify(await idp.sign({ sub, aud: AUD, jti })));
+      expect(error.code).toBe('UNAUTHENTICATED');
+      expect(error.reason).toBe('userinfo_subject_mismatch');
+    }
+    expect(idp.userinfoRequests - before).toBe(2);
+    idp.setUserinfo(sub, { email: 'own@example.com', email_verified: true });
+    const principal = await verifier.verify(await idp.sign({ sub, aud: AUD, jti: 'c' }));
+    expect(principal.kind === 'user' && principal.claims.email).toBe('own@example.com');
+  });
+
+  it('workos: the user object must carry the subject as its id (a sub alone does not count)', async () => {
+    const { verifier } = setup(workos());
+    const sub = 'user_01MISMATCH';
+    idp.setUserinfo(sub, { id: 'user_01OTHER', email: 'victim@example.com' });
+    const error = await rejection(verifier.verify(await idp.sign({ sub, client_id: 'client_123' })));
+    expect(error.code).toBe('UNAUTHENTICATED');
+    expect(error.reason).toBe('userinfo_subject_mismatch');
+    idp.setUserinfo(sub, { id: undefined, sub, email: 'victim@example.com' });
+    expect((await rejection(verifier.verify(await idp.sign({ sub, client_id: 'client_123', jti: 'b' })))).reason).toBe('userinfo_subject_mismatch');
+    idp.setUserinfo(sub, { email: 'own@example.com' }); // the test IdP names it by id
+    const principal = await verifier.verify(await idp.sign({ sub, client_id: 'client_123', jti: 'c' }));
+    expect(principal.kind === 'user' && principal.claims.email).toBe('own@example.com');
+  });
+});

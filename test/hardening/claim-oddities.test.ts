@@ -1,6 +1,6 @@
 // Issuer-controlled oddities in a correctly signed token answer 401, never a 500: a NUL
-// (PostgreSQL's text refuses it) in `sub`, `org_id`, `name` (or the parts it is built from),
-// `act.sub` or the userinfo profile's name, and identifiers over 255 bytes. On PGlite and
+// (PostgreSQL's text refuses it) in `sub`, `org_id`, `sid`, `name` (or the parts it is built
+// from), `act.sub` or the userinfo profile's name, and identifiers over 255 bytes. On PGlite and
 // PostgreSQL (TEST_DATABASE_URL).
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,9 @@ describe('claims the database cannot hold', () => {
     'a NUL in name': { name: 'Ada\u0000Lovelace' },
     'a NUL in given_name': { given_name: 'Ada\u0000', family_name: 'Lovelace' },
     'a NUL in act.sub': { act: { sub: 'admin\u0000' } },
+    'a NUL in sid': { sid: 'session\u0000x' },
+    'a sid of 256 bytes (multibyte)': { sid: 'é'.repeat(128) },
+    'a sid of 4 KB': { sid: `s-${'x'.repeat(4096)}` },
     'a NUL in a machine token sub': { sub: 'client\u0000@clients', gty: 'client-credentials', email: undefined },
   };
   for (const [name, claims] of Object.entries(refused)) {

@@ -142,7 +142,9 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
       if (subject === null) return send(res, 401, '{"error":"invalid_token"}');
       const profile = profiles.get(subject);
       if (profile === undefined) return send(res, 404, '{"error":"not_found"}');
-      send(res, 200, JSON.stringify({ sub: subject, ...profile }));
+      // OIDC /userinfo names the subject `sub`; a WorkOS user object calls it `id`.
+      const named = pathname.startsWith(usersPrefix) ? { object: 'user', id: subject } : { sub: subject };
+      send(res, 200, JSON.stringify({ ...named, ...profile }));
       return;
     }
     send(res, 404, '{"error":"not_found"}');
@@ -237,12 +239,20 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
 /** The audience every test issuer's tokens are for (`issuerConfig` accepts it). */
 export const AUDIENCE = 'https://api.test';
 
+/** Every scope the service checks: what the test issuer's service principals may hold. */
+export const TEST_SERVICE_SCOPES = ['users:read', 'users:write', 'users:admin', 'organizations:read', 'organizations:admin'];
+
 /**
- * A complete IssuerConfig for a test issuer (kind oidc, audience `https://api.test`), with the
- * product's own defaults (parsed as an AUTH_ISSUERS entry), then `overrides`.
+ * A complete IssuerConfig for a test issuer (kind oidc, audience `https://api.test`, whose
+ * machine tokens are services holding at most TEST_SERVICE_SCOPES), with the product's own
+ * defaults (parsed as an AUTH_ISSUERS entry), then `overrides` (`serviceScopes: null`: an oidc
+ * issuer without service principals, the product's default).
  */
 export function issuerConfig(issuer: TestIssuer, overrides: Partial<IssuerConfig> = {}): IssuerConfig {
-  const entry = { name: 'test', kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri, algorithms: [issuer.alg] };
+  const entry = {
+    name: 'test', kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri, algorithms: [issuer.alg],
+    serviceScopes: TEST_SERVICE_SCOPES,
+  };
   const [config] = parseIssuers(JSON.stringify([entry]), 'test issuer', {});
   return { ...config!, ...overrides };
 }

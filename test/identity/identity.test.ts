@@ -146,7 +146,7 @@ describe('emails', () => {
     const holder = await viewerOf(await sign(auth0, { sub: unique('auth0|ascii'), email: ascii, email_verified: true }));
     const other = await viewerOf(await sign(namespaced, { sub: unique('auth0|wide'), email: wide, [`${NS}email_verified`]: true }));
     expect(other.id).not.toBe(holder.id);
-    expect(other.email).toBe(wide.toLowerCase());
+    expect(other.email).toBe(wide);
     expect(holder.email).toBe(ascii);
     // Unverified, the lookalike of a verified address is not "the same email": no EMAIL_NOT_VERIFIED.
     const ascii2 = uniqueEmail('ada');
@@ -154,7 +154,29 @@ describe('emails', () => {
     const unverified = await api.gql(VIEWER, { token: await sign(auth0, { sub: unique('auth0|wide2'), email: fullwidth(ascii2.toUpperCase()), email_verified: false }) });
     expect(unverified.status).toBe(200);
     expect(unverified.body.data.viewer.id).not.toBe(holder2.id);
-    expect(unverified.body.data.viewer.email).toBe(fullwidth(ascii2));
+    // Only A-Z are lower-cased: fullwidth capitals stay as written.
+    expect(unverified.body.data.viewer.email).toBe(fullwidth(ascii2.toUpperCase()));
+  });
+
+  it('lower-case A-Z only: the Kelvin sign (U+212A) is not k, two verified tokens are two users', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const kate = `kate-${tag}@example.com`;
+    const kelvin = `\u212Aate-${tag}@example.com`;
+    // toLowerCase() would turn the Kelvin sign into k, making the two addresses one.
+    expect(kelvin.toLowerCase()).toBe(kate);
+    const plain = await viewerOf(await sign(auth0, { sub: unique('auth0|kate'), email: `KATE-${tag}@Example.com`, email_verified: true }));
+    const kelvinUser = await viewerOf(await sign(auth0, { sub: unique('auth0|kelvin'), email: kelvin, email_verified: true }));
+    expect(plain.email).toBe(kate);
+    expect(kelvinUser.email).toBe(kelvin);
+    expect(kelvinUser.id).not.toBe(plain.id);
+    expect(await usersWithEmail(database.db, kate)).toHaveLength(1);
+    expect(await usersWithEmail(database.db, kelvin)).toHaveLength(1);
+    // Either order: the Kelvin address signing in first does not capture kate@ either.
+    const kelvinFirst = `\u212Aim-${tag}@example.com`;
+    const first = await viewerOf(await sign(auth0, { sub: unique('auth0|kelvin2'), email: kelvinFirst, email_verified: true }));
+    const second = await viewerOf(await sign(auth0, { sub: unique('auth0|kim'), email: `kim-${tag}@example.com`, email_verified: true }));
+    expect(second.id).not.toBe(first.id);
+    expect(second.email).toBe(`kim-${tag}@example.com`);
   });
 });
 

@@ -65,8 +65,8 @@ describe('import', () => {
     expect(new Date(ada.created_at).toISOString()).toBe('2023-04-01T10:00:00.000Z');
     expect(await count('identities where user_id = $1 and provider = $2 and issuer = $3 and subject = $4', [id, 'legacy', LEGACY, id])).toBe(1);
     expect(await count('memberships where user_id = $1 and organization_id = $2 and role = $3', [id, org, 'ADMIN'])).toBe(1);
-    // An email alone counts as verified; the id is derived from the line, the same on every run.
-    expect(await count('users where id = $1 and email = $2 and email_verified', [derivedId('email:bob@example.com'), 'bob@example.com'])).toBe(1);
+    // An email is verified only when the line says so; the id is derived from the line, the same on every run.
+    expect(await count('users where id = $1 and email = $2 and not email_verified', [derivedId('email:bob@example.com'), 'bob@example.com'])).toBe(1);
     expect(await count("audit_events where action = 'user.imported' and actor_type = 'system'")).toBe(3);
     expect(await count("audit_events where action = 'membership.added' and organization_id = $1", [org])).toBe(1);
 
@@ -99,14 +99,14 @@ describe('import', () => {
 
   it('skips whole lines that conflict: the id, the verified email or an identity of someone else', async () => {
     const [a, b] = [randomUUID(), randomUUID()];
-    await importText(jsonl({ id: a, email: 'a@example.com', identities: [{ issuer: 'legacy', subject: 'a' }] }));
+    await importText(jsonl({ id: a, email: 'a@example.com', emailVerified: true, identities: [{ issuer: 'legacy', subject: 'a' }] }));
     const membership = [{ organizationId: org, role: 'MEMBER' }];
     const { summary, problems } = await importText(
       jsonl(
         { id: a, email: 'not-a@example.com', memberships: membership },
-        { id: b, email: 'a@example.com', memberships: membership },
+        { id: b, email: 'a@example.com', emailVerified: true, memberships: membership },
         { id: b, email: 'b@example.com', identities: [{ issuer: 'legacy', subject: 'a' }], memberships: membership },
-        { email: 'a@example.com', identities: [{ issuer: 'legacy', subject: 'other' }, { issuer: 'legacy', subject: 'a' }] },
+        { email: 'a@example.com', emailVerified: true, identities: [{ issuer: 'legacy', subject: 'other' }, { issuer: 'legacy', subject: 'a' }] },
       ),
     );
     expect(problems).toEqual([
@@ -148,8 +148,8 @@ describe('import', () => {
 
   it('--strict stops at the first bad line having written nothing', async () => {
     const taken = randomUUID();
-    await importText(jsonl({ id: taken, email: 'taken@example.com' }));
-    const lines = [{ email: 'one@example.com' }, { email: 'two@example.com' }, { id: randomUUID(), email: 'taken@example.com' }, 'garbage'];
+    await importText(jsonl({ id: taken, email: 'taken@example.com', emailVerified: true }));
+    const lines = [{ email: 'one@example.com' }, { email: 'two@example.com' }, { id: randomUUID(), email: 'taken@example.com', emailVerified: true }, 'garbage'];
     for (const batchSize of [1, 2, 100]) {
       const { summary, problems } = await importText(jsonl(...lines), { strict: true, batchSize });
       expect(summary.stoppedAt).toMatchObject({ line: 3, reason: 'conflict_email' });
@@ -166,9 +166,9 @@ describe('import', () => {
   it('lines touching the same person in one batch are applied in file order', async () => {
     const id = randomUUID();
     const text = jsonl(
-      { id, email: 'dup@example.com' },
-      { id: randomUUID(), email: 'dup@example.com' },
-      { email: 'dup@example.com', identities: [{ issuer: 'legacy', subject: 'dup' }] },
+      { id, email: 'dup@example.com', emailVerified: true },
+      { id: randomUUID(), email: 'dup@example.com', emailVerified: true },
+      { email: 'dup@example.com', emailVerified: true, identities: [{ issuer: 'legacy', subject: 'dup' }] },
       { identities: [{ issuer: 'legacy', subject: 'dup' }], memberships: [{ organizationId: org, role: 'OWNER' }] },
     );
     for (const batchSize of [100, 1]) {
@@ -179,6 +179,42 @@ describe('import', () => {
       expect(await count('identities where user_id = $1', [id])).toBe(1);
       expect(await count("memberships where user_id = $1 and role = 'OWNER'", [id])).toBe(1);
     }
+  });
+});
+
+describe('emailVerified (default false)', () => {
+  it('only a line saying true joins by email; an unverified line meeting a verified user is skipped (email_not_verified)', async () => {
+    const holder = randomUUID();
+    await importText(jsonl({ id: holder, email: 'held@example.com', emailVerified: true }));
+    const { summary, problems } = await importText(
+      jsonl(
+        { email: 'held@example.com', name: 'Not vouched for' },
+        { id: randomUUID(), email: 'HELD@example.com' },
+        { email: 'held@example.com', emailVerified: false, identities: [{ issuer: 'legacy', subject: 'unverified' }] },
+        { email: 'held@example.com', emailVerified: true, identities: [{ issuer: 'legacy', subject: 'verified' }] },
+        { id: holder, email: 'held@example.com', name: 'Holder' },
+      ),
+    );
+    expect(problems).toEqual([
+      { line: 1, reason: 'email_not_verified' },
+      { line: 2, reason: 'email_not_verified' },
+      { line: 3, reason: 'email_not_verified' },
+    ]);
+    // Line 4 joins the holder, as a verified sign-in would; line 5 is the holder's own line.
+    expect(totals(summary)).toEqual({ created: 0, updated: 2, unchanged: 0, skipped: { email_not_verified: 3 } });
+    expect(await count('users')).toBe(1);
+    expect(await count("identities where user_id = $1 and subject = 'verified'", [holder])).toBe(1);
+    expect(await count("identities where subject = 'unverified'")).toBe(0);
+    expect(await count("users where id = $1 and name = 'Holder' and email_verified", [holder])).toBe(1);
+  });
+
+  it('an unverified email joins nobody: a second unverified line with it is another user', async () => {
+    const first = randomUUID();
+    await importText(jsonl({ id: first, email: 'loose@example.com' }));
+    const { summary } = await importText(jsonl({ email: 'loose@example.com', identities: [{ issuer: 'legacy', subject: 'loose' }] }));
+    expect(totals(summary)).toEqual({ created: 1, updated: 0, unchanged: 0, skipped: {} });
+    expect(await count('users where email = $1 and not email_verified', ['loose@example.com'])).toBe(2);
+    expect(await count("identities where user_id = $1 and subject = 'loose'", [first])).toBe(0);
   });
 });
 

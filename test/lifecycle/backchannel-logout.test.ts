@@ -76,6 +76,29 @@ describe('back-channel logout', () => {
     expect((await postLogout(suite.api.url, token, 'application/json')).status).toBe(400);
   });
 
+  it('refuses a sid, sub or jti that is empty, holds a NUL or exceeds 255 bytes: 400, never a 5xx, nothing recorded', async () => {
+    const bad = { empty: '', blank: '  ', nul: `s-${randomUUID()}\u0000x`, multibyte: 'é'.repeat(128), long: 'x'.repeat(4096) };
+    for (const [label, value] of Object.entries(bad)) {
+      for (const claims of [{ sid: value }, { sub: value }, { sid: `s-${randomUUID()}`, jti: value }, { sub: `u-${randomUUID()}`, sid: value }]) {
+        const answer = await postLogout(suite.api.url, await logoutToken(suite.issuer, claims));
+        expect({ label, claims: Object.keys(claims), ...answer }).toEqual({ label, claims: Object.keys(claims), status: 400, text: '{"error":"invalid_request"}' });
+      }
+    }
+    const stored = await suite.database.db.query('select 1 from session_revocations where subject = any($1::text[])', [[bad.empty, bad.blank, bad.multibyte, bad.long]]);
+    expect(stored).toHaveLength(0);
+    // 255 bytes is fine.
+    expect((await postLogout(suite.api.url, await logoutToken(suite.issuer, { sid: 'é'.repeat(127) + 'x', jti: 'j'.repeat(255) }))).status).toBe(200);
+  });
+
+  it('refuses an iat more than 300 s old (one from 2001 included) or more than 60 s ahead', async () => {
+    const now = nowSeconds();
+    for (const iat of [1_000_000_000, now - 400, now + 120]) {
+      const answer = await postLogout(suite.api.url, await logoutToken(suite.issuer, { sid: `s-${randomUUID()}`, iat, exp: now + 120 }));
+      expect({ iat, ...answer }).toEqual({ iat, status: 400, text: '{"error":"invalid_request"}' });
+    }
+    expect((await postLogout(suite.api.url, await logoutToken(suite.issuer, { sid: `s-${randomUUID()}`, iat: now - 200 }))).status).toBe(200);
+  });
+
   it('accepts a token without typ (older IdPs), and never takes a logout token as a bearer credential', async () => {
     const logout = await logoutToken(suite.issuer, { sub: `user|${randomUUID()}`, email: 'x@example.com' }, { typ: undefined });
     const asBearer = await suite.gql(VIEWER, { token: logout });

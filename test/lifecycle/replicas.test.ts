@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLifecycleFeed } from '../../src/db/lifecycleFeed.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { databaseKind, TEST_DATABASE_URL } from '../helpers/database.js';
-import { AUDIENCE, issuerConfig } from '../helpers/issuer.js';
+import { AUDIENCE, issuerConfig, TEST_SERVICE_SCOPES } from '../helpers/issuer.js';
 import { eventually } from '../helpers/eventually.js';
 import { freePort, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
@@ -104,7 +104,7 @@ describe.skipIf(databaseKind !== 'postgres')('on PostgreSQL', () => {
         NODE_ENV: 'production',
         HOST: '127.0.0.1',
         PORT: String(port),
-        AUTH_ISSUERS: JSON.stringify([{ name: 'test', kind: 'oidc', issuer: bed.issuer.url, audience: AUDIENCE, jwksUri: bed.issuer.jwksUri }]),
+        AUTH_ISSUERS: JSON.stringify([{ name: 'test', kind: 'oidc', issuer: bed.issuer.url, audience: AUDIENCE, jwksUri: bed.issuer.jwksUri, serviceScopes: TEST_SERVICE_SCOPES }]),
         ...env,
       });
       await waitForOutput(main, (out) => out.includes('identity subgraph listening'), 60_000);

@@ -61,6 +61,9 @@ describe('loadConfig', () => {
     ['AUTH_ISSUERS_FILE unreadable', { AUTH_ISSUERS_FILE: '/nonexistent/issuers.json' }, 'AUTH_ISSUERS_FILE'],
     ['both AUTH_ISSUERS and AUTH_ISSUERS_FILE', { AUTH_ISSUERS: issuers(ISSUER), AUTH_ISSUERS_FILE: '/tmp/x.json' }, 'AUTH_ISSUERS_FILE'],
     ['maxTokenAgeSeconds zero', { AUTH_ISSUERS: issuers({ ...ISSUER, maxTokenAgeSeconds: 0 }) }, 'AUTH_ISSUERS[0].maxTokenAgeSeconds'],
+    ['serviceScopes not an array', { AUTH_ISSUERS: issuers({ ...ISSUER, serviceScopes: 'users:read' }) }, 'AUTH_ISSUERS[0].serviceScopes'],
+    ['a serviceScopes entry with a space', { AUTH_ISSUERS: issuers({ ...ISSUER, serviceScopes: ['users:read users:admin'] }) }, 'AUTH_ISSUERS[0].serviceScopes[0]'],
+    ['an empty serviceScopes entry', { AUTH_ISSUERS: issuers({ ...ISSUER, serviceScopes: ['users:read', ''] }) }, 'AUTH_ISSUERS[0].serviceScopes[1]'],
     ['a jwksUri with credentials in it', { AUTH_ISSUERS: issuers({ ...ISSUER, jwksUri: 'https://user:pw@idp.example.com/jwks' }) }, 'AUTH_ISSUERS[0].jwksUri'],
     ...PRODUCTION_HTTP_CASES,
   ];
@@ -137,6 +140,15 @@ describe('fetched URLs', () => {
     expect(fetchUrlProblem('ftp://idp.example.com/', { production: false })).not.toBeNull();
     expect(fetchUrlProblem('http://127.0.0.1/', { production: true })).toBeNull();
     expect(() => requireFetchableUrl('http://idp.example.com/', 'AUTH_ISSUERS[2].apiBaseUrl', true)).toThrow(/^AUTH_ISSUERS\[2\]\.apiBaseUrl: /);
+  });
+});
+
+describe('serviceScopes', () => {
+  it('absent is null (each kind then has its default); listed scopes are kept as written', () => {
+    expect(loadConfig({ AUTH_ISSUERS: issuers(ISSUER) }).issuers[0]!.serviceScopes).toBeNull();
+    const oidc = { name: 'o', kind: 'oidc', issuer: 'https://o.example/', audience: 'a', serviceScopes: ['users:read', 'organizations:read'] };
+    expect(loadConfig({ AUTH_ISSUERS: issuers(oidc) }).issuers[0]!.serviceScopes).toEqual(['users:read', 'organizations:read']);
+    expect(loadConfig({ AUTH_ISSUERS: issuers({ ...oidc, serviceScopes: [] }) }).issuers[0]!.serviceScopes).toEqual([]);
   });
 });
 

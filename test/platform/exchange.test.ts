@@ -176,6 +176,7 @@ describe('token exchange refusals', () => {
     expect((await postToken(off.url, exchangeForm(await userToken()))).status).toBe(404);
     expect((await fetch(`${off.url}/.well-known/jwks.json`)).status).toBe(404);
     expect((await fetch(`${off.url}/.well-known/openid-configuration`)).status).toBe(404);
+    expect((await fetch(`${off.url}/.well-known/oauth-authorization-server`)).status).toBe(404);
     const platform = (await exchange(await userToken())).body.access_token as string;
     expect((await off.gql('{ viewer { id } }', { token: platform })).status).toBe(401);
   });

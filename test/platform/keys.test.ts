@@ -53,7 +53,7 @@ function storeOn(db: Database, clock: { now: number }, options: { encryptionKey:
 function mint(store: PlatformKeyStore, now: number): string {
   const key = store.signingKey();
   const claims = platformTokenClaims({
-    issuer: PLATFORM_ISSUER, audience: PLATFORM_ISSUER, userId: randomUUID(), issuedAt: Math.floor(now / 1000), ttlSeconds: TTL,
+    issuer: PLATFORM_ISSUER, audience: PLATFORM_ISSUER, userId: randomUUID(), issuedAt: Math.floor(now / 1000), expiresAt: Math.floor(now / 1000) + TTL, authTime: null, clientId: 'test',
     jti: randomUUID(), sessionId: randomUUID(), scopes: ['user'], email: null, emailVerified: false, idp: 'test', impersonator: null,
   });
   return signCompact(key.alg, key.encodedHeader, claims, key.privateKey!);
@@ -184,7 +184,7 @@ describe('platform signing keys', () => {
     clock.now += 31 * DAY;
     await wrong.refresh();
     expect(await database.db.query('select kid from platform_keys')).toHaveLength(1);
-    await expect(rotateKeys(second, { alg: 'ES256', encryptionKey: randomBytes(32), tokenTtlSeconds: TTL, periodMs: 30 * DAY, leadMs: PUBLISH_LEAD_MS }, clock.now, { force: true })).rejects.toThrow(/does not open/);
+    await expect(rotateKeys(second, { alg: 'ES256', encryptionKey: randomBytes(32), tokenTtlSeconds: TTL, periodMs: 30 * DAY, leadMs: PUBLISH_LEAD_MS }, () => clock.now, { force: true })).rejects.toThrow(/does not open/);
     expect(await database.db.query('select kid from platform_keys')).toHaveLength(1);
   });
 

@@ -65,7 +65,7 @@ describe('platform tokens across replicas', () => {
     const outcome = await rotateKeys(
       database.db,
       { alg: 'ES256', encryptionKey: platform.encryptionKey!, tokenTtlSeconds: 900, periodMs: 30 * 86_400_000, leadMs: PUBLISH_LEAD_MS },
-      Date.now(),
+      Date.now,
       { force: true },
     );
     await b.app.platform!.keys.refresh();

@@ -1,6 +1,7 @@
-// The WorkOS code grant against a loopback fake of WorkOS's user_management/authenticate: the
-// access token it returns is verified as any WorkOS token (its JWKS, its client_id), then
-// exchanged; WorkOS's refusals become invalid_grant, its absence 503.
+// The WorkOS code grant against a loopback fake of WorkOS's user_management/authenticate: PKCE
+// required (no verifier, no call), the access token it returns verified as any WorkOS token (its
+// JWKS, its client_id), then exchanged, never outliving it; WorkOS's refusals become
+// invalid_grant, its absence 503.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,9 @@ let api: TestApp;
 let fake: Server;
 let mode: Mode = 'ok';
 let received: Record<string, unknown>[] = [];
+// Lifetime of the access tokens the fake WorkOS hands out (seconds).
+let workosTokenSeconds = 3600;
+let lastAccessToken: string | null = null;
 
 beforeAll(async () => {
   workosIssuer = await startTestIssuer();
@@ -42,7 +46,8 @@ beforeAll(async () => {
       if (mode === 'no-token') return send(200, { user: { id: 'user_01' } });
       const clientId = mode === 'other-client' ? 'client_01OTHER' : CLIENT_ID;
       void workosIssuer
-        .sign({ sub: `user_${randomUUID()}`, client_id: clientId, sid: 'session_01', email: `${randomUUID()}@example.com` })
+        .sign({ sub: `user_${randomUUID()}`, client_id: clientId, sid: 'session_01', email: `${randomUUID()}@example.com` }, { expiresIn: workosTokenSeconds })
+        .then((accessToken) => (lastAccessToken = accessToken))
         .then((accessToken) => send(200, { user: { id: 'user_01' }, access_token: accessToken, refresh_token: 'r' }));
     });
   });
@@ -62,22 +67,49 @@ afterAll(async () => {
 beforeEach(() => {
   mode = 'ok';
   received = [];
+  workosTokenSeconds = 3600;
 });
 
+const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+
 function codeGrant(extra: Record<string, string> = {}) {
-  return postToken(api.url, { grant_type: 'authorization_code', code: 'good-code', issuer: 'workos', ...extra });
+  return postToken(api.url, { grant_type: 'authorization_code', code: 'good-code', issuer: 'workos', code_verifier: VERIFIER, ...extra });
 }
 
 describe('WorkOS authorization code grant', () => {
   it('exchanges the code with WorkOS using the API key, and issues a platform token for the canonical user', async () => {
-    const answer = await codeGrant({ code_verifier: 'verifier-123' });
+    const answer = await codeGrant();
     expect(answer.status).toBe(200);
     expect(answer.headers.get('cache-control')).toBe('no-store');
-    expect(received).toEqual([{ client_id: CLIENT_ID, client_secret: API_KEY, grant_type: 'authorization_code', code: 'good-code', code_verifier: 'verifier-123' }]);
+    expect(received).toEqual([{ client_id: CLIENT_ID, client_secret: API_KEY, grant_type: 'authorization_code', code: 'good-code', code_verifier: VERIFIER }]);
     const claims = decodeJwt(answer.body.access_token);
-    expect(claims).toMatchObject({ idp: 'workos', sid: 'session_01', scope: 'user', email_verified: true });
+    // client_id: the WorkOS access token's (the frontend's WorkOS client).
+    expect(claims).toMatchObject({ idp: 'workos', sid: 'session_01', scope: 'user', email_verified: true, client_id: CLIENT_ID });
     const viewer = await api.gql('{ viewer { id identities { provider } } }', { token: answer.body.access_token });
     expect(viewer.body.data.viewer).toEqual({ id: claims.sub, identities: [{ provider: 'workos' }] });
+  });
+
+  it('requires PKCE: without code_verifier it answers invalid_request and never calls WorkOS', async () => {
+    for (const form of <Record<string, string>[]>[
+      { grant_type: 'authorization_code', code: 'good-code', issuer: 'workos' },
+      { grant_type: 'authorization_code', code: 'good-code', issuer: 'workos', code_verifier: '' },
+    ]) {
+      const answer = await postToken(api.url, form);
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toBe('invalid_request');
+      expect(answer.body.access_token).toBeUndefined();
+    }
+    expect(received).toHaveLength(0);
+  });
+
+  it('never outlives the WorkOS access token it came from', async () => {
+    workosTokenSeconds = 200;
+    const answer = await codeGrant();
+    expect(answer.status).toBe(200);
+    const claims = decodeJwt(answer.body.access_token);
+    expect(claims.exp).toBe(decodeJwt(lastAccessToken!).exp);
+    expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(200);
+    expect(answer.body.expires_in).toBe(claims.exp! - claims.iat!);
   });
 
   it('answers invalid_grant when WorkOS refuses the code', async () => {
