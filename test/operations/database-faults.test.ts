@@ -154,7 +154,9 @@ describe.skipIf(TEST_DATABASE_URL === null)('on PostgreSQL', () => {
       replicas = await Promise.all(
         [0, 1].map(() => startTestApp({ issuers: [issuerConfig(issuer)], config: { database: { kind: 'postgres', url } } })),
       );
-      for (const replica of replicas) expect(await readyStatus(replica)).toBe(200);
+      // Ready once each has applied or seen the migrations and heard its own notification (a busy
+      // machine may take a moment after listening).
+      for (const replica of replicas) await eventually(async () => expect(await readyStatus(replica)).toBe(200), { timeoutMs: 10_000 });
       const rows = await replicas[0]!.app.db.query<{ name: string }>('select name from schema_migrations order by name');
       expect(rows.map((r) => r.name)).toEqual(readMigrations().map((m) => m.name));
     });
