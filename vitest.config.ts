@@ -17,6 +17,10 @@ export default defineConfig({
     // Two cores: one PGlite (or one PostgreSQL schema) per file, files in two workers.
     pool: 'forks',
     maxWorkers: 2,
+    // Files share their worker's module graph (Apollo, graphql, PGlite's WebAssembly) instead of
+    // importing it again each: no module of src or test holds state across files (each file
+    // builds its own app, database and issuer, and closes them).
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -9,12 +9,19 @@ import type { Database, QueryObserver, Queryable } from './queryable.js';
 export interface PGliteOptions {
   /** Directory to persist in; null keeps the database in memory. */
   dataDir: string | null;
+  /** A data directory to start from (a `dumpDataDir` tarball) instead of an empty cluster. */
+  loadDataDir?: Blob;
   onQuery?: QueryObserver;
 }
 
-export async function createPGliteDatabase(options: PGliteOptions): Promise<Database> {
+export interface PGliteDatabase extends Database {
+  /** The whole data directory as a tarball, for `loadDataDir` (the suite's migrated template). */
+  dumpDataDir(): Promise<Blob>;
+}
+
+export async function createPGliteDatabase(options: PGliteOptions): Promise<PGliteDatabase> {
   if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
-  const db = options.dataDir === null ? new PGlite() : new PGlite(options.dataDir);
+  const db = new PGlite({ dataDir: options.dataDir ?? undefined, loadDataDir: options.loadDataDir });
   await db.waitReady;
   // PGlite does not lock its directory: commands check this record before opening it.
   const release = options.dataDir === null ? () => undefined : claimDataDir(options.dataDir);
@@ -65,6 +72,7 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<Data
       }
     },
     poolStats: () => ({ total: 1, idle: active === 0 ? 1 : 0, waiting: Math.max(0, active - 1) }),
+    dumpDataDir: () => db.dumpDataDir('none'),
     close: async () => {
       await db.close();
       release();

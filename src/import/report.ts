@@ -17,7 +17,7 @@ export function describeProblem(problem: LineProblem, strict: boolean): string {
 }
 
 /** A progress line redrawn in place on a terminal; nothing at all when the stream is not one. */
-export function createProgress(stream: NodeJS.WriteStream, totalBytes: number | null, now: () => number = performance.now.bind(performance)) {
+export function createProgress(stream: { readonly isTTY?: boolean; write(text: string): unknown }, totalBytes: number | null, now: () => number = performance.now.bind(performance)) {
   const started = now();
   let last = 0;
   let shown = false;

@@ -3,7 +3,15 @@
 // running in parallel never see each other's rows; with TEST_PGBOUNCER=1, through a PgBouncer in
 // transaction mode started for the file, set up as docs/operations.md says (listening straight
 // to PostgreSQL, named statements off).
-import { randomBytes } from 'node:crypto';
+//
+// PGlite's cost is its cluster start (initdb in WebAssembly, over a second), not the migrations:
+// each file's database starts from a migrated data directory made once (a template, cached on
+// disk by the hash of the migrations and the PGlite version), then migrate() confirms it is
+// current. On PostgreSQL a schema plus the migrations takes some 50 ms: no template there.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate, readMigrations, type Migration } from '../../src/db/migrate.js';
 import { createPGliteDatabase } from '../../src/db/pglite.js';
@@ -29,6 +37,13 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
+export interface TestDatabaseOptions {
+  onQuery?: QueryObserver;
+  poolMax?: number;
+  /** Those to apply (default all); a test of a migration applies the earlier ones first. */
+  migrations?: Migration[];
+}
+
 /** A URL whose connections use `schema` as their search path. */
 export function urlWithSchema(url: string, schema: string): string {
   const parsed = new URL(url);
@@ -36,11 +51,11 @@ export function urlWithSchema(url: string, schema: string): string {
   return parsed.toString();
 }
 
-/** `migrations`: those to apply (default all); a test of a migration applies the earlier ones first. */
-export async function openTestDatabase(options: { onQuery?: QueryObserver; poolMax?: number; migrations?: Migration[] } = {}): Promise<TestDatabase> {
+export async function openTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const migrations = options.migrations ?? readMigrations();
   if (TEST_DATABASE_URL === null) {
-    const db = await createPGliteDatabase({ dataDir: null, onQuery: options.onQuery });
+    const db = await createPGliteDatabase({ dataDir: null, loadDataDir: await pgliteTemplate(migrations), onQuery: options.onQuery });
+    // Nothing left to apply (the template holds them all); a stale template would be caught up here.
     await migrate(db, migrations);
     return { db, url: null, connection: null, env: {}, close: () => db.close() };
   }
@@ -77,4 +92,54 @@ export async function openTestDatabase(options: { onQuery?: QueryObserver; poolM
       await cleanup.end();
     },
   };
+}
+
+const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/identity-subgraph-tests/', import.meta.url));
+const KEEP_TEMPLATES = 4;
+const PGLITE_VERSION = (JSON.parse(readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+// Per worker: files sharing a worker (isolate: false) read the tarball once.
+const templates = new Map<string, Promise<Blob>>();
+
+function pgliteTemplate(migrations: Migration[]): Promise<Blob> {
+  const hash = createHash('sha256').update(`pglite ${PGLITE_VERSION}\n`);
+  for (const migration of migrations) hash.update(`${migration.name}\n${migration.sql}\n`);
+  const key = hash.digest('hex').slice(0, 16);
+  let template = templates.get(key);
+  if (template === undefined) {
+    template = loadOrMakeTemplate(join(CACHE_DIR, `pglite-${key}.tar`), migrations);
+    templates.set(key, template);
+    template.catch(() => templates.delete(key));
+  }
+  return template;
+}
+
+async function loadOrMakeTemplate(path: string, migrations: Migration[]): Promise<Blob> {
+  try {
+    return new Blob([readFileSync(path)]);
+  } catch {
+    // Not made yet (or unreadable): make it below.
+  }
+  const db = await createPGliteDatabase({ dataDir: null });
+  try {
+    await migrate(db, migrations);
+    const tarball = await db.dumpDataDir();
+    mkdirSync(CACHE_DIR, { recursive: true });
+    // Written aside then renamed: a worker making the same template at the same time reads whole files only.
+    const partial = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(partial, new Uint8Array(await tarball.arrayBuffer()));
+    renameSync(partial, path);
+    pruneTemplates();
+    return tarball;
+  } finally {
+    await db.close();
+  }
+}
+
+/** Keeps the newest few templates (each some 40 MB): older migrations' ones are dead weight. */
+function pruneTemplates(): void {
+  const files = readdirSync(CACHE_DIR)
+    .filter((name) => /^pglite-[0-9a-f]+\.tar$/.test(name))
+    .map((name) => ({ path: join(CACHE_DIR, name), mtime: statSync(join(CACHE_DIR, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const stale of files.slice(KEEP_TEMPLATES)) rmSync(stale.path, { force: true });
 }

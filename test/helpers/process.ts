@@ -1,7 +1,9 @@
-// Runs the real entry point exactly as `npm start` does (its node arguments read from
-// package.json: compiled JavaScript through scripts/run.mjs) in a child process; node is spawned
-// directly, as npm would add its own warnings to stderr. dist/ is built once before the suite
-// (test/helpers/build.ts), so no child compiles.
+// Every child process the suite starts, in one place: `npm start` and the commands `npm run
+// token|keys|import`, each with the command line package.json gives it (node is spawned directly,
+// as npm would add its own warnings to stderr), and `npm start` through npm itself. Processes only
+// where the process is the point (compiled JavaScript through scripts/run.mjs; dist/ is built once
+// before the suite, test/helpers/build.ts, so no child compiles): test/process/ holds one smoke file per command; everything
+// else runs in-process (createApp, the commands' functions).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,14 +12,23 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCRIPTS = (JSON.parse(readFileSync(new URL('package.json', `file://${ROOT}`), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
-/** The node arguments of the package.json script `name` (`[exec] node …`), to spawn node with directly. */
-export function scriptArgs(name: 'start' | 'token' | 'keys' | 'import'): string[] {
-  const command = SCRIPTS[name];
-  if (command === undefined || !/^(exec )?node /.test(command)) throw new Error(`package.json script ${name} is not a node command`);
-  return command.replace(/^(exec )?node /, '').split(' ');
+/** A package.json script as node's own arguments: `exec node …` and `node …` as they are, `tsx FILE` through tsx's loader. */
+function nodeArguments(name: string): string[] {
+  const script = SCRIPTS[name];
+  if (script === undefined) throw new Error(`package.json has no script ${name}`);
+  const words = script.replace(/^exec /, '').split(' ');
+  if (words[0] === 'node') return words.slice(1);
+  if (words[0] === 'tsx') return ['--import', 'tsx', ...words.slice(1)];
+  throw new Error(`cannot run script ${name} without npm: ${script}`);
 }
 
-const START_ARGS = scriptArgs('start');
+/** Only PATH and HOME are inherited: the test controls the environment entirely. */
+function environment(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env };
+}
+
+/** The node arguments of a package.json script, to spawn node with directly. */
+export const scriptArgs = (name: 'start' | 'token' | 'keys' | 'import'): string[] => nodeArguments(name);
 
 export interface MainProcess {
   child: ChildProcess;
@@ -27,13 +38,7 @@ export interface MainProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts the `npm start` command line with exactly `env` (plus PATH and HOME). */
-export function startMain(env: Record<string, string>): MainProcess {
-  const child = spawn(process.execPath, START_ARGS, {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function watch(child: ChildProcess): MainProcess {
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
@@ -44,8 +49,52 @@ export function startMain(env: Record<string, string>): MainProcess {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
+const started: ChildProcess[] = [];
+
+/** Starts the `npm start` command line with exactly `env` (plus PATH and HOME). */
+export function startMain(env: Record<string, string>): MainProcess {
+  const child = spawn(process.execPath, nodeArguments('start'), { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  return watch(child);
+}
+
+/** `npm start --silent` through npm itself, in a process group of its own (signals go to npm, as an operator's would). */
+export function startThroughNpm(env: Record<string, string>): MainProcess {
+  const child = spawn('npm', ['start', '--silent'], { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  started.push(child);
+  return watch(child);
+}
+
+export interface CommandRun {
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npm run <name> -- args…` to completion, `stdin` as its standard input. */
+export async function runScript(name: 'token' | 'keys' | 'import', args: string[], env: Record<string, string>, stdin = ''): Promise<CommandRun> {
+  const child = spawn(process.execPath, [...nodeArguments(name), ...args], { cwd: ROOT, env: environment(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  started.push(child);
+  const run = watch(child);
+  child.stdin!.end(stdin);
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/** Kills whatever this file started that still runs (the process group of one started through npm). */
+export function killStarted(): void {
+  for (const child of started.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }
+}
+
 /** Resolves when `predicate(stdout)` holds (checked at each chunk of output); rejects if the process exits first or `timeoutMs` passes. */
-export function waitForOutput(main: MainProcess, predicate: (stdout: string) => boolean, timeoutMs = 20_000): Promise<void> {
+export function waitForOutput(main: MainProcess, predicate: (stdout: string) => boolean, timeoutMs = 30_000): Promise<void> {
   if (predicate(main.stdout())) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     const stdout = main.child.stdout!;

@@ -60,7 +60,7 @@ async function admin(baseUrl: string, mutation: string, userId: string) {
   expect(answer.body.errors).toBeUndefined();
 }
 
-if (databaseKind === 'pglite') {
+describe.skipIf(databaseKind !== 'pglite')('on PGlite', () => {
   describe('two apps on one embedded database', () => {
     let a: TestApp;
     let b: TestApp;
@@ -89,9 +89,9 @@ if (databaseKind === 'pglite') {
       expect(await viewerStatus(b.url, bob.token)).toBe(401);
     });
   });
-}
+});
 
-if (databaseKind === 'postgres') {
+describe.skipIf(databaseKind !== 'postgres')('on PostgreSQL', () => {
   describe('two server processes on one PostgreSQL', () => {
     let proxy: TcpProxy;
     let a: { main: MainProcess; url: string };
@@ -171,4 +171,4 @@ if (databaseKind === 'postgres') {
       latencies['suspendAfterReconnect'] = await convergence(b.url, fresh, 403);
     }, 60_000);
   });
-}
+});

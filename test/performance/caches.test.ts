@@ -305,21 +305,19 @@ describe('user row cache', () => {
 
   // PGlite: this process is the only writer, so its own write is kept. (PostgreSQL announces
   // every change, this replica's own included, and the announcement drops it a moment later.)
-  if (databaseKind === 'pglite') {
-    it('keeps the row of a user it just provisioned, and of an identity it just looked up', async () => {
-      const identity = createIdentityService({ db: database.db, users });
-      const claims = userClaims({ name: 'Provisioned' });
-      const { userId, row } = await identity.resolveUser({ ...claims });
-      expect(row?.name).toBe('Provisioned');
-      expect(users.peek(userId)?.name).toBe('Provisioned');
-      await users.transaction((_tx, rows) => rows.updateProfile(userId, { email: null, emailVerified: false, name: 'Renamed' }));
-      expect(users.peek(userId)).toBeUndefined();
-      // Another process (a restart) looks the identity up: the row it read is kept too.
-      const restarted = createIdentityService({ db: database.db, users });
-      expect((await restarted.resolveUser({ ...claims })).row?.name).toBe('Renamed');
-      expect(users.peek(userId)?.name).toBe('Renamed');
-    });
-  }
+  it.skipIf(databaseKind !== 'pglite')('keeps the row of a user it just provisioned, and of an identity it just looked up', async () => {
+    const identity = createIdentityService({ db: database.db, users });
+    const claims = userClaims({ name: 'Provisioned' });
+    const { userId, row } = await identity.resolveUser({ ...claims });
+    expect(row?.name).toBe('Provisioned');
+    expect(users.peek(userId)?.name).toBe('Provisioned');
+    await users.transaction((_tx, rows) => rows.updateProfile(userId, { email: null, emailVerified: false, name: 'Renamed' }));
+    expect(users.peek(userId)).toBeUndefined();
+    // Another process (a restart) looks the identity up: the row it read is kept too.
+    const restarted = createIdentityService({ db: database.db, users });
+    expect((await restarted.resolveUser({ ...claims })).row?.name).toBe('Renamed');
+    expect(users.peek(userId)?.name).toBe('Renamed');
+  });
 });
 
 // Each function that writes users writes through the store: a row cached before it is not served
@@ -433,7 +431,7 @@ const until = (condition: () => boolean): Promise<true> => eventually(condition)
 // Replicas on one PostgreSQL: each keeps its own row cache; a change committed by one reaches
 // the others as a notification, and a replica that cannot hear them caches nothing. (On PGlite
 // there is one process and no other writer: the cases above are the whole story.)
-if (databaseKind === 'postgres') describe('user row cache across replicas', () => {
+describe.skipIf(databaseKind !== 'postgres')('user row cache across replicas', () => {
   function replica(url: string) {
     return createPostgresDatabase({ url, max: 2, connectTimeoutMs: 1000, queryTimeoutMs: 2000 });
   }
@@ -504,7 +502,7 @@ if (databaseKind === 'postgres') describe('user row cache across replicas', () =
 
 // Named statements: each connection parses and plans a statement once (most of a short
 // statement's server CPU), and DB_PREPARED_STATEMENTS=false sends every statement unnamed.
-if (databaseKind === 'postgres') describe('prepared statements', () => {
+describe.skipIf(databaseKind !== 'postgres')('prepared statements', () => {
   async function preparedOn(db: Database): Promise<string[]> {
     // One connection: the statement, then the session's own prepared statements.
     return db.transaction(async (tx) => {
