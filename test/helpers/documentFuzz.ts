@@ -6,6 +6,7 @@
 // limit, unknown operation names, deep selections and token soup. Used by the suite
 // (test/hardening/document-fuzz.test.ts) and by `npm run fuzz` (scripts/fuzz.ts).
 import { randomUUID } from 'node:crypto';
+import { seededRandom } from './mutations.js';
 
 export interface FuzzLimits {
   maxAliases: number;
@@ -18,18 +19,6 @@ export const DEFAULT_FUZZ_LIMITS: FuzzLimits = { maxAliases: 100, maxEntityRepre
 export interface FuzzCase {
   kind: string;
   body: string;
-}
-
-/** mulberry32: a small seeded PRNG (deterministic across Node versions). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Random = () => number;
