@@ -5,9 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import type { IssuerConfig } from './config/issuers.js';
-import { devIssuerConfig, loadOrCreateDevKey } from './auth/devIssuer.js';
 import { createIntrospectionVerifier, withOpaqueTokens } from './auth/introspection.js';
-import { createLocalKeySet, createRemoteKeySet, type KeySource, type RemoteKeySet } from './auth/keys.js';
+import { createIssuerKeys } from './auth/issuerKeys.js';
 import { createUserinfoClient } from './auth/userinfo.js';
 import { createTokenVerifier } from './auth/verifier.js';
 import { openDatabase } from './db/index.js';
@@ -127,41 +126,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       : Promise.resolve(null);
   let stopping = false;
 
-  const keySources = new Map<string, KeySource>();
-  const remoteKeySets: RemoteKeySet[] = [];
-  let issuers = config.issuers;
-  if (config.useDevIssuer) {
-    const devKey = await loadOrCreateDevKey(config.dataDir);
-    issuers = [devIssuerConfig()];
-    keySources.set(issuers[0]!.name, createLocalKeySet({ keys: [devKey.publicJwk] }));
-    logger.warn(
-      { issuer: issuers[0]!.issuer },
-      'development issuer is ON: tokens from `npm run token` are trusted. Set AUTH_ISSUERS for real issuers; never use this in production.',
-    );
-  } else {
-    for (const issuer of issuers) {
-      const keys = createRemoteKeySet({
-        issuerName: issuer.name,
-        jwksUri: issuer.jwksUri!,
-        refreshSeconds: issuer.jwksRefreshSeconds,
-        maxStaleSeconds: issuer.jwksMaxStaleSeconds,
-        fetchTimeoutMs: config.jwksFetchTimeoutMs,
-        fetch: outbound,
-        onFetch: (outcome) => {
-          metrics.observeJwksFetch(issuer.name, outcome);
-          if (outcome !== 'success') logger.warn({ issuer: issuer.name, outcome }, 'JWKS fetch failed');
-        },
-      });
-      keySources.set(issuer.name, keys);
-      remoteKeySets.push(keys);
-    }
-  }
-  // Every issuer's keys, fetched once in parallel while the rest starts: /readyz waits for each
-  // fetch to succeed or fail (JWKS_FETCH_TIMEOUT_MS at most), so no user's first request pays one.
-  let keysFetched = false;
-  void Promise.all(remoteKeySets.map((keys) => keys.prefetch())).then(() => {
-    keysFetched = true;
-  });
+  const { issuers, keySources, fetched: keysFetched } = await createIssuerKeys(config, { fetch: outbound, metrics, logger });
 
   const userinfo = issuers.some((i) => i.userinfoUrl !== null)
     ? createUserinfoClient({ fetch: outbound, timeoutMs: config.jwksFetchTimeoutMs })
@@ -235,7 +200,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
     },
     isReady: async () => {
-      if (stopping || !keysFetched) return false;
+      if (stopping || !keysFetched()) return false;
       await db.query('select 1');
       return migrationsApplied(db);
     },

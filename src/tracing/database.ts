@@ -1,11 +1,11 @@
 // Every SQL statement as a CLIENT span: the database system and the statement's text, which the
 // SQL modules write with placeholders ($1, $2, …); the values bound to them are never recorded,
 // nor a driver's error message (it can quote a row: `Key (email)=(…) already exists`).
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { ATTR_DB_OPERATION_NAME, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME, ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import { SpanKind } from '@opentelemetry/api';
+import { ATTR_DB_OPERATION_NAME, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME } from '@opentelemetry/semantic-conventions';
 import type { Database, Queryable } from '../db/queryable.js';
 import type { TracingCore } from './core.js';
-import { errorType } from './requests.js';
+import { fail } from './requests.js';
 
 // The names before semantic conventions 1.26 renamed them, still what many backends read.
 const ATTR_DB_SYSTEM = 'db.system';
@@ -34,8 +34,7 @@ export function traceDatabase(core: TracingCore, db: Database): Database {
     try {
       return await run();
     } catch (error) {
-      span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-      span.setStatus({ code: SpanStatusCode.ERROR });
+      fail(span, error);
       throw error;
     } finally {
       span.end();

@@ -12,7 +12,7 @@ import {
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
 import type { TracingCore } from './core.js';
-import { errorType } from './requests.js';
+import { fail } from './requests.js';
 
 const headerSetter: TextMapSetter<Headers> = {
   set: (headers, key, value) => headers.set(key, value),
@@ -48,8 +48,7 @@ export function traceFetch(core: TracingCore, base: typeof fetch): typeof fetch 
       }
       return response;
     } catch (error) {
-      span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-      span.setStatus({ code: SpanStatusCode.ERROR });
+      fail(span, error);
       throw error;
     } finally {
       span.end();

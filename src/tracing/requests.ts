@@ -33,7 +33,8 @@ export function errorType(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';
 }
 
-function fail(span: Span, error: unknown): void {
+/** Marks the span failed by the error's type (never its message). */
+export function fail(span: Span, error: unknown): void {
   span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
   span.setStatus({ code: SpanStatusCode.ERROR });
 }
