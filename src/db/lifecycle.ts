@@ -62,7 +62,7 @@ export async function eraseUser(db: Queryable, id: string): Promise<number> {
   await db.query('delete from memberships where user_id = $1', [id]);
   const rows = await db.query<{ deleted_at: Date }>(
     `update users set email = null, email_verified = false, name = null, given_name = null,
-            family_name = null, status = 'deleted', deleted_at = now(), updated_at = now(),
+            family_name = null, is_operator = false, status = 'deleted', deleted_at = now(), updated_at = now(),
             last_seen_at = null
       where id = $1 returning deleted_at`,
     [id],
