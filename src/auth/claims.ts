@@ -3,7 +3,7 @@
 import type { JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config/issuers.js';
 import { readEmailAddress } from '../domain/email.js';
-import { fitName, MAX_DISPLAY_NAME_LENGTH } from '../domain/names.js';
+import { fitName, MAX_DISPLAY_NAME_LENGTH, personNames, type PersonNames } from '../domain/names.js';
 import type { EmailTrust, ServiceClaims, UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';
 
@@ -85,7 +85,10 @@ function serviceScopesOf(payload: JWTPayload, issuer: IssuerConfig): Set<string>
   return scopes;
 }
 
-/** Applies the issuer's `emailTrust`; an absent email is never verified. */
+/**
+ * Applies the issuer's `emailTrust`; an absent email is never verified. `ssoDomain` answers as
+ * `claim` here: what the SSO bindings add is decided later (claimsTrustPending, ssoEmailTrust.ts).
+ */
 export function trustEmail(trust: EmailTrust, email: string | null, claimed: unknown): boolean {
   if (email === null) return false;
   if (trust === 'always') return true;
@@ -94,24 +97,37 @@ export function trustEmail(trust: EmailTrust, email: string | null, claimed: unk
   return claimed === true;
 }
 
+/**
+ * Under `emailTrust: "ssoDomain"`, an email its own claim does not verify, on a token naming an
+ * organization, awaits the SSO bindings' word (callers.md): the flag that says so, else nothing.
+ */
+export function ssoDomainPending(
+  trust: EmailTrust,
+  claims: Pick<UserClaims, 'email' | 'emailVerified' | 'externalOrganizationId'>,
+): Pick<UserClaims, 'emailTrustPending'> {
+  return trust === 'ssoDomain' && claims.email !== null && !claims.emailVerified && claims.externalOrganizationId !== null
+    ? { emailTrustPending: true }
+    : {};
+}
+
 /** A display name from a claim or profile: trimmed, cut to MAX_DISPLAY_NAME_LENGTH; blank → null. */
 export function displayNameFromClaim(raw: string | null): string | null {
   return raw === null ? null : fitName(raw, MAX_DISPLAY_NAME_LENGTH).name;
 }
 
-function joinName(first: unknown, last: unknown): string | null {
-  const parts = [nonEmptyString(first), nonEmptyString(last)].filter((p): p is string => p !== null);
-  return parts.length === 0 ? null : parts.map((p) => p.trim()).join(' ');
-}
-
-function readName(payload: JWTPayload, issuer: IssuerConfig): string | null {
-  const direct = nonEmptyString(payload.name);
-  if (direct !== null) return displayNameFromClaim(direct);
-  const composed =
-    issuer.kind === 'workos'
-      ? joinName(payload.first_name, payload.last_name) ?? joinName(payload.given_name, payload.family_name)
-      : joinName(payload.given_name, payload.family_name);
-  return displayNameFromClaim(composed);
+/**
+ * The token's names: `given_name` / `family_name` (OIDC Core §5.1; a WorkOS JWT template may say
+ * `first_name` / `last_name` instead), and `name`, else those joined (domain/names.ts).
+ */
+function readNames(payload: JWTPayload, issuer: IssuerConfig): PersonNames {
+  const workos = issuer.kind === 'workos';
+  const givenName = nonEmptyString(payload.given_name) ?? (workos ? nonEmptyString(payload.first_name) : null);
+  const familyName = nonEmptyString(payload.family_name) ?? (workos ? nonEmptyString(payload.last_name) : null);
+  const names = personNames({ name: payload.name, givenName, familyName });
+  checkClaimText(names.name, 'name');
+  checkClaimText(names.givenName, 'given_name');
+  checkClaimText(names.familyName, 'family_name');
+  return names;
 }
 
 
@@ -192,10 +208,9 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
   const { email, emailVerified } = readEmail(payload, issuer);
   const sessionId = nonEmptyString(payload.sid);
   const orgId = nonEmptyString(payload.org_id);
-  const name = readName(payload, issuer);
+  const names = readNames(payload, issuer);
   const impersonator = readImpersonator(payload);
   checkClaimText(orgId, 'org_id', true);
-  checkClaimText(name, 'name');
   checkClaimText(impersonator, 'act', true);
   checkClaimText(sessionId, 'sid', true);
   const claims: UserClaims = {
@@ -204,7 +219,8 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
     subject,
     email,
     emailVerified,
-    name,
+    ...names,
+    ...ssoDomainPending(issuer.emailTrust, { email, emailVerified, externalOrganizationId: orgId }),
     externalOrganizationId: orgId,
     impersonator,
     expiresAt: payload.exp,

@@ -98,6 +98,9 @@ export function readIntrospectionAnswer(config: IntrospectionIssuerConfig, body:
     email,
     emailVerified: trustEmail(config.emailTrust, email, body[config.emailVerifiedField]),
     name: displayNameFromClaim(typeof rawName === 'string' ? rawName : null),
+    // givenNameField / familyNameField (callers.md) are read by the old-validator work.
+    givenName: null,
+    familyName: null,
     externalOrganizationId: null,
     impersonator: null,
     // Without an `exp` the token is trusted as long as this answer is.

@@ -93,6 +93,8 @@ export function toPlatformPrincipal(payload: JWTPayload, issuer: string, idpIssu
     email,
     emailVerified: email !== null && payload['email_verified'] === true,
     name: null,
+    givenName: null,
+    familyName: null,
     externalOrganizationId: null,
     impersonator: readImpersonator(payload),
     expiresAt: payload.exp!,

@@ -4,7 +4,7 @@
 import type { IssuerConfig } from '../config/issuers.js';
 import { normalizeEmail } from '../domain/email.js';
 import { AppError } from '../errors.js';
-import { displayNameFromClaim } from './claims.js';
+import { personNames } from '../domain/names.js';
 import { fetchJson, isPlainObject } from './fetch.js';
 import { expiringCache, setUntil } from '../lib/expiringCache.js';
 import { singleFlight } from '../lib/singleFlight.js';
@@ -13,6 +13,8 @@ export interface UserProfile {
   email: string | null;
   emailVerified: boolean | null;
   name: string | null;
+  givenName: string | null;
+  familyName: string | null;
 }
 
 export interface UserinfoClientOptions {
@@ -43,19 +45,19 @@ function text(value: unknown): string | null {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 }
 
+/** Names: OIDC /userinfo (Auth0) says `given_name` / `family_name`, a WorkOS user `first_name` / `last_name`. */
 function toProfile(issuer: IssuerConfig, body: Record<string, unknown>): UserProfile {
   const verified = typeof body.email_verified === 'boolean' ? body.email_verified : null;
-  let name: string | null;
-  if (issuer.kind === 'workos') {
-    const parts = [text(body.first_name), text(body.last_name)].filter((p): p is string => p !== null);
-    name = parts.length > 0 ? parts.join(' ') : text(body.name);
-  } else {
-    name = text(body.name);
-  }
-  return { email: normalizeEmail(body.email), emailVerified: verified, name: displayNameFromClaim(name) };
+  const workos = issuer.kind === 'workos';
+  const names = personNames({
+    name: text(body.name),
+    givenName: text(workos ? body.first_name : body.given_name),
+    familyName: text(workos ? body.last_name : body.family_name),
+  });
+  return { email: normalizeEmail(body.email), emailVerified: verified, ...names };
 }
 
-const NO_PROFILE: UserProfile = Object.freeze({ email: null, emailVerified: null, name: null });
+const NO_PROFILE: UserProfile = Object.freeze({ email: null, emailVerified: null, name: null, givenName: null, familyName: null });
 
 /** The endpoint answered, and its answer will not change on a retry: no profile for this token. */
 class NoProfile extends Error {}

@@ -7,7 +7,7 @@ import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError, isAppError, type Reason } from '../errors.js';
 import { MAX_TOKEN_BYTES } from './bearer.js';
 import { readEmailAddress } from '../domain/email.js';
-import { checkClaimText, displayNameFromClaim, toVerifiedPrincipal, trustEmail } from './claims.js';
+import { checkClaimText, ssoDomainPending, toVerifiedPrincipal, trustEmail } from './claims.js';
 import type { KeySource } from './keys.js';
 import { sha256 } from '../lib/digest.js';
 import { isLogoutToken } from './logoutToken.js';
@@ -135,11 +135,18 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     const profile = await userinfo.fetchProfile(config, claims.subject, token);
     const email = readEmailAddress(profile.email);
     checkClaimText(profile.name, 'name');
+    checkClaimText(profile.givenName, 'given_name');
+    checkClaimText(profile.familyName, 'family_name');
+    const emailVerified = trustEmail(config.emailTrust, email, profile.emailVerified);
+    // The token's own names, where it has them; the profile's otherwise.
+    const named = claims.name !== null || claims.givenName !== null || claims.familyName !== null;
     return {
       ...claims,
       email,
-      emailVerified: trustEmail(config.emailTrust, email, profile.emailVerified),
-      name: claims.name ?? displayNameFromClaim(profile.name),
+      emailVerified,
+      ...(named ? {} : { name: profile.name, givenName: profile.givenName, familyName: profile.familyName }),
+      // An email from the profile under ssoDomain: as one in the token (callers.md).
+      ...ssoDomainPending(config.emailTrust, { email, emailVerified, externalOrganizationId: claims.externalOrganizationId }),
     };
   }
 

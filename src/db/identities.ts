@@ -3,7 +3,7 @@
 // so a lookup by identity never meets a tombstone.
 import type { ExternalIdentity } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
-import { toUser, type UserRow } from './users.js';
+import { toUser, userColumnsOf, type UserRow } from './users.js';
 import type { User } from '../domain/types.js';
 
 interface IdentityRow {
@@ -24,16 +24,20 @@ export interface BoundIdentity {
   email: string | null;
   emailVerified: boolean;
   name: string | null;
+  givenName: string | null;
+  familyName: string | null;
   lastSeenAt: Date;
   user: User;
 }
 
 /** The identity (issuer, subject) with its user, or null when it has never signed in. */
 export async function findIdentityWithUser(db: Queryable, issuer: string, subject: string): Promise<BoundIdentity | null> {
-  const rows = await db.query<UserRow & { identity_id: string; i_email: string | null; i_email_verified: boolean; i_name: string | null; i_last_seen_at: Date }>(
+  const rows = await db.query<
+    UserRow & { identity_id: string; i_email: string | null; i_email_verified: boolean; i_name: string | null; i_given_name: string | null; i_family_name: string | null; i_last_seen_at: Date }
+  >(
     `select i.id as identity_id, i.email as i_email, i.email_verified as i_email_verified, i.name as i_name,
-            i.last_seen_at as i_last_seen_at,
-            u.id, u.email, u.email_verified, u.name, u.created_at, u.status
+            i.given_name as i_given_name, i.family_name as i_family_name, i.last_seen_at as i_last_seen_at,
+            ${userColumnsOf('u')}
        from identities i join users u on u.id = i.user_id
       where i.issuer = $1 and i.subject = $2`,
     [issuer, subject],
@@ -45,6 +49,8 @@ export async function findIdentityWithUser(db: Queryable, issuer: string, subjec
     email: row.i_email,
     emailVerified: row.i_email_verified,
     name: row.i_name,
+    givenName: row.i_given_name,
+    familyName: row.i_family_name,
     lastSeenAt: new Date(row.i_last_seen_at),
     user: toUser(row),
   };
@@ -72,11 +78,12 @@ export async function stampIdentitiesSeen(
 export async function updateIdentitySeen(
   db: Queryable,
   identityId: string,
-  claims: { email: string | null; emailVerified: boolean; name: string | null },
+  claims: { email: string | null; emailVerified: boolean; name: string | null; givenName: string | null; familyName: string | null },
 ): Promise<void> {
   await db.query(
-    'update identities set email = $2, email_verified = $3, name = $4, last_seen_at = now() where id = $1',
-    [identityId, claims.email, claims.emailVerified, claims.name],
+    `update identities set email = $2, email_verified = $3, name = $4, given_name = $5, family_name = $6, last_seen_at = now()
+      where id = $1`,
+    [identityId, claims.email, claims.emailVerified, claims.name, claims.givenName, claims.familyName],
   );
 }
 

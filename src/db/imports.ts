@@ -13,6 +13,8 @@ interface UserRow {
   email: string | null;
   email_verified: boolean;
   name: string | null;
+  given_name: string | null;
+  family_name: string | null;
   status: 'active' | 'suspended' | 'deleted';
 }
 
@@ -21,6 +23,8 @@ const toExisting = (row: UserRow): ExistingUser => ({
   email: row.email,
   emailVerified: row.email_verified,
   name: row.name,
+  givenName: row.given_name,
+  familyName: row.family_name,
   deleted: row.status === 'deleted',
 });
 
@@ -67,7 +71,7 @@ export async function loadSnapshot(db: Queryable, records: readonly ImportRecord
   }
   const users = new Map<string, ExistingUser>();
   // Tombstones included: a line naming one is skipped (reason `deleted`), never completed.
-  const rows = await db.query<UserRow>('select id, email, email_verified, name, status from users where id = any($1::uuid[])', [[...userIds]]);
+  const rows = await db.query<UserRow>('select id, email, email_verified, name, given_name, family_name, status from users where id = any($1::uuid[])', [[...userIds]]);
   for (const row of rows) users.set(row.id, toExisting(row));
 
   const memberships = new Set<string>();
@@ -96,19 +100,32 @@ export async function writeBatch(db: Queryable, writes: BatchWrites): Promise<vo
   const { newUsers, userUpdates, identities, memberships, audit } = writes;
   if (newUsers.length > 0) {
     await db.query(
-      `insert into users (id, email, email_verified, name, created_at, updated_at)
-       select id, email, email_verified, name, coalesce(created_at, now()), now()
-         from unnest($1::uuid[], $2::text[], $3::boolean[], $4::text[], $5::timestamptz[]) as t(id, email, email_verified, name, created_at)`,
-      [newUsers.map((u) => u.id), newUsers.map((u) => u.email), newUsers.map((u) => u.emailVerified), newUsers.map((u) => u.name), newUsers.map((u) => u.createdAt?.toISOString() ?? null)],
+      `insert into users (id, email, email_verified, name, given_name, family_name, created_at, updated_at)
+       select id, email, email_verified, name, given_name, family_name, coalesce(created_at, now()), now()
+         from unnest($1::uuid[], $2::text[], $3::boolean[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
+              as t(id, email, email_verified, name, created_at, given_name, family_name)`,
+      [
+        newUsers.map((u) => u.id),
+        newUsers.map((u) => u.email),
+        newUsers.map((u) => u.emailVerified),
+        newUsers.map((u) => u.name),
+        newUsers.map((u) => u.createdAt?.toISOString() ?? null),
+        newUsers.map((u) => u.givenName),
+        newUsers.map((u) => u.familyName),
+      ],
     );
   }
   if (userUpdates.length > 0) {
     const rows = await db.query(
-      `update users u set email = t.email, email_verified = t.email_verified, name = t.name, updated_at = now()
-         from unnest($1::uuid[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::boolean[], $7::text[])
-              as t(id, email, email_verified, name, old_email, old_email_verified, old_name)
+      `update users u set email = t.email, email_verified = t.email_verified, name = t.name,
+              given_name = t.given_name, family_name = t.family_name, updated_at = now()
+         from unnest($1::uuid[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::boolean[], $7::text[],
+                     $8::text[], $9::text[], $10::text[], $11::text[])
+              as t(id, email, email_verified, name, old_email, old_email_verified, old_name,
+                   given_name, family_name, old_given_name, old_family_name)
         where u.id = t.id and u.status <> 'deleted' and u.email is not distinct from t.old_email
           and u.email_verified = t.old_email_verified and u.name is not distinct from t.old_name
+          and u.given_name is not distinct from t.old_given_name and u.family_name is not distinct from t.old_family_name
         returning u.id`,
       [
         userUpdates.map((u) => u.id),
@@ -118,14 +135,18 @@ export async function writeBatch(db: Queryable, writes: BatchWrites): Promise<vo
         userUpdates.map((u) => u.before.email),
         userUpdates.map((u) => u.before.emailVerified),
         userUpdates.map((u) => u.before.name),
+        userUpdates.map((u) => u.after.givenName),
+        userUpdates.map((u) => u.after.familyName),
+        userUpdates.map((u) => u.before.givenName),
+        userUpdates.map((u) => u.before.familyName),
       ],
     );
     if (rows.length !== userUpdates.length) throw new ChangedMeanwhile();
   }
   if (identities.length > 0) {
     await db.query(
-      `insert into identities (id, user_id, provider, issuer, subject, email, email_verified, name)
-       select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[])`,
+      `insert into identities (id, user_id, provider, issuer, subject, email, email_verified, name, given_name, family_name)
+       select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[], $9::text[], $10::text[])`,
       [
         identities.map((i) => i.id),
         identities.map((i) => i.userId),
@@ -135,6 +156,8 @@ export async function writeBatch(db: Queryable, writes: BatchWrites): Promise<vo
         identities.map((i) => i.email),
         identities.map((i) => i.emailVerified),
         identities.map((i) => i.name),
+        identities.map((i) => i.givenName),
+        identities.map((i) => i.familyName),
       ],
     );
   }

@@ -2,9 +2,9 @@
 // with no email or name; identities, memberships and invitations to the email go).
 import type { User } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
-import { toUser, type UserRow } from './users.js';
+import { toUser, USER_COLUMNS, type UserRow } from './users.js';
 
-const COLUMNS = 'id, email, email_verified, name, created_at, status';
+const COLUMNS = USER_COLUMNS;
 
 export async function findSuspendedUserIds(db: Queryable): Promise<string[]> {
   const rows = await db.query<{ id: string }>("select id from users where status = 'suspended'");

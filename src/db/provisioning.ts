@@ -3,14 +3,17 @@
 // BEGIN/COMMIT round trips). A lost race fails it with a unique violation; the caller retries.
 import type { User, UserClaims } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
-import { toUser, type UserRow } from './users.js';
+import { toUser, userColumnsOf, type NewUser, type UserRow } from './users.js';
 
 /**
  * The identity to bind: the token's claims (recorded on the identity; `provider` is also the
  * SSO binding's issuer name, `externalOrganizationId` the binding's organization) and the ids
  * of the rows it may create.
  */
-export type NewIdentity = Pick<UserClaims, 'provider' | 'issuer' | 'subject' | 'email' | 'emailVerified' | 'name' | 'externalOrganizationId'> & {
+export type NewIdentity = Pick<
+  UserClaims,
+  'provider' | 'issuer' | 'subject' | 'email' | 'emailVerified' | 'name' | 'givenName' | 'familyName' | 'externalOrganizationId'
+> & {
   identityId: string;
   /** Id of the JIT membership, if one is created. */
   membershipId: string;
@@ -47,11 +50,11 @@ function jitMembership(p: { provider: string; externalOrganizationId: string; me
 
 // The identity, its `identity.linked` audit row and the JIT membership (with its audit row),
 // all following from the CTE `bound(user_id, joined_by_email)` that the statements below define.
-// Parameters $1-$10 are the identity's; the callers' own start at $11.
+// Parameters $1-$12 are the identity's (identityParams); the callers' own start at $13.
 const BIND_IDENTITY = `
   identity as (
-    insert into identities (id, user_id, provider, issuer, subject, email, email_verified, name)
-    select $1, bound.user_id, $2, $3, $4, $5, $6, $7 from bound
+    insert into identities (id, user_id, provider, issuer, subject, email, email_verified, name, given_name, family_name)
+    select $1, bound.user_id, $2, $3, $4, $5, $6, $7, $11, $12 from bound
     returning id, user_id
   ),
   identity_audit as (
@@ -73,6 +76,8 @@ function identityParams(identity: NewIdentity): unknown[] {
     identity.externalOrganizationId,
     identity.membershipId,
     'sso_jit',
+    identity.givenName,
+    identity.familyName,
   ];
 }
 
@@ -84,18 +89,18 @@ export type CreateOutcome = { created: true; user: User } | { created: false; ho
  */
 export async function createUserWithIdentity(
   db: Queryable,
-  user: { id: string; email: string | null; emailVerified: boolean; name: string | null },
+  user: NewUser,
   identity: NewIdentity,
 ): Promise<CreateOutcome> {
   const rows = await db.query<UserRow & { created: boolean }>(
     `with holder as (
-       select id, email, email_verified, name, created_at, status from users
-        where $12::text is not null and email = $12 and email_verified and status <> 'deleted'
+       select ${userColumnsOf('users')} from users
+        where $14::text is not null and email = $14 and email_verified and status <> 'deleted'
      ),
      new_user as (
-       insert into users (id, email, email_verified, name, last_seen_at)
-       select $11, $12, $13, $14, now() where not exists (select 1 from holder)
-       returning id, email, email_verified, name, created_at, status
+       insert into users (id, email, email_verified, name, given_name, family_name, last_seen_at)
+       select $13, $14, $15, $16, $17, $18, now() where not exists (select 1 from holder)
+       returning ${userColumnsOf('users')}
      ),
      bound as (select id as user_id, false as joined_by_email from new_user),
      user_audit as (
@@ -106,7 +111,7 @@ export async function createUserWithIdentity(
      select true as created, new_user.* from new_user
      union all
      select false as created, holder.* from holder`,
-    [...identityParams(identity), user.id, user.email, user.emailVerified, user.name],
+    [...identityParams(identity), user.id, user.email, user.emailVerified, user.name, user.givenName ?? null, user.familyName ?? null],
   );
   const row = rows[0];
   if (row === undefined) throw new Error('provisioning statement returned no row');
@@ -121,7 +126,7 @@ export async function linkIdentityToHolder(db: Queryable, holder: { id: string; 
   const rows = await db.query(
     `with bound as (
        select id as user_id, true as joined_by_email from users
-        where id = $11 and email = $12 and email_verified and status = 'active'
+        where id = $13 and email = $14 and email_verified and status = 'active'
         for update
      ),
      ${BIND_IDENTITY}

@@ -3,9 +3,9 @@
 import { asciiLowerCase } from '../domain/email.js';
 import type { User } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
-import { toUser, type UserRow } from './users.js';
+import { toUser, USER_COLUMNS, type UserRow } from './users.js';
 
-const COLUMNS = 'id, email, email_verified, name, created_at, status';
+const COLUMNS = USER_COLUMNS;
 
 /** The user holding this (normalised) email, a verified holder first; null when none. */
 export async function findUserByEmail(db: Queryable, email: string): Promise<User | null> {

@@ -8,7 +8,7 @@ import { createUserWithIdentity, type CreateOutcome, type NewIdentity } from './
 import type { Database, Queryable } from './queryable.js';
 import { createUserRowCache } from './userCache.js';
 import { findUserByEmail, searchUsers } from './userDirectory.js';
-import { findUserByVerifiedEmailForUpdate, findUsersByIds, insertUser, updateUserProfile, userIdTaken } from './users.js';
+import { findUserByVerifiedEmailForUpdate, findUsersByIds, insertUser, updateUserProfile, userIdTaken, type NewUser } from './users.js';
 import { createUserView, type UserView } from './userView.js';
 
 export type { UserView } from './userView.js';
@@ -18,6 +18,8 @@ export interface ProfileUpdate {
   email: string | null;
   emailVerified: boolean;
   name: string | null;
+  givenName?: string | null;
+  familyName?: string | null;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface UsersInTransaction {
   lock(id: string): Promise<User | null>;
   /** The user holding this verified email, locked for the rest of the transaction. */
   lockByVerifiedEmail(email: string): Promise<User | null>;
-  insert(user: { id: string; email: string | null; emailVerified: boolean; name: string | null }): Promise<User>;
+  insert(user: NewUser): Promise<User>;
   /** A later sign-in's profile (db/users.ts updateUserProfile); the row it leaves, null when none. */
   updateProfile(id: string, profile: ProfileUpdate): Promise<User | null>;
   setStatus(id: string, status: 'active' | 'suspended'): Promise<User | null>;
@@ -56,7 +58,7 @@ export interface UserStore {
    * A first sign-in in one statement (db/provisioning.ts): the user with the identity, unless a
    * user holds the email verified (then nothing is written). The new row is kept.
    */
-  provision(user: { id: string; email: string | null; emailVerified: boolean; name: string | null }, identity: NewIdentity): Promise<CreateOutcome>;
+  provision(user: NewUser, identity: NewIdentity): Promise<CreateOutcome>;
   /**
    * Runs `work` in one transaction of the database, with users read and written through `users`:
    * once it ends, no row cached before a write it made is answered again.

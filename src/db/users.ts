@@ -7,12 +7,20 @@ export interface UserRow {
   email: string | null;
   email_verified: boolean;
   name: string | null;
+  given_name: string | null;
+  family_name: string | null;
   created_at: Date;
   status: 'active' | 'suspended';
 }
 
 // Deleted users are tombstones: no lookup returns them (`and status <> 'deleted'`).
-const COLUMNS = 'id, email, email_verified, name, created_at, status';
+export const USER_COLUMNS = 'id, email, email_verified, name, given_name, family_name, created_at, status';
+const COLUMNS = USER_COLUMNS;
+
+/** USER_COLUMNS qualified by a table alias (`u.id, u.email, …`). */
+export function userColumnsOf(alias: string): string {
+  return USER_COLUMNS.split(', ').map((column) => `${alias}.${column}`).join(', ');
+}
 
 export function toUser(row: UserRow): User {
   return {
@@ -20,6 +28,9 @@ export function toUser(row: UserRow): User {
     email: row.email,
     emailVerified: row.email_verified,
     name: row.name,
+    // Absent from a row selected without them (read as null), never undefined on a User.
+    givenName: row.given_name ?? null,
+    familyName: row.family_name ?? null,
     createdAt: new Date(row.created_at),
     status: row.status,
   };
@@ -49,14 +60,21 @@ export async function findUserByVerifiedEmailForUpdate(db: Queryable, email: str
   return rows[0] ? toUser(rows[0]) : null;
 }
 
-export async function insertUser(
-  db: Queryable,
-  user: { id: string; email: string | null; emailVerified: boolean; name: string | null },
-): Promise<User> {
+/** A user to insert; names absent are null. */
+export interface NewUser {
+  id: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  givenName?: string | null;
+  familyName?: string | null;
+}
+
+export async function insertUser(db: Queryable, user: NewUser): Promise<User> {
   const rows = await db.query<UserRow>(
-    `insert into users (id, email, email_verified, name, last_seen_at) values ($1, $2, $3, $4, now())
+    `insert into users (id, email, email_verified, name, given_name, family_name, last_seen_at) values ($1, $2, $3, $4, $5, $6, now())
      returning ${COLUMNS}`,
-    [user.id, user.email, user.emailVerified, user.name],
+    [user.id, user.email, user.emailVerified, user.name, user.givenName ?? null, user.familyName ?? null],
   );
   return toUser(rows[0]!);
 }
@@ -68,11 +86,13 @@ export async function insertUser(
 export async function updateUserProfile(
   db: Queryable,
   id: string,
-  profile: { email: string | null; emailVerified: boolean; name: string | null },
+  profile: { email: string | null; emailVerified: boolean; name: string | null; givenName?: string | null; familyName?: string | null },
 ): Promise<User | null> {
   const rows = await db.query<UserRow>(
     `update users u set
        name = coalesce($4, u.name),
+       given_name = coalesce($5, u.given_name),
+       family_name = coalesce($6, u.family_name),
        email = case when taken.exists then u.email else coalesce($2, u.email) end,
        email_verified = case
          when taken.exists or $2::text is null then u.email_verified
@@ -81,8 +101,8 @@ export async function updateUserProfile(
        updated_at = now()
      from (select exists (select 1 from users o where o.email = $2 and o.email_verified and o.id <> $1 and o.status <> 'deleted')) as taken(exists)
      where u.id = $1 and u.status <> 'deleted'
-     returning u.id, u.email, u.email_verified, u.name, u.created_at, u.status`,
-    [id, profile.email, profile.emailVerified, profile.name],
+     returning ${userColumnsOf('u')}`,
+    [id, profile.email, profile.emailVerified, profile.name, profile.givenName ?? null, profile.familyName ?? null],
   );
   return rows[0] ? toUser(rows[0]) : null;
 }

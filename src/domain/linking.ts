@@ -23,8 +23,14 @@ export function decideNewIdentity(claims: Pick<UserClaims, 'email' | 'emailVerif
 
 /** True when a later sign-in carries profile claims that differ from those last recorded. */
 export function profileChanged(
-  seen: { email: string | null; emailVerified: boolean; name: string | null },
-  claims: Pick<UserClaims, 'email' | 'emailVerified' | 'name'>,
+  seen: { email: string | null; emailVerified: boolean; name: string | null; givenName: string | null; familyName: string | null },
+  claims: Pick<UserClaims, 'email' | 'emailVerified' | 'name' | 'givenName' | 'familyName'>,
 ): boolean {
-  return seen.email !== claims.email || seen.emailVerified !== claims.emailVerified || seen.name !== claims.name;
+  return (
+    seen.email !== claims.email ||
+    seen.emailVerified !== claims.emailVerified ||
+    seen.name !== claims.name ||
+    seen.givenName !== claims.givenName ||
+    seen.familyName !== claims.familyName
+  );
 }

@@ -16,3 +16,32 @@ export function fitName(raw: string, max: number): { name: string | null; cut: b
   if (chars.length <= max) return { name: trimmed, cut: false };
   return { name: chars.slice(0, max).join('').trim(), cut: true };
 }
+
+/** A person's name from one source: trimmed, cut to MAX_DISPLAY_NAME_LENGTH; absent, not text or blank → null. */
+export function personName(raw: unknown): string | null {
+  return typeof raw === 'string' ? fitName(raw, MAX_DISPLAY_NAME_LENGTH).name : null;
+}
+
+/** A user's names as one source gives them (a token, a profile, an answer, an event, an import line). */
+export interface PersonNames {
+  name: string | null;
+  givenName: string | null;
+  familyName: string | null;
+}
+
+/**
+ * The display name a source gives: its own `name`, else the given and family names that exist,
+ * joined by a space (one alone when only one exists). Each part follows `personName`, and so
+ * does the whole (trimmed, at most MAX_DISPLAY_NAME_LENGTH characters).
+ */
+export function displayName(source: { name?: unknown; givenName?: unknown; familyName?: unknown }): string | null {
+  const own = personName(source.name);
+  if (own !== null) return own;
+  const parts = [personName(source.givenName), personName(source.familyName)].filter((part): part is string => part !== null);
+  return parts.length === 0 ? null : personName(parts.join(' '));
+}
+
+/** All three names of a source, each fitted; `name` composed by `displayName` when the source has none. */
+export function personNames(source: { name?: unknown; givenName?: unknown; familyName?: unknown }): PersonNames {
+  return { name: displayName(source), givenName: personName(source.givenName), familyName: personName(source.familyName) };
+}

@@ -3,13 +3,20 @@
 export type MembershipRole = 'OWNER' | 'ADMIN' | 'MEMBER';
 
 export type IssuerKind = 'auth0' | 'workos' | 'oidc';
-export type EmailTrust = 'claim' | 'always' | 'never';
+/**
+ * `ssoDomain` (callers.md): an email counts as verified when the token's `org_id` is bound (SSO) on
+ * this issuer and the email's domain is one of that binding's domains; otherwise as `claim`.
+ */
+export type EmailTrust = 'claim' | 'always' | 'never' | 'ssoDomain';
 
 export interface User {
   id: string;
   email: string | null;
   emailVerified: boolean;
   name: string | null;
+  /** Given and family names (callers.md, Names); null when no source gave one. */
+  givenName: string | null;
+  familyName: string | null;
   createdAt: Date;
   /** Deleted users are tombstones no lookup returns, so a User is active or suspended. */
   status: UserStatus;
@@ -78,7 +85,15 @@ export interface UserClaims {
   email: string | null;
   /** Whether the email is verified under the issuer's `emailTrust`. */
   emailVerified: boolean;
+  /** The source's `name`, else its given and family names joined (domain/names.ts displayName). */
   name: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  /**
+   * Under `emailTrust: "ssoDomain"`: the email, not verified by the token's own claim, awaits
+   * the SSO bindings' word (services/emailTrust.ts); absent otherwise.
+   */
+  emailTrustPending?: true;
   /** External organization claim (`org_id`), for JIT membership. */
   externalOrganizationId: string | null;
   /** `act.sub` when the token is an impersonation token. */

@@ -11,6 +11,8 @@ export interface ExistingUser {
   email: string | null;
   emailVerified: boolean;
   name: string | null;
+  givenName: string | null;
+  familyName: string | null;
   /** A deleted user's tombstone. */
   deleted: boolean;
 }
@@ -31,10 +33,21 @@ export interface Snapshot {
 export type Outcome = 'created' | 'updated' | 'unchanged';
 
 export interface BatchWrites {
-  newUsers: { id: string; email: string | null; emailVerified: boolean; name: string | null; createdAt: Date | null }[];
+  newUsers: { id: string; email: string | null; emailVerified: boolean; name: string | null; givenName: string | null; familyName: string | null; createdAt: Date | null }[];
   /** Completed users; `before` guards against a change made meanwhile. */
   userUpdates: { id: string; before: ExistingUser; after: ExistingUser }[];
-  identities: { id: string; userId: string; provider: string; issuer: string; subject: string; email: string | null; emailVerified: boolean; name: string | null }[];
+  identities: {
+    id: string;
+    userId: string;
+    provider: string;
+    issuer: string;
+    subject: string;
+    email: string | null;
+    emailVerified: boolean;
+    name: string | null;
+    givenName: string | null;
+    familyName: string | null;
+  }[];
   memberships: { id: string; organizationId: string; userId: string; role: MembershipRole }[];
   audit: { action: string; targetType: string; targetId: string; organizationId: string | null; details: Record<string, unknown> }[];
 }
@@ -135,20 +148,37 @@ export function planBatch(records: readonly ImportRecord[], snapshot: Snapshot):
     const memberships = record.memberships.filter((m) => target === null || !snapshot.memberships.has(membershipKey(m.organizationId, userId)));
     let after: ExistingUser | null = null;
     if (target === null) {
-      writes.newUsers.push({ id: userId, email: record.email, emailVerified: record.emailVerified, name: record.name, createdAt: record.createdAt });
+      writes.newUsers.push({
+        id: userId,
+        email: record.email,
+        emailVerified: record.emailVerified,
+        name: record.name,
+        givenName: record.givenName,
+        familyName: record.familyName,
+        createdAt: record.createdAt,
+      });
     } else {
       after = {
         id: target.id,
         email: target.email ?? record.email,
         emailVerified: target.email === null ? record.emailVerified : target.emailVerified || (target.email === record.email && record.emailVerified),
         name: target.name ?? record.name,
+        givenName: target.givenName ?? record.givenName,
+        familyName: target.familyName ?? record.familyName,
         deleted: false,
       };
-      if (after.email === target.email && after.emailVerified === target.emailVerified && after.name === target.name) after = null;
+      const same =
+        after.email === target.email &&
+        after.emailVerified === target.emailVerified &&
+        after.name === target.name &&
+        after.givenName === target.givenName &&
+        after.familyName === target.familyName;
+      if (same) after = null;
       else writes.userUpdates.push({ id: target.id, before: target, after });
     }
     for (const identity of identities) {
-      writes.identities.push({ id: randomUUID(), userId, ...identity, email: record.email, emailVerified: record.emailVerified, name: record.name });
+      const { email, emailVerified, name, givenName, familyName } = record;
+      writes.identities.push({ id: randomUUID(), userId, ...identity, email, emailVerified, name, givenName, familyName });
     }
     for (const membership of memberships) {
       writes.memberships.push({ id: randomUUID(), organizationId: membership.organizationId, userId, role: membership.role });

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isValidEmail, normalizeEmail } from '../domain/email.js';
 import { isUuid } from '../domain/ids.js';
+import { personNames } from '../domain/names.js';
 import type { MembershipRole } from '../domain/types.js';
 
 export interface ImportRecord {
@@ -15,7 +16,10 @@ export interface ImportRecord {
   idGiven: boolean;
   email: string | null;
   emailVerified: boolean;
+  /** The line's `name`, else its given and family names joined (domain/names.ts displayName). */
   name: string | null;
+  givenName: string | null;
+  familyName: string | null;
   createdAt: Date | null;
   identities: { provider: string; issuer: string; subject: string }[];
   memberships: { organizationId: string; role: MembershipRole }[];
@@ -51,6 +55,8 @@ const lineSchema = z
     email: z.string().optional(),
     emailVerified: z.boolean().optional(),
     name: z.string().max(1024).nullable().optional(),
+    givenName: z.string().max(1024).nullable().optional(),
+    familyName: z.string().max(1024).nullable().optional(),
     createdAt: z.iso.datetime({ offset: true }).optional(),
     identities: z
       .array(z.object({ issuer: z.string().min(1), subject: z.string().min(1).max(1024) }).strict())
@@ -116,7 +122,11 @@ export function readImportLine(text: string, line: number, issuers: ReadonlyMap<
   if (email === null && identities.length === 0) return problem(line, 'malformed', 'needs an email or at least one identity');
   const memberships = value.memberships?.map((m) => ({ organizationId: m.organizationId.toLowerCase(), role: m.role })) ?? [];
   if (new Set(memberships.map((m) => m.organizationId)).size !== memberships.length) return problem(line, 'malformed', 'memberships: an organization listed twice');
-  const name = value.name?.trim() || null;
+  // A NUL is refused by PostgreSQL's text: the line is malformed, never a failed batch.
+  for (const field of ['name', 'givenName', 'familyName'] as const) {
+    if (value[field]?.includes('\u0000')) return problem(line, 'malformed', `${field}: holds a NUL character`);
+  }
+  const names = personNames(value);
   const first = identities[0];
   return {
     line,
@@ -124,7 +134,7 @@ export function readImportLine(text: string, line: number, issuers: ReadonlyMap<
     idGiven: value.id !== undefined,
     email,
     emailVerified: email !== null && value.emailVerified === true,
-    name,
+    ...names,
     createdAt: value.createdAt === undefined ? null : new Date(value.createdAt),
     identities,
     memberships,

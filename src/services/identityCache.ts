@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { UserClaims } from '../domain/types.js';
 
 /** What a later sign-in must match to need no resync: the profile and the organization claim. */
-type RecordedClaims = Pick<UserClaims, 'email' | 'emailVerified' | 'name' | 'externalOrganizationId'>;
+type RecordedClaims = Pick<UserClaims, 'email' | 'emailVerified' | 'name' | 'givenName' | 'familyName' | 'externalOrganizationId'>;
 
 export interface CachedIdentity {
   userId: string;
@@ -36,6 +36,8 @@ export function sameClaims(recorded: RecordedClaims, claims: UserClaims): boolea
     recorded.email === claims.email &&
     recorded.emailVerified === claims.emailVerified &&
     recorded.name === claims.name &&
+    recorded.givenName === claims.givenName &&
+    recorded.familyName === claims.familyName &&
     recorded.externalOrganizationId === claims.externalOrganizationId
   );
 }
@@ -68,7 +70,14 @@ export class IdentityCache {
 
   /** Records a binding the database just confirmed, with the claims it recorded. */
   remember(key: string, claims: UserClaims, userId: string): void {
-    const recorded = { email: claims.email, emailVerified: claims.emailVerified, name: claims.name, externalOrganizationId: claims.externalOrganizationId };
+    const recorded = {
+      email: claims.email,
+      emailVerified: claims.emailVerified,
+      name: claims.name,
+      givenName: claims.givenName,
+      familyName: claims.familyName,
+      externalOrganizationId: claims.externalOrganizationId,
+    };
     this.#entries.set(key, { userId, recorded, freshUntil: this.freshUntil(), resolvedAt: this.#options.now() });
   }
 

@@ -82,13 +82,15 @@ export function createUserResolution(options: UserResolutionOptions): UserResolu
       email: claims.email,
       emailVerified: claims.emailVerified,
       name: claims.name,
+      givenName: claims.givenName,
+      familyName: claims.familyName,
       externalOrganizationId: claims.externalOrganizationId,
       membershipId: randomUUID(),
     };
     const fresh = decideNewIdentity(claims, null);
     if (fresh.action !== 'create') throw new Error('a new identity without a holder must create a user');
     const userId = await newUserId(claims);
-    const user = { id: userId, email: fresh.email, emailVerified: fresh.emailVerified, name: claims.name };
+    const user = { id: userId, email: fresh.email, emailVerified: fresh.emailVerified, name: claims.name, givenName: claims.givenName, familyName: claims.familyName };
     // The store keeps the new row: the user's next requests answer from memory too, not only this one.
     const outcome = await users.provision(user, identity);
     if (outcome.created) return { userId, created: true, row: outcome.user };
@@ -128,12 +130,13 @@ export function createUserResolution(options: UserResolutionOptions): UserResolu
       await updateIdentitySeen(tx, bound.identityId, claims);
       if (changed) {
         const updated = await rows.updateProfile(userId, claims);
-        if (updated && (updated.email !== bound.user.email || updated.name !== bound.user.name || updated.emailVerified !== bound.user.emailVerified)) {
+        const namesChanged = updated !== null && (updated.name !== bound.user.name || updated.givenName !== bound.user.givenName || updated.familyName !== bound.user.familyName);
+        if (updated && (updated.email !== bound.user.email || namesChanged || updated.emailVerified !== bound.user.emailVerified)) {
           await appendAudit(tx, actor, {
             action: 'user.updated',
             targetType: 'User',
             targetId: userId,
-            details: { provider: claims.provider, emailChanged: updated.email !== bound.user.email, nameChanged: updated.name !== bound.user.name },
+            details: { provider: claims.provider, emailChanged: updated.email !== bound.user.email, nameChanged: namesChanged },
           });
         }
       }

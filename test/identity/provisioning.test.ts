@@ -36,6 +36,8 @@ function newIdentity(overrides: Partial<NewIdentity> = {}): NewIdentity {
     email: null,
     emailVerified: false,
     name: null,
+    givenName: null,
+    familyName: null,
     externalOrganizationId: null,
     membershipId: randomUUID(),
     ...overrides,

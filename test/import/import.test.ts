@@ -229,6 +229,8 @@ describe('import racing first sign-ins of the same people', () => {
       email: p.email,
       emailVerified: true,
       name: null,
+      givenName: null,
+      familyName: null,
       externalOrganizationId: null,
       impersonator: null,
       expiresAt: Math.floor(Date.now() / 1000) + 3600,

@@ -28,7 +28,7 @@ afterAll(async () => {
 function claims(overrides: Partial<UserClaims> = {}): UserClaims {
   const now = Math.floor(Date.now() / 1000);
   return {
-    provider: 'test', issuer: ISSUER, subject: `sub-${randomUUID()}`, email: null, emailVerified: false, name: null,
+    provider: 'test', issuer: ISSUER, subject: `sub-${randomUUID()}`, email: null, emailVerified: false, name: null, givenName: null, familyName: null,
     externalOrganizationId: null, impersonator: null, expiresAt: now + 600, issuedAt: now - 10, sessionId: null, ...overrides,
   };
 }

@@ -57,6 +57,8 @@ function userClaims(overrides: Partial<UserClaims> = {}): UserClaims {
     email: `${randomUUID()}@example.com`,
     emailVerified: true,
     name: 'User',
+    givenName: null,
+    familyName: null,
     externalOrganizationId: null,
     impersonator: null,
     expiresAt: Math.floor(Date.now() / 1000) + 3600,

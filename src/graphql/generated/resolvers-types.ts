@@ -352,6 +352,10 @@ export type User = {
   /** Visible to the user, to members of an organization the user belongs to, and to services holding users:read; null to anyone else. */
   email?: Maybe<Scalars['String']['output']>;
   emailVerified: Scalars['Boolean']['output'];
+  /** Visible to whoever may see name; null when no source gave one. */
+  familyName?: Maybe<Scalars['String']['output']>;
+  /** Visible to whoever may see name; null when no source gave one. */
+  givenName?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   /** Visible to the user alone (empty list for anyone else). */
   identities: Array<ExternalIdentity>;
@@ -363,6 +367,7 @@ export type User = {
   lastSeenAt?: Maybe<Scalars['String']['output']>;
   /** The user's memberships that the caller may see. */
   memberships: Array<Membership>;
+  /** The source's name, else its given and family names joined by a space. */
   name?: Maybe<Scalars['String']['output']>;
   /** Events whose target is this user, newest first; first <= 100. The user themselves, and services holding users:admin. */
   securityEvents: AuditEventConnection;
@@ -672,6 +677,8 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   currentOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   emailVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  familyName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  givenName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<Array<ResolversTypes['ExternalIdentity']>, ParentType, ContextType>;
   impersonator?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
