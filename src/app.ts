@@ -31,6 +31,7 @@ import { createLogoutTokenVerifier } from './auth/logoutToken.js';
 import { createBackchannelLogoutHandler } from './http/backchannelLogout.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
+import { createSsoEmailTrust } from './services/ssoEmailTrust.js';
 import { createInvitationService } from './services/invitations.js';
 import { createLifecycleService } from './services/lifecycle.js';
 import { createOrganizationService } from './services/organizations.js';
@@ -159,16 +160,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   // Not awaited: until the view is loaded every check reads the database.
   void sessions.start();
+  const ssoEmailTrust = createSsoEmailTrust({ db, feed: lifecycleFeed, issuerNames: issuers.filter((i) => i.emailTrust === 'ssoDomain').map((i) => i.name) });
   const identity = createIdentityService({
     db,
     users,
+    ssoEmailTrust,
     onProvisioned: (what) => metrics.observeProvisioned(what),
     adoptSubjectAsUserId: new Set(legacy?.adoptSubjectAsUserId === true ? [legacy.name] : []),
     isSuspended: (userId) => sessions.isSuspended(userId),
     maxEntryAgeMs: config.maxTokenAgeSeconds * 1000,
   });
   const issuerNames = new Set([...issuers.map((i) => i.name), ...(legacy === null ? [] : [legacy.name])]);
-  const organizations = createOrganizationService({ db, users, identity, issuerNames });
+  const organizations = createOrganizationService({ db, users, identity, issuerNames, onSsoChanged: () => lifecycleFeed.publish({ type: 'sso' }) });
   const invitations = createInvitationService({ db, users, ttlHours: config.invitationTtlHours, now: options.now });
   const lifecycle = createLifecycleService({ db, users, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
   const directory = createUserDirectory({ db, users, identity });
@@ -263,6 +266,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await identity.flushStamps();
       sessions.close();
       stopHearingLifecycle?.();
+      ssoEmailTrust.close();
       users.close();
       if (!options.database) await db.close();
       // Last: the spans of everything above are exported before the process exits.

@@ -62,6 +62,7 @@ function isMachineToken(payload: JWTPayload, issuer: IssuerConfig): boolean {
     case 'auth0':
       return isAuth0MachineToken(payload);
     case 'workos':
+      // An entry pinned by audience alone lists no client: such a token is refused (serviceScopesOf).
       return clientId !== null && payload.sub === clientId;
     case 'oidc':
       // RFC 9068 §2.2: without a resource owner, `sub` identifies the client.
@@ -76,6 +77,9 @@ function isMachineToken(payload: JWTPayload, issuer: IssuerConfig): boolean {
  */
 function serviceScopesOf(payload: JWTPayload, issuer: IssuerConfig): Set<string> {
   const scopes = readScopes(payload);
+  // callers.md: a workos entry pinned by audience alone has no service principals (a client
+  // registered by anyone must never become a service by sending `sub` equal to its client_id).
+  if (issuer.kind === 'workos' && issuer.clientIds.length === 0) throw new AppError('UNAUTHENTICATED', { reason: 'service_principal_not_allowed' });
   if (issuer.serviceScopes === null) {
     if (issuer.kind === 'oidc') throw new AppError('UNAUTHENTICATED', { reason: 'service_principal_not_allowed' });
     return scopes;

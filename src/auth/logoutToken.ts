@@ -65,7 +65,7 @@ export function createLogoutTokenVerifier(options: {
       const config = typeof claims.iss === 'string' ? byIssuer.get(claims.iss) : undefined;
       const keys = config === undefined ? undefined : options.keySources.get(config.name);
       if (config === undefined || keys === undefined) throw invalidLogoutToken('unknown_issuer');
-      const audience = [...(config.audience ?? []), ...(config.clientId !== null ? [config.clientId] : [])];
+      const audience = [...(config.audience ?? []), ...config.clientIds];
       if (audience.length === 0) throw invalidLogoutToken('no_audience');
       let payload: JWTPayload;
       try {

@@ -111,7 +111,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if ((config.kind === 'auth0' || config.kind === 'oidc') && (config.audience === null || config.audience.length === 0)) {
       throw new Error(`issuer "${config.name}" (${config.kind}) has no audience`);
     }
-    if (config.kind === 'workos' && config.clientId === null) throw new Error(`issuer "${config.name}" (workos) has no clientId`);
+    if (config.kind === 'workos' && config.clientIds.length === 0 && (config.audience === null || config.audience.length === 0)) {
+      throw new Error(`issuer "${config.name}" (workos) has neither clientId nor audience`);
+    }
     const algorithms = config.algorithms.filter((alg) => !FORBIDDEN_ALG.test(alg));
     if (algorithms.length === 0) throw new Error(`issuer "${config.name}" allows no asymmetric algorithm`);
     byIssuer.set(config.issuer, { config, keys, algorithms });
@@ -223,7 +225,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (typeof verified.iat === 'number' && verified.iat > at / 1000 + MAX_FUTURE_IAT_SECONDS) throw fail('iat_in_future');
     if (config.maxTokenAgeSeconds !== null && typeof verified.iat !== 'number') throw fail('missing_iat');
     if (typeof verified.sub !== 'string' || verified.sub.trim() === '') throw fail('invalid_sub');
-    if (config.kind === 'workos' && verified.client_id !== config.clientId) throw fail('client_id_mismatch');
+    // callers.md: any listed client; an entry pinned by audience alone (checked above) takes any.
+    if (config.kind === 'workos' && config.clientIds.length > 0 && !(typeof verified.client_id === 'string' && config.clientIds.includes(verified.client_id))) {
+      throw fail('client_id_mismatch');
+    }
     const until = validUntil(verified, config);
     if (!(until.at > at)) throw fail(until.reason);
 

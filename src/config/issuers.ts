@@ -20,7 +20,8 @@ const issuerSchema = z
     kind: z.enum(['auth0', 'workos', 'oidc']),
     issuer: z.string().min(1),
     audience: stringOrArray.optional(),
-    clientId: z.string().min(1).optional(),
+    // workos: one client, or several of one WorkOS environment (dashboard, CLI, MCP: callers.md).
+    clientId: stringOrArray.optional(),
     jwksUri: z.url({ protocol: /^https?$/ }).optional(),
     algorithms: z
       .array(
@@ -31,7 +32,7 @@ const issuerSchema = z
       .default(['RS256']),
     emailClaim: z.string().min(1).optional(),
     emailVerifiedClaim: z.string().min(1).optional(),
-    emailTrust: z.enum(['claim', 'always', 'never']).default('claim'),
+    emailTrust: z.enum(['claim', 'always', 'never', 'ssoDomain']).default('claim'),
     userinfoUrl: z.url({ protocol: /^https?$/ }).optional(),
     apiKeyEnv: z.string().min(1).optional(),
     apiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -45,8 +46,23 @@ const issuerSchema = z
     if ((value.kind === 'auth0' || value.kind === 'oidc') && value.audience === undefined) {
       ctx.addIssue({ code: 'custom', path: ['audience'], message: `required for kind ${value.kind}` });
     }
-    if (value.kind === 'workos' && value.clientId === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'required for kind workos' });
+    if (value.kind === 'workos') {
+      // callers.md: a workos entry is pinned by its clients, its audience, or both.
+      if (value.clientId === undefined && value.audience === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'required for kind workos (or an audience)' });
+      } else if (value.clientId === undefined) {
+        // Pinned by audience alone: no client names the default JWKS, and a client registered by
+        // anyone (MCP dynamic registration) must never become a service.
+        if (value.jwksUri === undefined) ctx.addIssue({ code: 'custom', path: ['jwksUri'], message: 'required for a workos entry pinned by audience alone' });
+        if (value.serviceScopes !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['serviceScopes'], message: 'a workos entry pinned by audience alone has no service principals' });
+        }
+      }
+    } else if (Array.isArray(value.clientId)) {
+      ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'a list of clients is for kind workos only' });
+    }
+    if (Array.isArray(value.clientId) && new Set(value.clientId).size !== value.clientId.length) {
+      ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'lists a client twice' });
     }
   });
 
@@ -101,7 +117,16 @@ export interface IssuerConfig {
   kind: IssuerKind;
   issuer: string;
   audience: string[] | null;
+  /**
+   * The first listed client (workos: the code grant's client and the default JWKS's), null when
+   * none is listed.
+   */
   clientId: string | null;
+  /**
+   * Every listed client: a workos token's `client_id` must be one of them (empty: an entry
+   * pinned by audience alone, which accepts any `client_id`, or none, and has no services).
+   */
+  clientIds: readonly string[];
   /** Remote JWKS; null for an issuer whose keys are local (the development issuer). */
   jwksUri: string | null;
   algorithms: string[];
@@ -217,7 +242,8 @@ export function parseIssuerList(json: string, variable: string, env: NodeJS.Proc
     const value = parseEntry(issuerSchema, item, where);
     let userinfoApiKey: string | null = null;
     if (value.apiKeyEnv !== undefined) userinfoApiKey = readSecret(env, value.apiKeyEnv, `${where}.apiKeyEnv`);
-    const clientId = value.clientId ?? null;
+    const clientIds = value.clientId === undefined ? [] : Array.isArray(value.clientId) ? value.clientId : [value.clientId];
+    const clientId = clientIds[0] ?? null;
     const jwksUri = requireFetchableUrl(value.jwksUri ?? defaultJwksUri(value.kind, value.issuer, clientId), `${where}.jwksUri`, production);
     if (value.userinfoUrl !== undefined) requireFetchableUrl(value.userinfoUrl, `${where}.userinfoUrl`, production);
     issuers.push({
@@ -226,6 +252,7 @@ export function parseIssuerList(json: string, variable: string, env: NodeJS.Proc
       issuer: value.issuer,
       audience: value.audience === undefined ? null : Array.isArray(value.audience) ? value.audience : [value.audience],
       clientId,
+      clientIds,
       jwksUri,
       algorithms: value.algorithms,
       emailClaim: value.emailClaim ?? null,

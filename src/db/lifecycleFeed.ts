@@ -5,7 +5,9 @@ import type { RevocationKind } from './revocations.js';
 
 export type LifecycleChange =
   | { type: 'revocation'; kind: RevocationKind; issuer: string; subject: string; revokedAt: number; expiresAt: number }
-  | { type: 'status'; userId: string; status: 'active' | 'suspended' | 'deleted'; deletedAt: number | null };
+  | { type: 'status'; userId: string; status: 'active' | 'suspended' | 'deleted'; deletedAt: number | null }
+  /** An SSO binding or its domains changed (migration 012): cached bindings are dropped. */
+  | { type: 'sso' };
 
 export interface LifecycleSubscriber {
   onChange(change: LifecycleChange): void;
@@ -55,6 +57,7 @@ export function parseLifecycleAnnouncement(payload: string): LifecycleChange | n
     if (typeof revokedAt !== 'number' || typeof expiresAt !== 'number') return null;
     return { type: 'revocation', kind: kind as RevocationKind, issuer, subject, revokedAt, expiresAt };
   }
+  if (value['type'] === 'sso') return { type: 'sso' };
   if (value['type'] === 'status') {
     const { userId, status, deletedAt } = value;
     if (typeof userId !== 'string' || typeof status !== 'string' || !STATUSES.has(status)) return null;

@@ -60,6 +60,33 @@ export async function findSsoByDomains(db: Queryable, domains: readonly string[]
 }
 
 /**
+ * The domains of every binding of these issuers that names an external organization, keyed
+ * `issuerName\0externalOrganizationId` (emailTrust "ssoDomain"): one statement.
+ */
+export async function findBoundDomains(db: Queryable, issuerNames: readonly string[]): Promise<Map<string, Set<string>>> {
+  const bound = new Map<string, Set<string>>();
+  if (issuerNames.length === 0) return bound;
+  const rows = await db.query<{ issuer_name: string; external_organization_id: string; domain: string }>(
+    `select s.issuer_name, s.external_organization_id, d.domain
+       from organization_sso s join organization_domains d on d.organization_id = s.organization_id
+      where s.external_organization_id is not null and s.issuer_name = any($1::text[])`,
+    [issuerNames],
+  );
+  for (const row of rows) {
+    const key = bindingKey(row.issuer_name, row.external_organization_id);
+    let domains = bound.get(key);
+    if (domains === undefined) bound.set(key, (domains = new Set()));
+    domains.add(row.domain);
+  }
+  return bound;
+}
+
+/** The key of a binding by (issuer name, external organization id). */
+export function bindingKey(issuerName: string, externalOrganizationId: string): string {
+  return `${issuerName}\u0000${externalOrganizationId}`;
+}
+
+/**
  * Creates or replaces an organization's SSO binding. The unique key
  * (issuer_name, external_organization_id) refuses a pair bound to another organization.
  */

@@ -7,6 +7,7 @@ import type { UserStore, UsersInTransaction } from '../db/userStore.js';
 import { singleFlight } from '../lib/singleFlight.js';
 import { identityKey, IdentityCache, sameClaims, type CachedIdentity } from './identityCache.js';
 import { createLastSeenStamps } from './lastSeenStamps.js';
+import { NO_SSO_EMAIL_TRUST, type SsoEmailTrust } from './ssoEmailTrust.js';
 import { createUserResolution, type ResolvedUser } from './userResolution.js';
 
 export type { ResolvedUser } from './userResolution.js';
@@ -36,6 +37,8 @@ export interface IdentityServiceOptions {
    * again, not just stamped): the session view remembers deletions this long. Default unbounded.
    */
   maxEntryAgeMs?: number;
+  /** emailTrust "ssoDomain": settles pending emails against the SSO bindings; default none pending. */
+  ssoEmailTrust?: SsoEmailTrust;
 }
 
 export interface IdentityService {
@@ -89,6 +92,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     onProvisioned: options.onProvisioned,
   });
   const resolving = singleFlight<string, ResolvedUser>();
+  const emailTrust = options.ssoEmailTrust ?? NO_SSO_EMAIL_TRUST;
 
   /**
    * A known identity back after a seen interval with the claims recorded last time and no
@@ -118,7 +122,13 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     return result;
   }
 
-  async function resolveUser(claims: UserClaims): Promise<ResolvedUser> {
+  /** The verified claims as the identity rules take them (an `ssoDomain` email settled). */
+  async function settled(claims: UserClaims): Promise<UserClaims> {
+    return emailTrust.peek(claims) ?? emailTrust.settle(claims);
+  }
+
+  async function resolveUser(verified: UserClaims): Promise<ResolvedUser> {
+    const claims = await settled(verified);
     const key = identityKey(claims);
     const known = cachedAt(key, claims);
     if (known !== undefined) return known;
@@ -139,7 +149,11 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
   }
 
   return {
-    cachedUser: (claims) => cachedAt(identityKey(claims), claims),
+    cachedUser(verified) {
+      // The warm path: the bindings are in memory, so no promise and no statement.
+      const claims = emailTrust.peek(verified);
+      return claims === undefined ? undefined : cachedAt(identityKey(claims), claims);
+    },
     resolveUser,
     resolveUserAfresh(claims) {
       identities.forget(claims);

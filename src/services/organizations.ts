@@ -27,7 +27,9 @@ export interface OrganizationService extends MembershipService, SsoService {
   auditEvents(principal: Principal, organizationId: string, args: { first?: number | null; after?: string | null }): Promise<Page<AuditEvent> | null>;
 }
 
-export function createOrganizationService(deps: { db: Database; users: UserStore; identity: IdentityService; issuerNames: ReadonlySet<string> }): OrganizationService {
+export function createOrganizationService(
+  deps: { db: Database; users: UserStore; identity: IdentityService; issuerNames: ReadonlySet<string>; onSsoChanged?: () => void },
+): OrganizationService {
   const { db } = deps;
   return {
     ...createMembershipService(deps),

@@ -98,6 +98,7 @@ class View {
       this.addRevocation(change);
       return;
     }
+    if (change.type === 'sso') return; // SSO bindings: ssoEmailTrust.ts's, not a session fact
     if (change.status === 'suspended') this.suspended.add(change.userId);
     else this.suspended.delete(change.userId);
     if (change.status === 'deleted' && change.deletedAt !== null) {

@@ -38,7 +38,14 @@ export interface SsoService {
   discover(email: string, findByDomain: (domain: string) => Promise<OrganizationSso | null>): Promise<AuthDiscoveryResult>;
 }
 
-export function createSsoService(deps: { db: Database; issuerNames: ReadonlySet<string> }): SsoService {
+export interface SsoServiceDeps {
+  db: Database;
+  issuerNames: ReadonlySet<string>;
+  /** Told after a binding change commits (emailTrust "ssoDomain" drops the bindings it holds). */
+  onSsoChanged?: () => void;
+}
+
+export function createSsoService(deps: SsoServiceDeps): SsoService {
   const { db } = deps;
   return {
     async setOrganizationSso(principal, input) {
@@ -59,7 +66,7 @@ export function createSsoService(deps: { db: Database; issuerNames: ReadonlySet<
       if (!isUuid(input.organizationId)) throw organizationNotFound();
       const actor = actorOf(principal);
       try {
-        return await db.transaction(async (tx) => {
+        const organization = await db.transaction(async (tx) => {
           const organization = await lockOrganization(tx, input.organizationId);
           if (organization === null) throw organizationNotFound();
           await upsertSso(tx, binding);
@@ -73,6 +80,8 @@ export function createSsoService(deps: { db: Database; issuerNames: ReadonlySet<
           });
           return organization;
         });
+        deps.onSsoChanged?.();
+        return organization;
       } catch (error) {
         // The keys are the last word, also when two services bind the same domain at once.
         if (isUniqueViolation(error, 'organization_domains_pkey')) {

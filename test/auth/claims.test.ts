@@ -10,7 +10,9 @@ const EXP = 2_000_000_000;
 const IAT = EXP - 3600;
 
 function config(overrides: Partial<IssuerConfig> = {}): IssuerConfig {
+  const clientIds = overrides.clientIds ?? (overrides.clientId != null ? [overrides.clientId] : []);
   return {
+    clientIds,
     name: 'idp',
     kind: 'oidc',
     issuer: ISS,
@@ -250,7 +252,7 @@ describe('toVerifiedPrincipal: users', () => {
     const principal = map({ role: 'admin', roles: ['OWNER'], permissions: ['users:write'], scope: 'users:write' }, { kind: 'auth0' });
     expect(principal.kind).toBe('user');
     expect(Object.keys(principal.claims).sort()).toEqual(
-      ['email', 'emailVerified', 'expiresAt', 'externalOrganizationId', 'impersonator', 'issuedAt', 'issuer', 'name', 'provider', 'sessionId', 'subject'],
+      ['email', 'emailVerified', 'expiresAt', 'externalOrganizationId', 'familyName', 'givenName', 'impersonator', 'issuedAt', 'issuer', 'name', 'provider', 'sessionId', 'subject'],
     );
   });
 });

@@ -254,7 +254,9 @@ export function issuerConfig(issuer: TestIssuer, overrides: Partial<IssuerConfig
     serviceScopes: TEST_SERVICE_SCOPES,
   };
   const [config] = parseIssuers(JSON.stringify([entry]), 'test issuer', {});
-  return { ...config!, ...overrides };
+  // A client given alone is the one listed (as the parser reads `"clientId": "…"`).
+  const clientIds = overrides.clientIds ?? (overrides.clientId != null ? [overrides.clientId] : config!.clientIds);
+  return { ...config!, ...overrides, clientIds };
 }
 
 /**
