@@ -1,0 +1,167 @@
+// End to end through GraphQL Hive Gateway (@graphql-hive/gateway-runtime) with the JWT plugin
+// (@graphql-yoga/plugin-jwt, the plugin Hive Gateway's `useJWT` wraps) trusting our JWKS, set up
+// as docs/federation.md says: ES256 named in the algorithms, issuer and audience checked, the
+// verified token forwarded as the bearer to this subgraph alone, the SDL fetched and every
+// subgraph request sent with X-Subgraph-Secret through an onFetch hook, JWKS refetches limited.
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { createRemoteJwksSigningKeyProvider, extractFromHeader, useJWT } from '@graphql-yoga/plugin-jwt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { AUDIENCE, issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { startWorkflowsSubgraph, type WorkflowsSubgraph } from '../helpers/workflows.js';
+
+const SECRET = 'hive-gateway-to-subgraph-secret';
+
+let issuer: TestIssuer;
+let database: TestDatabase;
+let identity: TestApp;
+let workflows: WorkflowsSubgraph;
+let gateway: GatewayRuntime;
+let server: Server;
+let gatewayUrl: string;
+let identityUrl: string;
+/** Headers of every request the gateway sent the identity subgraph (the SDL fetch included). */
+const sentToIdentity: Headers[] = [];
+
+/** X-Subgraph-Secret on every request to the identity subgraph, the `_service { sdl }` fetch included. */
+function subgraphSecret(url: string, secret: string): GatewayPlugin {
+  return {
+    onFetch({ url: target, options, setOptions }) {
+      if (!target.startsWith(url)) return;
+      const headers = new Headers(options.headers as HeadersInit | undefined);
+      headers.set('x-subgraph-secret', secret);
+      sentToIdentity.push(headers);
+      setOptions({ ...options, headers: Object.fromEntries(headers) });
+    },
+  };
+}
+
+beforeAll(async () => {
+  // Our tokens are ES256 here: the plugin's default algorithms (RS256, HS256) would refuse them.
+  issuer = await startTestIssuer({ alg: 'ES256' });
+  database = await openTestDatabase();
+  identity = await startTestApp({
+    issuers: [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' })],
+    database: database.db,
+    config: { subgraphSecret: SECRET },
+  });
+  workflows = await startWorkflowsSubgraph();
+  identityUrl = `${identity.url}/graphql`;
+  gateway = createGatewayRuntime({
+    // Composed from the live subgraphs' `_service { sdl }`, as `hive-gateway supergraph` does from
+    // a registry; the SDL fetch goes through the onFetch hook below, which adds the secret.
+    supergraph: { type: 'dev', services: [{ name: 'identity', url: identityUrl }, { name: 'workflows', url: workflows.url }] },
+    logging: false,
+    plugins: () => [
+      useJWT({
+        signingKeyProviders: [
+          createRemoteJwksSigningKeyProvider({ jwksUri: issuer.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 }),
+        ],
+        tokenLookupLocations: [extractFromHeader({ name: 'authorization', prefix: 'Bearer' })],
+        tokenVerification: { algorithms: ['ES256'], issuer: issuer.url, audience: AUDIENCE },
+        // Anonymous requests go on (viewer null); a bad token never does.
+        reject: { missingToken: false, invalidToken: true },
+      }),
+      subgraphSecret(identityUrl, SECRET),
+    ],
+    propagateHeaders: {
+      // The verified token, as the bearer, to this subgraph only: it resolves the canonical user
+      // itself. No claim (the email) goes to any subgraph.
+      fromClientToSubgraphs: ({ request, subgraphName }) =>
+        subgraphName === 'identity' ? { authorization: request.headers.get('authorization') ?? undefined } : {},
+    },
+  });
+  server = createServer(gateway);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  await gateway?.dispose();
+  await workflows?.close();
+  await identity?.close();
+  await database?.close();
+  await issuer?.close();
+});
+
+async function query<T = any>(text: string, token?: string) {
+  const response = await fetch(gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify({ query: text }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: T; errors?: { message: string; extensions?: Record<string, any> }[] } };
+}
+
+function token(claims: Record<string, unknown> = {}): Promise<string> {
+  return issuer.sign({ sub: `auth0|${randomUUID()}`, aud: AUDIENCE, email: `${randomUUID()}@example.com`, email_verified: true, ...claims });
+}
+
+describe('through Hive Gateway', () => {
+  it('a viewer query returns the user, with fields from both subgraphs', async () => {
+    const bearer = await token({ given_name: 'Ada', family_name: 'Lovelace' });
+    const first = await query('{ viewer { id email name givenName familyName } }', bearer);
+    expect(first.body.errors).toBeUndefined();
+    const ada = first.body.data.viewer;
+    expect(ada).toMatchObject({ name: 'Ada Lovelace', givenName: 'Ada', familyName: 'Lovelace' });
+    expect(ada.id).toMatch(/^[0-9a-f-]{36}$/);
+    workflows.workflows.push({ id: randomUUID(), title: 'Quarterly close', ownerId: ada.id });
+    const both = await query('{ viewer { id workflows { title owner { id name } } } }', bearer);
+    expect(both.body.errors).toBeUndefined();
+    expect(both.body.data.viewer).toEqual({ id: ada.id, workflows: [{ title: 'Quarterly close', owner: { id: ada.id, name: 'Ada Lovelace' } }] });
+  });
+
+  it('the SDL fetch and every request to this subgraph carried X-Subgraph-Secret', () => {
+    expect(sentToIdentity.length).toBeGreaterThan(0);
+    expect(sentToIdentity.every((headers) => headers.get('x-subgraph-secret') === SECRET)).toBe(true);
+  });
+
+  it('the other subgraph received neither the bearer nor any claim', async () => {
+    await query('{ viewer { workflows { title } } }', await token());
+    expect(workflows.authorizations.length).toBeGreaterThan(0);
+    expect(workflows.authorizations.every((authorization) => authorization === undefined)).toBe(true);
+  });
+
+  it('anonymous: viewer null; a forged, expired or foreign-audience token: refused by the gateway', async () => {
+    expect((await query('{ viewer { id } }')).body.data).toEqual({ viewer: null });
+    const forged = await issuer.sign({ sub: 'auth0|x', aud: AUDIENCE }, { key: 'other' });
+    const expired = await issuer.sign({ sub: 'auth0|x', aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) - 60 });
+    const foreign = await issuer.sign({ sub: 'auth0|x', aud: 'https://another.api/' });
+    for (const bad of [forged, expired, foreign]) {
+      const refused = await query('{ viewer { id } }', bad);
+      expect(refused.body.data?.viewer ?? null).toBeNull();
+      expect(refused.body.errors?.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("without `algorithms` the plugin refuses our ES256 tokens (its default is RS256 and HS256)", async () => {
+    const plain = createGatewayRuntime({
+      supergraph: { type: 'dev', services: [{ name: 'identity', url: identityUrl }] },
+      logging: false,
+      plugins: () => [
+        useJWT({
+          signingKeyProviders: [createRemoteJwksSigningKeyProvider({ jwksUri: issuer.jwksUri })],
+          tokenVerification: { issuer: issuer.url, audience: AUDIENCE },
+          reject: { missingToken: false, invalidToken: true },
+        }),
+        subgraphSecret(identityUrl, SECRET),
+      ],
+    });
+    try {
+      const response = await plain.fetch('http://gateway.local/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
+        body: JSON.stringify({ query: '{ viewer { id } }' }),
+      });
+      const body = (await response.json()) as { data?: { viewer: unknown } | null; errors?: unknown[] };
+      expect(body.data?.viewer ?? null).toBeNull();
+      expect(body.errors?.length).toBeGreaterThan(0);
+    } finally {
+      await plain.dispose();
+    }
+  });
+});
