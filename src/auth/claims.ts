@@ -128,9 +128,9 @@ function readNames(payload: JWTPayload, issuer: IssuerConfig): PersonNames {
   const givenName = nonEmptyString(payload.given_name) ?? (workos ? nonEmptyString(payload.first_name) : null);
   const familyName = nonEmptyString(payload.family_name) ?? (workos ? nonEmptyString(payload.last_name) : null);
   const names = personNames({ name: payload.name, givenName, familyName });
-  checkClaimText(names.name, 'name');
   checkClaimText(names.givenName, 'given_name');
   checkClaimText(names.familyName, 'family_name');
+  checkClaimText(names.name, 'name');
   return names;
 }
 

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { createGatewayRuntime, type GatewayConfig, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import type { ExecutionRequest } from '@graphql-tools/utils';
+import { print } from 'graphql';
 import { createRemoteJwksSigningKeyProvider, extractFromHeader, useJWT } from '@graphql-yoga/plugin-jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -40,6 +42,31 @@ function subgraphSecret(url: string, secret: string): GatewayPlugin {
   };
 }
 
+/**
+ * Subgraph requests over HTTP. A deployment uses `@graphql-mesh/transport-http`, which
+ * `@graphql-hive/gateway` depends on; only the runtime is installed here, so the suite supplies
+ * this minimal one. It sends through the gateway's fetch, so onFetch hooks and header
+ * propagation apply exactly as with the real transport.
+ */
+const httpTransport: NonNullable<GatewayConfig['transports']> = {
+  http: {
+    getSubgraphExecutor: ({ transportEntry, fetch }) =>
+      (async (request: ExecutionRequest) => {
+        const response = await fetch!(
+          transportEntry.location!,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', accept: 'application/json' },
+            body: JSON.stringify({ query: print(request.document), variables: request.variables, operationName: request.operationName }),
+          },
+          request.context,
+          { executionRequest: request } as never,
+        );
+        return response.json();
+      }) as never,
+  },
+};
+
 beforeAll(async () => {
   // Our tokens are ES256 here: the plugin's default algorithms (RS256, HS256) would refuse them.
   issuer = await startTestIssuer({ alg: 'ES256' });
@@ -56,6 +83,7 @@ beforeAll(async () => {
     // a registry; the SDL fetch goes through the onFetch hook below, which adds the secret.
     supergraph: { type: 'dev', services: [{ name: 'identity', url: identityUrl }, { name: 'workflows', url: workflows.url }] },
     logging: false,
+    transports: httpTransport,
     plugins: () => [
       useJWT({
         signingKeyProviders: [
@@ -138,14 +166,14 @@ describe('through Hive Gateway', () => {
     }
   });
 
-  it("without `algorithms` the plugin refuses our ES256 tokens (its default is RS256 and HS256)", async () => {
+  it('without tokenVerification the plugin refuses our ES256 tokens (its default: RS256 and HS256, no issuer, no audience)', async () => {
     const plain = createGatewayRuntime({
       supergraph: { type: 'dev', services: [{ name: 'identity', url: identityUrl }] },
       logging: false,
+    transports: httpTransport,
       plugins: () => [
         useJWT({
           signingKeyProviders: [createRemoteJwksSigningKeyProvider({ jwksUri: issuer.jwksUri })],
-          tokenVerification: { issuer: issuer.url, audience: AUDIENCE },
           reject: { missingToken: false, invalidToken: true },
         }),
         subgraphSecret(identityUrl, SECRET),
