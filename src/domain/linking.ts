@@ -21,6 +21,14 @@ export function decideNewIdentity(claims: Pick<UserClaims, 'email' | 'emailVerif
   return { action: 'create', email: claims.email, emailVerified: claims.emailVerified };
 }
 
+/** What an identity records of a sign-in's profile (and compares the next sign-in with). */
+export type RecordedProfile = Pick<UserClaims, 'email' | 'emailVerified' | 'name' | 'givenName' | 'familyName'>;
+
+/** The profile claims of a sign-in, as recorded: a copy, nothing else of the claims. */
+export function recordedProfile(claims: RecordedProfile): RecordedProfile {
+  return { email: claims.email, emailVerified: claims.emailVerified, name: claims.name, givenName: claims.givenName, familyName: claims.familyName };
+}
+
 /** True when a later sign-in carries profile claims that differ from those last recorded. */
 export function profileChanged(
   seen: { email: string | null; emailVerified: boolean; name: string | null; givenName: string | null; familyName: string | null },

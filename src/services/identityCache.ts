@@ -1,6 +1,7 @@
 // Which user an (issuer, subject) identity is bound to, remembered between requests: an entry
 // answers without the database for a seen interval; then the identity is stamped or resynced.
 import { LRUCache } from 'lru-cache';
+import { recordedProfile } from '../domain/linking.js';
 import type { UserClaims } from '../domain/types.js';
 
 /** What a later sign-in must match to need no resync: the profile and the organization claim. */
@@ -70,14 +71,7 @@ export class IdentityCache {
 
   /** Records a binding the database just confirmed, with the claims it recorded. */
   remember(key: string, claims: UserClaims, userId: string): void {
-    const recorded = {
-      email: claims.email,
-      emailVerified: claims.emailVerified,
-      name: claims.name,
-      givenName: claims.givenName,
-      familyName: claims.familyName,
-      externalOrganizationId: claims.externalOrganizationId,
-    };
+    const recorded = { ...recordedProfile(claims), externalOrganizationId: claims.externalOrganizationId };
     this.#entries.set(key, { userId, recorded, freshUntil: this.freshUntil(), resolvedAt: this.#options.now() });
   }
 

@@ -3,7 +3,7 @@
 // transaction rolls back and the attempt is retried, which then finds the winner's row.
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { decideNewIdentity, profileChanged } from '../domain/linking.js';
+import { decideNewIdentity, profileChanged, recordedProfile } from '../domain/linking.js';
 import { requireEmail } from '../domain/email.js';
 import { fitName, MAX_DISPLAY_NAME_LENGTH } from '../domain/names.js';
 import { isUuid } from '../domain/ids.js';
@@ -79,11 +79,7 @@ export function createUserResolution(options: UserResolutionOptions): UserResolu
       provider: claims.provider,
       issuer: claims.issuer,
       subject: claims.subject,
-      email: claims.email,
-      emailVerified: claims.emailVerified,
-      name: claims.name,
-      givenName: claims.givenName,
-      familyName: claims.familyName,
+      ...recordedProfile(claims),
       externalOrganizationId: claims.externalOrganizationId,
       membershipId: randomUUID(),
     };
