@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { eventually } from '../helpers/eventually.js';
 import { AUDIENCE, errorCode, setSso, useOrgSuite, type SignedInUser } from '../helpers/organizations.js';
 
 let other: TestIssuer;
@@ -18,7 +19,9 @@ afterAll(async () => {
 
 // `test`: the enterprise connection (ssoDomain), which also serves /userinfo; `other`: a second
 // ssoDomain issuer whose tokens may carry the same org_id; `plain`: the same IdP under `claim`.
+const statements: string[] = [];
 const suite = useOrgSuite({
+  onQuery: (text) => void statements.push(text),
   issuers: (issuer) => [
     issuerConfig(issuer, { name: 'test', emailTrust: 'ssoDomain', userinfoUrl: issuer.userinfoUrl }),
     issuerConfig(other, { name: 'other', emailTrust: 'ssoDomain' }),
@@ -147,6 +150,24 @@ describe('emailTrust ssoDomain: the Azure AD case end to end', () => {
     expect((await setSso(suite, admin, { organizationId, issuer: 'test', externalOrganizationId: external, domains: [corp] })).body.errors).toBeUndefined();
     const joined = await suite.gql(VIEWER, { token: await azureToken({ email: `lee@${corp}`, org_id: external }) });
     expect(joined.body.errors).toBeUndefined();
+  });
+
+  it('a warm token of an enterprise connection costs no statement (the bindings are in memory)', async () => {
+    const corp = domain();
+    const { external } = await bound([corp]);
+    const token = await azureToken({ email: `max@${corp}`, org_id: external });
+    const first = await suite.gql(VIEWER, { token });
+    expect(first.body.data.viewer.emailVerified).toBe(true);
+    // On PostgreSQL the user row is read once more after the first request's own commit is
+    // announced back (the user store's cache, not the bindings): warm until a request costs nothing.
+    await eventually(async () => {
+      const before = statements.length;
+      await suite.gql(VIEWER, { token });
+      return statements.length === before;
+    });
+    const before = statements.length;
+    for (let i = 0; i < 5; i += 1) expect((await suite.gql(VIEWER, { token })).body.data.viewer.id).toBe(first.body.data.viewer.id);
+    expect(statements.slice(before)).toEqual([]);
   });
 
   it('only a service holding organizations:admin binds the domains that vouch (an OWNER cannot)', async () => {
