@@ -74,7 +74,8 @@ const invalidGrant = (description: string) => new OAuthError(400, 'invalid_grant
 export function createPlatformTokenService(options: PlatformTokenServiceOptions): PlatformTokenService {
   const { config, keys, db } = options;
   const now = options.now ?? Date.now;
-  const codeIssuers = new Map(options.issuers.filter((i) => i.kind === 'workos' && i.userinfoApiKey !== null).map((i) => [i.name, i]));
+  // WorkOS's authenticate call names a client: an entry pinned by audience alone offers no code grant.
+  const codeIssuers = new Map(options.issuers.filter((i) => i.kind === 'workos' && i.userinfoApiKey !== null && i.clientId !== null).map((i) => [i.name, i]));
 
   /** `users`: the view authentication held the user's row in, if it read or wrote it. */
   async function mint(principal: Principal, users: UserView, request: GrantRequest, idp?: string): Promise<IssuedToken> {
