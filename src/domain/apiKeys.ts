@@ -92,6 +92,20 @@ export function scopeRefusal(scopes: KeyScopes, organizationId: string | null, c
   return null;
 }
 
+/**
+ * What a platform token minted from a personal key still carries on /graphql: its `scope` claim
+ * read back (`org:<id>:MEMBER` → read, ADMIN/OWNER → write). Admin scopes are dropped: operator
+ * status is read from the database, never from a token.
+ */
+export function grantFromScopes(scopes: readonly string[], keyId: string, expiresAt: number | null): { keyId: string; user: boolean; organizations: Map<string, KeyAccess>; adminScopes: Set<string>; expiresAt: number | null } {
+  const organizations = new Map<string, KeyAccess>();
+  for (const scope of scopes) {
+    const match = /^org:([0-9a-fA-F-]{36}):(OWNER|ADMIN|MEMBER)$/.exec(scope);
+    if (match !== null) organizations.set(match[1]!.toLowerCase(), match[2] === 'MEMBER' ? 'read' : 'write');
+  }
+  return { keyId, user: scopes.includes(USER_SCOPE), organizations, adminScopes: new Set(), expiresAt };
+}
+
 /** The facts about a presented key's row and its creator. Times in ms. */
 export interface KeyFacts {
   revokedAt: number | null;

@@ -137,8 +137,11 @@ export interface ServiceClaims {
 
 /** Who is calling, after verification and before identity resolution. */
 export type VerifiedPrincipal =
-  /** `userId`: the token itself names the canonical user (a platform token): nothing to resolve. */
-  | { kind: 'user'; claims: UserClaims; userId?: string }
+  /**
+   * `userId`: the token itself names the canonical user (a platform token): nothing to resolve.
+   * `apiKey`: a platform token minted from a personal API key stays narrowed to it.
+   */
+  | { kind: 'user'; claims: UserClaims; userId?: string; apiKey?: ApiKeyGrant }
   | { kind: 'service'; claims: ServiceClaims };
 
 /** Who is calling, after identity resolution: what resolvers see. */

@@ -9,7 +9,7 @@ import { apiKeyPrefix } from '../domain/apiKeyFormat.js';
 import { formatKeyScopes, MAX_ACTIVE_KEYS, MAX_KEY_NAME_LENGTH, parseKeyScopes, scopeRefusal, type KeyScopes } from '../domain/apiKeys.js';
 import { isUuid } from '../domain/ids.js';
 import { fitName } from '../domain/names.js';
-import { hasScope, isSelf, SCOPES } from '../domain/policy.js';
+import { isSelf, isUserAdmin } from '../domain/policy.js';
 import type { Principal } from '../domain/types.js';
 import { generateApiKey, hmacSecret } from '../auth/apiKeyCrypto.js';
 import { countActiveApiKeys, findApiKeyById, findIsOperator, findOrganizationApiKeys, findPersonalApiKeys, insertApiKey, revokeApiKeyRow, type ApiKeyRecord } from '../db/apiKeys.js';
@@ -125,7 +125,7 @@ export function createApiKeyService(deps: { db: Database; users: UserStore; feed
         if (key === null) throw notFound();
         const allowed =
           isSelf(principal, key.createdBy) ||
-          hasScope(principal, SCOPES.usersAdmin) ||
+          isUserAdmin(principal) ||
           (key.organizationId !== null && ['OWNER', 'ADMIN'].includes((await currentRole(tx, key.organizationId, principal)) ?? ''));
         if (!allowed) throw notFound();
         const updated = await revokeApiKeyRow(tx, id);

@@ -57,6 +57,7 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
     if (verdict !== 'admitted') throw REFUSALS[verdict]();
     const { userId, created, row } = resolved;
     if (row !== undefined) users?.hold(row);
+    if (verified.apiKey !== undefined) return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator, apiKey: verified.apiKey };
     return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator };
   }
 

@@ -104,8 +104,14 @@ describe('POST /oauth/token', () => {
     const more = await postToken(app.url, exchangeForm(key.secret, { scope: `org:${orgId}:ADMIN` }));
     expect(more.status).toBe(400);
     expect(more.body.error).toBe('invalid_scope');
-    // The platform token works on /graphql as its user.
-    expect((await app.gql('{ viewer { id } }', { token: answer.body.access_token })).body.data.viewer.id).toBe(admin.id);
+    // The platform token works on /graphql as its user, no more than the key: own data with `user` only.
+    expect((await app.gql('{ viewer { id email } }', { token: answer.body.access_token })).body.data.viewer).toEqual({ id: admin.id, email: admin.email });
+    const bare = await createKey(app.gql, admin.token, { scopes: [] });
+    const narrowed = await postToken(app.url, exchangeForm(bare.secret));
+    expect(narrowed.status).toBe(200);
+    expect(decodeJwt(narrowed.body.access_token).scope).toBe('');
+    const asBare = await app.gql('query ($id: ID!) { viewer { id email } organization(id: $id) { id } }', { token: narrowed.body.access_token, variables: { id: orgId } });
+    expect(asBare.body.data).toEqual({ viewer: { id: admin.id, email: null }, organization: null });
   });
 
   it('an organization key is refused: 400 invalid_grant; a revoked or unknown key: 400 invalid_grant', async () => {

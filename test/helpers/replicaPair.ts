@@ -1,6 +1,7 @@
 // Two replicas of the service over the file's database: on PostgreSQL each with its own pool and
 // LISTEN connection (they hear each other only through the database); on PGlite two apps sharing
 // the one embedded database and its lifecycle feed, as one process would.
+import { randomBytes } from 'node:crypto';
 import { createLifecycleFeed } from '../../src/db/lifecycleFeed.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/queryable.js';
@@ -14,7 +15,9 @@ export interface ReplicaPair {
   close(): Promise<void>;
 }
 
-export async function startReplicaPair(database: TestDatabase, options: Omit<Parameters<typeof startTestApp>[0], 'database'>): Promise<ReplicaPair> {
+export async function startReplicaPair(database: TestDatabase, given: Omit<Parameters<typeof startTestApp>[0], 'database'>): Promise<ReplicaPair> {
+  // Replicas share their configuration: API_KEY_PEPPERS included (each test app has its own DATA_DIR).
+  const options = { ...given, config: { apiKeyPeppers: [{ kid: 'replicas', key: randomBytes(32) }], ...given.config } };
   if (database.connection === null) {
     const appOptions = { ...options.appOptions, lifecycleFeed: createLifecycleFeed() };
     const a = await startTestApp({ ...options, database: database.db, appOptions });
