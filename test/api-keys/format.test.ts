@@ -101,7 +101,7 @@ describe('presented keys', () => {
     for (const bad of mistyped) {
       const answer = await app.gql('{ viewer { id } }', { token: bad });
       expect(answer.status).toBe(401);
-      expect(answer.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect(answer.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     }
     expect(keyStatements()).toBe(0);
     expect((await app.gql('{ viewer { id } }', { token: key.secret })).status).toBe(200);
@@ -111,17 +111,19 @@ describe('presented keys', () => {
     const stored = hmacSecret(PEPPERS[0]!.key, 'a'.repeat(32));
     const time = (run: () => boolean) => {
       const started = process.hrtime.bigint();
-      for (let i = 0; i < 20_000; i += 1) run();
-      return Number(process.hrtime.bigint() - started) / 20_000;
+      for (let i = 0; i < 5_000; i += 1) run();
+      return Number(process.hrtime.bigint() - started) / 5_000;
     };
     expect(secretMatches('a'.repeat(32), PEPPERS[0]!.key, stored)).toBe(true);
     expect(secretMatches('b'.repeat(32), PEPPERS[0]!.key, stored)).toBe(false);
     expect(secretMatches('a'.repeat(32), null, null)).toBe(false);
-    // Warm up, then measure both alternately.
-    time(() => secretMatches('b'.repeat(32), PEPPERS[0]!.key, stored));
-    time(() => secretMatches('b'.repeat(32), null, null));
-    const wrong = time(() => secretMatches('b'.repeat(32), PEPPERS[0]!.key, stored));
-    const unknown = time(() => secretMatches('b'.repeat(32), null, null));
+    // Alternating rounds; the fastest round of each (the machine is shared).
+    let wrong = Infinity;
+    let unknown = Infinity;
+    for (let round = 0; round < 6; round += 1) {
+      wrong = Math.min(wrong, time(() => secretMatches('b'.repeat(32), PEPPERS[0]!.key, stored)));
+      unknown = Math.min(unknown, time(() => secretMatches('b'.repeat(32), null, null)));
+    }
     console.log(`[api-keys] secret check: wrong secret ${wrong.toFixed(0)} ns, unknown id ${unknown.toFixed(0)} ns`);
   });
 });
