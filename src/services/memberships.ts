@@ -125,8 +125,10 @@ export function createMembershipService(deps: { db: Database; users: UserStore; 
       return db.transaction(async (tx) => {
         const actorRole = await lockForChange(tx, known.organizationId, principal);
         const target = await membershipOrNotFound(tx, membershipId);
-        // Leaving is the user's own act: an organization key never makes its creator leave.
-        const leaving = caller.self && target.userId === caller.holderId;
+        // Leaving is the user's own act: an organization key never makes its creator leave, nor a
+        // personal key that reaches neither the user's account (`user`) nor this organization.
+        const ownAct = principal.kind === 'user' && (principal.apiKey === undefined || principal.apiKey.user || actorRole !== null);
+        const leaving = caller.self && ownAct && target.userId === caller.holderId;
         const owners = target.role === 'OWNER' ? await countOwners(tx, target.organizationId) : 0;
         refuse(removalRefusal(actorRole, target.role, leaving, owners));
         await deleteMembership(tx, target.id);

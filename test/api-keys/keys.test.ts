@@ -153,6 +153,17 @@ async function eventuallyStatus(token: string, status: number) {
   await eventually(async () => expect((await suite.gql('{ viewer { id } }', { token })).status).toBe(status));
 }
 
+it('a personal key reaching neither the account nor the organization cannot make its user leave it', async () => {
+  const { orgId, owner, member } = await suite.staffedOrg();
+  const bare = await createKey(suite.gql, member.token, { scopes: [] });
+  const members = await suite.gql('query ($id: ID!) { organization(id: $id) { members { id user { id } } } }', { token: owner.token, variables: { id: orgId } });
+  const mine = members.body.data.organization.members.find((m: any) => m.user.id === member.id).id;
+  const leave = (token: string) => suite.gql('mutation ($id: ID!) { removeMember(membershipId: $id) }', { token, variables: { id: mine } });
+  expect(code(await leave(bare.secret))).toBe('FORBIDDEN');
+  const reader = await createKey(suite.gql, member.token, { scopes: [`org:${orgId}:read`] });
+  expect((await leave(reader.secret)).body.data.removeMember).toBe(true);
+});
+
 describe('organization keys', () => {
   it('are created by an OWNER or ADMIN for that organization only; viewer is null; they act for it alone', async () => {
     const { orgId, owner, admin, member } = await suite.staffedOrg();
