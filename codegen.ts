@@ -22,6 +22,7 @@ const config: CodegenConfig = {
           OrganizationSso: '../../domain/types.js#OrganizationSso as OrganizationSsoModel',
           AuditEvent: '../../domain/types.js#AuditEvent as AuditEventModel',
           Invitation: '../../domain/types.js#Invitation as InvitationModel',
+          ApiKey: '../../domain/types.js#ApiKey as ApiKeyModel',
         },
         scalars: { ID: 'string' },
       },

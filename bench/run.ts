@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { AUDIENCE, gql, issuerJson, load, log, prepareDatabase, row, rssMb, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS, type Measured } from './harness.js';
+import { createBenchKey, keyCreationRate } from './apiKeys.js';
 import { benchIntrospectionIssuer, startBenchIntrospection } from './introspection.js';
 import { startBenchIssuer, type BenchIssuer } from './issuer.js';
 import { comparePeers, PEER_KINDS, startPeer, type Peer } from './peers.js';
@@ -95,6 +96,7 @@ async function main() {
     AUTH_ISSUERS: JSON.stringify(issuers),
     PLATFORM_ISSUER: PLATFORM_ISSUER,
     PLATFORM_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    API_KEY_PEPPERS: `bench:${randomBytes(32).toString('base64')}`,
     ...legacy.env,
   });
   const run = randomUUID().slice(0, 8);
@@ -122,7 +124,12 @@ async function main() {
     const opaqueCheck = await gql(base, '{ viewer { id email } }', opaqueToken);
     if (opaqueCheck.status !== 200 || !opaqueCheck.body.data?.viewer?.email) throw new Error(`opaque viewer check failed: ${JSON.stringify(opaqueCheck.body)}`);
 
+    const apiKey = await createBenchKey(base, warmToken);
+    const keyCheck = await gql(base, '{ viewer { id email } }', apiKey);
+    if (keyCheck.body.data?.viewer?.email !== check.body.data.viewer.email) throw new Error(`API key check failed: ${JSON.stringify(keyCheck.body)}`);
+
     // Warm-up: JIT, pools, the verified-token and identity caches.
+    await load(base, viewerBody, [apiKey], { duration: 1 });
     await load(base, anonymousBody, null, { duration: 1 });
     await load(base, viewerBody, [warmToken], { duration: 1 });
     await load(base, viewerBody, [opaqueToken], { duration: 1 });
@@ -167,6 +174,7 @@ async function main() {
       { name: 'authenticated { __typename } (auth cost only)', body: anonymousBody, tokens: [warmToken], goal: '' },
       { name: 'warm viewer { id email }, one token', body: viewerBody, tokens: [warmToken], goal: '   goal >= 0.90x' },
       { name: 'warm viewer { id email }, platform token', body: viewerBody, tokens: [platformToken], goal: '   goal >= 0.90x' },
+      { name: 'warm viewer { id email }, API key', body: viewerBody, tokens: [apiKey], goal: '   goal >= 0.90x' },
       { name: 'warm viewer, opaque legacy session', body: viewerBody, tokens: [opaqueToken], goal: '   goal >= 0.90x' },
       { name: 'viewer { id email }, 1,000 tokens rotating', body: viewerBody, tokens: rotating, prebuilt: true, goal: '   goal >= 0.85x' },
       { name: '_entities, 100 User representations', body: entitiesBody, tokens: null, goal: '   goal >= 0.50x' },
@@ -206,6 +214,11 @@ async function main() {
     const exchanges = await exchangeLoad(base, exchangeTokens, DURATION * 2);
     log('');
     log(`token exchange (POST /oauth/token, ES256, ${exchangeTokens.length} warm identities rotating): ${exchanges.rps.toFixed(0)} exchanges/s, p99 ${exchanges.p99} ms${exchanges.failures ? `, FAILURES ${exchanges.failures}` : ''}   goal >= 1000/s on PostgreSQL`);
+
+    // API key creation: 20 users (warm) creating 50 keys each, 8 at a time.
+    const creation = await keyCreationRate(base, rotating.slice(200, 220), 50);
+    log('');
+    log(`API key creation: ${creation.created} keys in ${creation.seconds.toFixed(2)} s = ${creation.rate.toFixed(0)} keys/s (8 concurrent, each with its audit row)`);
 
     // First logins: every token is new; each is sent twice, concurrently, to race itself.
     const doubled = firstLogins.flatMap((token) => [token, token]);

@@ -7,6 +7,7 @@ import type { Config } from './config/index.js';
 import type { IssuerConfig } from './config/issuers.js';
 import { createIntrospectionVerifier, withOpaqueTokens } from './auth/introspection.js';
 import { createIssuerKeys } from './auth/issuerKeys.js';
+import { startApiKeys } from './apiKeys.js';
 import { createUserinfoClient } from './auth/userinfo.js';
 import { createTokenVerifier } from './auth/verifier.js';
 import { openDatabase } from './db/index.js';
@@ -175,8 +176,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const invitations = createInvitationService({ db, users, ttlHours: config.invitationTtlHours, now: options.now });
   const lifecycle = createLifecycleService({ db, users, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
   const directory = createUserDirectory({ db, users, identity });
-  const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle }, now: options.now });
-  const authenticate = createAuthenticator({ verifier, identity, sessions });
+  const apiKeys = await startApiKeys(config, { db, users, feed: lifecycleFeed, logger, now: options.now });
+  const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle, apiKeys: apiKeys.service }, now: options.now });
+  const authenticate = createAuthenticator({ verifier, identity, sessions, apiKeys: apiKeys.authenticator });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
   const apollo = await startGraphQLServer({
@@ -211,7 +213,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes: {
       'GET /metrics': (req, res) => metrics.handle(req, res),
       ...playground?.routes,
-      ...platform?.routes({ verifier, identity, sessions, users, issuers, fetch: outbound }),
+      ...platform?.routes({ verifier, identity, sessions, apiKeys: apiKeys.authenticator, users, issuers, fetch: outbound }),
       // Called by IdPs directly, not through the router: the logout token is the credential.
       'POST /backchannel-logout': createBackchannelLogoutHandler({
         verifier: createLogoutTokenVerifier({ issuers, keySources }),
@@ -264,6 +266,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       for (const keys of keySources.values()) keys.close();
       // Last-seen stamps still waiting are written before the database goes.
       await identity.flushStamps();
+      await apiKeys.authenticator.flush();
+      apiKeys.authenticator.close();
       sessions.close();
       stopHearingLifecycle?.();
       ssoEmailTrust.close();

@@ -79,6 +79,10 @@ export type Reason =
   | 'userinfo_subject_mismatch'
   | 'LAST_OWNER'
   | 'API_KEYS_DISABLED'
+  // API keys (api-keys.md).
+  | 'scope_not_held'
+  | 'too_many_api_keys'
+  | 'API_KEY_NOT_FOUND'
   // 401: the credentials themselves (RFC 6750), and JWT verification.
   | 'authentication_required'
   | 'empty_bearer'

@@ -58,5 +58,6 @@ export function principalFields(principal: Principal | null): Record<string, str
     if (principal.impersonator !== null) fields['impersonated'] = 'true';
     return fields;
   }
+  if (principal.kind === 'api_key') return { principal: 'api_key', principalId: principal.keyId, organizationId: principal.organizationId };
   return { principal: 'service', principalId: principal.claims.subject, issuer: principal.claims.provider };
 }

@@ -13,6 +13,7 @@ import type { Database } from './db/queryable.js';
 import type { UserStore } from './db/userStore.js';
 import { createPlatformRoutes } from './http/wellKnown.js';
 import type { RouteHandler } from './http/server.js';
+import type { ApiKeyAuthenticator } from './services/apiKeyAuth.js';
 import { createTokenAuthenticator } from './services/authenticate.js';
 import type { IdentityService } from './services/identity.js';
 import { createPlatformTokenService } from './services/platformTokens.js';
@@ -24,7 +25,7 @@ export interface PlatformIssuer {
   keys: PlatformKeyStore;
   /** The verifier's view: accept our own tokens, with our keys. */
   verification: PlatformVerification;
-  routes(deps: { verifier: TokenVerifier; identity: IdentityService; sessions: SessionPolicy; users: UserStore; issuers: IssuerConfig[]; fetch?: typeof fetch }): Record<string, RouteHandler>;
+  routes(deps: { verifier: TokenVerifier; identity: IdentityService; sessions: SessionPolicy; apiKeys?: ApiKeyAuthenticator; users: UserStore; issuers: IssuerConfig[]; fetch?: typeof fetch }): Record<string, RouteHandler>;
 }
 
 export async function startPlatformIssuer(config: Config, deps: { db: Database; logger: Logger; timing?: PlatformKeyTiming }): Promise<PlatformIssuer> {
@@ -43,7 +44,7 @@ export async function startPlatformIssuer(config: Config, deps: { db: Database; 
   return {
     keys,
     verification: { issuer: platform.issuer, audience: platform.audience, keys: keys.keySource },
-    routes: ({ verifier, identity, sessions, users, issuers, fetch }) =>
+    routes: ({ verifier, identity, sessions, apiKeys, users, issuers, fetch }) =>
       createPlatformRoutes({
         config: platform,
         keys,
@@ -53,7 +54,7 @@ export async function startPlatformIssuer(config: Config, deps: { db: Database; 
           db: deps.db,
           users,
           // The very authenticator of /graphql: a subject passes here only if it passes there.
-          authenticateToken: createTokenAuthenticator({ verifier, identity, sessions }),
+          authenticateToken: createTokenAuthenticator({ verifier, identity, sessions, apiKeys }),
           issuers,
           fetch,
           fetchTimeoutMs: config.jwksFetchTimeoutMs,

@@ -3,6 +3,10 @@
 import type { JWTPayload } from 'jose';
 import { PLATFORM_ALGORITHMS } from '../config/platform.js';
 import { isUuid } from '../domain/ids.js';
+import { grantFromScopes } from '../domain/apiKeys.js';
+
+/** The `idp` of a platform token minted from a personal API key (services/apiKeyAuth.ts API_KEY_PROVIDER). */
+const API_KEY_IDP = 'api_key';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';
 import { readEmailAddress } from '../domain/email.js';
@@ -103,5 +107,11 @@ export function toPlatformPrincipal(payload: JWTPayload, issuer: string, idpIssu
   };
   const idpIssuer = typeof payload['idp'] === 'string' ? idpIssuers.get(payload['idp']) : undefined;
   if (idpIssuer !== undefined) claims.idpIssuer = idpIssuer;
+  // Minted from a personal API key (its `idp`): no more on /graphql than the key gave it.
+  if (payload['idp'] === API_KEY_IDP) {
+    const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
+    const keyId = typeof payload['client_id'] === 'string' ? payload['client_id'] : '';
+    return { kind: 'user', claims, userId: payload.sub, apiKey: grantFromScopes(scopes, keyId, payload.exp!) };
+  }
   return { kind: 'user', claims, userId: payload.sub };
 }

@@ -1,4 +1,4 @@
-// `npm run keys -- list|rotate` (src/cli/keysCommand.ts).
+// `npm run keys -- list|rotate|api-peppers` (src/cli/keysCommand.ts).
 import { runAsProcess } from './io.js';
 import { keysCommand } from './keysCommand.js';
 

@@ -1,4 +1,5 @@
-// `npm run keys -- list|rotate` (entry: keys.ts): the platform signing keys. `list` shows kid, algorithm, state
+// `npm run keys -- list|rotate|api-peppers` (entry: keys.ts): the platform signing keys, and how
+// many API keys each pepper hashes (api-peppers: a pepper can be retired once it hashes none). `list` shows kid, algorithm, state
 // and times; `rotate` schedules a successor under the same rules as the servers' own rotation
 // (published now, signing once every replica serves it and every cached JWKS has it: the
 // servers' default timing, PUBLISH_LEAD_MS). No command prints a private key.
@@ -11,9 +12,11 @@ import { findDataDirHolder } from '../db/dataDirLock.js';
 import { describeIncident } from '../db/incidents.js';
 import { openDatabase } from '../db/index.js';
 import { findPlatformKeys } from '../db/platformKeys.js';
+import { countApiKeysByPepper } from '../db/apiKeys.js';
+import { DEV_PEPPER_KID } from '../auth/apiKeyCrypto.js';
 import { line, type CommandIo } from './io.js';
 
-const USAGE = 'usage: npm run keys -- list | rotate';
+const USAGE = 'usage: npm run keys -- list | rotate | api-peppers';
 
 class CommandError extends Error {}
 
@@ -30,9 +33,29 @@ function checkDatabase(config: Config): void {
   }
 }
 
+/** One line per pepper kid, configured or still hashing keys: how many keys it hashes. */
+async function apiPeppers(config: Config, io: CommandIo): Promise<void> {
+  checkDatabase(config);
+  const configured = config.apiKeyPeppers ?? (config.production ? [] : [{ kid: DEV_PEPPER_KID }]);
+  const db = await openDatabase({ target: config.database, poolMax: 2, connectTimeoutMs: config.dbConnectTimeoutMs, queryTimeoutMs: config.dbQueryTimeoutMs });
+  try {
+    const counts = await countApiKeysByPepper(db);
+    const kids = [...configured.map((p) => p.kid), ...[...counts.keys()].filter((kid) => !configured.some((p) => p.kid === kid))];
+    if (kids.length === 0) line(io.stdout, 'no API key pepper configured (API_KEY_PEPPERS) and no API key stored');
+    for (const [i, kid] of kids.entries()) {
+      const n = counts.get(kid) ?? 0;
+      const note = i === 0 && configured.length > 0 ? ' (signs new keys)' : i >= configured.length ? ' (NOT CONFIGURED: these keys answer 401)' : n === 0 ? ' (unused: can be retired)' : '';
+      line(io.stdout, `${kid} ${n} ${n === 1 ? 'key' : 'keys'}${note}`);
+    }
+  } finally {
+    await db.close();
+  }
+}
+
 async function run(command: string | undefined, io: CommandIo): Promise<void> {
-  if (command !== 'list' && command !== 'rotate') throw new CommandError(USAGE);
+  if (command !== 'list' && command !== 'rotate' && command !== 'api-peppers') throw new CommandError(USAGE);
   const config = loadConfig(io.env);
+  if (command === 'api-peppers') return apiPeppers(config, io);
   const platform = config.platform;
   if (platform === null) throw new CommandError('PLATFORM_ISSUER is not set: platform tokens are off, there are no keys to manage.');
   checkDatabase(config);

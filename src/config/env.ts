@@ -46,6 +46,7 @@ export const envSchema = z.object({
   PLATFORM_SIGNING_ALG: z.enum(PLATFORM_ALGORITHMS).default('ES256'),
   PLATFORM_KEY_ROTATION_DAYS: z.coerce.number().positive().max(3650).default(30),
   PLATFORM_KEY_ENCRYPTION_KEY: z.string().optional(),
+  API_KEY_PEPPERS: z.string().optional(),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
   MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().min(300).max(31_536_000).default(86_400),
   // OpenTelemetry's own variables (config/tracing.ts): tracing is off unless an endpoint is set.

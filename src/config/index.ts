@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { envSchema, type LOG_LEVELS } from './env.js';
 import { ConfigError, describeIssue } from './errors.js';
 import { parseIssuerList, type IntrospectionIssuerConfig, type IssuerConfig, type IssuerList } from './issuers.js';
+import { parseApiKeyPeppers, type ApiKeyPepper } from './apiKeys.js';
 import { parsePlatform, type PlatformConfig } from './platform.js';
 import { parseTracing, type TracingConfig } from './tracing.js';
 
@@ -64,6 +65,8 @@ export interface Config {
   maxTokenAgeSeconds: number;
   /** OpenTelemetry tracing; null (off) unless an OTLP endpoint is configured. */
   tracing: TracingConfig | null;
+  /** API_KEY_PEPPERS, newest first; null when unset (development: one in DATA_DIR; production: API keys off). */
+  apiKeyPeppers: ApiKeyPepper[] | null;
 }
 
 /**
@@ -141,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     platform,
     maxTokenAgeSeconds: e.MAX_TOKEN_AGE_SECONDS,
     tracing: parseTracing(e),
+    apiKeyPeppers: parseApiKeyPeppers(e.API_KEY_PEPPERS),
   };
 }
 

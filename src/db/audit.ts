@@ -71,12 +71,17 @@ export async function listAuditEvents(
   return rows.map(toAuditEvent);
 }
 
-/** The events whose target is one user, newest first; `before` is an exclusive cursor (an event id). */
+/**
+ * The events whose target is one user, and those of the user's personal API keys (api-keys.md),
+ * newest first; `before` is an exclusive cursor (an event id).
+ */
 export async function listAuditEventsForUser(db: Queryable, userId: string, options: { limit: number; before: string | null }): Promise<AuditEvent[]> {
   const rows = await db.query<AuditRow>(
     `select id, occurred_at, actor_type, actor_id, impersonator, action, target_type, target_id, organization_id, details
        from audit_events
-      where target_type = 'User' and target_id = $1 and ($2::bigint is null or id < $2::bigint)
+      where ((target_type = 'User' and target_id = $1)
+             or (target_type = 'api_key' and organization_id is null and details ->> 'userId' = $1))
+        and ($2::bigint is null or id < $2::bigint)
       order by id desc
       limit $3`,
     [userId, options.before, options.limit],

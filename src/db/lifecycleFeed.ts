@@ -7,7 +7,9 @@ export type LifecycleChange =
   | { type: 'revocation'; kind: RevocationKind; issuer: string; subject: string; revokedAt: number; expiresAt: number }
   | { type: 'status'; userId: string; status: 'active' | 'suspended' | 'deleted'; deletedAt: number | null }
   /** An SSO binding or its domains changed (migration 012): cached bindings are dropped. */
-  | { type: 'sso' };
+  | { type: 'sso' }
+  /** An API key revoked or removed (migration 010): every replica forgets it. */
+  | { type: 'api_key'; publicId: string; createdBy: string };
 
 export interface LifecycleSubscriber {
   onChange(change: LifecycleChange): void;
@@ -62,6 +64,11 @@ export function parseLifecycleAnnouncement(payload: string): LifecycleChange | n
     const { userId, status, deletedAt } = value;
     if (typeof userId !== 'string' || typeof status !== 'string' || !STATUSES.has(status)) return null;
     return { type: 'status', userId, status: status as 'active', deletedAt: typeof deletedAt === 'number' ? deletedAt : null };
+  }
+  if (value['type'] === 'api_key') {
+    const { publicId, createdBy } = value;
+    if (typeof publicId !== 'string' || typeof createdBy !== 'string') return null;
+    return { type: 'api_key', publicId, createdBy };
   }
   return null;
 }

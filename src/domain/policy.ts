@@ -1,6 +1,7 @@
 // Who may see or do what: every authorization predicate, services' and resolvers' alike. Pure:
 // decisions from the principal and facts loaded from the database (roles live in the database; a
 // token's role/permissions claims grant users nothing).
+import { capRole } from './apiKeys.js';
 import type { Invitation, MembershipRole, Principal, User } from './types.js';
 
 export const SCOPES = {
@@ -12,11 +13,37 @@ export const SCOPES = {
 } as const;
 
 export function hasScope(principal: Principal, scope: string): boolean {
-  return principal.kind === 'service' && principal.claims.scopes.has(scope);
+  if (principal.kind === 'service') return principal.claims.scopes.has(scope);
+  // An operator's personal API key: only the admin scopes it was given (and its creator holds now).
+  return principal.kind === 'user' && principal.apiKey !== undefined && principal.apiKey.adminScopes.has(scope);
 }
 
+/** The user themselves; through a personal API key only when it holds the scope `user`. */
 export function isSelf(principal: Principal, userId: string): boolean {
-  return principal.kind === 'user' && principal.userId === userId;
+  return principal.kind === 'user' && principal.userId === userId && (principal.apiKey === undefined || principal.apiKey.user);
+}
+
+/** The user whose memberships give the caller its roles: the user, or an organization key's creator; null for others. */
+export function roleHolder(principal: Principal): string | null {
+  if (principal.kind === 'user') return principal.userId;
+  if (principal.kind === 'api_key') return principal.creatorId;
+  return null;
+}
+
+/**
+ * The caller's role in an organization as its credential lets it act, from its role holder's
+ * stored role now: a user's own; through an API key capped by the key (`read` → MEMBER, `write` →
+ * ADMIN; no scope for it → none); an organization key has none outside its organization.
+ */
+export function effectiveRole(principal: Principal, organizationId: string, stored: MembershipRole | null): MembershipRole | null {
+  if (principal.kind === 'user') return principal.apiKey === undefined ? stored : capRole(stored, principal.apiKey.organizations.get(organizationId));
+  if (principal.kind === 'api_key') return principal.organizationId === organizationId ? capRole(stored, principal.access) : null;
+  return null;
+}
+
+/** Whether the caller reaches other users' organizations only through an API key's scopes. */
+export function isKeyLimited(principal: Principal): boolean {
+  return principal.kind === 'api_key' || (principal.kind === 'user' && principal.apiKey !== undefined);
 }
 
 /** Services holding users:read, or users:admin (which implies it): `user(id)`, `userByEmail`. */
@@ -40,7 +67,7 @@ export function canEnsureUsers(principal: Principal): boolean {
  * discloses nothing).
  */
 export function canSeeEmail(principal: Principal, userId: string, sharesOrganization: boolean, suppliedByCaller = false): boolean {
-  return suppliedByCaller || isSelf(principal, userId) || isUserReader(principal) || (principal.kind === 'user' && sharesOrganization);
+  return suppliedByCaller || isSelf(principal, userId) || isUserReader(principal) || (roleHolder(principal) !== null && sharesOrganization);
 }
 
 /** `User.status`, `createdAt`, `lastSeenAt`: the user and services holding users:read. */

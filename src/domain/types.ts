@@ -47,6 +47,22 @@ export interface Membership {
   createdAt: Date;
 }
 
+/** An API key as listed (api-keys.md): never its secret, nor its HMAC. */
+export interface ApiKey {
+  id: string;
+  /** The 12 characters after `idk_`. */
+  publicId: string;
+  name: string;
+  /** Null for a personal key. */
+  organizationId: string | null;
+  createdBy: string;
+  scopes: string[];
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
 export type InvitationStatus = 'PENDING' | 'ACCEPTED' | 'DECLINED' | 'REVOKED' | 'EXPIRED';
 
 /** An invitation names an email address, never a user: nothing of the invitee shows before acceptance. */
@@ -136,8 +152,11 @@ export interface ServiceClaims {
 
 /** Who is calling, after verification and before identity resolution. */
 export type VerifiedPrincipal =
-  /** `userId`: the token itself names the canonical user (a platform token): nothing to resolve. */
-  | { kind: 'user'; claims: UserClaims; userId?: string }
+  /**
+   * `userId`: the token itself names the canonical user (a platform token): nothing to resolve.
+   * `apiKey`: a platform token minted from a personal API key stays narrowed to it.
+   */
+  | { kind: 'user'; claims: UserClaims; userId?: string; apiKey?: ApiKeyGrant }
   | { kind: 'service'; claims: ServiceClaims };
 
 /** Who is calling, after identity resolution: what resolvers see. */
@@ -150,8 +169,39 @@ export type Principal =
       /** True when this request provisioned the user. */
       created: boolean;
       impersonator: string | null;
+      /** Present when the request carries the user's personal API key: what that key lets it do now. */
+      apiKey?: ApiKeyGrant;
     }
-  | { kind: 'service'; claims: ServiceClaims };
+  | { kind: 'service'; claims: ServiceClaims }
+  /** An organization's API key (api-keys.md): acts for that organization alone, as its creator may now, capped by the key. */
+  | ApiKeyPrincipal;
+
+/** What an API key may do in an organization: `read` as a MEMBER would, `write` as an ADMIN would. */
+export type KeyAccess = 'read' | 'write';
+
+/** A personal API key's reach, as of this request (the creator's operator status read now). */
+export interface ApiKeyGrant {
+  keyId: string;
+  /** Holds the scope `user`: the user's own data. */
+  user: boolean;
+  /** `org:<id>:read|write`, by organization id. */
+  organizations: ReadonlyMap<string, KeyAccess>;
+  /** `users:admin` / `organizations:admin` the key holds and its creator, an operator, holds now. */
+  adminScopes: ReadonlySet<string>;
+  /** Seconds since epoch; null: the key does not expire. */
+  expiresAt: number | null;
+}
+
+export interface ApiKeyPrincipal {
+  kind: 'api_key';
+  keyId: string;
+  organizationId: string;
+  /** The user whose role in the organization (now) caps the key's. */
+  creatorId: string;
+  access: KeyAccess;
+  /** Seconds since epoch; null: the key does not expire. */
+  expiresAt: number | null;
+}
 
 /** Who did a change, for the audit log. */
 export interface Actor {

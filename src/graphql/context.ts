@@ -3,6 +3,7 @@
 import type { Principal } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
 import type { UserStore, UserView } from '../db/userStore.js';
+import type { ApiKeyService } from '../services/apiKeys.js';
 import type { InvitationService } from '../services/invitations.js';
 import type { LifecycleService } from '../services/lifecycle.js';
 import type { OrganizationService } from '../services/organizations.js';
@@ -15,6 +16,7 @@ export interface Services {
   organizations: OrganizationService;
   invitations: InvitationService;
   lifecycle: LifecycleService;
+  apiKeys: ApiKeyService;
 }
 
 export interface GraphQLContext {

@@ -9,7 +9,7 @@ import type { Principal } from '../domain/types.js';
 import type { Queryable } from '../db/queryable.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
 import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
-import { findUserScopes } from '../services/scopes.js';
+import { findKeyAwareScopes } from '../services/scopes.js';
 import { readBody, sendJson } from './respond.js';
 import type { RouteHandler } from './server.js';
 
@@ -18,6 +18,8 @@ export const JWT_CLAIMS_KEY = 'apollo::authentication::jwt_claims';
 export const USER_ID_HEADER = 'x-identity-user-id';
 export const PRINCIPAL_HEADER = 'x-identity-principal';
 export const IMPERSONATOR_HEADER = 'x-identity-impersonator';
+/** An organization's API key: the organization it acts for (api-keys.md). */
+export const ORGANIZATION_ID_HEADER = 'x-identity-organization-id';
 /** Every client-sent header under this prefix is dropped: only this service speaks for identity. */
 const IDENTITY_HEADER_PREFIX = 'x-identity-';
 
@@ -54,10 +56,18 @@ function credentialsOf(headers: Headers): CredentialHeaders {
   return { authorization: singleCredentialHeader(headers['authorization']), 'x-user-token': singleCredentialHeader(headers['x-user-token']) };
 }
 
-/** Scopes in Router's `scope` claim: a user's come from this database, a service's from its token. */
+/** Scopes in Router's `scope` claim: a user's (and an API key's) come from this database, a service's from its token. */
 async function scopeOf(db: Queryable, principal: Exclude<Principal, { kind: 'anonymous' }>): Promise<string> {
   if (principal.kind === 'service') return [...principal.claims.scopes].join(' ');
-  return (await findUserScopes(db, principal.userId)).join(' ');
+  return (await findKeyAwareScopes(db, principal)).join(' ');
+}
+
+/** The claims' `sub` and `exp`: the canonical user id, a service's `sub`, an organization key's id. */
+function subjectOf(principal: Exclude<Principal, { kind: 'anonymous' }>): { sub: string; exp: number } {
+  // A key without expiry states none: its claims are good for the usual five minutes.
+  if (principal.kind === 'api_key') return { sub: principal.keyId, exp: principal.expiresAt ?? Math.floor(Date.now() / 1000) + 300 };
+  if (principal.kind === 'user' && principal.apiKey !== undefined) return { sub: principal.userId, exp: principal.apiKey.expiresAt ?? Math.floor(Date.now() / 1000) + 300 };
+  return { sub: principal.kind === 'user' ? principal.userId : principal.claims.subject, exp: principal.claims.expiresAt };
 }
 
 async function continueWith(db: Queryable, payload: RouterRequestPayload, headers: Headers, principal: Principal) {
@@ -70,12 +80,13 @@ async function continueWith(db: Queryable, payload: RouterRequestPayload, header
     // No identity headers at all: a subgraph reads their absence as anonymous.
     delete entries[JWT_CLAIMS_KEY];
   } else {
-    const claims: Record<string, unknown> = {
-      sub: principal.kind === 'user' ? principal.userId : principal.claims.subject,
-      scope: await scopeOf(db, principal),
-      exp: principal.claims.expiresAt,
-    };
+    const { sub, exp } = subjectOf(principal);
+    const claims: Record<string, unknown> = { sub, scope: await scopeOf(db, principal), exp };
     forwarded[PRINCIPAL_HEADER] = [principal.kind];
+    if (principal.kind === 'api_key') {
+      forwarded[ORGANIZATION_ID_HEADER] = [principal.organizationId];
+      claims['organization_id'] = principal.organizationId;
+    }
     if (principal.kind === 'user') {
       forwarded[USER_ID_HEADER] = [principal.userId];
       if (principal.impersonator !== null) {

@@ -1,11 +1,14 @@
 // Who is calling, in steps shared by /graphql, the Router coprocessor and the token endpoint:
 // read credentials → verify the token → (users) resolve or provision the canonical user →
 // admit (domain/admission.ts on sessions.ts's facts, whatever the token kind) → principal.
+// An `idk_` bearer is an API key: apiKeyAuth.ts checks it (domain/apiKeys.ts decides).
 import { AppError } from '../errors.js';
 import type { Admission } from '../domain/admission.js';
 import type { Principal, UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { readCredentials } from '../auth/bearer.js';
 import type { TokenVerifier } from '../auth/verifier.js';
+import { isApiKeyLike } from '../domain/apiKeyFormat.js';
+import type { ApiKeyAuthenticator } from './apiKeyAuth.js';
 import type { UserView } from '../db/userStore.js';
 import type { IdentityService, ResolvedUser } from './identity.js';
 import type { SessionPolicy } from './sessions.js';
@@ -29,6 +32,8 @@ interface Deps {
   verifier: TokenVerifier;
   identity: IdentityService;
   sessions: SessionPolicy;
+  /** API keys (api-keys.md); absent: an `idk_` bearer answers 401. */
+  apiKeys?: ApiKeyAuthenticator;
 }
 
 const REFUSALS: Record<Exclude<Admission, 'admitted'>, () => AppError> = {
@@ -52,6 +57,7 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
     if (verdict !== 'admitted') throw REFUSALS[verdict]();
     const { userId, created, row } = resolved;
     if (row !== undefined) users?.hold(row);
+    if (verified.apiKey !== undefined) return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator, apiKey: verified.apiKey };
     return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator };
   }
 
@@ -88,6 +94,10 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
 
   // The one value-or-promise: a value on the warm path (measured by the bench), else a promise.
   return (token, users) => {
+    if (isApiKeyLike(token)) {
+      if (deps.apiKeys === undefined) throw new AppError('UNAUTHENTICATED', { reason: 'invalid_api_key' });
+      return deps.apiKeys.authenticate(token);
+    }
     const verified = deps.verifier.cachedPrincipal(token);
     if (verified === undefined) return deps.verifier.verify(token).then((fresh) => fromMemory(fresh, users) ?? fromStores(fresh, users));
     return fromMemory(verified, users) ?? fromStores(verified, users);

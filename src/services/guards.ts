@@ -1,7 +1,7 @@
 // What every organization change checks first: who acts (a user, for the audit log), its
 // input, the refusals with their public messages, and the organization lock with the caller's role.
 import { AppError, authenticationRequired, badInput } from '../errors.js';
-import type { InvitationRefusal, MembershipRefusal } from '../domain/policy.js';
+import { effectiveRole, roleHolder, type InvitationRefusal, type MembershipRefusal } from '../domain/policy.js';
 import type { Actor, MembershipRole, Principal } from '../domain/types.js';
 import { findMembership } from '../db/memberships.js';
 import { lockOrganization } from '../db/organizations.js';
@@ -15,7 +15,30 @@ const MAX_DOMAINS = 100;
 export function actorOf(principal: Principal): Actor {
   if (principal.kind === 'user') return { type: 'user', id: principal.userId, impersonator: principal.impersonator };
   if (principal.kind === 'service') return { type: 'service', id: principal.claims.subject, impersonator: null };
+  // An organization's API key: a machine acting for the organization, named by the key's id.
+  if (principal.kind === 'api_key') return { type: 'service', id: `api_key:${principal.keyId}`, impersonator: null };
   return { type: 'system', id: null, impersonator: null };
+}
+
+/**
+ * A user acting on their own account: through a personal API key only with the scope `user`.
+ * @throws UNAUTHENTICATED (anonymous), FORBIDDEN USER_REQUIRED (a service), MISSING_SCOPE (a key without `user`)
+ */
+export function requireSelfUser(principal: Principal): Extract<Principal, { kind: 'user' }> {
+  const user = requireUser(principal);
+  if (user.apiKey !== undefined && !user.apiKey.user) throw new AppError('FORBIDDEN', { message: 'This API key lacks the scope user.', reason: 'MISSING_SCOPE' });
+  return user;
+}
+
+/**
+ * Who acts on an organization's members: a user, or an organization's API key. Returns the user
+ * whose role counts (the key's creator for an organization key), `self` when it is the user.
+ * @throws UNAUTHENTICATED (anonymous), FORBIDDEN USER_REQUIRED (a service)
+ */
+export function requireMemberActor(principal: Principal): { holderId: string; self: boolean } {
+  if (principal.kind === 'api_key') return { holderId: principal.creatorId, self: false };
+  const user = requireUser(principal);
+  return { holderId: user.userId, self: true };
 }
 
 /** @throws UNAUTHENTICATED (anonymous), FORBIDDEN USER_REQUIRED (a service) */
@@ -70,9 +93,19 @@ export function organizationNotFound(): AppError {
   return new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
 }
 
-/** Locks the organization (NOT_FOUND when unknown) and reads the caller's current role. */
-export async function lockForChange(tx: Queryable, organizationId: string, userId: string): Promise<MembershipRole | null> {
+/**
+ * Locks the organization (NOT_FOUND when unknown) and reads the caller's current role (through an
+ * API key, capped by it: policy.ts effectiveRole).
+ */
+export async function lockForChange(tx: Queryable, organizationId: string, principal: Principal): Promise<MembershipRole | null> {
   const organization = await lockOrganization(tx, organizationId);
   if (organization === null) throw organizationNotFound();
-  return (await findMembership(tx, organizationId, userId))?.role ?? null;
+  return currentRole(tx, organizationId, principal);
+}
+
+/** The caller's role in an organization now, as its credential lets it act; null when none. */
+export async function currentRole(q: Queryable, organizationId: string, principal: Principal): Promise<MembershipRole | null> {
+  const holder = roleHolder(principal);
+  if (holder === null) return null;
+  return effectiveRole(principal, organizationId, (await findMembership(q, organizationId, holder))?.role ?? null);
 }

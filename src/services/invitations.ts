@@ -11,7 +11,7 @@ import { closeInvitation, findInvitation, upsertPendingInvitation } from '../db/
 import { findMembership, insertMembership } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import type { UserStore, UsersInTransaction } from '../db/userStore.js';
-import { actorOf, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
+import { actorOf, currentRole, lockForChange, organizationNotFound, refuse, requireMemberActor, requireSelfUser } from './guards.js';
 
 export interface InvitationService {
   /**
@@ -52,7 +52,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
 
   /** Refuses anyone but the invitee (unknown ids alike) before any lock is taken. */
   async function requireInvitee(principal: Principal, id: string) {
-    const caller = requireUser(principal);
+    const caller = requireSelfUser(principal);
     const known = isUuid(id) ? await findInvitation(db, id, clock()) : null;
     if (known === null || !isInvitee(known, await userRow(caller.userId))) refuse('NOT_INVITEE');
     return { caller, known: known! };
@@ -67,13 +67,13 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
 
   return {
     async invite(principal, input) {
-      const caller = requireUser(principal);
+      requireMemberActor(principal);
       const email = requireEmail(input.email);
       if (!isUuid(input.organizationId)) throw organizationNotFound();
       const actor = actorOf(principal);
       // Never a read of users: the answer and the statements run are the same for every address.
       return db.transaction(async (tx) => {
-        refuse(inviteRefusal(await lockForChange(tx, input.organizationId, caller.userId), input.role));
+        refuse(inviteRefusal(await lockForChange(tx, input.organizationId, principal), input.role));
         const createdAt = clock();
         const expiresAt = new Date(createdAt.getTime() + options.ttlHours * 3_600_000);
         const { invitation, renewed } = await upsertPendingInvitation(tx, {
@@ -102,7 +102,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
       return users.transaction(async (tx, rows) => {
         // The organization lock first, as every membership change takes it: concurrent
         // acceptances run one after another and the second finds the first's membership.
-        await lockForChange(tx, known.organizationId, caller.userId);
+        await lockForChange(tx, known.organizationId, principal);
         const invitation = await lockForResponse(tx, rows, id, caller.userId, 'accept');
         const existing = await findMembership(tx, invitation.organizationId, caller.userId);
         if (invitation.status === 'ACCEPTED') {
@@ -152,14 +152,14 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
     },
 
     async revoke(principal, id) {
-      const caller = requireUser(principal);
+      requireMemberActor(principal);
       const known = isUuid(id) ? await findInvitation(db, id, clock()) : null;
       // Checked before any lock, so a stranger holding an id cannot stall the organization.
-      const role = known === null ? null : ((await findMembership(db, known.organizationId, caller.userId))?.role ?? null);
+      const role = known === null ? null : await currentRole(db, known.organizationId, principal);
       refuse(revokeRefusal(role, known));
       const actor = actorOf(principal);
       return db.transaction(async (tx) => {
-        const actorRole = await lockForChange(tx, known!.organizationId, caller.userId);
+        const actorRole = await lockForChange(tx, known!.organizationId, principal);
         const invitation = await findInvitation(tx, id, clock(), { forUpdate: true });
         refuse(revokeRefusal(actorRole, invitation));
         if (invitation!.status === 'REVOKED') return true;

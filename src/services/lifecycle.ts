@@ -13,7 +13,7 @@ import { lockOrganization } from '../db/organizations.js';
 import type { Database } from '../db/queryable.js';
 import type { UserStore } from '../db/userStore.js';
 import { recordLogoutJti, upsertRevocation, type Revocation } from '../db/revocations.js';
-import { actorOf, requireUser } from './guards.js';
+import { actorOf, requireSelfUser } from './guards.js';
 
 export interface LifecycleService {
   /** users:admin. @throws FORBIDDEN, NOT_FOUND */
@@ -132,12 +132,12 @@ export function createLifecycleService(deps: { db: Database; users: UserStore; f
     },
 
     async signOutEverywhere(principal) {
-      const viewer = requireUser(principal);
+      const viewer = requireSelfUser(principal);
       return revokeUser(actorOf(viewer), viewer.userId, false);
     },
 
     async deleteViewer(principal) {
-      const viewer = requireUser(principal);
+      const viewer = requireSelfUser(principal);
       return erase(actorOf(viewer), viewer.userId);
     },
 

@@ -12,7 +12,7 @@ import { countOwners, deleteMembership, findMembershipsByIds, insertMembership, 
 import { lockOrganization } from '../db/organizations.js';
 import type { Database, Queryable } from '../db/queryable.js';
 import type { UserStore } from '../db/userStore.js';
-import { actorOf, lockForChange, organizationNotFound, refuse, requireUser } from './guards.js';
+import { actorOf, lockForChange, organizationNotFound, refuse, requireMemberActor } from './guards.js';
 import type { IdentityService } from './identity.js';
 
 const MAX_ATTEMPTS = 3;
@@ -96,11 +96,11 @@ export function createMembershipService(deps: { db: Database; users: UserStore; 
     },
 
     async updateMemberRole(principal, input) {
-      const caller = requireUser(principal);
+      requireMemberActor(principal);
       const known = await membershipOrNotFound(db, input.membershipId);
       const actor = actorOf(principal);
       return db.transaction(async (tx) => {
-        const actorRole = await lockForChange(tx, known.organizationId, caller.userId);
+        const actorRole = await lockForChange(tx, known.organizationId, principal);
         // Re-read under the lock: a concurrent change may have moved or removed it.
         const target = await membershipOrNotFound(tx, input.membershipId);
         const owners = target.role === 'OWNER' ? await countOwners(tx, target.organizationId) : 0;
@@ -119,13 +119,16 @@ export function createMembershipService(deps: { db: Database; users: UserStore; 
     },
 
     async removeMember(principal, membershipId) {
-      const caller = requireUser(principal);
+      const caller = requireMemberActor(principal);
       const known = await membershipOrNotFound(db, membershipId);
       const actor = actorOf(principal);
       return db.transaction(async (tx) => {
-        const actorRole = await lockForChange(tx, known.organizationId, caller.userId);
+        const actorRole = await lockForChange(tx, known.organizationId, principal);
         const target = await membershipOrNotFound(tx, membershipId);
-        const leaving = target.userId === caller.userId;
+        // Leaving is the user's own act: an organization key never makes its creator leave, nor a
+        // personal key that reaches neither the user's account (`user`) nor this organization.
+        const ownAct = principal.kind === 'user' && (principal.apiKey === undefined || principal.apiKey.user || actorRole !== null);
+        const leaving = caller.self && ownAct && target.userId === caller.holderId;
         const owners = target.role === 'OWNER' ? await countOwners(tx, target.organizationId) : 0;
         refuse(removalRefusal(actorRole, target.role, leaving, owners));
         await deleteMembership(tx, target.id);

@@ -4,11 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { canSeeAuditLog } from '../domain/policy.js';
 import type { AuditEvent, Organization, Principal } from '../domain/types.js';
 import { appendAudit, listAuditEvents } from '../db/audit.js';
-import { findMembership, insertMembership } from '../db/memberships.js';
+import { insertMembership } from '../db/memberships.js';
 import { insertOrganization } from '../db/organizations.js';
 import type { Database } from '../db/queryable.js';
 import type { UserStore } from '../db/userStore.js';
-import { actorOf, requireOrganizationName, requireUser } from './guards.js';
+import { actorOf, currentRole, requireOrganizationName, requireSelfUser } from './guards.js';
 import type { IdentityService } from './identity.js';
 import { createMembershipService, type MembershipService } from './memberships.js';
 import { decodeCursor, pageSize, toPage, type Page, type PagedList } from './pagination.js';
@@ -35,7 +35,7 @@ export function createOrganizationService(
     ...createMembershipService(deps),
     ...createSsoService(deps),
     async createOrganization(principal, input) {
-      const user = requireUser(principal);
+      const user = requireSelfUser(principal);
       const name = requireOrganizationName(input.name);
       const actor = actorOf(principal);
       return db.transaction(async (tx) => {
@@ -54,7 +54,7 @@ export function createOrganizationService(
     },
 
     async auditEvents(principal, organizationId, args) {
-      const role = principal.kind === 'user' ? ((await findMembership(db, organizationId, principal.userId))?.role ?? null) : null;
+      const role = await currentRole(db, organizationId, principal);
       if (!canSeeAuditLog(role)) return null;
       const limit = pageSize(args.first, 20);
       const before = decodeCursor(AUDIT_EVENTS, args.after);

@@ -12,7 +12,7 @@ import { exchangeWorkosCode, WorkosCodeRejected, WorkosUnavailable } from '../au
 import type { Queryable } from '../db/queryable.js';
 import type { UserStore, UserView } from '../db/userStore.js';
 import type { AuthenticateToken } from './authenticate.js';
-import { findUserScopes } from './scopes.js';
+import { findKeyAwareScopes } from './scopes.js';
 
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
@@ -81,6 +81,8 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
   async function mint(principal: Principal, users: UserView, request: GrantRequest, idp?: string): Promise<IssuedToken> {
     const requested = request.scope;
     if (principal.kind === 'service') throw invalidGrant('The subject token belongs to a service principal.');
+    // Platform tokens name users (api-keys.md).
+    if (principal.kind === 'api_key') throw invalidGrant('An organization API key cannot be exchanged: platform tokens name users.');
     if (principal.kind !== 'user') throw invalidGrant('The subject token is invalid.');
     // Exchanging a platform token would renew it without the IdP's word: never.
     if (principal.claims.provider === PLATFORM_PROVIDER || principal.claims.issuer === config.issuer) {
@@ -88,7 +90,7 @@ export function createPlatformTokenService(options: PlatformTokenServiceOptions)
     }
     if (idp !== undefined && principal.claims.provider !== idp) throw invalidGrant('The access token does not come from this issuer.');
     const key = keys.signingKey();
-    const [held, user] = await Promise.all([findUserScopes(db, principal.userId), users.get(principal.userId)]);
+    const [held, user] = await Promise.all([findKeyAwareScopes(db, principal), users.get(principal.userId)]);
     if (user === null) throw invalidGrant('The subject token names no user.');
     let scopes = held;
     if (requested !== null) {

@@ -94,6 +94,8 @@ class View {
   constructor(readonly retentionMs: number) {}
 
   apply(change: LifecycleChange): void {
+    // API keys are the key view's (services/apiKeyAuth.ts).
+    if (change.type === 'api_key') return;
     if (change.type === 'revocation') {
       this.addRevocation(change);
       return;

@@ -41,7 +41,8 @@ export function fail(span: Span, error: unknown): void {
 
 function describePrincipal(span: Span, principal: Principal): void {
   span.setAttribute(ATTR_PRINCIPAL, principal.kind);
-  if (principal.kind !== 'anonymous') span.setAttribute(ATTR_ISSUER, principal.claims.provider);
+  if (principal.kind === 'api_key') span.setAttribute(ATTR_ISSUER, 'api_key');
+  else if (principal.kind !== 'anonymous') span.setAttribute(ATTR_ISSUER, principal.claims.provider);
 }
 
 export function createRequestTracer(core: TracingCore): RequestTracer {

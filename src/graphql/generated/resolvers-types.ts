@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { User as UserModel, Membership as MembershipModel, Organization as OrganizationModel, ExternalIdentity as ExternalIdentityModel, OrganizationSso as OrganizationSsoModel, AuditEvent as AuditEventModel, Invitation as InvitationModel } from '../../domain/types.js';
+import type { User as UserModel, Membership as MembershipModel, Organization as OrganizationModel, ExternalIdentity as ExternalIdentityModel, OrganizationSso as OrganizationSsoModel, AuditEvent as AuditEventModel, Invitation as InvitationModel, ApiKey as ApiKeyModel } from '../../domain/types.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -20,6 +20,25 @@ export type AddMemberInput = {
   organizationId: Scalars['ID']['input'];
   role: MembershipRole;
   userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** A long-lived credential for scripts and agents (docs/api-keys.md). */
+export type ApiKey = {
+  __typename?: 'ApiKey';
+  /** ISO 8601. */
+  createdAt: Scalars['String']['output'];
+  createdBy?: Maybe<User>;
+  expiresAt?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** ISO 8601, within 60 s. */
+  lastUsedAt?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  /** Null for personal keys. */
+  organization?: Maybe<Organization>;
+  /** The key's public part (idk_ and its public id), to recognise it in a list. */
+  prefix: Scalars['String']['output'];
+  revokedAt?: Maybe<Scalars['String']['output']>;
+  scopes: Array<Scalars['String']['output']>;
 };
 
 export type AuditEvent = {
@@ -63,8 +82,26 @@ export type AuthMethod =
   | 'PASSWORDLESS'
   | 'SSO';
 
+export type CreateApiKeyInput = {
+  /** ISO 8601, in the future; absent: the key does not expire. */
+  expiresAt?: InputMaybe<Scalars['String']['input']>;
+  /** 1-100 characters. */
+  name: Scalars['String']['input'];
+  /** Absent: a personal key of the viewer; present: a key of that organization. */
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
+  /** user, org:<id>:read, org:<id>:write; operators also users:admin, organizations:admin. */
+  scopes: Array<Scalars['String']['input']>;
+};
+
 export type CreateOrganizationInput = {
   name: Scalars['String']['input'];
+};
+
+export type CreatedApiKey = {
+  __typename?: 'CreatedApiKey';
+  apiKey: ApiKey;
+  /** The key (idk_...): shown here, once, never again. */
+  secret: Scalars['String']['output'];
 };
 
 export type EnsureUserInput = {
@@ -136,6 +173,11 @@ export type Mutation = {
   acceptInvitation: Membership;
   /** Services holding organizations:admin (provisioning). Exactly one of userId / email; email ensures the user. */
   addMember: Membership;
+  /**
+   * A personal key of the viewer (no organizationId) or a key of an organization (its OWNER or
+   * ADMIN). Scopes never beyond the creator's: FORBIDDEN. The secret is in the answer, once.
+   */
+  createApiKey: CreatedApiKey;
   /** Any signed-in user; the caller becomes its OWNER. */
   createOrganization: Organization;
   /** The invitee (as acceptInvitation); true once declined. */
@@ -160,6 +202,8 @@ export type Mutation = {
   reactivateUser: User;
   /** OWNER, ADMIN, or the member leaving; the last OWNER cannot be removed. */
   removeMember: Scalars['Boolean']['output'];
+  /** Its creator, the organization's OWNER/ADMIN, users:admin; anyone else NOT_FOUND. True once revoked. */
+  revokeApiKey: Scalars['Boolean']['output'];
   /** OWNER or ADMIN of the invitation's organization; true once revoked. */
   revokeInvitation: Scalars['Boolean']['output'];
   /** users:admin: every token of the user issued up to now stops (401, reason revoked). */
@@ -182,6 +226,11 @@ export type MutationAcceptInvitationArgs = {
 
 export type MutationAddMemberArgs = {
   input: AddMemberInput;
+};
+
+
+export type MutationCreateApiKeyArgs = {
+  input: CreateApiKeyInput;
 };
 
 
@@ -220,6 +269,11 @@ export type MutationRemoveMemberArgs = {
 };
 
 
+export type MutationRevokeApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationRevokeInvitationArgs = {
   id: Scalars['ID']['input'];
 };
@@ -247,6 +301,8 @@ export type MutationUpdateMemberRoleArgs = {
 
 export type Organization = {
   __typename?: 'Organization';
+  /** The organization's API keys, revoked ones included. OWNER and ADMIN (empty list for anyone else). */
+  apiKeys: Array<ApiKey>;
   /** Newest first. Visible to OWNER and ADMIN. */
   auditEvents?: Maybe<AuditEventConnection>;
   id: Scalars['ID']['output'];
@@ -345,6 +401,8 @@ export type UpdateMemberRoleInput = {
 
 export type User = {
   __typename?: 'User';
+  /** The user's personal API keys, revoked ones included; the user themselves (an API key needs the scope user). */
+  apiKeys: Array<ApiKey>;
   /** ISO 8601. The user themselves, and services holding users:read. */
   createdAt: Scalars['String']['output'];
   /** On viewer only: the organization bound (SSO) to the token's org_id, when the viewer is a member. */
@@ -503,12 +561,15 @@ export type ResolversTypes = ResolversObject<{
   AddMemberInput: AddMemberInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  ApiKey: ResolverTypeWrapper<ApiKeyModel>;
   AuditEvent: ResolverTypeWrapper<AuditEventModel>;
   AuditEventConnection: ResolverTypeWrapper<Omit<AuditEventConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEventEdge']> }>;
   AuditEventEdge: ResolverTypeWrapper<Omit<AuditEventEdge, 'node'> & { node: ResolversTypes['AuditEvent'] }>;
   AuthDiscovery: ResolverTypeWrapper<AuthDiscovery>;
   AuthMethod: AuthMethod;
+  CreateApiKeyInput: CreateApiKeyInput;
   CreateOrganizationInput: CreateOrganizationInput;
+  CreatedApiKey: ResolverTypeWrapper<Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>;
   EnsureUserInput: EnsureUserInput;
   EnsureUserPayload: ResolverTypeWrapper<Omit<EnsureUserPayload, 'user'> & { user: ResolversTypes['User'] }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -537,11 +598,14 @@ export type ResolversParentTypes = ResolversObject<{
   AddMemberInput: AddMemberInput;
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
+  ApiKey: ApiKeyModel;
   AuditEvent: AuditEventModel;
   AuditEventConnection: Omit<AuditEventConnection, 'edges'> & { edges: Array<ResolversParentTypes['AuditEventEdge']> };
   AuditEventEdge: Omit<AuditEventEdge, 'node'> & { node: ResolversParentTypes['AuditEvent'] };
   AuthDiscovery: AuthDiscovery;
+  CreateApiKeyInput: CreateApiKeyInput;
   CreateOrganizationInput: CreateOrganizationInput;
+  CreatedApiKey: Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] };
   EnsureUserInput: EnsureUserInput;
   EnsureUserPayload: Omit<EnsureUserPayload, 'user'> & { user: ResolversParentTypes['User'] };
   Boolean: Scalars['Boolean']['output'];
@@ -560,6 +624,19 @@ export type ResolversParentTypes = ResolversObject<{
   User: UserModel;
   UserConnection: Omit<UserConnection, 'edges'> & { edges: Array<ResolversParentTypes['UserEdge']> };
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
+}>;
+
+export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
+  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type AuditEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = ResolversObject<{
@@ -589,6 +666,11 @@ export type AuthDiscoveryResolvers<ContextType = GraphQLContext, ParentType exte
   issuer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   method?: Resolver<ResolversTypes['AuthMethod'], ParentType, ContextType>;
   organizationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+}>;
+
+export type CreatedApiKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CreatedApiKey'] = ResolversParentTypes['CreatedApiKey']> = ResolversObject<{
+  apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type EnsureUserPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EnsureUserPayload'] = ResolversParentTypes['EnsureUserPayload']> = ResolversObject<{
@@ -622,6 +704,7 @@ export type MembershipResolvers<ContextType = GraphQLContext, ParentType extends
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   acceptInvitation?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationAcceptInvitationArgs, 'id'>>;
   addMember?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationAddMemberArgs, 'input'>>;
+  createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createOrganization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationCreateOrganizationArgs, 'input'>>;
   declineInvitation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeclineInvitationArgs, 'id'>>;
   deleteUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'userId'>>;
@@ -630,6 +713,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   inviteMember?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationInviteMemberArgs, 'input'>>;
   reactivateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationReactivateUserArgs, 'userId'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'membershipId'>>;
+  revokeApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   revokeInvitation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeInvitationArgs, 'id'>>;
   revokeSessions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionsArgs, 'userId'>>;
   setOrganizationSso?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationSetOrganizationSsoArgs, 'input'>>;
@@ -640,6 +724,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
 
 export type OrganizationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Organization'] = ResolversParentTypes['Organization'], FederationReferenceType extends FederationReferenceTypes['Organization'] = FederationReferenceTypes['Organization']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Organization']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   auditEvents?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, RequireFields<OrganizationAuditEventsArgs, 'first'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType>;
@@ -673,6 +758,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
 
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   currentOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -701,10 +787,12 @@ export type UserEdgeResolvers<ContextType = GraphQLContext, ParentType extends R
 }>;
 
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
+  ApiKey?: ApiKeyResolvers<ContextType>;
   AuditEvent?: AuditEventResolvers<ContextType>;
   AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
   AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
   AuthDiscovery?: AuthDiscoveryResolvers<ContextType>;
+  CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   EnsureUserPayload?: EnsureUserPayloadResolvers<ContextType>;
   ExternalIdentity?: ExternalIdentityResolvers<ContextType>;
   Invitation?: InvitationResolvers<ContextType>;

@@ -1,6 +1,7 @@
 // All resolvers, by type.
 import type { MutationResolvers, Resolvers } from '../generated/resolvers-types.js';
 import type { GraphQLContext } from '../context.js';
+import { ApiKey, apiKeyMutations, apiKeyOrganizationFields, apiKeyUserFields } from './apiKeys.js';
 import { AuditEvent, OrganizationSso } from './audit.js';
 import { Invitation, invitationMutations } from './invitation.js';
 import { lifecycleMutations, lifecycleQueries, lifecycleUserFields } from './lifecycle.js';
@@ -37,10 +38,11 @@ function readingAfresh(mutations: MutationResolvers): MutationResolvers {
 
 export const resolvers: Resolvers = {
   Query: { ...Query, ...organizationQueries, ...lifecycleQueries },
-  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations }),
-  User: { ...User, ...lifecycleUserFields },
+  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations, ...apiKeyMutations }),
+  User: { ...User, ...lifecycleUserFields, ...apiKeyUserFields },
   Membership,
-  Organization,
+  Organization: { ...Organization, ...apiKeyOrganizationFields },
+  ApiKey,
   OrganizationSso,
   AuditEvent,
   Invitation,

@@ -1,7 +1,8 @@
 // User: the canonical person. Fields enforce visibility: email, identities, memberships. The
 // others (id, name, emailVerified) are the row's own: no resolver, so compiled execution reads them
 // directly (a resolver costs a resolve-info object per user, and a router asks for hundreds).
-import { canSeeAllMemberships, canSeeEmail, canSeeIdentities, isSelf } from '../../domain/policy.js';
+import { canSeeAllMemberships, canSeeEmail, canSeeIdentities, isKeyLimited, isSelf } from '../../domain/policy.js';
+import { viewerOrganizations } from './organization.js';
 import type { UserResolvers } from '../generated/resolvers-types.js';
 
 export const User: UserResolvers = {
@@ -10,6 +11,12 @@ export const User: UserResolvers = {
   email(user, _args, { principal, loaders, emailSuppliedFor }) {
     if (user.email === null) return null;
     if (canSeeEmail(principal, user.id, false, emailSuppliedFor.has(user.id))) return user.email;
+    // Through an API key: only the organizations the key reaches count.
+    if (isKeyLimited(principal)) {
+      return Promise.all([viewerOrganizations(principal, loaders), loaders.membershipsByUser.load(user.id)]).then(([mine, theirs]) =>
+        canSeeEmail(principal, user.id, theirs.some((m) => mine.has(m.organizationId))) ? user.email : null,
+      );
+    }
     // Sharing an organization decides only for another user: a service shares none.
     if (principal.kind !== 'user') return null;
     return loaders.sharesOrganizationWithViewer.load(user.id).then((shares) => (canSeeEmail(principal, user.id, shares) ? user.email : null));
@@ -27,9 +34,9 @@ export const User: UserResolvers = {
   async memberships(user, _args, { principal, loaders }) {
     const memberships = await loaders.membershipsByUser.load(user.id);
     if (canSeeAllMemberships(principal, user.id)) return memberships;
-    if (principal.kind !== 'user') return [];
-    // Others see only memberships in organizations they belong to themselves.
-    const mine = new Set((await loaders.membershipsByUser.load(principal.userId)).map((m) => m.organizationId));
+    // Others see only memberships in organizations they belong to themselves (through an API
+    // key: those it reaches); services none.
+    const mine = await viewerOrganizations(principal, loaders);
     return memberships.filter((m) => mine.has(m.organizationId));
   },
 };
