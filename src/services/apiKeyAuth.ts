@@ -133,6 +133,8 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
       email: null,
       emailVerified: false,
       name: null,
+      givenName: null,
+      familyName: null,
       externalOrganizationId: null,
       impersonator: null,
       expiresAt: credential.expiresAt === null ? NO_EXPIRY_SECONDS : Math.floor(credential.expiresAt.getTime() / 1000),
