@@ -29,6 +29,8 @@ export interface FakeWorkos {
   readonly requests: URLSearchParams[];
   /** `down`: the Events API answers 500. */
   mode: 'up' | 'down';
+  /** The Events API answers after this long (ms). */
+  delayMs: number;
   /** Records an event created at `at` (ms; default now). Ids sort by creation, as WorkOS's do. */
   emit(type: string, data: Record<string, unknown>, at?: number): WorkosEvent;
   /** A webhook delivery of `event` to `baseUrl`'s endpoint `name`, signed by the SDK at `t` (ms) with `secret`. */
@@ -49,8 +51,9 @@ export async function startFakeWorkos(options: { now?: () => number } = {}): Pro
   const now = options.now ?? Date.now;
   const events: WorkosEvent[] = [];
   const requests: URLSearchParams[] = [];
-  const fake = { mode: 'up' as 'up' | 'down' };
-  const server: Server = createServer((req, res) => {
+  const fake = { mode: 'up' as 'up' | 'down', delayMs: 0 };
+  const server: Server = createServer(async (req, res) => {
+    if (fake.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.delayMs));
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
@@ -90,6 +93,12 @@ export async function startFakeWorkos(options: { now?: () => number } = {}): Pro
     set mode(mode) {
       fake.mode = mode;
     },
+    get delayMs() {
+      return fake.delayMs;
+    },
+    set delayMs(ms) {
+      fake.delayMs = ms;
+    },
     emit(type, data, at = now()) {
       sequence += 1;
       const event: WorkosEvent = {
@@ -113,6 +122,42 @@ export async function startFakeWorkos(options: { now?: () => number } = {}): Pro
       return { status: response.status, text: await response.text(), headers: response.headers };
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Timers the test moves by hand (the pollers' PollTimers): `advance` runs what falls due, waiting for each poll it starts. */
+export function fakeTimers(start = Date.now()) {
+  let now = start;
+  let seq = 0;
+  const pending: { at: number; id: number; run: () => void }[] = [];
+  return {
+    timers: {
+      now: () => now,
+      setTimeout: (run: () => void, ms: number) => {
+        seq += 1;
+        pending.push({ at: now + ms, id: seq, run });
+        return seq;
+      },
+      clearTimeout: (handle: unknown) => {
+        const index = pending.findIndex((entry) => entry.id === handle);
+        if (index >= 0) pending.splice(index, 1);
+      },
+    },
+    now: () => now,
+    /** Moves the clock by `ms`, running due timers in order; `settle` waits for what each started. */
+    async advance(ms: number, settle: () => Promise<void>): Promise<void> {
+      const target = now + ms;
+      for (;;) {
+        pending.sort((a, b) => a.at - b.at || a.id - b.id);
+        const next = pending[0];
+        if (next === undefined || next.at > target) break;
+        pending.shift();
+        now = Math.max(now, next.at);
+        next.run();
+        await settle();
+      }
+      now = target;
+    },
   };
 }
 
