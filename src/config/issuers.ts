@@ -36,7 +36,7 @@ const issuerSchema = z
     apiKeyEnv: z.string().min(1).optional(),
     apiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
     webhookSecretEnv: z.string().min(1).optional(),
-    eventsPollSeconds: z.number().int().min(0).max(86_400).optional(),
+    eventsPollSeconds: z.number().min(0).max(86_400).optional(),
     jwksRefreshSeconds: z.number().int().min(1).default(300),
     jwksMaxStaleSeconds: z.number().int().min(0).default(86400),
     maxTokenAgeSeconds: z.number().int().min(1).optional(),

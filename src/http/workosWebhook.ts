@@ -58,6 +58,8 @@ export function createWorkosWebhookHandler(options: {
         sendJson(res, 503, { error: 'temporarily_unavailable', error_description: error.code }, { ...NO_STORE, 'retry-after': String(error.retryAfterSeconds ?? 5) });
         return;
       }
+      // A value the database cannot take: the event is refused, as a body that is no event.
+      if (isAppError(error) && error.status < 500) return invalid(error.reason ?? 'unstorable');
       throw error;
     }
     res.writeHead(200, { ...NO_STORE, 'content-length': '0' });

@@ -51,7 +51,8 @@ export interface IdpEventPoller {
 const PAGE = 100;
 /** Pages read in one round at most (10,000 events); the rest wait for the next round. */
 const MAX_PAGES = 100;
-const LEASE_SECONDS = 60;
+/** A poll's lease, renewed at each page: a replica gone mid-poll holds the others back this long at most. */
+const LEASE_SECONDS = 30;
 const FETCH_TIMEOUT_MS = 10_000;
 const RETENTION_DAYS = 45;
 const PURGE_EVERY_MS = 3_600_000;

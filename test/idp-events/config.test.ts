@@ -28,6 +28,7 @@ describe('a workos entry', () => {
     expect({ secret: both.webhookSecret, poll: both.eventsPollSeconds, key: both.userinfoApiKey }).toEqual({ secret: 'whsec_value_1234', poll: 30, key: 'sk_value_5678' });
     expect(parse({ ...WORKOS, webhookSecretEnv: 'WORKOS_WEBHOOK_SECRET', apiKeyEnv: 'WORKOS_API_KEY', eventsPollSeconds: 0 }).eventsPollSeconds).toBe(0);
     expect(parse({ ...WORKOS, webhookSecretEnv: 'WORKOS_WEBHOOK_SECRET', apiKeyEnv: 'WORKOS_API_KEY', eventsPollSeconds: 5 }).eventsPollSeconds).toBe(5);
+    expect(parse({ ...WORKOS, webhookSecretEnv: 'WORKOS_WEBHOOK_SECRET', apiKeyEnv: 'WORKOS_API_KEY', eventsPollSeconds: 0.5 }).eventsPollSeconds).toBe(0.5);
     // Without an API key: no polling, and no error.
     expect(parse({ ...WORKOS, webhookSecretEnv: 'WORKOS_WEBHOOK_SECRET', eventsPollSeconds: 10 }).eventsPollSeconds).toBe(0);
     // An API key alone (the code grant): polls only when asked to.
@@ -36,11 +37,11 @@ describe('a workos entry', () => {
     expect(parse(WORKOS).webhookSecret).toBeNull();
   });
 
-  it('refuses an unset secret variable, a poll interval that is no whole number of seconds, and these fields on other kinds', () => {
+  it('refuses an unset secret variable, a poll interval below 0 or above a day, and these fields on other kinds', () => {
     expect(refusal({ ...WORKOS, webhookSecretEnv: 'UNSET_SECRET' })).toBe('AUTH_ISSUERS[0].webhookSecretEnv: environment variable UNSET_SECRET is not set');
     expect(refusal({ ...WORKOS, webhookSecretEnv: 'WORKOS_WEBHOOK_SECRET' }, { WORKOS_WEBHOOK_SECRET: '' })).toContain('webhookSecretEnv');
     expect(refusal({ ...WORKOS, eventsPollSeconds: -1 })).toMatch(/^AUTH_ISSUERS\[0\]\.eventsPollSeconds: /);
-    expect(refusal({ ...WORKOS, eventsPollSeconds: 1.5 })).toMatch(/^AUTH_ISSUERS\[0\]\.eventsPollSeconds: /);
+    expect(refusal({ ...WORKOS, eventsPollSeconds: 86_401 })).toMatch(/^AUTH_ISSUERS\[0\]\.eventsPollSeconds: /);
     expect(refusal({ ...WORKOS, eventsPollSeconds: '30' })).toMatch(/^AUTH_ISSUERS\[0\]\.eventsPollSeconds: /);
     const oidc = { name: 'o', kind: 'oidc', issuer: 'https://o.test/', audience: 'a' };
     expect(refusal({ ...oidc, webhookSecretEnv: 'WORKOS_WEBHOOK_SECRET' })).toBe('AUTH_ISSUERS[0].webhookSecretEnv: only for kind workos (idp-events.md)');
