@@ -31,6 +31,8 @@ export interface FakeWorkos {
   mode: 'up' | 'down';
   /** The Events API answers after this long (ms). */
   delayMs: number;
+  /** The Events API ignores `range_start` (the service must not rely on it). */
+  ignoreRangeStart: boolean;
   /** Records an event created at `at` (ms; default now). Ids sort by creation, as WorkOS's do. */
   emit(type: string, data: Record<string, unknown>, at?: number): WorkosEvent;
   /** A webhook delivery of `event` to `baseUrl`'s endpoint `name`, signed by the SDK at `t` (ms) with `secret`. */
@@ -51,7 +53,7 @@ export async function startFakeWorkos(options: { now?: () => number } = {}): Pro
   const now = options.now ?? Date.now;
   const events: WorkosEvent[] = [];
   const requests: URLSearchParams[] = [];
-  const fake = { mode: 'up' as 'up' | 'down', delayMs: 0 };
+  const fake = { mode: 'up' as 'up' | 'down', delayMs: 0, ignoreRangeStart: false };
   const server: Server = createServer(async (req, res) => {
     if (fake.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.delayMs));
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -66,7 +68,7 @@ export async function startFakeWorkos(options: { now?: () => number } = {}): Pro
     if (fake.mode === 'down') return send(500, { message: 'Internal error' });
     const types = new Set(url.searchParams.getAll('events').flatMap((value) => value.split(',')));
     const after = url.searchParams.get('after');
-    const rangeStart = url.searchParams.get('range_start');
+    const rangeStart = fake.ignoreRangeStart ? null : url.searchParams.get('range_start');
     const limit = Math.min(Number(url.searchParams.get('limit') ?? 10), 100);
     let from = 0;
     if (after !== null) {
@@ -92,6 +94,12 @@ export async function startFakeWorkos(options: { now?: () => number } = {}): Pro
     },
     set mode(mode) {
       fake.mode = mode;
+    },
+    get ignoreRangeStart() {
+      return fake.ignoreRangeStart;
+    },
+    set ignoreRangeStart(value) {
+      fake.ignoreRangeStart = value;
     },
     get delayMs() {
       return fake.delayMs;

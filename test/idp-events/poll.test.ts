@@ -57,12 +57,16 @@ let api: TestApp;
 describe('the Events API poll', () => {
   it('the first poll of a database starts from now: an event created before it is not caught up', async () => {
     const before = workos.emit('session.revoked', { id: 'session_before_start' }, clock.now() - 60_000);
+    // Even from an API that would serve the events before `range_start`.
+    workos.ignoreRangeStart = true;
     api = await start();
     await advance(api, 0);
+    workos.ignoreRangeStart = false;
     expect(workos.requests).toHaveLength(1);
     const first = workos.requests[0]!;
     expect(first.get('limit')).toBe('100');
     expect(first.get('after')).toBeNull();
+    expect(first.get('range_start')).toBe(new Date(clock.now()).toISOString());
     expect(first.get('events')!.split(',').sort()).toEqual(
       ['dsync.user.deleted', 'dsync.user.updated', 'organization_membership.deleted', 'session.revoked', 'user.deleted', 'user.updated'],
     );
@@ -144,7 +148,14 @@ describe('the Events API poll', () => {
   }, 120_000);
 
   it('the cursor lives in the database: after a restart, the events of the downtime are caught up', async () => {
+    // Shut down mid-poll: the round ends and the lease is released.
+    workos.delayMs = 300;
+    const inFlight = poller(api).pollOnce();
+    await new Promise((resolve) => setTimeout(resolve, 50));
     await api.close();
+    workos.delayMs = 0;
+    expect((await inFlight).kind).toBe('polled');
+    expect(await database.db.query('select lease_holder from idp_event_cursors')).toEqual([{ lease_holder: null }]);
     apps.splice(apps.indexOf(api), 1);
     const during = workos.emit('session.revoked', { id: `session_${randomUUID()}` });
     await clock.advance(120_000, async () => undefined);
