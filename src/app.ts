@@ -30,6 +30,8 @@ import { createMetrics, instrumentVerifier, type Metrics } from './metrics.js';
 import { createRequestObserver } from './requestLog.js';
 import { createLogoutTokenVerifier } from './auth/logoutToken.js';
 import { createBackchannelLogoutHandler } from './http/backchannelLogout.js';
+import { createIdpEvents, type IdpEvents } from './idpEvents.js';
+import type { PollTimers } from './services/idpEventPoller.js';
 import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
 import { createSsoEmailTrust } from './services/ssoEmailTrust.js';
@@ -57,6 +59,8 @@ export interface AppOptions {
    * (tests) share it, as replicas on PostgreSQL share announcements.
    */
   lifecycleFeed?: LifecycleFeed;
+  /** The clock and timers of the Events API pollers and webhook signatures (tests live through an outage in no time). */
+  eventTimers?: PollTimers;
 }
 
 export interface App {
@@ -68,6 +72,8 @@ export interface App {
   issuers: IssuerConfig[];
   /** The service's own token issuer; null when PLATFORM_ISSUER is unset. */
   platform: PlatformIssuer | null;
+  /** WorkOS webhooks and Events API pollers (idp-events.md). */
+  idpEvents: IdpEvents;
   /**
    * Resolves with the line the process must stop for (production, a listening connection that
    * does not hear this replica's own notifications: main.ts exits 1), else with null.
@@ -179,6 +185,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const apiKeys = await startApiKeys(config, { db, users, feed: lifecycleFeed, logger, now: options.now });
   const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle, apiKeys: apiKeys.service }, now: options.now });
   const authenticate = createAuthenticator({ verifier, identity, sessions, apiKeys: apiKeys.authenticator });
+  const idpEvents = createIdpEvents(issuers, { db, users, feed: lifecycleFeed, logger, maxTokenAgeSeconds: config.maxTokenAgeSeconds, fetch: outbound, timers: options.eventTimers });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
   const apollo = await startGraphQLServer({
@@ -221,6 +228,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         logger,
         maxBodyBytes: config.maxBodyBytes,
       }),
+      // Called by WorkOS directly: the signature is the credential.
+      ...idpEvents.routes,
     },
     ide: playground?.page ?? null,
     cors: createCors(config.corsOrigins),
@@ -236,6 +245,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     issuers,
     platform,
+    idpEvents,
     startupCheck,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
@@ -243,6 +253,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         server.listen(port, host, () => {
           const address = server.address() as AddressInfo;
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          // The Events API catch-up starts with the service (its first poll sets the cursor).
+          idpEvents.start();
           resolve(`http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`);
         });
       });
@@ -261,6 +273,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         server.closeIdleConnections();
       });
       logger.debug('http server closed');
+      await idpEvents.close();
       platform?.keys.close();
       await apollo.stop();
       for (const keys of keySources.values()) keys.close();

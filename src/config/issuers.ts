@@ -36,6 +36,8 @@ const issuerSchema = z
     userinfoUrl: z.url({ protocol: /^https?$/ }).optional(),
     apiKeyEnv: z.string().min(1).optional(),
     apiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    webhookSecretEnv: z.string().min(1).optional(),
+    eventsPollSeconds: z.number().min(0).max(86_400).optional(),
     jwksRefreshSeconds: z.number().int().min(1).default(300),
     jwksMaxStaleSeconds: z.number().int().min(0).default(86400),
     maxTokenAgeSeconds: z.number().int().min(1).optional(),
@@ -63,6 +65,9 @@ const issuerSchema = z
     }
     if (Array.isArray(value.clientId) && new Set(value.clientId).size !== value.clientId.length) {
       ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'lists a client twice' });
+    }
+    for (const field of ['webhookSecretEnv', 'eventsPollSeconds'] as const) {
+      if (value.kind !== 'workos' && value[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only for kind workos (idp-events.md)' });
     }
   });
 
@@ -141,8 +146,15 @@ export interface IssuerConfig {
   userinfoUrl: string | null;
   /** The API key itself (read from `apiKeyEnv` at start-up); never logged. */
   userinfoApiKey: string | null;
-  /** WorkOS API base for the authorization-code grant (platform-tokens.md); no trailing slash. */
+  /** WorkOS API base for the authorization-code grant (platform-tokens.md) and the Events API; no trailing slash. */
   apiBaseUrl: string;
+  /**
+   * WorkOS webhooks (idp-events.md): the signing secret read from `webhookSecretEnv` at start-up
+   * (never logged); null: `POST /webhooks/workos/{name}` answers 404 for this entry.
+   */
+  webhookSecret?: string | null;
+  /** How often the Events API is read (seconds); 0: never (always 0 without an API key). */
+  eventsPollSeconds?: number;
   jwksRefreshSeconds: number;
   jwksMaxStaleSeconds: number;
   /** Tokens whose `iat` is older than this are refused (and need an `iat`); null: no limit. */
@@ -242,6 +254,9 @@ export function parseIssuerList(json: string, variable: string, env: NodeJS.Proc
     const value = parseEntry(issuerSchema, item, where);
     let userinfoApiKey: string | null = null;
     if (value.apiKeyEnv !== undefined) userinfoApiKey = readSecret(env, value.apiKeyEnv, `${where}.apiKeyEnv`);
+    const webhookSecret = value.webhookSecretEnv === undefined ? null : readSecret(env, value.webhookSecretEnv, `${where}.webhookSecretEnv`);
+    // idp-events.md: 30 s by default when both the webhook and the API key are configured.
+    const eventsPollSeconds = userinfoApiKey === null ? 0 : (value.eventsPollSeconds ?? (webhookSecret !== null ? 30 : 0));
     const clientIds = value.clientId === undefined ? [] : Array.isArray(value.clientId) ? value.clientId : [value.clientId];
     const clientId = clientIds[0] ?? null;
     const jwksUri = requireFetchableUrl(value.jwksUri ?? defaultJwksUri(value.kind, value.issuer, clientId), `${where}.jwksUri`, production);
@@ -261,6 +276,8 @@ export function parseIssuerList(json: string, variable: string, env: NodeJS.Proc
       userinfoUrl: value.userinfoUrl ?? null,
       userinfoApiKey,
       apiBaseUrl: requireFetchableUrl(value.apiBaseUrl ?? DEFAULT_WORKOS_API_BASE, `${where}.apiBaseUrl`, production).replace(/\/+$/, ''),
+      webhookSecret,
+      eventsPollSeconds,
       jwksRefreshSeconds: value.jwksRefreshSeconds,
       jwksMaxStaleSeconds: value.jwksMaxStaleSeconds,
       maxTokenAgeSeconds: value.maxTokenAgeSeconds ?? null,

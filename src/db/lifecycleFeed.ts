@@ -42,7 +42,7 @@ export function createLifecycleFeed(): LifecycleFeed {
   };
 }
 
-const KINDS = new Set(['user', 'identity', 'session']);
+const KINDS = new Set(['user', 'identity', 'session', 'organization']);
 const STATUSES = new Set(['active', 'suspended', 'deleted']);
 
 /** An announcement's JSON (migration 004), or null when it is not one we understand. */

@@ -3,12 +3,14 @@
 import type { Queryable } from './queryable.js';
 import { purgeExpiredAcceptances } from './sessionAcceptances.js';
 
-export type RevocationKind = 'user' | 'identity' | 'session';
+export type RevocationKind = 'user' | 'identity' | 'session' | 'organization';
 
 /**
  * One revocation: tokens of `(issuer, subject)` issued up to `revokedAt` stop. `user`: a user id,
  * with issuer '' every token of theirs, with an IdP's issuer those of their sign-ins there
- * (platform tokens included); `identity`: an IdP sub; `session`: an IdP sid.
+ * (platform tokens included); `identity`: an IdP sub; `session`: an IdP sid; `organization`: the
+ * user's tokens of that `iss` carrying one `org_id` (organizationSubject), after the IdP removed
+ * the membership (idp-events.md).
  */
 export interface Revocation {
   kind: RevocationKind;
@@ -17,6 +19,11 @@ export interface Revocation {
   /** Milliseconds since the epoch. */
   revokedAt: number;
   expiresAt: number;
+}
+
+/** The subject of an `organization` revocation: the user id, a space, the token's `org_id`. */
+export function organizationSubject(userId: string, externalOrganizationId: string): string {
+  return `${userId} ${externalOrganizationId}`;
 }
 
 interface RevocationRow {
@@ -77,12 +84,14 @@ export interface SessionFacts {
   identityRevokedAt: number | null;
   /** The user's revocation at the token's session issuer (a logout naming only the identity). */
   userAtIssuerRevokedAt: number | null;
+  /** The user's revocation for the token's `org_id` (a membership the IdP removed); null without one. */
+  organizationRevokedAt: number | null;
   sessionRevoked: boolean;
 }
 
 export async function findSessionFacts(
   db: Queryable,
-  key: { userId: string; issuer: string; subject: string; sessionId: string | null; sessionIssuer: string },
+  key: { userId: string; issuer: string; subject: string; sessionId: string | null; sessionIssuer: string; externalOrganizationId: string | null },
 ): Promise<SessionFacts> {
   const rows = await db.query<{
     status: SessionFacts['status'];
@@ -90,15 +99,17 @@ export async function findSessionFacts(
     user_revoked_at: Date | null;
     identity_revoked_at: Date | null;
     user_at_issuer_revoked_at: Date | null;
+    organization_revoked_at: Date | null;
     session_revoked: boolean;
   }>(
     `select u.status, u.deleted_at,
             (select revoked_at from session_revocations where kind = 'user' and issuer = '' and subject = $1::text) as user_revoked_at,
             (select revoked_at from session_revocations where kind = 'identity' and issuer = $2 and subject = $3) as identity_revoked_at,
             (select revoked_at from session_revocations where kind = 'user' and issuer = $5 and subject = $1::text) as user_at_issuer_revoked_at,
+            (select revoked_at from session_revocations where kind = 'organization' and issuer = $2 and subject = $6::text) as organization_revoked_at,
             exists (select 1 from session_revocations where kind = 'session' and issuer = $5 and subject = $4) as session_revoked
        from (select 1) one left join users u on u.id = $1::uuid`,
-    [key.userId, key.issuer, key.subject, key.sessionId, key.sessionIssuer],
+    [key.userId, key.issuer, key.subject, key.sessionId, key.sessionIssuer, key.externalOrganizationId === null ? null : organizationSubject(key.userId, key.externalOrganizationId)],
   );
   const row = rows[0]!;
   const ms = (value: Date | null) => (value === null ? null : new Date(value).getTime());
@@ -108,6 +119,7 @@ export async function findSessionFacts(
     userRevokedAt: ms(row.user_revoked_at),
     identityRevokedAt: ms(row.identity_revoked_at),
     userAtIssuerRevokedAt: ms(row.user_at_issuer_revoked_at),
+    organizationRevokedAt: ms(row.organization_revoked_at),
     sessionRevoked: row.session_revoked,
   };
 }

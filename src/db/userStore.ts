@@ -6,6 +6,7 @@ import { findIdentityWithUser, type BoundIdentity } from './identities.js';
 import { eraseUser, lockUser, setUserStatus } from './lifecycle.js';
 import { createUserWithIdentity, type CreateOutcome, type NewIdentity } from './provisioning.js';
 import type { Database, Queryable } from './queryable.js';
+import { writeIdpProfile, type IdpProfile } from './idpProfiles.js';
 import { createUserRowCache } from './userCache.js';
 import { findUserByEmail, searchUsers } from './userDirectory.js';
 import { findUserByVerifiedEmailForUpdate, findUsersByIds, insertUser, updateUserProfile, userIdTaken, type NewUser } from './users.js';
@@ -37,6 +38,8 @@ export interface UsersInTransaction {
   /** A later sign-in's profile (db/users.ts updateUserProfile); the row it leaves, null when none. */
   updateProfile(id: string, profile: ProfileUpdate): Promise<User | null>;
   setStatus(id: string, status: 'active' | 'suspended'): Promise<User | null>;
+  /** The profile an IdP event decided (db/idpProfiles.ts); null when no such user. */
+  writeIdpProfile(id: string, profile: IdpProfile): Promise<{ user: User; namesChanged: boolean } | null>;
   /** Erases the user's personal data, leaving the tombstone (db/lifecycle.ts eraseUser); the deletion time (ms). */
   erase(id: string): Promise<number>;
 }
@@ -92,6 +95,7 @@ export function createUserStore(db: Database, options: UserStoreOptions = {}): U
       insert: (user) => write(() => insertUser(tx, user)),
       updateProfile: (id, profile) => write(() => updateUserProfile(tx, id, profile)),
       setStatus: (id, status) => write(() => setUserStatus(tx, id, status)),
+      writeIdpProfile: (id, profile) => write(() => writeIdpProfile(tx, id, profile)),
       erase: (id) => write(() => eraseUser(tx, id)),
     };
   }

@@ -4,6 +4,11 @@ import { AppError, errorHeaders } from '../errors.js';
 
 /** Reads the whole body, refusing more than `limit` bytes (AppError PAYLOAD_TOO_LARGE). */
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return (await readRawBody(req, limit)).toString('utf8');
+}
+
+/** The body's bytes as sent (a signature covers them), refusing more than `limit` (AppError PAYLOAD_TOO_LARGE). */
+export async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw new AppError('PAYLOAD_TOO_LARGE');
   const chunks: Buffer[] = [];
@@ -13,8 +18,8 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     if (size > limit) throw new AppError('PAYLOAD_TOO_LARGE');
     chunks.push(chunk);
   }
-  // One chunk (most bodies): decoded where it lies, without a copy.
-  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+  // One chunk (most bodies): used where it lies, without a copy.
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -6,14 +6,13 @@ import { isUuid } from '../domain/ids.js';
 import { isUserAdmin } from '../domain/policy.js';
 import type { Actor, LogoutRequest, Principal, User } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
-import { findIdentitiesByUserIds } from '../db/identities.js';
-import { deleteInvitationsTo, deleteOrganizations, findMembershipsWithCounts, findUserIdByIdentity, scrubAuditRows } from '../db/lifecycle.js';
+import { findUserIdByIdentity } from '../db/lifecycle.js';
 import type { LifecycleFeed } from '../db/lifecycleFeed.js';
-import { lockOrganization } from '../db/organizations.js';
 import type { Database } from '../db/queryable.js';
 import type { UserStore } from '../db/userStore.js';
 import { recordLogoutJti, upsertRevocation, type Revocation } from '../db/revocations.js';
-import { actorOf, requireSelfUser } from './guards.js';
+import { eraseCounted, isLastOwner, lockMembershipsOf } from './erasure.js';
+import { actorOf, requireSelfUser, requireUser } from './guards.js';
 
 export interface LifecycleService {
   /** users:admin. @throws FORBIDDEN, NOT_FOUND */
@@ -80,35 +79,14 @@ export function createLifecycleService(deps: { db: Database; users: UserStore; f
     const outcome = await users.transaction(async (tx, rows) => {
       const user = await rows.lock(userId);
       if (user === null) throw notFound();
-      // Organizations are locked (in id order) before their members are counted.
-      const organizations = await findMembershipsWithCounts(tx, userId);
-      for (const { organizationId } of organizations) await lockOrganization(tx, organizationId);
-      const counted = await findMembershipsWithCounts(tx, userId);
-      if (counted.some((m) => m.role === 'OWNER' && m.otherOwners === 0 && m.otherMembers > 0)) {
+      const counted = await lockMembershipsOf(tx, userId);
+      if (isLastOwner(counted)) {
         throw new AppError('FORBIDDEN', {
           message: 'The user is the last OWNER of an organization that has other members.',
           reason: 'LAST_OWNER',
         });
       }
-      const orphaned = counted.filter((m) => m.otherMembers === 0).map((m) => m.organizationId);
-      await deleteOrganizations(tx, orphaned);
-      for (const organizationId of orphaned) {
-        await appendAudit(tx, actor, { action: 'organization.deleted', targetType: 'Organization', targetId: organizationId, organizationId, details: { reason: 'last_member_deleted' } });
-      }
-      if (user.email !== null) await deleteInvitationsTo(tx, user.email);
-      const identities = await findIdentitiesByUserIds(tx, [userId]);
-      const deletedAt = await rows.erase(userId);
-      await scrubAuditRows(tx, user);
-      const at = new Date(deletedAt);
-      // The identities' tokens issued up to now stop too, on every replica: one whose cache
-      // never bound the identity to this user would otherwise provision a new user for an
-      // old token (lifecycle.md: tokens issued before the deletion answer 401 revoked).
-      const revocations = [await upsertRevocation(tx, { kind: 'user', issuer: '', subject: userId, at }, maxTokenAgeSeconds)];
-      for (const identity of identities) {
-        revocations.push(await upsertRevocation(tx, { kind: 'identity', issuer: identity.issuer, subject: identity.subject, at }, maxTokenAgeSeconds));
-      }
-      await appendAudit(tx, actor, { action: 'user.deleted', targetType: 'User', targetId: userId, details: { organizationsDeleted: orphaned.length } });
-      return { deletedAt, revocations };
+      return eraseCounted(tx, rows, actor, user, counted, maxTokenAgeSeconds);
     });
     for (const revocation of outcome.revocations) published(revocation);
     feed.publish({ type: 'status', userId, status: 'deleted', deletedAt: outcome.deletedAt });

@@ -6,7 +6,7 @@ import type { UserClaims } from '../domain/types.js';
 import type { LifecycleChange, LifecycleFeed } from '../db/lifecycleFeed.js';
 import { findDeletedSince, findSuspendedUserIds } from '../db/lifecycle.js';
 import type { Database } from '../db/queryable.js';
-import { findLiveRevocations, findSessionFacts, purgeExpired, type Revocation } from '../db/revocations.js';
+import { findLiveRevocations, findSessionFacts, organizationSubject, purgeExpired, type Revocation } from '../db/revocations.js';
 
 export interface SessionPolicyOptions {
   db: Database;
@@ -87,6 +87,8 @@ class View {
   readonly usersAtIssuer = new Map<string, Map<string, Horizon>>();
   readonly identities = new Map<string, Map<string, Horizon>>();
   readonly sessions = new Map<string, Map<string, Horizon>>();
+  /** Token `iss` → organizationSubject(user, org_id): memberships the IdP removed. */
+  readonly organizations = new Map<string, Map<string, Horizon>>();
   readonly suspended = new Set<string>();
   readonly deleted = new Map<string, Horizon>();
   revocationCount = 0;
@@ -112,12 +114,13 @@ class View {
     const at = seconds(revocation.revokedAt);
     if (revocation.kind === 'user' && revocation.issuer === '') bump(this.users, revocation.subject, at, revocation.expiresAt);
     else if (revocation.kind === 'user') nestedBump(this.usersAtIssuer, revocation.issuer, revocation.subject, at, revocation.expiresAt);
+    else if (revocation.kind === 'organization') nestedBump(this.organizations, revocation.issuer, revocation.subject, at, revocation.expiresAt);
     else nestedBump(revocation.kind === 'identity' ? this.identities : this.sessions, revocation.issuer, revocation.subject, at, revocation.expiresAt);
   }
 
   count(): number {
     let n = this.users.size;
-    for (const nested of [this.usersAtIssuer, this.identities, this.sessions]) for (const inner of nested.values()) n += inner.size;
+    for (const nested of [this.usersAtIssuer, this.identities, this.sessions, this.organizations]) for (const inner of nested.values()) n += inner.size;
     return n;
   }
 
@@ -127,7 +130,7 @@ class View {
     };
     drop(this.users);
     drop(this.deleted);
-    for (const nested of [this.usersAtIssuer, this.identities, this.sessions]) {
+    for (const nested of [this.usersAtIssuer, this.identities, this.sessions, this.organizations]) {
       for (const [issuer, inner] of nested) {
         drop(inner);
         if (inner.size === 0) nested.delete(issuer);
@@ -204,6 +207,8 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
       const sessionIssuer = sessionIssuerOf(claims);
       revokedThrough = latest(latest(latest(null, current.users.get(userId)), nestedGet(current.identities, claims.issuer, claims.subject)), nestedGet(current.usersAtIssuer, sessionIssuer, userId));
       sessionRevoked = claims.sessionId !== null && nestedGet(current.sessions, sessionIssuer, claims.sessionId) !== undefined;
+      const removed = claims.externalOrganizationId === null ? undefined : current.organizations.get(claims.issuer);
+      if (removed !== undefined) revokedThrough = latest(revokedThrough, removed.get(organizationSubject(userId, claims.externalOrganizationId!)));
     }
     const deleted = current.deleted.size === 0 ? undefined : current.deleted.get(userId);
     if (!suspended && revokedThrough === null && !sessionRevoked && deleted === undefined) return NOTHING_AGAINST;
@@ -212,8 +217,15 @@ export function createSessionPolicy(options: SessionPolicyOptions): SessionPolic
 
   async function factsFromDatabase(userId: string, claims: UserClaims): Promise<AdmissionFacts> {
     if (!loaded && !closed) load().catch((error: unknown) => options.onError?.(error));
-    const found = await findSessionFacts(db, { userId, issuer: claims.issuer, subject: claims.subject, sessionId: claims.sessionId, sessionIssuer: sessionIssuerOf(claims) });
-    const revocations = [found.userRevokedAt, found.identityRevokedAt, found.userAtIssuerRevokedAt].filter((at) => at !== null);
+    const found = await findSessionFacts(db, {
+      userId,
+      issuer: claims.issuer,
+      subject: claims.subject,
+      sessionId: claims.sessionId,
+      sessionIssuer: sessionIssuerOf(claims),
+      externalOrganizationId: claims.externalOrganizationId,
+    });
+    const revocations = [found.userRevokedAt, found.identityRevokedAt, found.userAtIssuerRevokedAt, found.organizationRevokedAt].filter((at) => at !== null);
     return {
       status: found.status ?? 'deleted',
       deletedAt: found.deletedAt === null ? null : seconds(found.deletedAt),

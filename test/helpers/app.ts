@@ -33,8 +33,8 @@ export async function startTestApp(options: {
   config?: Partial<Config>;
   /** A logger of the test's own (log capture); default silent. */
   logger?: Logger;
-  /** Passed to createApp as they are (platform key timing, a fetch seam, a shared lifecycle feed). */
-  appOptions?: Pick<AppOptions, 'platformKeys' | 'fetch' | 'lifecycleFeed'>;
+  /** Passed to createApp as they are (platform key timing, a fetch seam, a shared lifecycle feed, the Events API pollers' timers). */
+  appOptions?: Pick<AppOptions, 'platformKeys' | 'fetch' | 'lifecycleFeed' | 'eventTimers'>;
   /** The clock invitations expire by (AppOptions.now). */
   now?: () => number;
 }): Promise<TestApp> {
