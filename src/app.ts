@@ -164,6 +164,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     users,
     onProvisioned: (what) => metrics.observeProvisioned(what),
     adoptSubjectAsUserId: new Set(legacy?.adoptSubjectAsUserId === true ? [legacy.name] : []),
+    personalOrganizations: config.personalOrganizations,
     isSuspended: (userId) => sessions.isSuspended(userId),
     maxEntryAgeMs: config.maxTokenAgeSeconds * 1000,
   });

@@ -33,7 +33,7 @@ export async function findIdentityWithUser(db: Queryable, issuer: string, subjec
   const rows = await db.query<UserRow & { identity_id: string; i_email: string | null; i_email_verified: boolean; i_name: string | null; i_last_seen_at: Date }>(
     `select i.id as identity_id, i.email as i_email, i.email_verified as i_email_verified, i.name as i_name,
             i.last_seen_at as i_last_seen_at,
-            u.id, u.email, u.email_verified, u.name, u.created_at, u.status
+            u.id, u.email, u.email_verified, u.name, u.created_at, u.status, u.is_operator
        from identities i join users u on u.id = i.user_id
       where i.issuer = $1 and i.subject = $2`,
     [issuer, subject],

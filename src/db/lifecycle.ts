@@ -4,7 +4,7 @@ import type { User } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
 import { toUser, type UserRow } from './users.js';
 
-const COLUMNS = 'id, email, email_verified, name, created_at, status';
+const COLUMNS = 'id, email, email_verified, name, created_at, status, is_operator';
 
 export async function findSuspendedUserIds(db: Queryable): Promise<string[]> {
   const rows = await db.query<{ id: string }>("select id from users where status = 'suspended'");

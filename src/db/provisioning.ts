@@ -79,34 +79,79 @@ function identityParams(identity: NewIdentity): unknown[] {
 export type CreateOutcome = { created: true; user: User } | { created: false; holder: User };
 
 /**
- * Creates the user with the identity, unless a user already holds `user.email` verified: then
- * nothing is written and that holder is returned, for the linking rule to decide.
+ * A personal workspace (PERSONAL_ORGANIZATIONS): an organization the new user OWNs, created by
+ * the statement that creates the user, so exactly once, whichever request wins the race.
+ */
+export interface NewWorkspace {
+  organizationId: string;
+  membershipId: string;
+  name: string;
+}
+
+// The workspace, its OWNER membership and their audit rows (actor `system`), following from the
+// CTE `new_user`: nothing when no user is created or $15 is null. Parameters $15-$17.
+const PERSONAL_WORKSPACE = `
+  workspace as (
+    insert into organizations (id, name)
+    select $15::uuid, $16::text from new_user where $15::uuid is not null
+    returning id, name
+  ),
+  workspace_owner as (
+    insert into memberships (id, organization_id, user_id, role)
+    select $17::uuid, workspace.id, new_user.id, 'OWNER' from workspace cross join new_user
+    returning id, organization_id, user_id
+  ),
+  workspace_audit as (
+    insert into audit_events (actor_type, actor_id, action, target_type, target_id, organization_id, details)
+    select 'system', null, 'organization.created', 'Organization', id, id,
+           jsonb_build_object('name', name, 'via', 'personal_workspace')
+      from workspace
+    union all
+    select 'system', null, 'membership.added', 'Membership', id, organization_id,
+           jsonb_build_object('userId', user_id, 'role', 'OWNER', 'via', 'personal_workspace')
+      from workspace_owner
+  ),`;
+
+/**
+ * Creates the user with the identity (and `workspace`, when given), unless a user already holds
+ * `user.email` verified: then nothing is written and that holder is returned, for the linking
+ * rule to decide.
  */
 export async function createUserWithIdentity(
   db: Queryable,
   user: { id: string; email: string | null; emailVerified: boolean; name: string | null },
   identity: NewIdentity,
+  workspace: NewWorkspace | null = null,
 ): Promise<CreateOutcome> {
   const rows = await db.query<UserRow & { created: boolean }>(
     `with holder as (
-       select id, email, email_verified, name, created_at, status from users
+       select id, email, email_verified, name, created_at, status, is_operator from users
         where $12::text is not null and email = $12 and email_verified and status <> 'deleted'
      ),
      new_user as (
        insert into users (id, email, email_verified, name, last_seen_at)
        select $11, $12, $13, $14, now() where not exists (select 1 from holder)
-       returning id, email, email_verified, name, created_at, status
+       returning id, email, email_verified, name, created_at, status, is_operator
      ),
      bound as (select id as user_id, false as joined_by_email from new_user),
      user_audit as (
        insert into audit_events (actor_type, actor_id, action, target_type, target_id, details)
        select 'user', id, 'user.provisioned', 'User', id, jsonb_build_object('provider', $2::text) from new_user
-     ),
+     ),${PERSONAL_WORKSPACE}
      ${BIND_IDENTITY}
      select true as created, new_user.* from new_user
      union all
      select false as created, holder.* from holder`,
-    [...identityParams(identity), user.id, user.email, user.emailVerified, user.name],
+    [
+      ...identityParams(identity),
+      user.id,
+      user.email,
+      user.emailVerified,
+      user.name,
+      workspace?.organizationId ?? null,
+      workspace?.name ?? null,
+      workspace?.membershipId ?? null,
+    ],
   );
   const row = rows[0];
   if (row === undefined) throw new Error('provisioning statement returned no row');

@@ -5,7 +5,7 @@ import type { User } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
 import { toUser, type UserRow } from './users.js';
 
-const COLUMNS = 'id, email, email_verified, name, created_at, status';
+const COLUMNS = 'id, email, email_verified, name, created_at, status, is_operator';
 
 /** The user holding this (normalised) email, a verified holder first; null when none. */
 export async function findUserByEmail(db: Queryable, email: string): Promise<User | null> {

@@ -9,10 +9,11 @@ export interface UserRow {
   name: string | null;
   created_at: Date;
   status: 'active' | 'suspended';
+  is_operator: boolean;
 }
 
 // Deleted users are tombstones: no lookup returns them (`and status <> 'deleted'`).
-const COLUMNS = 'id, email, email_verified, name, created_at, status';
+const COLUMNS = 'id, email, email_verified, name, created_at, status, is_operator';
 
 export function toUser(row: UserRow): User {
   return {
@@ -22,6 +23,7 @@ export function toUser(row: UserRow): User {
     name: row.name,
     createdAt: new Date(row.created_at),
     status: row.status,
+    isOperator: row.is_operator,
   };
 }
 
@@ -81,8 +83,23 @@ export async function updateUserProfile(
        updated_at = now()
      from (select exists (select 1 from users o where o.email = $2 and o.email_verified and o.id <> $1 and o.status <> 'deleted')) as taken(exists)
      where u.id = $1 and u.status <> 'deleted'
-     returning u.id, u.email, u.email_verified, u.name, u.created_at, u.status`,
+     returning u.id, u.email, u.email_verified, u.name, u.created_at, u.status, u.is_operator`,
     [id, profile.email, profile.emailVerified, profile.name],
   );
   return rows[0] ? toUser(rows[0]) : null;
+}
+
+/** Grants or revokes operator status (never on a tombstone); the row it leaves, null when no such user. */
+export async function setUserOperator(db: Queryable, id: string, isOperator: boolean): Promise<User | null> {
+  const rows = await db.query<UserRow>(
+    `update users set is_operator = $2, updated_at = now() where id = $1 and status <> 'deleted' returning ${COLUMNS}`,
+    [id, isOperator],
+  );
+  return rows[0] ? toUser(rows[0]) : null;
+}
+
+/** Every operator, by email then id (`npm run operators -- list`). */
+export async function findOperators(db: Queryable): Promise<User[]> {
+  const rows = await db.query<UserRow>(`select ${COLUMNS} from users where is_operator and status <> 'deleted' order by email, id`);
+  return rows.map(toUser);
 }

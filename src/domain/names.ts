@@ -16,3 +16,19 @@ export function fitName(raw: string, max: number): { name: string | null; cut: b
   if (chars.length <= max) return { name: trimmed, cut: false };
   return { name: chars.slice(0, max).join('').trim(), cut: true };
 }
+
+/**
+ * A personal workspace's name (api-keys.md, Personal workspaces): `<name>'s workspace`, else
+ * `<email local part>'s workspace`, else `Personal workspace`, cut to the organization-name limit.
+ */
+export function personalWorkspaceName(name: string | null, email: string | null): string {
+  const owner = fitName(name ?? '', MAX_DISPLAY_NAME_LENGTH).name ?? fitName(localPart(email), MAX_DISPLAY_NAME_LENGTH).name;
+  if (owner === null) return 'Personal workspace';
+  return fitName(`${owner}'s workspace`, MAX_ORGANIZATION_NAME_LENGTH).name!;
+}
+
+function localPart(email: string | null): string {
+  if (email === null) return '';
+  const at = email.lastIndexOf('@');
+  return at < 0 ? email : email.slice(0, at);
+}

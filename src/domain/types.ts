@@ -13,6 +13,8 @@ export interface User {
   createdAt: Date;
   /** Deleted users are tombstones no lookup returns, so a User is active or suspended. */
   status: UserStatus;
+  /** Operator status (api-keys.md, Operators): from the database, never from a token. */
+  isOperator: boolean;
 }
 
 export type UserStatus = 'active' | 'suspended';
