@@ -33,6 +33,7 @@ import { createAuthenticator } from './services/authenticate.js';
 import { createIdentityService } from './services/identity.js';
 import { createInvitationService } from './services/invitations.js';
 import { createLifecycleService } from './services/lifecycle.js';
+import { createOperatorService } from './services/operators.js';
 import { createOrganizationService } from './services/organizations.js';
 import { startPlatformIssuer, type PlatformIssuer, type PlatformKeyTiming } from './platformIssuer.js';
 import { createSessionPolicy } from './services/sessions.js';
@@ -168,13 +169,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     isSuspended: (userId) => sessions.isSuspended(userId),
     maxEntryAgeMs: config.maxTokenAgeSeconds * 1000,
   });
-  const issuerNames = new Set([...issuers.map((i) => i.name), ...(legacy === null ? [] : [legacy.name])]);
-  const organizations = createOrganizationService({ db, users, identity, issuerNames });
+  // Configured issuer name → its exact `iss` (SSO bindings and userByIdentity name issuers).
+  const issuersByName = new Map([...issuers, ...(legacy === null ? [] : [legacy])].map((i) => [i.name, i.issuer]));
+  const organizations = createOrganizationService({ db, users, identity, issuerNames: new Set(issuersByName.keys()) });
   const invitations = createInvitationService({ db, users, ttlHours: config.invitationTtlHours, now: options.now });
   const lifecycle = createLifecycleService({ db, users, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
   const directory = createUserDirectory({ db, users, identity });
-  const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle }, now: options.now });
-  const authenticate = createAuthenticator({ verifier, identity, sessions });
+  const operators = createOperatorService({ users, issuersByName });
+  const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle, operators }, now: options.now });
+  const authenticate = createAuthenticator({ verifier, identity, sessions, users });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
   const apollo = await startGraphQLServer({

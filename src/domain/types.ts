@@ -137,6 +137,11 @@ export type Principal =
       /** True when this request provisioned the user. */
       created: boolean;
       impersonator: string | null;
+      /**
+       * The user is an operator and this is their own request (not impersonated): it carries
+       * users:admin and organizations:admin (api-keys.md, Operators). Absent: not an operator.
+       */
+      operator?: boolean;
     }
   | { kind: 'service'; claims: ServiceClaims };
 

@@ -5,6 +5,7 @@ import type { Database } from '../db/queryable.js';
 import type { UserStore, UserView } from '../db/userStore.js';
 import type { InvitationService } from '../services/invitations.js';
 import type { LifecycleService } from '../services/lifecycle.js';
+import type { OperatorService } from '../services/operators.js';
 import type { OrganizationService } from '../services/organizations.js';
 import type { UserDirectory } from '../services/userDirectory.js';
 import { Loaders } from './loaders.js';
@@ -15,6 +16,7 @@ export interface Services {
   organizations: OrganizationService;
   invitations: InvitationService;
   lifecycle: LifecycleService;
+  operators: OperatorService;
 }
 
 export interface GraphQLContext {

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError, errorHeaders, isAppError } from '../errors.js';
+import { operatorScopes } from '../domain/policy.js';
 import type { Principal } from '../domain/types.js';
 import type { Queryable } from '../db/queryable.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
@@ -57,7 +58,8 @@ function credentialsOf(headers: Headers): CredentialHeaders {
 /** Scopes in Router's `scope` claim: a user's come from this database, a service's from its token. */
 async function scopeOf(db: Queryable, principal: Exclude<Principal, { kind: 'anonymous' }>): Promise<string> {
   if (principal.kind === 'service') return [...principal.claims.scopes].join(' ');
-  return (await findUserScopes(db, principal.userId)).join(' ');
+  // An operator's own requests carry the operator scopes too (policy.ts), read at authentication.
+  return [...(await findUserScopes(db, principal.userId)), ...operatorScopes(principal)].join(' ');
 }
 
 async function continueWith(db: Queryable, payload: RouterRequestPayload, headers: Headers, principal: Principal) {

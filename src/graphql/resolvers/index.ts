@@ -5,6 +5,7 @@ import { AuditEvent, OrganizationSso } from './audit.js';
 import { Invitation, invitationMutations } from './invitation.js';
 import { lifecycleMutations, lifecycleQueries, lifecycleUserFields } from './lifecycle.js';
 import { Membership } from './membership.js';
+import { operatorMutations, operatorQueries, operatorUserFields } from './operators.js';
 import { Mutation } from './mutation.js';
 import { Organization } from './organization.js';
 import { organizationMutations } from './organizationMutations.js';
@@ -36,9 +37,9 @@ function readingAfresh(mutations: MutationResolvers): MutationResolvers {
 }
 
 export const resolvers: Resolvers = {
-  Query: { ...Query, ...organizationQueries, ...lifecycleQueries },
-  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations }),
-  User: { ...User, ...lifecycleUserFields },
+  Query: { ...Query, ...organizationQueries, ...lifecycleQueries, ...operatorQueries },
+  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations, ...operatorMutations }),
+  User: { ...User, ...lifecycleUserFields, ...operatorUserFields },
   Membership,
   Organization,
   OrganizationSso,
