@@ -75,7 +75,6 @@ describe('npm run operators', () => {
 
     for (const [args, message] of [
       [['grant', `nobody-${randomUUID()}@example.com`], /no user holds/],
-      [['revoke', `nobody-${randomUUID()}@example.com`], /no user holds/],
       [['grant', unverifiedEmail], /has not verified it/],
       [['grant', 'not-an-email'], /not an email address/],
       [['grant'], /usage: npm run operators -- grant EMAIL \| revoke EMAIL \| list/],
@@ -88,10 +87,11 @@ describe('npm run operators', () => {
       expect(refused.stderr).toMatch(message);
     }
 
-    if (database === null) server = await serve();
-    expect(await isOperator(server, ada.token)).toBe(true);
-    expect(await isOperator(server, alice.token)).toBe(false);
-    if (database === null) await stop();
+    // The serving app sees it (on the embedded database: once restarted, at the end).
+    if (database !== null) {
+      expect(await isOperator(server, ada.token)).toBe(true);
+      expect(await isOperator(server, alice.token)).toBe(false);
+    }
 
     const revoked = await operators(['revoke', aliceEmail]);
     expect(revoked).toMatchObject({ code: 0 });
@@ -110,7 +110,7 @@ describe('npm run operators', () => {
       { action: 'user.operator_revoked', actor_type: 'system', actor_id: 'cli' },
     ]);
     await stop();
-  });
+  }, 120_000);
 
   it.skipIf(databaseKind !== 'postgres')('a serving replica, warm, sees a grant and a revocation within 1 s', async () => {
     const server = await serve();

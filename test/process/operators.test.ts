@@ -29,5 +29,5 @@ describe('npm run operators', () => {
     const unknown = await runScript('operators', ['grant', 'nobody@example.com'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe('operators: no user holds nobody@example.com: they become a user at their first sign-in\n');
-  });
+  }, 90_000);
 });
