@@ -1,12 +1,12 @@
 // `npm start` (`node scripts/run.mjs main`) and the commands (`… cli/token`, `cli/keys`,
-// `cli/import`): runs dist/<entry>.js in this very process, compiling src/ first when dist/ is
+// `cli/import`, `cli/operators`): runs dist/<entry>.js in this very process, compiling src/ first when dist/ is
 // missing or out of date (scripts/build.mjs; a few milliseconds when it is fresh). Plain
 // JavaScript: no TypeScript loader is ever loaded into the process.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DIST, ensureBuilt } from './build.mjs';
 
-const ENTRIES = new Set(['main', 'cli/token', 'cli/keys', 'cli/import']);
+const ENTRIES = new Set(['main', 'cli/token', 'cli/keys', 'cli/import', 'cli/operators']);
 
 const entry = process.argv[2] ?? '';
 if (!ENTRIES.has(entry)) {

@@ -37,6 +37,7 @@ import { createIdentityService } from './services/identity.js';
 import { createSsoEmailTrust } from './services/ssoEmailTrust.js';
 import { createInvitationService } from './services/invitations.js';
 import { createLifecycleService } from './services/lifecycle.js';
+import { createOperatorService } from './services/operators.js';
 import { createOrganizationService } from './services/organizations.js';
 import { startPlatformIssuer, type PlatformIssuer, type PlatformKeyTiming } from './platformIssuer.js';
 import { createSessionPolicy } from './services/sessions.js';
@@ -174,17 +175,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ssoEmailTrust,
     onProvisioned: (what) => metrics.observeProvisioned(what),
     adoptSubjectAsUserId: new Set(legacy?.adoptSubjectAsUserId === true ? [legacy.name] : []),
+    personalOrganizations: config.personalOrganizations,
     isSuspended: (userId) => sessions.isSuspended(userId),
     maxEntryAgeMs: config.maxTokenAgeSeconds * 1000,
   });
-  const issuerNames = new Set([...issuers.map((i) => i.name), ...(legacy === null ? [] : [legacy.name])]);
-  const organizations = createOrganizationService({ db, users, identity, issuerNames, onSsoChanged: () => lifecycleFeed.publish({ type: 'sso' }) });
+  // Configured issuer name → its exact `iss` (SSO bindings and userByIdentity name issuers).
+  const issuersByName = new Map([...issuers, ...(legacy === null ? [] : [legacy])].map((i) => [i.name, i.issuer]));
+  const organizations = createOrganizationService({
+    db,
+    users,
+    identity,
+    issuerNames: new Set(issuersByName.keys()),
+    onSsoChanged: () => lifecycleFeed.publish({ type: 'sso' }),
+  });
   const invitations = createInvitationService({ db, users, ttlHours: config.invitationTtlHours, now: options.now });
   const lifecycle = createLifecycleService({ db, users, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
   const directory = createUserDirectory({ db, users, identity });
+  const operators = createOperatorService({ users, issuersByName });
   const apiKeys = await startApiKeys(config, { db, users, feed: lifecycleFeed, logger, now: options.now });
-  const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle, apiKeys: apiKeys.service }, now: options.now });
-  const authenticate = createAuthenticator({ verifier, identity, sessions, apiKeys: apiKeys.authenticator });
+  const services = { directory, organizations, invitations, lifecycle, operators, apiKeys: apiKeys.service };
+  const contexts = createRequestContexts({ db, users, services, now: options.now });
+  const authenticate = createAuthenticator({ verifier, identity, sessions, users, apiKeys: apiKeys.authenticator });
   const idpEvents = createIdpEvents(issuers, { db, users, feed: lifecycleFeed, logger, maxTokenAgeSeconds: config.maxTokenAgeSeconds, fetch: outbound, timers: options.eventTimers });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });

@@ -48,6 +48,7 @@ export const envSchema = z.object({
   PLATFORM_KEY_ENCRYPTION_KEY: z.string().optional(),
   API_KEY_PEPPERS: z.string().optional(),
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
+  PERSONAL_ORGANIZATIONS: z.enum(['true', 'false', '1', '0']).default('false'),
   MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().min(300).max(31_536_000).default(86_400),
   // OpenTelemetry's own variables (config/tracing.ts): tracing is off unless an endpoint is set.
   OTEL_SDK_DISABLED: z.enum(['true', 'false']).optional(),

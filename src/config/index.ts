@@ -63,6 +63,8 @@ export interface Config {
    * kept in memory this long (docs/lifecycle.md: the memory bound).
    */
   maxTokenAgeSeconds: number;
+  /** PERSONAL_ORGANIZATIONS: a new user's first sign-in also creates their personal workspace (default false). */
+  personalOrganizations: boolean;
   /** OpenTelemetry tracing; null (off) unless an OTLP endpoint is configured. */
   tracing: TracingConfig | null;
   /** API_KEY_PEPPERS, newest first; null when unset (development: one in DATA_DIR; production: API keys off). */
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     invitationTtlHours: e.INVITATION_TTL_HOURS,
     platform,
     maxTokenAgeSeconds: e.MAX_TOKEN_AGE_SECONDS,
+    personalOrganizations: e.PERSONAL_ORGANIZATIONS === 'true' || e.PERSONAL_ORGANIZATIONS === '1',
     tracing: parseTracing(e),
     apiKeyPeppers: parseApiKeyPeppers(e.API_KEY_PEPPERS),
   };

@@ -84,13 +84,49 @@ function identityParams(identity: NewIdentity): unknown[] {
 export type CreateOutcome = { created: true; user: User } | { created: false; holder: User };
 
 /**
- * Creates the user with the identity, unless a user already holds `user.email` verified: then
- * nothing is written and that holder is returned, for the linking rule to decide.
+ * A personal workspace (PERSONAL_ORGANIZATIONS): an organization the new user OWNs, created by
+ * the statement that creates the user, so exactly once, whichever request wins the race.
+ */
+export interface NewWorkspace {
+  organizationId: string;
+  membershipId: string;
+  name: string;
+}
+
+// The workspace, its OWNER membership and their audit rows (actor `system`), following from the
+// CTE `new_user`: nothing when no user is created or $19 is null. Parameters $19-$21.
+const PERSONAL_WORKSPACE = `
+  workspace as (
+    insert into organizations (id, name)
+    select $19::uuid, $20::text from new_user where $19::uuid is not null
+    returning id, name
+  ),
+  workspace_owner as (
+    insert into memberships (id, organization_id, user_id, role)
+    select $21::uuid, workspace.id, new_user.id, 'OWNER' from workspace cross join new_user
+    returning id, organization_id, user_id
+  ),
+  workspace_audit as (
+    insert into audit_events (actor_type, actor_id, action, target_type, target_id, organization_id, details)
+    select 'system', null, 'organization.created', 'Organization', id, id,
+           jsonb_build_object('name', name, 'via', 'personal_workspace')
+      from workspace
+    union all
+    select 'system', null, 'membership.added', 'Membership', id, organization_id,
+           jsonb_build_object('userId', user_id, 'role', 'OWNER', 'via', 'personal_workspace')
+      from workspace_owner
+  ),`;
+
+/**
+ * Creates the user with the identity (and `workspace`, when given), unless a user already holds
+ * `user.email` verified: then nothing is written and that holder is returned, for the linking
+ * rule to decide.
  */
 export async function createUserWithIdentity(
   db: Queryable,
   user: NewUser,
   identity: NewIdentity,
+  workspace: NewWorkspace | null = null,
 ): Promise<CreateOutcome> {
   const rows = await db.query<UserRow & { created: boolean }>(
     `with holder as (
@@ -106,12 +142,23 @@ export async function createUserWithIdentity(
      user_audit as (
        insert into audit_events (actor_type, actor_id, action, target_type, target_id, details)
        select 'user', id, 'user.provisioned', 'User', id, jsonb_build_object('provider', $2::text) from new_user
-     ),
+     ),${PERSONAL_WORKSPACE}
      ${BIND_IDENTITY}
      select true as created, new_user.* from new_user
      union all
      select false as created, holder.* from holder`,
-    [...identityParams(identity), user.id, user.email, user.emailVerified, user.name, user.givenName ?? null, user.familyName ?? null],
+    [
+      ...identityParams(identity),
+      user.id,
+      user.email,
+      user.emailVerified,
+      user.name,
+      user.givenName ?? null,
+      user.familyName ?? null,
+      workspace?.organizationId ?? null,
+      workspace?.name ?? null,
+      workspace?.membershipId ?? null,
+    ],
   );
   const row = rows[0];
   if (row === undefined) throw new Error('provisioning statement returned no row');

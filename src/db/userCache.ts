@@ -41,6 +41,7 @@ function copyOf(user: User): User {
     familyName: user.familyName,
     createdAt: user.createdAt,
     status: user.status,
+    isOperator: user.isOperator,
   };
 }
 

@@ -4,12 +4,12 @@
 import type { User } from '../domain/types.js';
 import { findIdentityWithUser, type BoundIdentity } from './identities.js';
 import { eraseUser, lockUser, setUserStatus } from './lifecycle.js';
-import { createUserWithIdentity, type CreateOutcome, type NewIdentity } from './provisioning.js';
+import { createUserWithIdentity, type CreateOutcome, type NewIdentity, type NewWorkspace } from './provisioning.js';
 import type { Database, Queryable } from './queryable.js';
 import { writeIdpProfile, type IdpProfile } from './idpProfiles.js';
 import { createUserRowCache } from './userCache.js';
 import { findUserByEmail, searchUsers } from './userDirectory.js';
-import { findUserByVerifiedEmailForUpdate, findUsersByIds, insertUser, updateUserProfile, userIdTaken, type NewUser } from './users.js';
+import { findOperators, findUserByVerifiedEmailForUpdate, findUsersByIds, insertUser, setUserOperator, updateUserProfile, userIdTaken, type NewUser } from './users.js';
 import { createUserView, type UserView } from './userView.js';
 
 export type { UserView } from './userView.js';
@@ -40,6 +40,8 @@ export interface UsersInTransaction {
   setStatus(id: string, status: 'active' | 'suspended'): Promise<User | null>;
   /** The profile an IdP event decided (db/idpProfiles.ts); null when no such user. */
   writeIdpProfile(id: string, profile: IdpProfile): Promise<{ user: User; namesChanged: boolean } | null>;
+  /** Grants or revokes operator status; the row it leaves, null when no such user. */
+  setOperator(id: string, isOperator: boolean): Promise<User | null>;
   /** Erases the user's personal data, leaving the tombstone (db/lifecycle.ts eraseUser); the deletion time (ms). */
   erase(id: string): Promise<number>;
 }
@@ -55,13 +57,16 @@ export interface UserStore {
   search(options: { query: string | null; afterId: string | null; limit: number }): Promise<User[]>;
   /** Whether a row (a user, or a deleted user's tombstone) holds this id. */
   idTaken(id: string): Promise<boolean>;
+  /** Every operator (never cached: read when listed). */
+  operators(): Promise<User[]>;
   /** The identity (issuer, subject) with its user (kept), or null when it has never signed in. */
   findIdentity(issuer: string, subject: string): Promise<BoundIdentity | null>;
   /**
    * A first sign-in in one statement (db/provisioning.ts): the user with the identity, unless a
-   * user holds the email verified (then nothing is written). The new row is kept.
+   * user holds the email verified (then nothing is written); with `workspace`, the user's personal
+   * workspace too. The new row is kept.
    */
-  provision(user: NewUser, identity: NewIdentity): Promise<CreateOutcome>;
+  provision(user: NewUser, identity: NewIdentity, workspace?: NewWorkspace | null): Promise<CreateOutcome>;
   /**
    * Runs `work` in one transaction of the database, with users read and written through `users`:
    * once it ends, no row cached before a write it made is answered again.
@@ -96,6 +101,7 @@ export function createUserStore(db: Database, options: UserStoreOptions = {}): U
       updateProfile: (id, profile) => write(() => updateUserProfile(tx, id, profile)),
       setStatus: (id, status) => write(() => setUserStatus(tx, id, status)),
       writeIdpProfile: (id, profile) => write(() => writeIdpProfile(tx, id, profile)),
+      setOperator: (id, isOperator) => write(() => setUserOperator(tx, id, isOperator)),
       erase: (id) => write(() => eraseUser(tx, id)),
     };
   }
@@ -106,6 +112,7 @@ export function createUserStore(db: Database, options: UserStoreOptions = {}): U
     findByEmail: (email) => findUserByEmail(db, email),
     search: (options) => searchUsers(db, options),
     idTaken: (id) => userIdTaken(db, id),
+    operators: () => findOperators(db),
 
     async findIdentity(issuer, subject) {
       const before = rows.version();
@@ -115,9 +122,9 @@ export function createUserStore(db: Database, options: UserStoreOptions = {}): U
       return bound;
     },
 
-    provision: (user, identity) =>
+    provision: (user, identity, workspace) =>
       rows.write(
-        () => createUserWithIdentity(db, user, identity),
+        () => createUserWithIdentity(db, user, identity, workspace ?? null),
         (outcome) => (outcome.created ? outcome.user : null),
       ),
 

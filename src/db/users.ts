@@ -11,10 +11,11 @@ export interface UserRow {
   family_name: string | null;
   created_at: Date;
   status: 'active' | 'suspended';
+  is_operator: boolean;
 }
 
 // Deleted users are tombstones: no lookup returns them (`and status <> 'deleted'`).
-export const USER_COLUMNS = 'id, email, email_verified, name, given_name, family_name, created_at, status';
+export const USER_COLUMNS = 'id, email, email_verified, name, given_name, family_name, created_at, status, is_operator';
 const COLUMNS = USER_COLUMNS;
 
 /** USER_COLUMNS qualified by a table alias (`u.id, u.email, …`). */
@@ -33,6 +34,7 @@ export function toUser(row: UserRow): User {
     familyName: row.family_name ?? null,
     createdAt: new Date(row.created_at),
     status: row.status,
+    isOperator: row.is_operator === true,
   };
 }
 
@@ -105,4 +107,19 @@ export async function updateUserProfile(
     [id, profile.email, profile.emailVerified, profile.name, profile.givenName ?? null, profile.familyName ?? null],
   );
   return rows[0] ? toUser(rows[0]) : null;
+}
+
+/** Grants or revokes operator status (never on a tombstone); the row it leaves, null when no such user. */
+export async function setUserOperator(db: Queryable, id: string, isOperator: boolean): Promise<User | null> {
+  const rows = await db.query<UserRow>(
+    `update users set is_operator = $2, updated_at = now() where id = $1 and status <> 'deleted' returning ${COLUMNS}`,
+    [id, isOperator],
+  );
+  return rows[0] ? toUser(rows[0]) : null;
+}
+
+/** Every operator, by email then id (`npm run operators -- list`). */
+export async function findOperators(db: Queryable): Promise<User[]> {
+  const rows = await db.query<UserRow>(`select ${COLUMNS} from users where is_operator and status <> 'deleted' order by email, id`);
+  return rows.map(toUser);
 }

@@ -45,3 +45,19 @@ export function displayName(source: { name?: unknown; givenName?: unknown; famil
 export function personNames(source: { name?: unknown; givenName?: unknown; familyName?: unknown }): PersonNames {
   return { name: displayName(source), givenName: personName(source.givenName), familyName: personName(source.familyName) };
 }
+
+/**
+ * A personal workspace's name (api-keys.md, Personal workspaces): `<name>'s workspace`, else
+ * `<email local part>'s workspace`, else `Personal workspace`, cut to the organization-name limit.
+ */
+export function personalWorkspaceName(name: string | null, email: string | null): string {
+  const owner = fitName(name ?? '', MAX_DISPLAY_NAME_LENGTH).name ?? fitName(localPart(email), MAX_DISPLAY_NAME_LENGTH).name;
+  if (owner === null) return 'Personal workspace';
+  return fitName(`${owner}'s workspace`, MAX_ORGANIZATION_NAME_LENGTH).name!;
+}
+
+function localPart(email: string | null): string {
+  if (email === null) return '';
+  const at = email.lastIndexOf('@');
+  return at < 0 ? email : email.slice(0, at);
+}

@@ -12,10 +12,36 @@ export const SCOPES = {
   organizationsAdmin: 'organizations:admin',
 } as const;
 
+/** What an operator's own user requests carry (api-keys.md, Operators): status from the database. */
+export const OPERATOR_SCOPES: readonly string[] = [SCOPES.usersAdmin, SCOPES.organizationsAdmin];
+
+/** A service's token scopes; a user holds only the operator scopes, and only while an operator. */
 export function hasScope(principal: Principal, scope: string): boolean {
   if (principal.kind === 'service') return principal.claims.scopes.has(scope);
+  if (principal.kind !== 'user') return false;
   // An operator's personal API key: only the admin scopes it was given (and its creator holds now).
-  return principal.kind === 'user' && principal.apiKey !== undefined && principal.apiKey.adminScopes.has(scope);
+  if (principal.apiKey !== undefined) return principal.apiKey.adminScopes.has(scope);
+  return principal.operator === true && OPERATOR_SCOPES.includes(scope);
+}
+
+/** The scopes a user principal adds to their database roles (the coprocessor's scope string); a key's come from the key. */
+export function operatorScopes(principal: Principal): readonly string[] {
+  return principal.kind === 'user' && principal.apiKey === undefined && principal.operator === true ? OPERATOR_SCOPES : [];
+}
+
+/** `grantOperator` / `revokeOperator`: operators and services holding users:admin. */
+export function canManageOperators(principal: Principal): boolean {
+  return isUserAdmin(principal);
+}
+
+/** `User.isOperator`: the user and services holding users:read (as `status`). */
+export function canSeeOperatorStatus(principal: Principal, userId: string): boolean {
+  return canSeeAccount(principal, userId);
+}
+
+/** `userByIdentity`: services holding users:read (or users:admin, which implies it), operators. */
+export function canLookUpIdentities(principal: Principal): boolean {
+  return isUserReader(principal);
 }
 
 /** The user themselves; through a personal API key only when it holds the scope `user`. */

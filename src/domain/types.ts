@@ -20,6 +20,8 @@ export interface User {
   createdAt: Date;
   /** Deleted users are tombstones no lookup returns, so a User is active or suspended. */
   status: UserStatus;
+  /** Operator status (api-keys.md, Operators): from the database, never from a token. */
+  isOperator: boolean;
 }
 
 export type UserStatus = 'active' | 'suspended';
@@ -171,6 +173,11 @@ export type Principal =
       impersonator: string | null;
       /** Present when the request carries the user's personal API key: what that key lets it do now. */
       apiKey?: ApiKeyGrant;
+      /**
+       * The user is an operator and this is their own request (not impersonated): it carries
+       * users:admin and organizations:admin (api-keys.md, Operators). Absent: not an operator.
+       */
+      operator?: boolean;
     }
   | { kind: 'service'; claims: ServiceClaims }
   /** An organization's API key (api-keys.md): acts for that organization alone, as its creator may now, capped by the key. */

@@ -6,6 +6,7 @@ import type { UserStore, UserView } from '../db/userStore.js';
 import type { ApiKeyService } from '../services/apiKeys.js';
 import type { InvitationService } from '../services/invitations.js';
 import type { LifecycleService } from '../services/lifecycle.js';
+import type { OperatorService } from '../services/operators.js';
 import type { OrganizationService } from '../services/organizations.js';
 import type { UserDirectory } from '../services/userDirectory.js';
 import { Loaders } from './loaders.js';
@@ -17,6 +18,7 @@ export interface Services {
   invitations: InvitationService;
   lifecycle: LifecycleService;
   apiKeys: ApiKeyService;
+  operators: OperatorService;
 }
 
 export interface GraphQLContext {

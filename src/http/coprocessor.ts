@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError, errorHeaders, isAppError } from '../errors.js';
+import { operatorScopes } from '../domain/policy.js';
 import type { Principal } from '../domain/types.js';
 import type { Queryable } from '../db/queryable.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
@@ -59,7 +60,8 @@ function credentialsOf(headers: Headers): CredentialHeaders {
 /** Scopes in Router's `scope` claim: a user's (and an API key's) come from this database, a service's from its token. */
 async function scopeOf(db: Queryable, principal: Exclude<Principal, { kind: 'anonymous' }>): Promise<string> {
   if (principal.kind === 'service') return [...principal.claims.scopes].join(' ');
-  return (await findKeyAwareScopes(db, principal)).join(' ');
+  // An operator's own requests carry the operator scopes too (policy.ts), read at authentication.
+  return [...(await findKeyAwareScopes(db, principal)), ...operatorScopes(principal)].join(' ');
 }
 
 /** The claims' `sub` and `exp`: the canonical user id, a service's `sub`, an organization key's id. */

@@ -9,7 +9,7 @@ import { readCredentials } from '../auth/bearer.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import { isApiKeyLike } from '../domain/apiKeyFormat.js';
 import type { ApiKeyAuthenticator } from './apiKeyAuth.js';
-import type { UserView } from '../db/userStore.js';
+import type { UserStore, UserView } from '../db/userStore.js';
 import type { IdentityService, ResolvedUser } from './identity.js';
 import type { SessionPolicy } from './sessions.js';
 
@@ -34,6 +34,12 @@ interface Deps {
   sessions: SessionPolicy;
   /** API keys (api-keys.md); absent: an `idk_` bearer answers 401. */
   apiKeys?: ApiKeyAuthenticator;
+  /**
+   * Where a user's operator status is read (their row: the request's view, else the store's
+   * memory or one read); absent: no principal is an operator (the token endpoint: operator
+   * status never goes into a token).
+   */
+  users?: UserStore;
 }
 
 const REFUSALS: Record<Exclude<Admission, 'admitted'>, () => AppError> = {
@@ -52,17 +58,37 @@ const REFUSALS: Record<Exclude<Admission, 'admitted'>, () => AppError> = {
 export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
   type VerifiedUser = Extract<VerifiedPrincipal, { kind: 'user' }>;
 
-  /** The principal of an admitted user; a refusal throws. */
-  function principalOf(verified: VerifiedUser, resolved: ResolvedUser, verdict: Admission, users: UserView | undefined): Principal {
+  type UserPrincipal = Extract<Principal, { kind: 'user' }>;
+
+  /** The principal of an admitted user, with its operator status; a refusal throws. */
+  function principalOf(verified: VerifiedUser, resolved: ResolvedUser, verdict: Admission, users: UserView | undefined): Principal | Promise<Principal> {
     if (verdict !== 'admitted') throw REFUSALS[verdict]();
     const { userId, created, row } = resolved;
     if (row !== undefined) users?.hold(row);
     if (verified.apiKey !== undefined) return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator, apiKey: verified.apiKey };
-    return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator };
+    const principal: UserPrincipal = { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator, operator: false };
+    return withOperatorStatus(principal, users);
   }
 
-  /** The warm path: the user resolved and admitted from memory, no promise; undefined when it cannot be. */
-  function fromMemory(verified: VerifiedPrincipal, users: UserView | undefined): Principal | undefined {
+  /**
+   * Operator status from the user's row, as current as the store's (a grant or revocation moves
+   * it on, on every replica). An impersonated request never carries it: the actor is not the user.
+   */
+  function withOperatorStatus(principal: UserPrincipal, users: UserView | undefined): UserPrincipal | Promise<UserPrincipal> {
+    if (deps.users === undefined || principal.impersonator !== null) return principal;
+    const row = (users ?? deps.users.view()).get(principal.userId);
+    if (!(row instanceof Promise)) {
+      principal.operator = row?.isOperator === true;
+      return principal;
+    }
+    return row.then((user) => {
+      principal.operator = user?.isOperator === true;
+      return principal;
+    });
+  }
+
+  /** The warm path: the user resolved and admitted from memory (no promise while their row is held too); undefined when it cannot be. */
+  function fromMemory(verified: VerifiedPrincipal, users: UserView | undefined): Principal | Promise<Principal> | undefined {
     if (verified.kind === 'service') return { kind: 'service', claims: verified.claims };
     // A platform token names its user: nothing to resolve.
     const resolved = verified.userId !== undefined ? { userId: verified.userId, created: false } : deps.identity.cachedUser(verified.claims);

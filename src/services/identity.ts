@@ -30,6 +30,8 @@ export interface IdentityServiceOptions {
    * (`adoptSubjectAsUserId`, legacy-sessions.md); when that id is taken, a new one is generated.
    */
   adoptSubjectAsUserId?: ReadonlySet<string>;
+  /** PERSONAL_ORGANIZATIONS: a new user's first sign-in also creates their personal workspace; default false. */
+  personalOrganizations?: boolean;
   /** Users nothing is stamped for (suspended: sessions.ts); default none. */
   isSuspended?: (userId: string) => boolean;
   /**
@@ -89,6 +91,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     now,
     seenIntervalMs,
     adoptSubjectAsUserId: options.adoptSubjectAsUserId ?? new Set<string>(),
+    personalOrganizations: options.personalOrganizations ?? false,
     onProvisioned: options.onProvisioned,
   });
   const resolving = singleFlight<string, ResolvedUser>();

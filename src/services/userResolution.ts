@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { decideNewIdentity, profileChanged, recordedProfile } from '../domain/linking.js';
 import { requireEmail } from '../domain/email.js';
-import { fitName, MAX_DISPLAY_NAME_LENGTH } from '../domain/names.js';
+import { fitName, MAX_DISPLAY_NAME_LENGTH, personalWorkspaceName } from '../domain/names.js';
 import { isUuid } from '../domain/ids.js';
 import type { Actor, User, UserClaims } from '../domain/types.js';
 import { appendAudit } from '../db/audit.js';
@@ -35,6 +35,8 @@ export interface UserResolutionOptions {
   seenIntervalMs: number;
   /** Issuer names whose UUID subjects become the id of the user their first sign-in creates. */
   adoptSubjectAsUserId: ReadonlySet<string>;
+  /** PERSONAL_ORGANIZATIONS: a new user's first sign-in also creates their personal workspace. */
+  personalOrganizations?: boolean;
   onProvisioned?: (what: 'user' | 'identity') => void;
 }
 
@@ -87,8 +89,12 @@ export function createUserResolution(options: UserResolutionOptions): UserResolu
     if (fresh.action !== 'create') throw new Error('a new identity without a holder must create a user');
     const userId = await newUserId(claims);
     const user = { id: userId, email: fresh.email, emailVerified: fresh.emailVerified, name: claims.name, givenName: claims.givenName, familyName: claims.familyName };
+    // Created by the statement that creates the user: once, whichever racing request wins.
+    const workspace = options.personalOrganizations
+      ? { organizationId: randomUUID(), membershipId: randomUUID(), name: personalWorkspaceName(user.name, user.email) }
+      : null;
     // The store keeps the new row: the user's next requests answer from memory too, not only this one.
-    const outcome = await users.provision(user, identity);
+    const outcome = await users.provision(user, identity, workspace);
     if (outcome.created) return { userId, created: true, row: outcome.user };
     // A suspended user gains no identity (nothing is provisioned for them).
     if (outcome.holder.status !== 'active') throw new AppError('USER_SUSPENDED');

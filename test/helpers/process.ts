@@ -1,5 +1,5 @@
 // Every child process the suite starts, in one place: `npm start` and the commands `npm run
-// token|keys|import`, each with the command line package.json gives it (node is spawned directly,
+// token|keys|import|operators`, each with the command line package.json gives it (node is spawned directly,
 // as npm would add its own warnings to stderr), and `npm start` through npm itself. Processes only
 // where the process is the point (compiled JavaScript through scripts/run.mjs; dist/ is built once
 // before the suite, test/helpers/build.ts, so no child compiles): test/process/ holds one smoke file per command; everything
@@ -28,7 +28,7 @@ function environment(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** The node arguments of a package.json script, to spawn node with directly. */
-export const scriptArgs = (name: 'start' | 'token' | 'keys' | 'import'): string[] => nodeArguments(name);
+export const scriptArgs = (name: 'start' | 'token' | 'keys' | 'import' | 'operators'): string[] => nodeArguments(name);
 
 export interface MainProcess {
   child: ChildProcess;
@@ -72,7 +72,7 @@ export interface CommandRun {
 }
 
 /** Runs `npm run <name> -- args…` to completion, `stdin` as its standard input. */
-export async function runScript(name: 'token' | 'keys' | 'import', args: string[], env: Record<string, string>, stdin = ''): Promise<CommandRun> {
+export async function runScript(name: 'token' | 'keys' | 'import' | 'operators', args: string[], env: Record<string, string>, stdin = ''): Promise<CommandRun> {
   const child = spawn(process.execPath, [...nodeArguments(name), ...args], { cwd: ROOT, env: environment(env), stdio: ['pipe', 'pipe', 'pipe'] });
   started.push(child);
   const run = watch(child);

@@ -192,6 +192,8 @@ export type Mutation = {
    * user by email (the email counts as verified).
    */
   ensureUser: EnsureUserPayload;
+  /** Operators and services holding users:admin: the user's own requests carry users:admin and organizations:admin (every replica within 1 s). */
+  grantOperator: User;
   /**
    * OWNER or ADMIN (only an OWNER invites an OWNER). Creates no user and tells nothing about the
    * address: an address with an account and one without answer the same. Inviting an address
@@ -206,6 +208,8 @@ export type Mutation = {
   revokeApiKey: Scalars['Boolean']['output'];
   /** OWNER or ADMIN of the invitation's organization; true once revoked. */
   revokeInvitation: Scalars['Boolean']['output'];
+  /** Operators and services holding users:admin: the user's requests stop carrying the operator scopes (every replica within 1 s). */
+  revokeOperator: User;
   /** users:admin: every token of the user issued up to now stops (401, reason revoked). */
   revokeSessions: Scalars['Boolean']['output'];
   /** Services holding organizations:admin: bind an organization to an SSO connection and email domains. */
@@ -254,6 +258,11 @@ export type MutationEnsureUserArgs = {
 };
 
 
+export type MutationGrantOperatorArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
 export type MutationInviteMemberArgs = {
   input: InviteMemberInput;
 };
@@ -276,6 +285,11 @@ export type MutationRevokeApiKeyArgs = {
 
 export type MutationRevokeInvitationArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeOperatorArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -347,6 +361,12 @@ export type Query = {
   user?: Maybe<User>;
   /** Services holding users:read. Never creates a user; null when none holds the email. */
   userByEmail?: Maybe<User>;
+  /**
+   * Services holding users:read (and operators): the user the external identity (issuer, subject)
+   * is bound to; null when none. `issuer` is a configured issuer's name (an unknown name:
+   * BAD_USER_INPUT, reason UNKNOWN_ISSUER). Never creates a user.
+   */
+  userByIdentity?: Maybe<User>;
   /** Services holding users:admin. query: an email or name prefix, case-insensitive. */
   users: UserConnection;
   /** The signed-in user; null when anonymous or called by a service principal. */
@@ -371,6 +391,12 @@ export type QueryUserArgs = {
 
 export type QueryUserByEmailArgs = {
   email: Scalars['String']['input'];
+};
+
+
+export type QueryUserByIdentityArgs = {
+  issuer: Scalars['String']['input'];
+  subject: Scalars['String']['input'];
 };
 
 
@@ -421,6 +447,8 @@ export type User = {
   impersonator?: Maybe<Scalars['String']['output']>;
   /** On viewer only: pending invitations to the viewer's verified email (empty list for anyone else). */
   invitations: Array<Invitation>;
+  /** Whether the user is an operator. The user themselves, and services holding users:read (FORBIDDEN to anyone else, as status). */
+  isOperator: Scalars['Boolean']['output'];
   /** ISO 8601; null when never seen. The user themselves, and services holding users:read. */
   lastSeenAt?: Maybe<Scalars['String']['output']>;
   /** The user's memberships that the caller may see. */
@@ -710,11 +738,13 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   deleteUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'userId'>>;
   deleteViewer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   ensureUser?: Resolver<ResolversTypes['EnsureUserPayload'], ParentType, ContextType, Partial<MutationEnsureUserArgs>>;
+  grantOperator?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationGrantOperatorArgs, 'userId'>>;
   inviteMember?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationInviteMemberArgs, 'input'>>;
   reactivateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationReactivateUserArgs, 'userId'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'membershipId'>>;
   revokeApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   revokeInvitation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeInvitationArgs, 'id'>>;
+  revokeOperator?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationRevokeOperatorArgs, 'userId'>>;
   revokeSessions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionsArgs, 'userId'>>;
   setOrganizationSso?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationSetOrganizationSsoArgs, 'input'>>;
   signOutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -752,6 +782,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType, RequireFields<QueryOrganizationArgs, 'id'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   userByEmail?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserByEmailArgs, 'email'>>;
+  userByIdentity?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserByIdentityArgs, 'issuer' | 'subject'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, RequireFields<QueryUsersArgs, 'first'>>;
   viewer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
 }>;
@@ -769,6 +800,7 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   identities?: Resolver<Array<ResolversTypes['ExternalIdentity']>, ParentType, ContextType>;
   impersonator?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType>;
+  isOperator?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   lastSeenAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

@@ -6,6 +6,7 @@ import { AuditEvent, OrganizationSso } from './audit.js';
 import { Invitation, invitationMutations } from './invitation.js';
 import { lifecycleMutations, lifecycleQueries, lifecycleUserFields } from './lifecycle.js';
 import { Membership } from './membership.js';
+import { operatorMutations, operatorQueries, operatorUserFields } from './operators.js';
 import { Mutation } from './mutation.js';
 import { Organization } from './organization.js';
 import { organizationMutations } from './organizationMutations.js';
@@ -37,9 +38,9 @@ function readingAfresh(mutations: MutationResolvers): MutationResolvers {
 }
 
 export const resolvers: Resolvers = {
-  Query: { ...Query, ...organizationQueries, ...lifecycleQueries },
-  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations, ...apiKeyMutations }),
-  User: { ...User, ...lifecycleUserFields, ...apiKeyUserFields },
+  Query: { ...Query, ...organizationQueries, ...lifecycleQueries, ...operatorQueries },
+  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations, ...apiKeyMutations, ...operatorMutations }),
+  User: { ...User, ...lifecycleUserFields, ...apiKeyUserFields, ...operatorUserFields },
   Membership,
   Organization: { ...Organization, ...apiKeyOrganizationFields },
   ApiKey,
