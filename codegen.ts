@@ -22,6 +22,7 @@ const config: CodegenConfig = {
           OrganizationSso: '../../domain/types.js#OrganizationSso as OrganizationSsoModel',
           AuditEvent: '../../domain/types.js#AuditEvent as AuditEventModel',
           Invitation: '../../domain/types.js#Invitation as InvitationModel',
+          Session: '../../domain/types.js#Session as SessionModel',
         },
         scalars: { ID: 'string' },
       },

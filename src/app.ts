@@ -36,6 +36,7 @@ import { createLifecycleService } from './services/lifecycle.js';
 import { createOrganizationService } from './services/organizations.js';
 import { startPlatformIssuer, type PlatformIssuer, type PlatformKeyTiming } from './platformIssuer.js';
 import { createSessionPolicy } from './services/sessions.js';
+import { createSessionService } from './services/userSessions.js';
 import { createUserDirectory } from './services/userDirectory.js';
 
 export interface AppOptions {
@@ -172,8 +173,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const invitations = createInvitationService({ db, users, ttlHours: config.invitationTtlHours, now: options.now });
   const lifecycle = createLifecycleService({ db, users, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
   const directory = createUserDirectory({ db, users, identity });
-  const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle }, now: options.now });
-  const authenticate = createAuthenticator({ verifier, identity, sessions });
+  // Sessions admitted are recorded (in memory, written in batches) and listed, and end one by one.
+  const userSessions = createSessionService({ db, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds, now: options.now });
+  const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle, sessions: userSessions }, now: options.now });
+  const authenticate = createAuthenticator({ verifier, identity, sessions, recorder: userSessions.recorder });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
   const apollo = await startGraphQLServer({
@@ -261,6 +264,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       for (const keys of keySources.values()) keys.close();
       // Last-seen stamps still waiting are written before the database goes.
       await identity.flushStamps();
+      await userSessions.close();
       sessions.close();
       stopHearingLifecycle?.();
       users.close();

@@ -100,6 +100,9 @@ export function toPlatformPrincipal(payload: JWTPayload, issuer: string, idpIssu
     sessionId: typeof payload['sid'] === 'string' ? payload['sid'] : null,
   };
   const idpIssuer = typeof payload['idp'] === 'string' ? idpIssuers.get(payload['idp']) : undefined;
-  if (idpIssuer !== undefined) claims.idpIssuer = idpIssuer;
+  if (idpIssuer !== undefined) {
+    claims.idpIssuer = idpIssuer;
+    claims.idpProvider = payload['idp'] as string;
+  }
   return { kind: 'user', claims, userId: payload.sub };
 }

@@ -7,6 +7,7 @@ import type { InvitationService } from '../services/invitations.js';
 import type { LifecycleService } from '../services/lifecycle.js';
 import type { OrganizationService } from '../services/organizations.js';
 import type { UserDirectory } from '../services/userDirectory.js';
+import type { SessionService } from '../services/userSessions.js';
 import { Loaders } from './loaders.js';
 
 /** What resolvers call: every rule (who may, and what happens) is theirs. */
@@ -15,6 +16,7 @@ export interface Services {
   organizations: OrganizationService;
   invitations: InvitationService;
   lifecycle: LifecycleService;
+  sessions: SessionService;
 }
 
 export interface GraphQLContext {

@@ -1,6 +1,7 @@
 // Who is calling, in steps shared by /graphql, the Router coprocessor and the token endpoint:
 // read credentials → verify the token → (users) resolve or provision the canonical user →
-// admit (domain/admission.ts on sessions.ts's facts, whatever the token kind) → principal.
+// admit (domain/admission.ts on sessions.ts's facts, whatever the token kind) → principal (its
+// session recorded in memory, written later: sessionRecorder.ts).
 import { AppError } from '../errors.js';
 import type { Admission } from '../domain/admission.js';
 import type { Principal, UserClaims, VerifiedPrincipal } from '../domain/types.js';
@@ -8,6 +9,7 @@ import { readCredentials } from '../auth/bearer.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import type { UserView } from '../db/userStore.js';
 import type { IdentityService, ResolvedUser } from './identity.js';
+import type { SessionRecorder } from './sessionRecorder.js';
 import type { SessionPolicy } from './sessions.js';
 
 export interface CredentialHeaders {
@@ -29,6 +31,8 @@ interface Deps {
   verifier: TokenVerifier;
   identity: IdentityService;
   sessions: SessionPolicy;
+  /** Told of each admitted user request (none: sessions are not recorded). */
+  recorder?: SessionRecorder;
 }
 
 const REFUSALS: Record<Exclude<Admission, 'admitted'>, () => AppError> = {
@@ -52,6 +56,7 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
     if (verdict !== 'admitted') throw REFUSALS[verdict]();
     const { userId, created, row } = resolved;
     if (row !== undefined) users?.hold(row);
+    deps.recorder?.seen(userId, verified.claims);
     return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator };
   }
 

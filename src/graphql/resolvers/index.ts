@@ -10,6 +10,7 @@ import { Organization } from './organization.js';
 import { organizationMutations } from './organizationMutations.js';
 import { organizationQueries } from './organizationQueries.js';
 import { Query } from './query.js';
+import { Session, sessionMutations, sessionUserFields } from './sessions.js';
 import { User } from './user.js';
 
 type Resolve = (parent: unknown, args: unknown, context: GraphQLContext, info: unknown) => unknown;
@@ -37,11 +38,12 @@ function readingAfresh(mutations: MutationResolvers): MutationResolvers {
 
 export const resolvers: Resolvers = {
   Query: { ...Query, ...organizationQueries, ...lifecycleQueries },
-  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations }),
-  User: { ...User, ...lifecycleUserFields },
+  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations, ...sessionMutations }),
+  User: { ...User, ...lifecycleUserFields, ...sessionUserFields },
   Membership,
   Organization,
   OrganizationSso,
   AuditEvent,
   Invitation,
+  Session,
 };
