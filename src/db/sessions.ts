@@ -55,7 +55,7 @@ function toSession(row: Row): SessionRow {
 }
 
 /**
- * Records sightings in one statement (one per (iss, sid, user) in a batch): a new session gets
+ * Records sightings in one statement, new sessions numbered in the order given (first seen first) (one per (iss, sid, user) in a batch): a new session gets
  * its first and last seen, a known one moves its last seen on (never back). A session revoked
  * already is recorded revoked; nothing is recorded for a deleted user. Returns how many rows were
  * written.
@@ -66,9 +66,10 @@ export async function recordSessionsSeen(db: Queryable, sightings: readonly Sess
     `insert into sessions (id, user_id, iss, sid, issuer_name, first_seen_at, last_seen_at, revoked_at)
      select s.id, s.user_id, s.iss, s.sid, s.issuer_name, s.seen_at, s.seen_at,
             (select r.revoked_at from session_revocations r where r.kind = 'session' and r.issuer = s.iss and r.subject = s.sid)
-       from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-              as s(id, user_id, iss, sid, issuer_name, seen_at)
-       join users u on u.id = s.user_id and u.status <> 'deleted'
+       from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) with ordinality
+              as s(id, user_id, iss, sid, issuer_name, seen_at, ord)
+      where exists (select 1 from users u where u.id = s.user_id and u.status <> 'deleted')
+      order by s.ord
      on conflict (iss, sid, user_id) do update
        set first_seen_at = least(sessions.first_seen_at, excluded.first_seen_at),
            last_seen_at = greatest(sessions.last_seen_at, excluded.last_seen_at)
