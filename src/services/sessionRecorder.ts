@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { UserClaims } from '../domain/types.js';
 import type { Queryable } from '../db/queryable.js';
 import { recordSessionsSeen, type SessionSighting } from '../db/sessions.js';
+import { sessionIssuerOf } from './sessions.js';
 
 const MAX_BATCH = 500;
 
@@ -30,8 +31,6 @@ export interface SessionRecorder {
   flush(): Promise<void>;
 }
 
-/** Where a token's session belongs (the IdP's `iss`), as revocations key it (sessions.ts). */
-export const sessionIssuerOf = (claims: UserClaims): string => claims.idpIssuer ?? claims.issuer;
 
 /** The configured name a token's session shows: its issuer's, or a platform token's IdP's. */
 const issuerNameOf = (claims: UserClaims): string => claims.idpProvider ?? claims.provider;

@@ -12,7 +12,8 @@ import { upsertRevocation } from '../db/revocations.js';
 import { listSessionsOfUser, lockSession, purgeSessions, type SessionRow } from '../db/sessions.js';
 import { actorOf } from './guards.js';
 import { decodeCursor, pageSize, toPage, type Page, type PagedList } from './pagination.js';
-import { createSessionRecorder, sessionIssuerOf, type SessionRecorder } from './sessionRecorder.js';
+import { createSessionRecorder, type SessionRecorder } from './sessionRecorder.js';
+import { sessionIssuerOf } from './sessions.js';
 
 /** A listed session: its place in the list keys the cursor. */
 export type ListedSession = Session & { seq: number };
