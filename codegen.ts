@@ -23,6 +23,7 @@ const config: CodegenConfig = {
           AuditEvent: '../../domain/types.js#AuditEvent as AuditEventModel',
           Invitation: '../../domain/types.js#Invitation as InvitationModel',
           ApiKey: '../../domain/types.js#ApiKey as ApiKeyModel',
+          Session: '../../domain/types.js#Session as SessionModel',
         },
         scalars: { ID: 'string' },
       },

@@ -209,5 +209,6 @@ export function row(name: string, m: Measured, baseline: number | null): string 
 }
 
 export function userClaims(prefix: string, i: number) {
-  return { sub: `${prefix}|${i}`, aud: AUDIENCE, email: `${prefix}-${i}@bench.example`, email_verified: true, name: `${prefix} ${i}` };
+  // Each user signed in once, in a session (its `sid`): the service records every session it admits.
+  return { sub: `${prefix}|${i}`, aud: AUDIENCE, email: `${prefix}-${i}@bench.example`, email_verified: true, name: `${prefix} ${i}`, sid: `${prefix}-session-${i}` };
 }

@@ -18,10 +18,14 @@ const FIRST_LOGINS = Number(process.env['BENCH_FIRST_LOGINS'] ?? 3000);
 const MEMORY_TOKENS = Number(process.env['BENCH_MEMORY_TOKENS'] ?? 100_000);
 const COLD_BURST = 200;
 const REVOKED_SESSIONS = Number(process.env['BENCH_REVOKED_SESSIONS'] ?? 10_000);
-/** `BENCH_ONLY=peers`: only the comparison with a bare Apollo Server (bench/peers.ts), a few minutes. */
+/**
+ * `BENCH_ONLY=peers`: only the comparison with a bare Apollo Server (bench/peers.ts), a few minutes.
+ * `BENCH_ONLY=warm`: only the throughput table (warm ratios to the anonymous baseline).
+ */
 const ONLY = process.env['BENCH_ONLY'] ?? '';
-if (ONLY !== '' && ONLY !== 'peers') throw new Error(`BENCH_ONLY: unknown value ${ONLY} (peers)`);
+if (ONLY !== '' && ONLY !== 'peers' && ONLY !== 'warm') throw new Error(`BENCH_ONLY: unknown value ${ONLY} (peers, warm)`);
 const PEERS_ONLY = ONLY === 'peers';
+const WARM_ONLY = ONLY === 'warm';
 
 /** Posts `count` logout tokens of `issuer` (half ending a sid, half a sub), 16 at a time. */
 async function revokeSessions(base: string, issuer: BenchIssuer, run: string, count: number): Promise<void> {
@@ -111,8 +115,8 @@ async function main() {
     const warmToken = rsa.sign(userClaims(`warm-${run}`, 0));
     const opaqueToken = `legacy-opaque-${run}`;
     const rotating = PEERS_ONLY ? [] : Array.from({ length: 1000 }, (_, i) => rsa.sign(userClaims(`rot-${run}`, i)));
-    const firstLogins = PEERS_ONLY ? [] : Array.from({ length: FIRST_LOGINS }, (_, i) => rsa.sign(userClaims(`first-${run}`, i)));
-    const coldTokens = PEERS_ONLY ? [] : Array.from({ length: COLD_BURST }, (_, i) => cold.sign(userClaims(`cold-${run}`, i)));
+    const firstLogins = PEERS_ONLY || WARM_ONLY ? [] : Array.from({ length: FIRST_LOGINS }, (_, i) => rsa.sign(userClaims(`first-${run}`, i)));
+    const coldTokens = PEERS_ONLY || WARM_ONLY ? [] : Array.from({ length: COLD_BURST }, (_, i) => cold.sign(userClaims(`cold-${run}`, i)));
     log(`minted ${1 + rotating.length + firstLogins.length + coldTokens.length} RS256 tokens in ${((performance.now() - minting) / 1000).toFixed(1)} s`);
 
     // Correctness before speed: the answers the load will repeat.
@@ -203,6 +207,7 @@ async function main() {
       log(`${scenario.name.padEnd(44)} ${summary.rps.toFixed(0).padStart(7)} req/s  p99 ${String(summary.p99).padStart(4)} ms  ratio ${median(ratios).toFixed(2)}x (rounds ${ratios.map((r) => r.toFixed(2)).join(' ')})${failed}${scenario.goal}`);
     }
 
+    if (WARM_ONLY) return;
     // This service against a bare Apollo Server in its own process (bench/peers.ts).
     await withPeers((peers) => comparePeers(base, peerScenarios, peers));
 
@@ -271,7 +276,7 @@ async function main() {
     }
     await Promise.all([rsa.close(), es.close(), cold.close(), introspection.close()]);
     // The scale scenario needs PostgreSQL (BENCH_SCALE=0 leaves it out).
-    if (admin && !PEERS_ONLY && process.env['BENCH_SCALE'] !== '0') await runScaleBench();
+    if (admin && !PEERS_ONLY && !WARM_ONLY && process.env['BENCH_SCALE'] !== '0') await runScaleBench();
     log('');
     log(`bench finished in ${((performance.now() - totalStarted) / 1000).toFixed(0)} s`);
   }

@@ -41,6 +41,7 @@ import { createOperatorService } from './services/operators.js';
 import { createOrganizationService } from './services/organizations.js';
 import { startPlatformIssuer, type PlatformIssuer, type PlatformKeyTiming } from './platformIssuer.js';
 import { createSessionPolicy } from './services/sessions.js';
+import { createSessionService } from './services/userSessions.js';
 import { createUserDirectory } from './services/userDirectory.js';
 
 export interface AppOptions {
@@ -193,9 +194,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const directory = createUserDirectory({ db, users, identity });
   const operators = createOperatorService({ users, issuersByName });
   const apiKeys = await startApiKeys(config, { db, users, feed: lifecycleFeed, logger, now: options.now });
-  const services = { directory, organizations, invitations, lifecycle, operators, apiKeys: apiKeys.service };
+  // Sessions admitted are recorded (in memory, written in batches) and listed, and end one by one.
+  const userSessions = createSessionService({ db, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds, now: options.now });
+  const services = { directory, organizations, invitations, lifecycle, operators, apiKeys: apiKeys.service, sessions: userSessions };
   const contexts = createRequestContexts({ db, users, services, now: options.now });
-  const authenticate = createAuthenticator({ verifier, identity, sessions, users, apiKeys: apiKeys.authenticator });
+  const authenticate = createAuthenticator({ verifier, identity, sessions, users, apiKeys: apiKeys.authenticator, recorder: userSessions.recorder });
   const idpEvents = createIdpEvents(issuers, { db, users, feed: lifecycleFeed, logger, maxTokenAgeSeconds: config.maxTokenAgeSeconds, fetch: outbound, timers: options.eventTimers });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
@@ -292,6 +295,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await identity.flushStamps();
       await apiKeys.authenticator.flush();
       apiKeys.authenticator.close();
+      await userSessions.close();
       sessions.close();
       stopHearingLifecycle?.();
       ssoEmailTrust.close();

@@ -106,7 +106,10 @@ export function toPlatformPrincipal(payload: JWTPayload, issuer: string, idpIssu
     sessionId: typeof payload['sid'] === 'string' ? payload['sid'] : null,
   };
   const idpIssuer = typeof payload['idp'] === 'string' ? idpIssuers.get(payload['idp']) : undefined;
-  if (idpIssuer !== undefined) claims.idpIssuer = idpIssuer;
+  if (idpIssuer !== undefined) {
+    claims.idpIssuer = idpIssuer;
+    claims.idpProvider = payload['idp'] as string;
+  }
   // Minted from a personal API key (its `idp`): no more on /graphql than the key gave it.
   if (payload['idp'] === API_KEY_IDP) {
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];

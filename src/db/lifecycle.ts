@@ -1,7 +1,8 @@
 // SQL of a user's lifecycle: status changes, and erasure (the user row stays as a tombstone
-// with no email or name; identities, memberships and invitations to the email go).
+// with no email or name; identities, memberships, sessions and invitations to the email go).
 import type { User } from '../domain/types.js';
 import type { Queryable } from './queryable.js';
+import { deleteSessionsOfUser } from './sessions.js';
 import { toUser, USER_COLUMNS, type UserRow } from './users.js';
 
 const COLUMNS = USER_COLUMNS;
@@ -54,12 +55,13 @@ export async function deleteOrganizations(db: Queryable, ids: readonly string[])
 }
 
 /**
- * Erases the user's personal data and leaves the tombstone: identities and memberships deleted,
+ * Erases the user's personal data and leaves the tombstone: identities, memberships and sessions deleted,
  * email and name cleared, status `deleted`. Returns the deletion time (ms).
  */
 export async function eraseUser(db: Queryable, id: string): Promise<number> {
   await db.query('delete from identities where user_id = $1', [id]);
   await db.query('delete from memberships where user_id = $1', [id]);
+  await deleteSessionsOfUser(db, id);
   const rows = await db.query<{ deleted_at: Date }>(
     `update users set email = null, email_verified = false, name = null, given_name = null,
             family_name = null, is_operator = false, status = 'deleted', deleted_at = now(), updated_at = now(),

@@ -106,6 +106,19 @@ export function canSeeSecurityEvents(principal: Principal, userId: string): bool
   return isSelf(principal, userId) || isUserAdmin(principal);
 }
 
+/** `User.sessions`: the user and services holding users:admin; anyone else FORBIDDEN. */
+export function canSeeSessions(principal: Principal, userId: string): boolean {
+  return isSelf(principal, userId) || isUserAdmin(principal);
+}
+
+/**
+ * `revokeSession`: the session's user and services holding users:admin. Anyone else is answered
+ * as for an unknown session (NOT_FOUND), so that session ids reveal nothing.
+ */
+export function canRevokeSession(principal: Principal, sessionUserId: string): boolean {
+  return isSelf(principal, sessionUserId) || isUserAdmin(principal);
+}
+
 /**
  * `User.memberships` in full: the user and services holding organizations:read; other users see
  * only those in organizations they belong to themselves, other services none.

@@ -142,6 +142,8 @@ export interface UserClaims {
    * and sign-in belong, so that IdP's back-channel logouts reach it. Absent on IdP tokens.
    */
   idpIssuer?: string;
+  /** A platform token's: the configured name of that IdP (its `idp`), which its session shows. Absent on IdP tokens. */
+  idpProvider?: string;
 }
 
 export interface ServiceClaims {
@@ -208,6 +210,21 @@ export interface ApiKeyPrincipal {
   access: KeyAccess;
   /** Seconds since epoch; null: the key does not expire. */
   expiresAt: number | null;
+}
+
+/** A session this service admitted (idp-events.md, Sessions): what a token's `sid` names. */
+export interface Session {
+  /** Opaque; not the sid. */
+  id: string;
+  userId: string;
+  /** The configured issuer's name (a platform token's session: its IdP's). */
+  issuer: string;
+  firstSeenAt: Date;
+  /** Stamped at most once a minute. */
+  lastSeenAt: Date;
+  revokedAt: Date | null;
+  /** The session of the request asking. */
+  current: boolean;
 }
 
 /** Who did a change, for the audit log. */

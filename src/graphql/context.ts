@@ -9,6 +9,7 @@ import type { LifecycleService } from '../services/lifecycle.js';
 import type { OperatorService } from '../services/operators.js';
 import type { OrganizationService } from '../services/organizations.js';
 import type { UserDirectory } from '../services/userDirectory.js';
+import type { SessionService } from '../services/userSessions.js';
 import { Loaders } from './loaders.js';
 
 /** What resolvers call: every rule (who may, and what happens) is theirs. */
@@ -19,6 +20,7 @@ export interface Services {
   lifecycle: LifecycleService;
   apiKeys: ApiKeyService;
   operators: OperatorService;
+  sessions: SessionService;
 }
 
 export interface GraphQLContext {

@@ -1,6 +1,7 @@
 // Who is calling, in steps shared by /graphql, the Router coprocessor and the token endpoint:
 // read credentials → verify the token → (users) resolve or provision the canonical user →
-// admit (domain/admission.ts on sessions.ts's facts, whatever the token kind) → principal.
+// admit (domain/admission.ts on sessions.ts's facts, whatever the token kind) → principal (its
+// session recorded in memory, written later: sessionRecorder.ts).
 // An `idk_` bearer is an API key: apiKeyAuth.ts checks it (domain/apiKeys.ts decides).
 import { AppError } from '../errors.js';
 import type { Admission } from '../domain/admission.js';
@@ -11,6 +12,7 @@ import { isApiKeyLike } from '../domain/apiKeyFormat.js';
 import type { ApiKeyAuthenticator } from './apiKeyAuth.js';
 import type { UserStore, UserView } from '../db/userStore.js';
 import type { IdentityService, ResolvedUser } from './identity.js';
+import type { SessionRecorder } from './sessionRecorder.js';
 import type { SessionPolicy } from './sessions.js';
 
 export interface CredentialHeaders {
@@ -40,6 +42,8 @@ interface Deps {
    * status never goes into a token).
    */
   users?: UserStore;
+  /** Told of each admitted user request (none: sessions are not recorded). */
+  recorder?: SessionRecorder;
 }
 
 const REFUSALS: Record<Exclude<Admission, 'admitted'>, () => AppError> = {
@@ -65,6 +69,7 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
     if (verdict !== 'admitted') throw REFUSALS[verdict]();
     const { userId, created, row } = resolved;
     if (row !== undefined) users?.hold(row);
+    deps.recorder?.seen(userId, verified.claims);
     if (verified.apiKey !== undefined) return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator, apiKey: verified.apiKey };
     const principal: UserPrincipal = { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator, operator: false };
     return withOperatorStatus(principal, users);

@@ -69,7 +69,7 @@ function nestedBump(map: Map<string, Map<string, Horizon>>, issuer: string, key:
 }
 
 /** The IdP issuer a token's `sid` and sign-in belong to: its own, or a platform token's IdP. */
-const sessionIssuerOf = (claims: UserClaims): string => claims.idpIssuer ?? claims.issuer;
+export const sessionIssuerOf = (claims: UserClaims): string => claims.idpIssuer ?? claims.issuer;
 
 /** The later of a revocation time and a horizon's (null: none). */
 const latest = (at: number | null, horizon: Horizon | undefined): number | null => (horizon === undefined || (at !== null && at >= horizon.at) ? at : horizon.at);

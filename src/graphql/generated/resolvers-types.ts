@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { User as UserModel, Membership as MembershipModel, Organization as OrganizationModel, ExternalIdentity as ExternalIdentityModel, OrganizationSso as OrganizationSsoModel, AuditEvent as AuditEventModel, Invitation as InvitationModel, ApiKey as ApiKeyModel } from '../../domain/types.js';
+import type { User as UserModel, Membership as MembershipModel, Organization as OrganizationModel, ExternalIdentity as ExternalIdentityModel, OrganizationSso as OrganizationSsoModel, AuditEvent as AuditEventModel, Invitation as InvitationModel, ApiKey as ApiKeyModel, Session as SessionModel } from '../../domain/types.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -210,6 +210,8 @@ export type Mutation = {
   revokeInvitation: Scalars['Boolean']['output'];
   /** Operators and services holding users:admin: the user's requests stop carrying the operator scopes (every replica within 1 s). */
   revokeOperator: User;
+  /** The session's user, or services holding users:admin: that session's tokens (platform tokens included) stop, no other's. An id that is not one of the caller's sessions: NOT_FOUND. True once revoked. */
+  revokeSession: Scalars['Boolean']['output'];
   /** users:admin: every token of the user issued up to now stops (401, reason revoked). */
   revokeSessions: Scalars['Boolean']['output'];
   /** Services holding organizations:admin: bind an organization to an SSO connection and email domains. */
@@ -290,6 +292,11 @@ export type MutationRevokeInvitationArgs = {
 
 export type MutationRevokeOperatorArgs = {
   userId: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeSessionArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -406,6 +413,35 @@ export type QueryUsersArgs = {
   query?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A session: what a token's `sid` names (a platform token is its IdP session's). */
+export type Session = {
+  __typename?: 'Session';
+  /** Whether the request asking belongs to this session. */
+  current: Scalars['Boolean']['output'];
+  /** ISO 8601. */
+  firstSeenAt: Scalars['String']['output'];
+  /** Opaque; not the sid. */
+  id: Scalars['ID']['output'];
+  /** The configured issuer's name (a platform token's session: the IdP it came from). */
+  issuer: Scalars['String']['output'];
+  /** ISO 8601; within 60 s of the last request seen. */
+  lastSeenAt: Scalars['String']['output'];
+  /** ISO 8601, when revoked; revoked sessions stay listed for MAX_TOKEN_AGE_SECONDS. */
+  revokedAt?: Maybe<Scalars['String']['output']>;
+};
+
+export type SessionConnection = {
+  __typename?: 'SessionConnection';
+  edges: Array<SessionEdge>;
+  pageInfo: PageInfo;
+};
+
+export type SessionEdge = {
+  __typename?: 'SessionEdge';
+  cursor: Scalars['String']['output'];
+  node: Session;
+};
+
 export type SetOrganizationSsoInput = {
   /** IdP connection to use for sign-in (e.g. an Auth0 enterprise connection). */
   connection?: InputMaybe<Scalars['String']['input']>;
@@ -457,12 +493,20 @@ export type User = {
   name?: Maybe<Scalars['String']['output']>;
   /** Events whose target is this user, newest first; first <= 100. The user themselves, and services holding users:admin. */
   securityEvents: AuditEventConnection;
+  /** The sessions this service admitted for the user (a token's sid), newest first; first <= 100. The user themselves, and services holding users:admin (anyone else: FORBIDDEN). */
+  sessions: SessionConnection;
   /** The user themselves, and services holding users:read. */
   status: UserStatus;
 };
 
 
 export type UserSecurityEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type UserSessionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -613,6 +657,9 @@ export type ResolversTypes = ResolversObject<{
   OrganizationSso: ResolverTypeWrapper<OrganizationSsoModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Session: ResolverTypeWrapper<SessionModel>;
+  SessionConnection: ResolverTypeWrapper<Omit<SessionConnection, 'edges'> & { edges: Array<ResolversTypes['SessionEdge']> }>;
+  SessionEdge: ResolverTypeWrapper<Omit<SessionEdge, 'node'> & { node: ResolversTypes['Session'] }>;
   SetOrganizationSsoInput: SetOrganizationSsoInput;
   UpdateMemberRoleInput: UpdateMemberRoleInput;
   User: ResolverTypeWrapper<UserModel>;
@@ -647,6 +694,9 @@ export type ResolversParentTypes = ResolversObject<{
   OrganizationSso: OrganizationSsoModel;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
+  Session: SessionModel;
+  SessionConnection: Omit<SessionConnection, 'edges'> & { edges: Array<ResolversParentTypes['SessionEdge']> };
+  SessionEdge: Omit<SessionEdge, 'node'> & { node: ResolversParentTypes['Session'] };
   SetOrganizationSsoInput: SetOrganizationSsoInput;
   UpdateMemberRoleInput: UpdateMemberRoleInput;
   User: UserModel;
@@ -745,6 +795,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   revokeApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   revokeInvitation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeInvitationArgs, 'id'>>;
   revokeOperator?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationRevokeOperatorArgs, 'userId'>>;
+  revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   revokeSessions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionsArgs, 'userId'>>;
   setOrganizationSso?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationSetOrganizationSsoArgs, 'input'>>;
   signOutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -787,6 +838,25 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   viewer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
 }>;
 
+export type SessionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = ResolversObject<{
+  current?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  firstSeenAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  issuer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastSeenAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type SessionConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SessionConnection'] = ResolversParentTypes['SessionConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['SessionEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type SessionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SessionEdge'] = ResolversParentTypes['SessionEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Session'], ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
@@ -805,6 +875,7 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   securityEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, RequireFields<UserSecurityEventsArgs, 'first'>>;
+  sessions?: Resolver<ResolversTypes['SessionConnection'], ParentType, ContextType, RequireFields<UserSessionsArgs, 'first'>>;
   status?: Resolver<ResolversTypes['UserStatus'], ParentType, ContextType>;
 }>;
 
@@ -834,6 +905,9 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   OrganizationSso?: OrganizationSsoResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Session?: SessionResolvers<ContextType>;
+  SessionConnection?: SessionConnectionResolvers<ContextType>;
+  SessionEdge?: SessionEdgeResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;

@@ -12,6 +12,7 @@ import { Organization } from './organization.js';
 import { organizationMutations } from './organizationMutations.js';
 import { organizationQueries } from './organizationQueries.js';
 import { Query } from './query.js';
+import { Session, sessionMutations, sessionUserFields } from './sessions.js';
 import { User } from './user.js';
 
 type Resolve = (parent: unknown, args: unknown, context: GraphQLContext, info: unknown) => unknown;
@@ -39,12 +40,13 @@ function readingAfresh(mutations: MutationResolvers): MutationResolvers {
 
 export const resolvers: Resolvers = {
   Query: { ...Query, ...organizationQueries, ...lifecycleQueries, ...operatorQueries },
-  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations, ...apiKeyMutations, ...operatorMutations }),
-  User: { ...User, ...lifecycleUserFields, ...apiKeyUserFields, ...operatorUserFields },
+  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations, ...apiKeyMutations, ...operatorMutations, ...sessionMutations }),
+  User: { ...User, ...lifecycleUserFields, ...apiKeyUserFields, ...operatorUserFields, ...sessionUserFields },
   Membership,
   Organization: { ...Organization, ...apiKeyOrganizationFields },
   ApiKey,
   OrganizationSso,
   AuditEvent,
   Invitation,
+  Session,
 };

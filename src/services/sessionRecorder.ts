@@ -1,0 +1,113 @@
+// Records the sessions this service admits (idp-events.md, Sessions): first and last seen, each
+// session stamped at most once a stamp interval (a minute) per replica, and never on a request's
+// path: an admitted request looks its session up in memory and, when it is new or due, queues a
+// sighting that is written later with the others due (one statement per batch).
+import { randomUUID } from 'node:crypto';
+import type { UserClaims } from '../domain/types.js';
+import type { Queryable } from '../db/queryable.js';
+import { recordSessionsSeen, type SessionSighting } from '../db/sessions.js';
+import { sessionIssuerOf } from './sessions.js';
+
+const MAX_BATCH = 500;
+
+export interface SessionRecorderOptions {
+  db: Queryable;
+  /** How often a session's last seen is stamped, at most; default 60 s. */
+  stampIntervalMs?: number;
+  /** How long sightings wait to be written together; default 1 s (500 waiting are written at once). */
+  delayMs?: number;
+  /** Sessions remembered as stamped; past it the stale ones are forgotten (default 100,000). */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+export interface SessionRecorder {
+  /**
+   * An admitted user request: its session (the token's `sid`) is recorded when new, its last seen
+   * stamped when due. A map lookup when neither: no statement, no promise.
+   */
+  seen(userId: string, claims: UserClaims): void;
+  /** Writes the sightings waiting (a session list reads after it; shutdown; tests). */
+  flush(): Promise<void>;
+}
+
+
+/** The configured name a token's session shows: its issuer's, or a platform token's IdP's. */
+const issuerNameOf = (claims: UserClaims): string => claims.idpProvider ?? claims.provider;
+
+interface Stamped {
+  iss: string;
+  userId: string;
+  /** When the session is next stamped (ms). */
+  dueAt: number;
+}
+
+export function createSessionRecorder(options: SessionRecorderOptions): SessionRecorder {
+  const now = options.now ?? Date.now;
+  const intervalMs = options.stampIntervalMs ?? 60_000;
+  const delayMs = options.delayMs ?? 1000;
+  const maxEntries = options.maxEntries ?? 100_000;
+  // sid → the session last stamped with it (a sid shared by two issuers or users only costs stamps).
+  const stamped = new Map<string, Stamped>();
+  let due = new Map<string, SessionSighting>();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let writing: Promise<void> = Promise.resolve();
+
+  function forget(batch: Iterable<SessionSighting>): void {
+    // Not written (the database is down): the session's next request queues it again.
+    for (const sighting of batch) {
+      const entry = stamped.get(sighting.sid);
+      if (entry !== undefined && entry.iss === sighting.iss && entry.userId === sighting.userId) stamped.delete(sighting.sid);
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (due.size === 0) return writing;
+    const batch = [...due.values()];
+    due = new Map();
+    const written = writing.then(async () => {
+      try {
+        await recordSessionsSeen(options.db, batch);
+      } catch {
+        forget(batch);
+      }
+    });
+    writing = written;
+    return written;
+  }
+
+  function bound(at: number): void {
+    if (stamped.size < maxEntries) return;
+    // Sessions not stamped for an interval are re-stamped on their next request anyway.
+    for (const [sid, entry] of stamped) if (entry.dueAt <= at) stamped.delete(sid);
+    if (stamped.size >= maxEntries) stamped.clear();
+  }
+
+  return {
+    seen(userId, claims) {
+      const sid = claims.sessionId;
+      // No sid: no session to name. Impersonated requests write nothing (identity.ts).
+      if (sid === null || claims.impersonator !== null) return;
+      const at = now();
+      const iss = sessionIssuerOf(claims);
+      const entry = stamped.get(sid);
+      if (entry !== undefined && at < entry.dueAt && entry.userId === userId && entry.iss === iss) return;
+      bound(at);
+      stamped.set(sid, { iss, userId, dueAt: at + intervalMs });
+      const key = `${iss}\u0000${sid}\u0000${userId}`;
+      const waiting = due.get(key);
+      const seenAt = new Date(at);
+      if (waiting !== undefined) waiting.seenAt = seenAt;
+      else due.set(key, { id: randomUUID(), userId, iss, sid, issuerName: issuerNameOf(claims), seenAt });
+      if (due.size >= MAX_BATCH) void flush();
+      else if (timer === null) {
+        timer = setTimeout(() => void flush(), delayMs);
+        // A stamp never keeps the process alive; shutdown flushes what is waiting.
+        timer.unref();
+      }
+    },
+    flush,
+  };
+}
