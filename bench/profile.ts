@@ -4,7 +4,10 @@
 // exit) and prints the self time by module and by function, and the inclusive time of the
 // functions named in FOCUS. Proportions, not absolute times: they hold on a busy machine.
 // `hello` profiles the bare Apollo peer (bench/peers/bare-apollo.mjs) instead, for comparison.
+// BENCH_PROFILE_TRACING=1: the server traces every request to an OTLP receiver in this process.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,7 +120,18 @@ async function main() {
       await exited;
     };
   } else {
-    const started = await startServer({ DATABASE_URL: 'pglite://memory', AUTH_ISSUERS: JSON.stringify([issuerJson('bench', issuer)]) }, { nodeFlags: flags });
+    const tracing: Record<string, string> = {};
+    if (process.env['BENCH_PROFILE_TRACING'] === '1') {
+      const receiver = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      receiver.unref();
+      tracing['OTEL_EXPORTER_OTLP_ENDPOINT'] = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+      tracing['OTEL_TRACES_SAMPLER'] = 'always_on';
+    }
+    const started = await startServer({ DATABASE_URL: 'pglite://memory', AUTH_ISSUERS: JSON.stringify([issuerJson('bench', issuer)]), ...tracing }, { nodeFlags: flags });
     base = started.base;
     stop = async () => {
       if (started.child.exitCode !== null || started.child.signalCode !== null) return;

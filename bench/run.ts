@@ -11,7 +11,7 @@ import { AUDIENCE, gql, issuerJson, load, log, prepareDatabase, row, rssMb, star
 import { createBenchKey, keyCreationRate } from './apiKeys.js';
 import { benchIntrospectionIssuer, startBenchIntrospection } from './introspection.js';
 import { startBenchIssuer, type BenchIssuer } from './issuer.js';
-import { comparePeers, PEER_KINDS, startPeer, type Peer } from './peers.js';
+import { comparePeers, PEER_KINDS, startPeer, type Peer, type PeerAuth } from './peers.js';
 import { runScaleBench } from './scale.js';
 
 const FIRST_LOGINS = Number(process.env['BENCH_FIRST_LOGINS'] ?? 3000);
@@ -78,10 +78,10 @@ async function exchangeLoad(base: string, tokens: string[], seconds: number): Pr
 
 
 /** Runs `body` with every peer of BENCH_PEERS started, each in its own process, and stops them after. */
-async function withPeers(body: (peers: Peer[]) => Promise<void>): Promise<void> {
+async function withPeers(auth: PeerAuth, body: (peers: Peer[]) => Promise<void>): Promise<void> {
   const peers: Peer[] = [];
   try {
-    for (const kind of PEER_KINDS) peers.push(await startPeer(kind));
+    for (const kind of PEER_KINDS) peers.push(await startPeer(kind, auth));
     await body(peers);
   } finally {
     await Promise.all(peers.map((peer) => peer.close()));
@@ -138,11 +138,13 @@ async function main() {
     await load(base, viewerBody, [warmToken], { duration: 1 });
     await load(base, viewerBody, [opaqueToken], { duration: 1 });
     const peerScenarios = [
-      { name: 'this service: anonymous { __typename }', body: anonymousBody, tokens: null, goal: 0.9 },
-      { name: 'this service: warm viewer { id email }', body: viewerBody, tokens: [warmToken], goal: 0.8 },
+      { name: 'this service: anonymous { __typename }', body: anonymousBody, tokens: null, goal: 0.9, authenticated: false },
+      { name: 'this service: warm viewer { id email }', body: viewerBody, tokens: [warmToken], goal: 0.8, authenticated: true },
     ];
+    // The authenticating peers verify the same issuer's tokens, measured with the same warm token.
+    const peerAuth: PeerAuth = { issuer: rsa.url, audience: AUDIENCE, jwksUri: rsa.jwksUri, token: warmToken };
     if (PEERS_ONLY) {
-      await withPeers((peers) => comparePeers(base, peerScenarios, peers));
+      await withPeers(peerAuth, (peers) => comparePeers(base, peerScenarios, peers));
       return;
     }
     await load(base, viewerBody, rotating, { amount: rotating.length * 2 });
@@ -209,7 +211,7 @@ async function main() {
 
     if (WARM_ONLY) return;
     // This service against a bare Apollo Server in its own process (bench/peers.ts).
-    await withPeers((peers) => comparePeers(base, peerScenarios, peers));
+    await withPeers(peerAuth, (peers) => comparePeers(base, peerScenarios, peers));
 
     // Token exchange for warm identities (each subject token verified and resolved before):
     // the cost is the membership read and the signature.

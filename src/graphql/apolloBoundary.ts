@@ -119,22 +119,22 @@ function empty(requestContext: GraphQLRequestContext<BaseContext>): void {
 }
 
 /**
- * Apollo's `executeHTTPGraphQLRequest`, after which the request contexts Apollo built for it
- * (recorded by createRequestReleasePlugin) are emptied, unless the body is still being streamed.
+ * Apollo's `executeHTTPGraphQLRequest` for a context value built before, after which the request
+ * contexts Apollo built for it (recorded by createRequestReleasePlugin) are emptied, unless the
+ * body is still being streamed. The list rides on the context value (one symbol-keyed property)
+ * into every copy Apollo makes; Apollo's `context` function hands the value over as it is.
  */
 export async function executeHTTPGraphQLRequestReleasing<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,
   httpGraphQLRequest: HTTPGraphQLRequest,
-  context: () => Promise<TContext>,
+  contextValue: TContext,
 ): Promise<HTTPGraphQLResponse> {
   const held: GraphQLRequestContext<BaseContext>[] = [];
+  (contextValue as Releasable)[HELD] = held;
+  const context = Promise.resolve(contextValue);
   let response: HTTPGraphQLResponse | undefined;
   try {
-    response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest,
-      // The list rides on the context value (one symbol-keyed property) into every copy Apollo makes.
-      context: async () => Object.assign(await context(), { [HELD]: held }),
-    });
+    response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => context });
     return response;
   } finally {
     if (response?.body.kind !== 'chunked') for (const requestContext of held) empty(requestContext);
@@ -249,7 +249,7 @@ async function probe(Server: ServerClass): Promise<void> {
   await apollo.start();
   const send = async (method: string, body: unknown, search = '', headers: [string, string][] = []) => {
     const request = { method, headers: new HeaderMap([['content-type', 'application/json'], ['apollo-require-preflight', 'true'], ...headers]), search, body };
-    const response = await executeHTTPGraphQLRequestReleasing(apollo, request, async () => ({ probe: true }));
+    const response = await executeHTTPGraphQLRequestReleasing(apollo, request, { probe: true } as BaseContext);
     return { status: response.status ?? 200, text: response.body.kind === 'complete' ? response.body.string : '' };
   };
   try {

@@ -95,7 +95,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string, state: RequestState) {
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = searchOf(req.url ?? '/');
     let body: unknown = undefined;
     if (method === 'POST') {
       const text = await readBody(req, options.maxBodyBytes);
@@ -130,10 +130,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const value = req.headers[key];
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const execute = () =>
-      executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, async () =>
-        Object.assign(contexts.create(principal, users, requestId), { observed }),
-      );
+    // The context is built here, once, and handed to Apollo as it is (no async wrapper per request).
+    const context: GraphQLContext = contexts.create(principal, users, requestId);
+    context.observed = observed;
+    const execute = () => executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, context);
     const response = await (trace === null ? execute() : trace.graphql(execute, observed));
     if (observed.operationName !== null) state.operationName = observed.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);
@@ -150,8 +150,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     res.end();
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, requestId: string, state: RequestState) {
-    const path = (req.url ?? '/').split('?')[0]!;
+  async function route(req: IncomingMessage, res: ServerResponse, requestId: string, path: string, state: RequestState) {
     const method = req.method ?? 'GET';
     const key = `${method} ${path}`;
     if (options.cors?.(req, res)) return;
@@ -187,7 +186,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const started = performance.now();
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = pathOf(req.url ?? '/');
     const trace = tracer === null ? null : tracer.start(req, routes.has(path) ? path : null);
     const state: RequestState = { principal: null, errorCode: null, operationName: null, trace };
     let reported = false;
@@ -208,9 +207,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
         operationName: state.operationName,
       });
     };
-    res.on('finish', report);
-    res.on('close', report);
-    const handled = trace === null ? route(req, res, requestId, state) : trace.run(() => route(req, res, requestId, state));
+    // One listener: a response emits 'close' after 'finish' once answered, and alone when the
+    // connection closed first (writableFinished tells which).
+    res.once('close', report);
+    const handled = trace === null ? route(req, res, requestId, path, state) : trace.run(() => route(req, res, requestId, path, state));
     handled.catch((error: unknown) => {
       const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
       state.errorCode = appError.code;
@@ -227,6 +227,23 @@ export function createHttpServer(options: HttpServerOptions): Server {
       sendGraphQLError(res, appError, requestId);
     });
   });
+}
+
+/** The path of a request target, without its query string. */
+function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
+const NO_QUERY = { search: '', searchParams: new URLSearchParams() } as const;
+
+/**
+ * The query string of a request target as Apollo and the checks read it: parsed by `URL` only
+ * when there is one (most POSTs have none, and a `URL` per request costs).
+ */
+function searchOf(target: string): { search: string; searchParams: URLSearchParams } {
+  if (!target.includes('?')) return NO_QUERY;
+  return new URL(target, 'http://localhost');
 }
 
 const LEADING_OPERATION = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;

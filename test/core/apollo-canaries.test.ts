@@ -91,7 +91,7 @@ function post(body: unknown, headers: [string, string][] = []) {
 const ENTITIES = 'query($r: [_Any!]!) { _entities(representations: $r) { __typename } }';
 
 async function run(body: unknown, context: BaseContext = {}, headers: [string, string][] = []) {
-  const response = await executeHTTPGraphQLRequestReleasing(apollo, post(body, headers), async () => context);
+  const response = await executeHTTPGraphQLRequestReleasing(apollo, post(body, headers), context);
   return response.body.kind === 'complete' ? JSON.parse(response.body.string) : undefined;
 }
 

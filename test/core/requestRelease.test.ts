@@ -77,7 +77,7 @@ describe('Apollo request contexts', () => {
   it('are emptied after the answer, which every plugin saw whole', async () => {
     seen.length = 0;
     const mine = { requestId: 'r1', loaders: { kept: true } };
-    const response = await executeHTTPGraphQLRequestReleasing(apollo, post({ query: 'query Q($r: [_Any!]!) { __typename _entities(representations: $r) { __typename } }', variables: { r: [] } }), async () => mine);
+    const response = await executeHTTPGraphQLRequestReleasing(apollo, post({ query: 'query Q($r: [_Any!]!) { __typename _entities(representations: $r) { __typename } }', variables: { r: [] } }), mine);
     expect(response.status ?? 200).toBe(200);
     expect(response.body.kind === 'complete' && JSON.parse(response.body.string)).toEqual({ data: { __typename: 'Query', _entities: [] } });
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
@@ -92,7 +92,7 @@ describe('Apollo request contexts', () => {
 
   it('are emptied after an answer with errors', async () => {
     seen.length = 0;
-    const response = await executeHTTPGraphQLRequestReleasing(apollo, post({ query: '{ nope }' }), async () => ({}));
+    const response = await executeHTTPGraphQLRequestReleasing(apollo, post({ query: '{ nope }' }), {});
     expect(response.status).toBe(400);
     expect(response.body.kind === 'complete' && JSON.parse(response.body.string).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(seen).toHaveLength(1);
@@ -101,14 +101,14 @@ describe('Apollo request contexts', () => {
 
   it('are emptied for each operation of a batch', async () => {
     seen.length = 0;
-    const response = await executeHTTPGraphQLRequestReleasing(apollo, post([{ query: '{ __typename }' }, { query: '{ a: __typename }' }]), async () => ({}));
+    const response = await executeHTTPGraphQLRequestReleasing(apollo, post([{ query: '{ __typename }' }, { query: '{ a: __typename }' }]), {});
     expect(response.body.kind === 'complete' && JSON.parse(response.body.string)).toEqual([{ data: { __typename: 'Query' } }, { data: { a: 'Query' } }]);
     expect(seen).toHaveLength(2);
     for (const entry of seen) expectEmptied(entry);
   });
 
   it('are answered as usual where nothing records them', async () => {
-    const response = await executeHTTPGraphQLRequestReleasing(withoutPlugin, post({ query: '{ __typename }' }), async () => ({}));
+    const response = await executeHTTPGraphQLRequestReleasing(withoutPlugin, post({ query: '{ __typename }' }), {});
     expect(response.body.kind === 'complete' && JSON.parse(response.body.string)).toEqual({ data: { __typename: 'Query' } });
   });
 });
