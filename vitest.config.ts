@@ -34,7 +34,8 @@ export default defineConfig({
       exclude: ['src/graphql/generated/**'],
       reporter: ['text-summary', 'json-summary'],
       reportOnFailure: true,
-      thresholds: { lines: 0, branches: 0, functions: 0, statements: 0 },
+      // Measured 2026-12-07 on PGlite: lines 91.06, branches 82.70, functions 90.05, statements 88.53.
+      thresholds: { lines: 89, branches: 81, functions: 88, statements: 87 },
     },
   },
 });

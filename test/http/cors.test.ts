@@ -119,11 +119,11 @@ describe('any other origin', () => {
     }
   });
 
-  it('has its preflight refused: 403 FORBIDDEN (CORS_ORIGIN), no CORS header', async () => {
+  it('has its preflight refused: 403 FORBIDDEN (cors_origin), no CORS header', async () => {
     const response = await preflight(cors, 'https://evil.example.com');
     expect(response.status).toBe(403);
     expect(corsHeaders(response)).toEqual({});
-    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN', reason: 'CORS_ORIGIN' } }] });
+    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN', reason: 'cors_origin' } }] });
   });
 
   it('a request without Origin (server to server) is served as before, without CORS headers', async () => {
