@@ -130,7 +130,7 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * The invitee: a signed-in user whose verified email equals the invitation's; anyone else (and
-   * an unknown id) FORBIDDEN. An expired invitation: FORBIDDEN (reason INVITATION_EXPIRED).
+   * an unknown id) FORBIDDEN. An expired invitation: FORBIDDEN (reason invitation_expired).
    * A user already a member keeps their membership and role.
    */
   acceptInvitation: Membership;
