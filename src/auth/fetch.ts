@@ -1,6 +1,7 @@
 // Outbound HTTP for the auth layer (JWKS, userinfo, introspection, WorkOS API): which URLs may be
 // fetched, one deadline covering connect, headers and body, a bounded body, and no redirects,
 // so a hanging, oversized or redirecting identity provider cannot hold or steer a request.
+import { systemClock, type Clock } from '../lib/clock.js';
 
 /** The deadline passed before the provider answered. */
 export class FetchTimeoutError extends Error {
@@ -51,6 +52,8 @@ export interface FetchJsonOptions {
   /** Default GET; POST with a form or JSON body for token endpoints (introspection, code grant). */
   method?: 'GET' | 'POST';
   body?: string | URLSearchParams;
+  /** The deadline's timer; default the system clock. */
+  clock?: Clock;
 }
 
 export interface FetchJsonResult {
@@ -92,14 +95,13 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
  */
 export async function fetchJson(options: FetchJsonOptions): Promise<FetchJsonResult> {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
+  let cancel: (() => void) | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    cancel = (options.clock ?? systemClock).schedule(() => {
       const error = new FetchTimeoutError(`no answer from ${options.url} within ${options.timeoutMs} ms`);
       controller.abort(error);
       reject(error);
     }, options.timeoutMs);
-    timer.unref();
   });
   const attempt = (async (): Promise<FetchJsonResult> => {
     const response = await options.fetch(options.url, {
@@ -126,7 +128,7 @@ export async function fetchJson(options: FetchJsonOptions): Promise<FetchJsonRes
   try {
     return await Promise.race([attempt, deadline]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }
 

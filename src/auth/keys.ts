@@ -4,6 +4,7 @@
 import type { webcrypto } from 'node:crypto';
 import type { JWK } from 'jose';
 import { AppError } from '../errors.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { fetchJson, isTimeout } from './fetch.js';
 import { readKeySet, selectKey, UnknownKidError, type PublishedKeySet, type ResolvedKey } from './jwks.js';
 
@@ -57,7 +58,8 @@ export interface RemoteKeySetOptions {
   fetchTimeoutMs: number;
   unknownKidCooldownSeconds?: number /* default 30 */;
   fetch?: typeof fetch;
-  now?: () => number /* ms */;
+  /** Time and the refresh timer; default the system clock (tests move a fake one). */
+  clock?: Clock;
   onFetch?: (outcome: 'success' | 'error' | 'timeout') => void;
 }
 
@@ -92,7 +94,8 @@ export interface RemoteKeySet extends KeySource {
  */
 export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const refreshMs = options.refreshSeconds * 1000;
   const usableMs = refreshMs + options.fetchTimeoutMs + options.maxStaleSeconds * 1000;
   const cooldownMs = (options.unknownKidCooldownSeconds ?? 30) * 1000;
@@ -106,7 +109,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   let retryNotBefore = 0;
   let lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY;
   let fetchCount = 0;
-  let timer: NodeJS.Timeout | null = null;
+  let cancelTimer: (() => void) | null = null;
   let closed = false;
 
   function report(outcome: 'success' | 'error' | 'timeout'): void {
@@ -118,18 +121,17 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   }
 
   function schedule(delayMs: number): void {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
+    cancelTimer?.();
+    cancelTimer = null;
     if (closed) return;
-    timer = setTimeout(() => {
-      timer = null;
+    cancelTimer = clock.schedule(() => {
+      cancelTimer = null;
       refresh().catch(() => undefined);
     }, delayMs);
-    timer.unref();
   }
 
   async function fetchKeys(): Promise<HeldKeys> {
-    const response = await fetchJson({ fetch: fetchImpl, url: options.jwksUri, timeoutMs: options.fetchTimeoutMs });
+    const response = await fetchJson({ fetch: fetchImpl, url: options.jwksUri, timeoutMs: options.fetchTimeoutMs, clock });
     if (response.status !== 200) throw new Error(`JWKS endpoint answered HTTP ${response.status}`);
     return { set: readKeySet(response.body), fetchedAt: now() };
   }
@@ -138,8 +140,11 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   function refresh(): Promise<HeldKeys> {
     if (inflight !== null) return inflight;
     fetchCount += 1;
+    // `inflight` is cleared before anyone hears the outcome, so a refresh started on hearing it
+    // (a timer due at that very moment) fetches anew instead of joining the finished attempt.
     const attempt = fetchKeys().then(
       (fresh) => {
+        inflight = null;
         // Same keys as before: cached tokens have nothing to re-check.
         if (held === null || held.set.signature !== fresh.set.signature) generation += 1;
         held = fresh;
@@ -151,6 +156,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
         return fresh;
       },
       (error: unknown) => {
+        inflight = null;
         lastError = new Error(`JWKS fetch for issuer "${options.issuerName}" failed`, { cause: error });
         retryNotBefore = now() + failureBackoffMs;
         report(isTimeout(error) ? 'timeout' : 'error');
@@ -158,11 +164,8 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
         throw lastError;
       },
     );
-    const shared = attempt.finally(() => {
-      inflight = null;
-    });
-    inflight = shared;
-    return shared;
+    inflight = attempt;
+    return attempt;
   }
 
   function unavailable(cause: unknown): AppError {
@@ -213,8 +216,8 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     },
     close() {
       closed = true;
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
+      cancelTimer?.();
+      cancelTimer = null;
     },
 
     async getKey(header) {

@@ -39,7 +39,7 @@ const SQLSTATE = /^[0-9A-Z]{5}$/;
 const UNAVAILABLE_CLASSES = new Set(['08', '53', '57', '58']);
 
 /** The reason of a BAD_USER_INPUT raised by the database for a client's value (HTTP 400). */
-export const UNSTORABLE_VALUE = 'UNSTORABLE_VALUE';
+export const UNSTORABLE_VALUE = 'unstorable_value';
 
 /**
  * A value the database cannot take: class 22, data exception (a NUL byte or an invalid byte
@@ -59,7 +59,7 @@ export function connectionRefusal(error: unknown): { sqlState: string | undefine
 
 /**
  * Wraps a driver error: AppError(IDENTITY_STORE_UNAVAILABLE) when the store cannot answer,
- * AppError(BAD_USER_INPUT, UNSTORABLE_VALUE) for a value it cannot take, DatabaseError otherwise.
+ * AppError(BAD_USER_INPUT, unstorable_value) for a value it cannot take, DatabaseError otherwise.
  */
 export function toDatabaseError(error: unknown): Error {
   if (error instanceof AppError || error instanceof DatabaseError) return error;

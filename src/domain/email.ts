@@ -38,10 +38,10 @@ export function readEmailAddress(raw: unknown): string | null {
   return email !== null && isValidEmail(email) ? email : null;
 }
 
-/** An address a caller gave: normalised. @throws AppError BAD_USER_INPUT (INVALID_EMAIL) */
+/** An address a caller gave: normalised. @throws AppError BAD_USER_INPUT (invalid_email) */
 export function requireEmail(raw: unknown): string {
   const email = readEmailAddress(raw);
-  if (email === null) throw new AppError('BAD_USER_INPUT', { message: 'email is not a valid email address.', reason: 'INVALID_EMAIL' });
+  if (email === null) throw new AppError('BAD_USER_INPUT', { message: 'email is not a valid email address.', reason: 'invalid_email' });
   return email;
 }
 

@@ -152,7 +152,7 @@ export function canManageMembers(viewerRole: MembershipRole | null): boolean {
 }
 
 /** Why a membership change is refused (FORBIDDEN's `reason`), or null when it is allowed. */
-export type MembershipRefusal = 'ROLE_REQUIRED' | 'OWNER_REQUIRED' | 'LAST_OWNER';
+export type MembershipRefusal = 'role_required' | 'owner_required' | 'LAST_OWNER';
 
 /** Services holding organizations:read (or :admin, which implies it) read any organization. */
 export function isOrganizationReader(principal: Principal): boolean {
@@ -171,8 +171,8 @@ export function canSeeAuditLog(viewerRole: MembershipRole | null): boolean {
 
 /** Inviting a member: OWNER or ADMIN; only an OWNER invites an OWNER. */
 export function inviteRefusal(actorRole: MembershipRole | null, role: MembershipRole): MembershipRefusal | null {
-  if (!canManageMembers(actorRole)) return 'ROLE_REQUIRED';
-  if (role === 'OWNER' && actorRole !== 'OWNER') return 'OWNER_REQUIRED';
+  if (!canManageMembers(actorRole)) return 'role_required';
+  if (role === 'OWNER' && actorRole !== 'OWNER') return 'owner_required';
   return null;
 }
 
@@ -186,8 +186,8 @@ export function roleChangeRefusal(
   to: MembershipRole,
   owners: number,
 ): MembershipRefusal | null {
-  if (!canManageMembers(actorRole)) return 'ROLE_REQUIRED';
-  if ((from === 'OWNER' || to === 'OWNER') && actorRole !== 'OWNER') return 'OWNER_REQUIRED';
+  if (!canManageMembers(actorRole)) return 'role_required';
+  if ((from === 'OWNER' || to === 'OWNER') && actorRole !== 'OWNER') return 'owner_required';
   if (from === 'OWNER' && to !== 'OWNER' && owners <= 1) return 'LAST_OWNER';
   return null;
 }
@@ -203,15 +203,15 @@ export function removalRefusal(
   owners: number,
 ): MembershipRefusal | null {
   if (!leaving) {
-    if (!canManageMembers(actorRole)) return 'ROLE_REQUIRED';
-    if (target === 'OWNER' && actorRole !== 'OWNER') return 'OWNER_REQUIRED';
+    if (!canManageMembers(actorRole)) return 'role_required';
+    if (target === 'OWNER' && actorRole !== 'OWNER') return 'owner_required';
   }
   if (target === 'OWNER' && owners <= 1) return 'LAST_OWNER';
   return null;
 }
 
 /** Why an invitee's answer (or a revocation) is refused (FORBIDDEN's `reason`). */
-export type InvitationRefusal = 'NOT_INVITEE' | 'INVITATION_EXPIRED' | 'INVITATION_NOT_PENDING';
+export type InvitationRefusal = 'not_invitee' | 'invitation_expired' | 'invitation_not_pending';
 
 /**
  * The invitee: a user whose VERIFIED email equals the invitation's. An unverified copy of the
@@ -223,32 +223,32 @@ export function isInvitee(invitation: Invitation, user: User | null): boolean {
 
 /**
  * Accepting or declining: the invitee only (anyone else, and an unknown invitation, learns
- * nothing more than NOT_INVITEE); an expired or closed invitation is refused. Accepting an
+ * nothing more than not_invitee); an expired or closed invitation is refused. Accepting an
  * accepted one, or declining a declined one, is allowed: the caller answers it idempotently.
  */
 export function responseRefusal(invitation: Invitation | null, user: User | null, response: 'accept' | 'decline'): InvitationRefusal | null {
-  if (invitation === null || !isInvitee(invitation, user)) return 'NOT_INVITEE';
+  if (invitation === null || !isInvitee(invitation, user)) return 'not_invitee';
   switch (invitation.status) {
     case 'PENDING':
       return null;
     case 'EXPIRED':
-      return 'INVITATION_EXPIRED';
+      return 'invitation_expired';
     case 'ACCEPTED':
-      return response === 'accept' ? null : 'INVITATION_NOT_PENDING';
+      return response === 'accept' ? null : 'invitation_not_pending';
     case 'DECLINED':
-      return response === 'decline' ? null : 'INVITATION_NOT_PENDING';
+      return response === 'decline' ? null : 'invitation_not_pending';
     default:
-      return 'INVITATION_NOT_PENDING';
+      return 'invitation_not_pending';
   }
 }
 
 /**
  * Revoking: OWNER or ADMIN of the invitation's organization (an unknown invitation answers as
- * if the caller were not: ROLE_REQUIRED). Pending, expired and revoked ones can be revoked;
+ * if the caller were not: role_required). Pending, expired and revoked ones can be revoked;
  * an answered one cannot.
  */
 export function revokeRefusal(actorRole: MembershipRole | null, invitation: Invitation | null): MembershipRefusal | InvitationRefusal | null {
-  if (invitation === null || !canManageMembers(actorRole)) return 'ROLE_REQUIRED';
-  if (invitation.status === 'ACCEPTED' || invitation.status === 'DECLINED') return 'INVITATION_NOT_PENDING';
+  if (invitation === null || !canManageMembers(actorRole)) return 'role_required';
+  if (invitation.status === 'ACCEPTED' || invitation.status === 'DECLINED') return 'invitation_not_pending';
   return null;
 }

@@ -136,7 +136,7 @@ export function createCoprocessorHandler(options: CoprocessorOptions): RouteHand
       // Router fail the client request closed rather than let it through unidentified.
       throw new AppError('BAD_USER_INPUT', {
         message: 'Expected an Apollo Router coprocessor request (version 1, stage RouterRequest, headers included).',
-        reason: 'INVALID_COPROCESSOR_REQUEST',
+        reason: 'invalid_coprocessor_request',
       });
     }
     const payload = parsed.data;

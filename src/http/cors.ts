@@ -26,7 +26,7 @@ export function createCors(origins: readonly string[]): ((req: IncomingMessage, 
     const isPreflight = req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined;
     if (origin === undefined || !allowed.has(origin)) {
       if (!isPreflight) return false;
-      sendJson(res, 403, { errors: [{ message: 'This origin may not call this service from a browser.', extensions: { code: 'FORBIDDEN', reason: 'CORS_ORIGIN' } }] });
+      sendJson(res, 403, { errors: [{ message: 'This origin may not call this service from a browser.', extensions: { code: 'FORBIDDEN', reason: 'cors_origin' } }] });
       return true;
     }
     res.setHeader('access-control-allow-origin', origin);

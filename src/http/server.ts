@@ -104,7 +104,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
         try {
           body = JSON.parse(text);
         } catch {
-          throw new AppError('BAD_USER_INPUT', { message: 'The request body is not valid JSON.', reason: 'INVALID_JSON' });
+          throw new AppError('BAD_USER_INPUT', { message: 'The request body is not valid JSON.', reason: 'invalid_json' });
         }
       } else {
         body = text;

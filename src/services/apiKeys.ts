@@ -29,7 +29,7 @@ export interface CreateApiKeyInput {
 }
 
 export interface ApiKeyService {
-  /** @throws UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT (INVALID_NAME, invalid_expires_at, invalid_scope, too_many_api_keys, API_KEYS_DISABLED) */
+  /** @throws UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT (invalid_name, invalid_expires_at, invalid_scope, too_many_api_keys, API_KEYS_DISABLED) */
   create(principal: Principal, input: CreateApiKeyInput): Promise<{ apiKey: ApiKeyRecord; secret: string }>;
   /** True once revoked (already revoked: true). @throws UNAUTHENTICATED, NOT_FOUND */
   revoke(principal: Principal, id: string): Promise<boolean>;
@@ -42,12 +42,12 @@ export interface ApiKeyService {
 const MAX_SCOPES = 200;
 
 const forbidden = (message: string) => new AppError('FORBIDDEN', { message, reason: 'scope_not_held' });
-const notFound = () => new AppError('NOT_FOUND', { message: 'No such API key.', reason: 'API_KEY_NOT_FOUND' });
+const notFound = () => new AppError('NOT_FOUND', { message: 'No such API key.', reason: 'api_key_not_found' });
 
 
 function readName(raw: string): string {
   const { name, cut } = fitName(raw, MAX_KEY_NAME_LENGTH);
-  if (name === null || cut) throw badInput(`name must be 1-${MAX_KEY_NAME_LENGTH} characters.`, 'INVALID_NAME');
+  if (name === null || cut) throw badInput(`name must be 1-${MAX_KEY_NAME_LENGTH} characters.`, 'invalid_name');
   return name;
 }
 

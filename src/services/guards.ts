@@ -22,18 +22,18 @@ export function actorOf(principal: Principal): Actor {
 
 /**
  * A user acting on their own account: through a personal API key only with the scope `user`.
- * @throws UNAUTHENTICATED (anonymous), FORBIDDEN USER_REQUIRED (a service), MISSING_SCOPE (a key without `user`)
+ * @throws UNAUTHENTICATED (anonymous), FORBIDDEN user_required (a service), missing_scope (a key without `user`)
  */
 export function requireSelfUser(principal: Principal): Extract<Principal, { kind: 'user' }> {
   const user = requireUser(principal);
-  if (user.apiKey !== undefined && !user.apiKey.user) throw new AppError('FORBIDDEN', { message: 'This API key lacks the scope user.', reason: 'MISSING_SCOPE' });
+  if (user.apiKey !== undefined && !user.apiKey.user) throw new AppError('FORBIDDEN', { message: 'This API key lacks the scope user.', reason: 'missing_scope' });
   return user;
 }
 
 /**
  * Who acts on an organization's members: a user, or an organization's API key. Returns the user
  * whose role counts (the key's creator for an organization key), `self` when it is the user.
- * @throws UNAUTHENTICATED (anonymous), FORBIDDEN USER_REQUIRED (a service)
+ * @throws UNAUTHENTICATED (anonymous), FORBIDDEN user_required (a service)
  */
 export function requireMemberActor(principal: Principal): { holderId: string; self: boolean } {
   if (principal.kind === 'api_key') return { holderId: principal.creatorId, self: false };
@@ -41,22 +41,22 @@ export function requireMemberActor(principal: Principal): { holderId: string; se
   return { holderId: user.userId, self: true };
 }
 
-/** @throws UNAUTHENTICATED (anonymous), FORBIDDEN USER_REQUIRED (a service) */
+/** @throws UNAUTHENTICATED (anonymous), FORBIDDEN user_required (a service) */
 export function requireUser(principal: Principal): Extract<Principal, { kind: 'user' }> {
   if (principal.kind === 'anonymous') throw authenticationRequired();
   if (principal.kind !== 'user') {
-    throw new AppError('FORBIDDEN', { message: 'Only a user can do this; roles live in memberships.', reason: 'USER_REQUIRED' });
+    throw new AppError('FORBIDDEN', { message: 'Only a user can do this; roles live in memberships.', reason: 'user_required' });
   }
   return principal;
 }
 
 const REFUSAL_MESSAGE: Record<MembershipRefusal | InvitationRefusal, string> = {
-  ROLE_REQUIRED: 'Only an OWNER or ADMIN of this organization can manage its members.',
-  OWNER_REQUIRED: 'Only an OWNER can make, change or remove an OWNER.',
+  role_required: 'Only an OWNER or ADMIN of this organization can manage its members.',
+  owner_required: 'Only an OWNER can make, change or remove an OWNER.',
   LAST_OWNER: 'An organization keeps at least one OWNER: the last one can be neither demoted nor removed.',
-  NOT_INVITEE: 'Only the invitee, signed in with the invited email verified, can answer this invitation.',
-  INVITATION_EXPIRED: 'This invitation has expired; ask for a new one.',
-  INVITATION_NOT_PENDING: 'This invitation has already been answered or revoked.',
+  not_invitee: 'Only the invitee, signed in with the invited email verified, can answer this invitation.',
+  invitation_expired: 'This invitation has expired; ask for a new one.',
+  invitation_not_pending: 'This invitation has already been answered or revoked.',
 };
 
 /** @throws FORBIDDEN with `reason` unless it is null. */
@@ -64,11 +64,11 @@ export function refuse(reason: MembershipRefusal | InvitationRefusal | null): vo
   if (reason !== null) throw new AppError('FORBIDDEN', { message: REFUSAL_MESSAGE[reason], reason });
 }
 
-/** An organization's name as given: trimmed, not blank, not cut. @throws BAD_USER_INPUT (INVALID_NAME) */
+/** An organization's name as given: trimmed, not blank, not cut. @throws BAD_USER_INPUT (invalid_name) */
 export function requireOrganizationName(raw: string): string {
   const { name, cut } = fitName(raw, MAX_ORGANIZATION_NAME_LENGTH);
-  if (name === null) throw badInput('name must not be blank.', 'INVALID_NAME');
-  if (cut) throw badInput(`name is longer than ${MAX_ORGANIZATION_NAME_LENGTH} characters.`, 'INVALID_NAME');
+  if (name === null) throw badInput('name must not be blank.', 'invalid_name');
+  if (cut) throw badInput(`name is longer than ${MAX_ORGANIZATION_NAME_LENGTH} characters.`, 'invalid_name');
   return name;
 }
 
@@ -79,18 +79,18 @@ export function optionalText(raw: string | null | undefined): string | null {
 
 /** SSO domains: normalised, valid, deduplicated, sorted. @throws BAD_USER_INPUT */
 export function cleanDomains(raw: readonly string[]): string[] {
-  if (raw.length > MAX_DOMAINS) throw badInput(`At most ${MAX_DOMAINS} domains.`, 'INVALID_DOMAIN');
+  if (raw.length > MAX_DOMAINS) throw badInput(`At most ${MAX_DOMAINS} domains.`, 'invalid_domain');
   const domains = new Set<string>();
   for (const entry of raw) {
     const domain = normalizeDomain(entry);
-    if (!isValidDomain(domain)) throw badInput('A domain is not a valid DNS name (e.g. bigcorp.com).', 'INVALID_DOMAIN');
+    if (!isValidDomain(domain)) throw badInput('A domain is not a valid DNS name (e.g. bigcorp.com).', 'invalid_domain');
     domains.add(domain);
   }
   return [...domains].sort();
 }
 
 export function organizationNotFound(): AppError {
-  return new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'ORGANIZATION_NOT_FOUND' });
+  return new AppError('NOT_FOUND', { message: 'No such organization.', reason: 'organization_not_found' });
 }
 
 /**

@@ -16,19 +16,19 @@ import { actorOf, currentRole, lockForChange, organizationNotFound, refuse, requ
 export interface InvitationService {
   /**
    * OWNER or ADMIN; only an OWNER invites an OWNER. A pending invitation to the same address is
-   * renewed (same id, new role and expiry). @throws BAD_USER_INPUT (INVALID_EMAIL), NOT_FOUND
-   * (organization), FORBIDDEN (ROLE_REQUIRED, OWNER_REQUIRED, USER_REQUIRED), UNAUTHENTICATED
+   * renewed (same id, new role and expiry). @throws BAD_USER_INPUT (invalid_email), NOT_FOUND
+   * (organization), FORBIDDEN (role_required, owner_required, user_required), UNAUTHENTICATED
    */
   invite(principal: Principal, input: { organizationId: string; email: string; role: MembershipRole }): Promise<Invitation>;
   /**
    * The invitee joins with the invitation's role; one already a member keeps membership and
    * role. Accepting an accepted invitation again answers the membership while it exists.
-   * @throws FORBIDDEN (NOT_INVITEE for anyone else and unknown ids, INVITATION_EXPIRED, INVITATION_NOT_PENDING)
+   * @throws FORBIDDEN (not_invitee for anyone else and unknown ids, invitation_expired, invitation_not_pending)
    */
   accept(principal: Principal, id: string): Promise<Membership>;
   /** The invitee. @throws FORBIDDEN (as accept) */
   decline(principal: Principal, id: string): Promise<boolean>;
-  /** OWNER or ADMIN of its organization. @throws FORBIDDEN (ROLE_REQUIRED also for unknown ids, INVITATION_NOT_PENDING) */
+  /** OWNER or ADMIN of its organization. @throws FORBIDDEN (role_required also for unknown ids, invitation_not_pending) */
   revoke(principal: Principal, id: string): Promise<boolean>;
 }
 
@@ -54,7 +54,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
   async function requireInvitee(principal: Principal, id: string) {
     const caller = requireSelfUser(principal);
     const known = isUuid(id) ? await findInvitation(db, id, clock()) : null;
-    if (known === null || !isInvitee(known, await userRow(caller.userId))) refuse('NOT_INVITEE');
+    if (known === null || !isInvitee(known, await userRow(caller.userId))) refuse('not_invitee');
     return { caller, known: known! };
   }
 
@@ -106,7 +106,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
         const invitation = await lockForResponse(tx, rows, id, caller.userId, 'accept');
         const existing = await findMembership(tx, invitation.organizationId, caller.userId);
         if (invitation.status === 'ACCEPTED') {
-          if (existing === null) refuse('INVITATION_NOT_PENDING');
+          if (existing === null) refuse('invitation_not_pending');
           return existing!;
         }
         // A member already keeps their role: an invitation never demotes (or promotes) anyone.

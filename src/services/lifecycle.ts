@@ -33,7 +33,7 @@ export interface LifecycleService {
 
 function requireAdmin(principal: Principal): void {
   if (principal.kind === 'anonymous') throw authenticationRequired();
-  if (!isUserAdmin(principal)) throw new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
+  if (!isUserAdmin(principal)) throw new AppError('FORBIDDEN', { reason: 'missing_scope' });
 }
 
 const notFound = () => new AppError('NOT_FOUND', { message: 'No such user.' });

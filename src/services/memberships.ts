@@ -21,13 +21,13 @@ export interface MembershipService {
   /**
    * Services holding organizations:admin (provisioning); users join by invitation, never this
    * way, OWNERs included. Exactly one of userId / email; email ensures the user.
-   * @throws BAD_USER_INPUT, NOT_FOUND (organization or user), FORBIDDEN (MISSING_SCOPE), CONFLICT (ALREADY_MEMBER)
+   * @throws BAD_USER_INPUT, NOT_FOUND (organization or user), FORBIDDEN (missing_scope), CONFLICT (already_member)
    */
   addMember(
     principal: Principal,
     input: { organizationId: string; userId?: string | null; email?: string | null; role: MembershipRole },
   ): Promise<Membership>;
-  /** @throws NOT_FOUND, FORBIDDEN (ROLE_REQUIRED, OWNER_REQUIRED, LAST_OWNER) */
+  /** @throws NOT_FOUND, FORBIDDEN (role_required, owner_required, LAST_OWNER) */
   updateMemberRole(principal: Principal, input: { membershipId: string; role: MembershipRole }): Promise<Membership>;
   /** The member leaving, or OWNER/ADMIN. @throws NOT_FOUND, FORBIDDEN (…, LAST_OWNER) */
   removeMember(principal: Principal, membershipId: string): Promise<boolean>;
@@ -50,7 +50,7 @@ export function createMembershipService(deps: { db: Database; users: UserStore; 
   /** The membership (outside any lock) to learn its organization; NOT_FOUND when unknown. */
   async function membershipOrNotFound(q: Queryable, membershipId: string): Promise<Membership> {
     const found = isUuid(membershipId) ? (await findMembershipsByIds(q, [membershipId]))[0] : undefined;
-    if (found === undefined) throw new AppError('NOT_FOUND', { message: 'No such membership.', reason: 'MEMBERSHIP_NOT_FOUND' });
+    if (found === undefined) throw new AppError('NOT_FOUND', { message: 'No such membership.', reason: 'membership_not_found' });
     return found;
   }
 
@@ -59,11 +59,11 @@ export function createMembershipService(deps: { db: Database; users: UserStore; 
       if (principal.kind === 'anonymous') throw authenticationRequired();
       // Users invite instead (policy.ts says why).
       if (!isOrganizationAdmin(principal)) {
-        throw new AppError('FORBIDDEN', { message: 'Only a service holding organizations:admin adds members; users invite them.', reason: 'MISSING_SCOPE' });
+        throw new AppError('FORBIDDEN', { message: 'Only a service holding organizations:admin adds members; users invite them.', reason: 'missing_scope' });
       }
       const hasUserId = input.userId !== null && input.userId !== undefined;
       const hasEmail = input.email !== null && input.email !== undefined;
-      if (hasUserId === hasEmail) throw badInput('Give exactly one of userId and email.', 'USER_ID_XOR_EMAIL');
+      if (hasUserId === hasEmail) throw badInput('Give exactly one of userId and email.', 'user_id_xor_email');
       if (hasEmail) requireEmail(input.email);
       if (!isUuid(input.organizationId)) throw organizationNotFound();
       const actor = actorOf(principal);
@@ -74,14 +74,14 @@ export function createMembershipService(deps: { db: Database; users: UserStore; 
           let userId: string;
           if (hasUserId) {
             const user = isUuid(input.userId!) ? await users.find(input.userId!) : null;
-            if (user === null) throw new AppError('NOT_FOUND', { message: 'No such user.', reason: 'USER_NOT_FOUND' });
+            if (user === null) throw new AppError('NOT_FOUND', { message: 'No such user.', reason: 'user_not_found' });
             userId = user.id;
           } else {
             // Same transaction: the user exists only if the membership does.
             userId = (await deps.identity.ensureUserByEmail({ tx, users }, { email: input.email! }, actor)).user.id;
           }
           const membership = await insertMembership(tx, { id: randomUUID(), organizationId: input.organizationId, userId, role: input.role });
-          if (membership === null) throw new AppError('CONFLICT', { message: 'This user is already a member of the organization.', reason: 'ALREADY_MEMBER' });
+          if (membership === null) throw new AppError('CONFLICT', { message: 'This user is already a member of the organization.', reason: 'already_member' });
           await appendAudit(tx, actor, {
             action: 'membership.added',
             targetType: 'Membership',

@@ -11,9 +11,9 @@ import type { UserStore, UserView } from '../db/userStore.js';
 import { actorOf } from './guards.js';
 
 export interface OperatorService {
-  /** Operators and users:admin services. @throws UNAUTHENTICATED, FORBIDDEN (MISSING_SCOPE), NOT_FOUND */
+  /** Operators and users:admin services. @throws UNAUTHENTICATED, FORBIDDEN (missing_scope), NOT_FOUND */
   grantOperator(principal: Principal, userId: string): Promise<User>;
-  /** Operators and users:admin services. @throws UNAUTHENTICATED, FORBIDDEN (MISSING_SCOPE), NOT_FOUND */
+  /** Operators and users:admin services. @throws UNAUTHENTICATED, FORBIDDEN (missing_scope), NOT_FOUND */
   revokeOperator(principal: Principal, userId: string): Promise<User>;
   /**
    * Sets the status of the user `userId` on behalf of `actor` (the command line: no principal);
@@ -24,12 +24,12 @@ export interface OperatorService {
   operators(): Promise<User[]>;
   /**
    * users:read (and operators): the user bound to (issuer name, subject); null when none. Never
-   * provisions. @throws FORBIDDEN (MISSING_SCOPE), BAD_USER_INPUT (UNKNOWN_ISSUER)
+   * provisions. @throws FORBIDDEN (missing_scope), BAD_USER_INPUT (unknown_issuer)
    */
   userByIdentity(principal: Principal, issuerName: string, subject: string, users: UserView): Promise<User | null>;
 }
 
-const notFound = () => new AppError('NOT_FOUND', { message: 'No such user.', reason: 'USER_NOT_FOUND' });
+const notFound = () => new AppError('NOT_FOUND', { message: 'No such user.', reason: 'user_not_found' });
 
 export function createOperatorService(deps: {
   users: UserStore;
@@ -52,7 +52,7 @@ export function createOperatorService(deps: {
 
   function authorize(principal: Principal): Actor {
     if (principal.kind === 'anonymous') throw authenticationRequired();
-    if (!canManageOperators(principal)) throw new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
+    if (!canManageOperators(principal)) throw new AppError('FORBIDDEN', { reason: 'missing_scope' });
     return actorOf(principal);
   }
 
@@ -63,10 +63,10 @@ export function createOperatorService(deps: {
     operators: () => users.operators(),
 
     async userByIdentity(principal, issuerName, subject, view) {
-      if (!canLookUpIdentities(principal)) throw new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
+      if (!canLookUpIdentities(principal)) throw new AppError('FORBIDDEN', { reason: 'missing_scope' });
       const issuer = deps.issuersByName.get(issuerName);
       // A name no issuer has is the caller's mistake (a typo would otherwise read as "no such user").
-      if (issuer === undefined) throw badInput('issuer is not the name of a configured issuer.', 'UNKNOWN_ISSUER');
+      if (issuer === undefined) throw badInput('issuer is not the name of a configured issuer.', 'unknown_issuer');
       const bound = await users.findIdentity(issuer, subject);
       if (bound === null) return null;
       view.hold(bound.user);

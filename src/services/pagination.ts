@@ -18,10 +18,10 @@ export interface PagedList<T> {
   isKey(key: string): boolean;
 }
 
-/** How many rows to answer: `first` (else `fallback`), at most MAX_PAGE. @throws BAD_USER_INPUT (INVALID_FIRST) */
+/** How many rows to answer: `first` (else `fallback`), at most MAX_PAGE. @throws BAD_USER_INPUT (invalid_first) */
 export function pageSize(first: number | null | undefined, fallback: number): number {
   const value = first ?? fallback;
-  if (!Number.isInteger(value) || value < 0) throw badInput('first must be a non-negative integer.', 'INVALID_FIRST');
+  if (!Number.isInteger(value) || value < 0) throw badInput('first must be a non-negative integer.', 'invalid_first');
   return Math.min(value, MAX_PAGE);
 }
 
@@ -29,12 +29,12 @@ export function encodeCursor<T>(list: PagedList<T>, key: string): string {
   return Buffer.from(`${list.name}:${key}`, 'utf8').toString('base64url');
 }
 
-/** The key a cursor of this list ends at; null for none. @throws BAD_USER_INPUT (INVALID_CURSOR) */
+/** The key a cursor of this list ends at; null for none. @throws BAD_USER_INPUT (invalid_cursor) */
 export function decodeCursor<T>(list: PagedList<T>, cursor: string | null | undefined): string | null {
   if (cursor === null || cursor === undefined || cursor === '') return null;
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const key = text.startsWith(`${list.name}:`) ? text.slice(list.name.length + 1) : null;
-  if (key === null || !list.isKey(key)) throw badInput('after is not a cursor from this list.', 'INVALID_CURSOR');
+  if (key === null || !list.isKey(key)) throw badInput('after is not a cursor from this list.', 'invalid_cursor');
   return key;
 }
 

@@ -29,7 +29,7 @@ export interface SetSsoInput {
 }
 
 export interface SsoService {
-  /** Services holding organizations:admin. @throws FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT (DOMAIN_TAKEN, EXTERNAL_ORGANIZATION_TAKEN) */
+  /** Services holding organizations:admin. @throws FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT (domain_taken, external_organization_taken) */
   setOrganizationSso(principal: Principal, input: SetSsoInput): Promise<Organization>;
   /**
    * Public. `findByDomain` is the request's batched lookup (one statement per request).
@@ -52,9 +52,9 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       if (principal.kind === 'anonymous') throw authenticationRequired();
       // Users never bind domains, owners included (policy.ts says why).
       if (!isOrganizationAdmin(principal)) {
-        throw new AppError('FORBIDDEN', { message: 'Only a service holding organizations:admin can bind SSO.', reason: 'MISSING_SCOPE' });
+        throw new AppError('FORBIDDEN', { message: 'Only a service holding organizations:admin can bind SSO.', reason: 'missing_scope' });
       }
-      if (!deps.issuerNames.has(input.issuer)) throw badInput('issuer is not the name of a configured issuer.', 'UNKNOWN_ISSUER');
+      if (!deps.issuerNames.has(input.issuer)) throw badInput('issuer is not the name of a configured issuer.', 'unknown_issuer');
       const domains = cleanDomains(input.domains);
       const binding = {
         organizationId: input.organizationId,
@@ -85,12 +85,12 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       } catch (error) {
         // The keys are the last word, also when two services bind the same domain at once.
         if (isUniqueViolation(error, 'organization_domains_pkey')) {
-          throw new AppError('CONFLICT', { message: 'A domain is already bound to another organization.', reason: 'DOMAIN_TAKEN', cause: error });
+          throw new AppError('CONFLICT', { message: 'A domain is already bound to another organization.', reason: 'domain_taken', cause: error });
         }
         if (isUniqueViolation(error, 'organization_sso_external_key')) {
           throw new AppError('CONFLICT', {
             message: 'This external organization is already bound to another organization.',
-            reason: 'EXTERNAL_ORGANIZATION_TAKEN',
+            reason: 'external_organization_taken',
             cause: error,
           });
         }

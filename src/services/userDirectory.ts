@@ -18,7 +18,7 @@ const MAX_QUERY_LENGTH = 320;
 const USERS: PagedList<User> = { name: 'user', keyOf: (user) => user.id, isKey: isUuid };
 
 export interface UserDirectory {
-  /** users:read; null for an unknown (or deleted) user. @throws FORBIDDEN (MISSING_SCOPE) */
+  /** users:read; null for an unknown (or deleted) user. @throws FORBIDDEN (missing_scope) */
   user(principal: Principal, id: string, users: UserView): User | null | Promise<User | null>;
   /** users:read: the user holding this email (a verified holder first); null when none or malformed. @throws FORBIDDEN */
   userByEmail(principal: Principal, email: string, users: UserView): Promise<User | null>;
@@ -30,12 +30,12 @@ export interface UserDirectory {
    * `ensureUser`: without input, the calling user (resolved, and provisioned if new, before the
    * request reached GraphQL; `created` says so); with input, a users:write service's get-or-create
    * by email (the email counts as verified).
-   * @throws UNAUTHENTICATED, BAD_USER_INPUT (INPUT_REQUIRED for a service without input, a malformed email), FORBIDDEN
+   * @throws UNAUTHENTICATED, BAD_USER_INPUT (input_required for a service without input, a malformed email), FORBIDDEN
    */
   ensureUser(principal: Principal, input: { email: string; name?: string | null } | null, users: UserView): Promise<{ user: User; created: boolean }>;
 }
 
-const missingScope = () => new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
+const missingScope = () => new AppError('FORBIDDEN', { reason: 'missing_scope' });
 
 export function createUserDirectory(deps: { db: Queryable; users: UserStore; identity: IdentityService }): UserDirectory {
   const { db } = deps;
@@ -56,7 +56,7 @@ export function createUserDirectory(deps: { db: Queryable; users: UserStore; ide
       const limit = pageSize(args.first, 50);
       const afterId = decodeCursor(USERS, args.after)?.toLowerCase() ?? null;
       const query = args.query?.trim() || null;
-      if (query !== null && query.length > MAX_QUERY_LENGTH) throw badInput('query is too long.', 'INVALID_QUERY');
+      if (query !== null && query.length > MAX_QUERY_LENGTH) throw badInput('query is too long.', 'invalid_query');
       return toPage(USERS, await deps.users.search({ query, afterId, limit: limit + 1 }), limit);
     },
 
@@ -70,7 +70,7 @@ export function createUserDirectory(deps: { db: Queryable; users: UserStore; ide
     async ensureUser(principal, input, users) {
       if (principal.kind === 'anonymous') throw authenticationRequired();
       if (input === null) {
-        if (principal.kind !== 'user') throw new AppError('BAD_USER_INPUT', { message: 'A service principal must pass input { email }.', reason: 'INPUT_REQUIRED' });
+        if (principal.kind !== 'user') throw new AppError('BAD_USER_INPUT', { message: 'A service principal must pass input { email }.', reason: 'input_required' });
         const user = await users.get(principal.userId);
         if (user === null) throw new AppError('INTERNAL_SERVER_ERROR');
         return { user, created: principal.created };

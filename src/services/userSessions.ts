@@ -25,7 +25,7 @@ export interface SessionService {
   readonly recorder: SessionRecorder;
   /**
    * The user, or users:admin: their sessions, newest first; revoked ones stay listed
-   * MAX_TOKEN_AGE_SECONDS. @throws FORBIDDEN (MISSING_SCOPE), BAD_USER_INPUT (first, after)
+   * MAX_TOKEN_AGE_SECONDS. @throws FORBIDDEN (missing_scope), BAD_USER_INPUT (first, after)
    */
   sessions(principal: Principal, userId: string, args: { first?: number | null; after?: string | null }): Promise<Page<ListedSession>>;
   /**
@@ -69,7 +69,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     recorder,
 
     async sessions(principal, userId, args) {
-      if (!canSeeSessions(principal, userId)) throw new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
+      if (!canSeeSessions(principal, userId)) throw new AppError('FORBIDDEN', { reason: 'missing_scope' });
       const limit = pageSize(args.first, 20);
       const after = decodeCursor(SESSIONS, args.after);
       // This replica's sightings still waiting are listed too (the asking session's first of all).

@@ -4,6 +4,7 @@ import { createTokenVerifier } from '../../src/auth/verifier.js';
 import { AppError } from '../../src/errors.js';
 import { issuerConfig, startTestIssuer, type TestIssuer, remoteKeySetFor } from '../helpers/issuer.js';
 import { rejection } from '../helpers/assert.js';
+import { testClock } from '../helpers/clock.js';
 
 const AUD = 'https://api.test';
 let idp: TestIssuer;
@@ -17,9 +18,9 @@ afterAll(async () => {
 
 /** Verifier whose key source counts lookups, so a cache hit is observable. */
 function setup(cacheMaxEntries?: number) {
-  const clock = { now: Date.now() };
+  const clock = testClock();
   const config = issuerConfig(idp);
-  const remote = remoteKeySetFor(idp, { issuerName: config.name, now: () => clock.now });
+  const remote = remoteKeySetFor(idp, { issuerName: config.name, clock });
   const counter = { lookups: 0 };
   const counting: KeySource = Object.create(remote, {
     getKey: {
@@ -32,7 +33,7 @@ function setup(cacheMaxEntries?: number) {
   const verifier = createTokenVerifier({
     issuers: [config],
     keySources: new Map([[config.name, counting]]),
-    now: () => clock.now,
+    now: clock.now,
     ...(cacheMaxEntries === undefined ? {} : { cacheMaxEntries }),
   });
   return { clock, counter, verifier };
@@ -51,12 +52,12 @@ describe('verified-token cache', () => {
 
   it('a cached token is refused once its exp has passed', async () => {
     const { clock, counter, verifier } = setup();
-    const exp = Math.floor(clock.now / 1000) + 60;
+    const exp = Math.floor(clock.now() / 1000) + 60;
     const token = await idp.sign({ sub: 'alice', aud: AUD, exp });
     await verifier.verify(token);
-    clock.now = exp * 1000 - 1000;
+    clock.advance(exp * 1000 - 1000 - clock.now());
     await verifier.verify(token);
-    clock.now = exp * 1000; // exp is no longer strictly in the future
+    clock.advance(exp * 1000 - clock.now()); // exp is no longer strictly in the future
     const error = await rejection(verifier.verify(token));
     expect(error.code).toBe('UNAUTHENTICATED');
     expect(error.reason).toBe('token_expired');
@@ -65,7 +66,7 @@ describe('verified-token cache', () => {
 
   it('the synchronous lookup answers only for a token verified before and not yet expired', async () => {
     const { clock, verifier } = setup();
-    const exp = Math.floor(clock.now / 1000) + 60;
+    const exp = Math.floor(clock.now() / 1000) + 60;
     const token = await idp.sign({ sub: 'alice', aud: AUD, exp });
     expect(verifier.cachedPrincipal(token)).toBeUndefined();
     const principal = await verifier.verify(token);
@@ -73,7 +74,7 @@ describe('verified-token cache', () => {
     // Another token of the same user is another entry; a tampered copy of this one is no entry.
     expect(verifier.cachedPrincipal(await idp.sign({ sub: 'alice', aud: AUD, exp, jti: 'another' }))).toBeUndefined();
     expect(verifier.cachedPrincipal(`${token}x`)).toBeUndefined();
-    clock.now = exp * 1000;
+    clock.advance(exp * 1000 - clock.now());
     expect(verifier.cachedPrincipal(token)).toBeUndefined();
     expect((await rejection(verifier.verify(token))).reason).toBe('token_expired');
   });
@@ -87,7 +88,7 @@ describe('verified-token cache', () => {
     } finally {
       idp.setMode('up');
     }
-    clock.now += 6_000; // past the failure backoff
+    clock.advance(5_000); // the failure backoff: the key set's timer fetches again
     expect((await verifier.verify(token)).claims.subject).toBe('alice');
   });
 

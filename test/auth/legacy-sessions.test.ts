@@ -84,9 +84,10 @@ describe('opaque legacy sessions', () => {
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
       expect((await api.gql(VIEWER, { token: known })).status).toBe(200);
       endpoint.setMode('hang');
-      const started = performance.now();
-      expect((await api.gql(VIEWER, { token: session({ sub: 'hanging' }) })).status).toBe(503);
-      expect(performance.now() - started).toBeLessThan(8000);
+      // The endpoint never answers: the 503 can only come from the fetch deadline.
+      const hanging = await api.gql(VIEWER, { token: session({ sub: 'hanging' }) });
+      expect(hanging.status).toBe(503);
+      expect(hanging.body.errors?.[0]?.extensions?.code).toBe('AUTH_PROVIDER_UNAVAILABLE');
     } finally {
       endpoint.setMode('up');
     }

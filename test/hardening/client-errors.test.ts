@@ -162,7 +162,7 @@ describe('values the database cannot take', () => {
     const refused = await post({ query: cases[3]!.query, variables: cases[3]!.variables }, { authorization: `Bearer ${user}` });
     expect(refused.status).toBe(400);
     expect(refused.code).toBe('BAD_USER_INPUT');
-    expect(refused.body.errors?.[0]?.extensions?.['reason']).toBe('UNSTORABLE_VALUE');
+    expect(refused.body.errors?.[0]?.extensions?.['reason']).toBe('unstorable_value');
   });
 
   it('_entities with NUL bytes and malformed ids answers null for each, never an error', async () => {

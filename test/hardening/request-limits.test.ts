@@ -1,6 +1,7 @@
 // Request limits against hostile documents (spec: "Request limits"): a real server in
-// production mode, anonymous callers. Every document is refused or answered quickly, whatever
-// its shape; the fragment bomb never holds the process, /healthz included.
+// production mode, anonymous callers. Every document is refused or answered, whatever its shape;
+// the fragment bomb never holds the process, /healthz included. (How much work each costs is
+// counted in steps in test/core/document-cost.test.ts, not timed here.)
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { cyclicFragments, fragmentBomb, hostileDocuments } from '../helpers/documents.js';
@@ -12,29 +13,16 @@ const suite = useHardeningSuite({ config: { compileOperationsAfter: 1 } });
 
 const codeOf = (result: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) => result.body.errors?.[0]?.extensions?.['code'];
 
-/** CPU time (this process: client and server) and wall time of one call. */
-async function timed<T>(run: () => Promise<T>): Promise<{ result: T; cpuMs: number; wallMs: number }> {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const result = await run();
-  const used = process.cpuUsage(cpu);
-  return { result, cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started };
-}
-
 describe('the fragment bomb', () => {
-  it('is refused 400 QUERY_TOO_COMPLEX within 1 s while /healthz keeps answering', async () => {
+  it('is refused 400 QUERY_TOO_COMPLEX while /healthz keeps answering', async () => {
+    // How much work the refusal takes is counted, not timed: test/core/document-cost.test.ts
+    // bounds this very bomb's measure at a few steps per token.
     const bomb = fragmentBomb(30);
     expect(bomb.length).toBeLessThan(1500);
-    const started = performance.now();
-    const [refused, health] = await Promise.all([
-      suite.api.gql(bomb),
-      fetch(`${suite.api.url}/healthz`).then((response) => ({ status: response.status, at: performance.now() - started })),
-    ]);
-    expect(performance.now() - started).toBeLessThan(1000);
+    const [refused, health] = await Promise.all([suite.api.gql(bomb), fetch(`${suite.api.url}/healthz`)]);
     expect(refused.status).toBe(400);
     expect(codeOf(refused)).toBe('QUERY_TOO_COMPLEX');
     expect(health.status).toBe(200);
-    expect(health.at).toBeLessThan(1000);
   });
 
   it('is refused the same way over GET, and again (nothing is remembered of it)', async () => {
@@ -152,13 +140,12 @@ describe('MAX_ENTITY_REPRESENTATIONS', () => {
 
 describe('hostile documents', () => {
   for (const [name, document] of Object.entries(hostileDocuments)) {
-    it(`${name}: refused or answered quickly, never a 5xx`, async () => {
-      const { result, cpuMs, wallMs } = await timed(() => suite.api.gql(document));
+    // "Quickly" is counted, not timed: test/core/document-cost.test.ts bounds each of these
+    // documents' measure in steps per token; the CPU figures live in the bench.
+    it(`${name}: refused or answered, never a 5xx`, async () => {
+      const result = await suite.api.gql(document);
       expect(result.status).toBeLessThan(500);
       expect(result.status === 200 || result.status === 400).toBe(true);
-      // The goal is 100 ms of CPU; the bound leaves room for a loaded machine and first runs.
-      expect(cpuMs).toBeLessThan(600);
-      expect(wallMs).toBeLessThan(3000);
     });
   }
 

@@ -1,4 +1,7 @@
-// Hostile GraphQL documents, each within the default body limit, for the request-limits suite.
+// Hostile GraphQL documents, each within the default body limit, for the request-limits suite,
+// and the document measure's step count (counted, never timed).
+import { Lexer, parse, Source, TokenKind } from 'graphql';
+import { measureDocument, type CostLimits } from '../../src/graphql/documentCost.js';
 
 /** The fragment bomb: every fragment spreads the next one twice (about 1 KB, 2^depth when inlined). */
 export function fragmentBomb(depth = 30): string {
@@ -49,3 +52,21 @@ export function cyclicFragments(n: number): string {
   }
   return text;
 }
+
+/** The document's lexical tokens (what the measure's bound counts per). */
+export function tokensOf(document: string): number {
+  const lexer = new Lexer(new Source(document));
+  let tokens = 0;
+  for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) tokens += 1;
+  return tokens;
+}
+
+/** The document measure's refusal code and the steps it took, under `limits`. @throws what `parse` throws */
+export function measured(document: string, limits: CostLimits): { code: string | null; steps: number; tokens: number } {
+  const meter = { steps: 0 };
+  const refusal = measureDocument(parse(document, { noLocation: true }), limits, meter);
+  return { code: refusal?.code ?? null, steps: meter.steps, tokens: tokensOf(document) };
+}
+
+/** The measure's bound: a few steps per token plus the inlined-size cap, whatever the fragment graph. */
+export const stepBound = (result: { tokens: number }, limits: CostLimits): number => 3 * result.tokens + limits.maxExpandedSelections;

@@ -2,42 +2,30 @@
 // `*`, no credentials) on /graphql only, preflights answered 204 before the subgraph secret;
 // any other origin, and every origin when CORS_ORIGINS is unset, gets no CORS header at all.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { CORS_MAX_AGE_SECONDS } from '../../src/http/cors.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import type { TestApp } from '../helpers/app.js';
+import { useTestBed } from '../helpers/testBed.js';
 
 const APP = 'https://app.example.com';
 const ADMIN = 'http://127.0.0.1:5173';
 const SECRET = 'cors-test-secret';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
+const bed = useTestBed();
 let cors: TestApp;
 let plain: TestApp;
 let guarded: TestApp;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-  const issuers = [issuerConfig(issuer)];
   [cors, plain, guarded] = await Promise.all([
-    startTestApp({ issuers, database: database.db, config: { corsOrigins: [APP, ADMIN] } }),
-    startTestApp({ issuers, database: database.db }),
-    startTestApp({ issuers, database: database.db, config: { corsOrigins: [APP], subgraphSecret: SECRET } }),
+    bed.start({ config: { corsOrigins: [APP, ADMIN] } }),
+    bed.start(),
+    bed.start({ config: { corsOrigins: [APP], subgraphSecret: SECRET } }),
   ]);
 }, 120_000);
-afterAll(async () => {
-  await cors?.close();
-  await plain?.close();
-  await guarded?.close();
-  await database?.close();
-  await issuer?.close();
-});
 
-const token = () => issuer.sign({ sub: `cors-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
+const token = () => bed.issuer.sign({ sub: `cors-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
 
 function corsHeaders(response: Response): Record<string, string> {
   return Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('access-control-')));
@@ -131,11 +119,11 @@ describe('any other origin', () => {
     }
   });
 
-  it('has its preflight refused: 403 FORBIDDEN (CORS_ORIGIN), no CORS header', async () => {
+  it('has its preflight refused: 403 FORBIDDEN (cors_origin), no CORS header', async () => {
     const response = await preflight(cors, 'https://evil.example.com');
     expect(response.status).toBe(403);
     expect(corsHeaders(response)).toEqual({});
-    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN', reason: 'CORS_ORIGIN' } }] });
+    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN', reason: 'cors_origin' } }] });
   });
 
   it('a request without Origin (server to server) is served as before, without CORS headers', async () => {

@@ -4,38 +4,22 @@
 // landing page is gone.
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PLAYGROUND_CSP, prefersHtml } from '../../src/http/playground.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import type { TestApp } from '../helpers/app.js';
+import { useTestBed } from '../helpers/testBed.js';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 const SECRET = 'playground-test-secret';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
+const bed = useTestBed();
 let dev: TestApp;
 let prod: TestApp;
 let guarded: TestApp;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-  const issuers = [issuerConfig(issuer)];
-  [dev, prod, guarded] = await Promise.all([
-    startTestApp({ issuers, database: database.db }),
-    startTestApp({ issuers, database: database.db, production: true }),
-    startTestApp({ issuers, database: database.db, config: { subgraphSecret: SECRET } }),
-  ]);
+  [dev, prod, guarded] = await Promise.all([bed.start(), bed.start({ production: true }), bed.start({ config: { subgraphSecret: SECRET } })]);
 }, 120_000);
-afterAll(async () => {
-  await dev?.close();
-  await prod?.close();
-  await guarded?.close();
-  await database?.close();
-  await issuer?.close();
-});
 
 const page = (app: TestApp, headers: Record<string, string> = {}) => fetch(`${app.url}/graphql`, { headers: { accept: BROWSER_ACCEPT, ...headers } });
 

@@ -71,7 +71,7 @@ describe('the Kelvin sign across every path', () => {
     expect(await seen(kelvin.token)).toEqual([invitationId]);
     const refused = await acceptInvitation(suite, kate.token, invitationId);
     expect(errorCode(refused)).toBe('FORBIDDEN');
-    expect(errorReason(refused)).toBe('NOT_INVITEE');
+    expect(errorReason(refused)).toBe('not_invitee');
     const accepted = await acceptInvitation(suite, kelvin.token, invitationId);
     expect(accepted.body.errors).toBeUndefined();
     expect(accepted.body.data.acceptInvitation.user.id).toBe(kelvin.id);
@@ -99,7 +99,7 @@ describe('the Kelvin sign across every path', () => {
     const token = await admin();
     const refused = await setSso(suite, token, { organizationId: orgId, issuer: 'test', domains: [`${KELVIN}elvin-${tag}.example`] });
     expect(errorCode(refused)).toBe('BAD_USER_INPUT');
-    expect(errorReason(refused)).toBe('INVALID_DOMAIN');
+    expect(errorReason(refused)).toBe('invalid_domain');
     const bound = await setSso(suite, token, { organizationId: orgId, issuer: 'test', domains: [`KELVIN-${tag}.example`] });
     expect(bound.body.errors).toBeUndefined();
     expect(bound.body.data.setOrganizationSso.sso.domains).toEqual([`kelvin-${tag}.example`]);

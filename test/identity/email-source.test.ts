@@ -3,26 +3,25 @@
 // email only, so it must never let a namespaced address take over the account that owns it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIssuers } from '../../src/config/issuers.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { TestApp } from '../helpers/app.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { useTestBed } from '../helpers/testBed.js';
 import { AUDIENCE, unique, uniqueEmail } from '../helpers/battery.js';
 
 const NS = 'https://example.com/';
 const VIEWER = '{ viewer { id email emailVerified } }';
 
-let auth0: TestIssuer; // the victim's issuer: standard claims
+const bed = useTestBed();
+let auth0: TestIssuer; // the victim's issuer (the bed's): standard claims
 let editable: TestIssuer; // emailClaim configured, no emailVerifiedClaim
 let paired: TestIssuer; // emailClaim with its own emailVerifiedClaim
-let database: TestDatabase;
 let api: TestApp;
 
 beforeAll(async () => {
-  [auth0, editable, paired] = await Promise.all([startTestIssuer(), startTestIssuer(), startTestIssuer()]);
-  database = await openTestDatabase();
-  api = await startTestApp({
+  auth0 = bed.issuer;
+  [editable, paired] = await Promise.all([startTestIssuer(), startTestIssuer()]);
+  api = await bed.start({
     production: true,
-    database: database.db,
     issuers: [
       issuerConfig(auth0, { name: 'auth0', kind: 'auth0' }),
       // Parsed as AUTH_ISSUERS entries, as the contract's own example configures them.
@@ -38,9 +37,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await api?.close();
-  await database?.close();
-  await Promise.all([auth0, editable, paired].map((issuer) => issuer?.close()));
+  await Promise.all([editable, paired].map((issuer) => issuer?.close()));
 });
 
 async function viewer(issuer: TestIssuer, claims: Record<string, unknown>) {

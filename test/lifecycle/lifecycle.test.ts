@@ -161,7 +161,7 @@ describe('revocation', () => {
     for (const after of [usersCursor, 'garbage']) {
       const refused = await page(after);
       expect(errorCode(refused)).toBe('BAD_USER_INPUT');
-      expect(errorReason(refused)).toBe('INVALID_CURSOR');
+      expect(errorReason(refused)).toBe('invalid_cursor');
     }
     const byAdmin = await suite.gql('query ($id: ID!) { user(id: $id) { securityEvents(first: 100) { edges { node { action } } } } }', { token: await admin(), variables: { id: alice.id } });
     const actions = byAdmin.body.data.user.securityEvents.edges.map((e: any) => e.node.action);

@@ -1,25 +1,16 @@
 // `identity_graphql_executions_total` on /metrics proves how operations run (executor.ts): an
 // operation is interpreted before its compileAfter-th execution and compiled from it, and a
 // federated-tracing (ftv1) request is traced whatever its count.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestApp } from '../helpers/app.js';
+import { useTestBed } from '../helpers/testBed.js';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
+const bed = useTestBed();
 let api: TestApp;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
   // The production default: compiled at the second execution.
-  api = await startTestApp({ issuers: [issuerConfig(issuer)], database: database.db, production: true, config: { compileOperationsAfter: 2 } });
-});
-afterAll(async () => {
-  await api?.close();
-  await database?.close();
-  await issuer?.close();
+  api = await bed.start({ production: true, config: { compileOperationsAfter: 2 } });
 });
 
 type Modes = Record<'compiled' | 'interpreted' | 'traced', number>;

@@ -1,6 +1,6 @@
 // userByIdentity(issuer, subject) (api-keys.md, Lookups): users:read services (and operators) find
 // the user an external identity is bound to by the configured issuer's NAME; null when none; it
-// never provisions; an unknown issuer name is BAD_USER_INPUT (UNKNOWN_ISSUER); anyone else FORBIDDEN.
+// never provisions; an unknown issuer name is BAD_USER_INPUT (unknown_issuer); anyone else FORBIDDEN.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useOperatorSuite } from './suite.js';
@@ -37,10 +37,10 @@ describe('userByIdentity', () => {
     expect(await countUsers()).toBe(before + 1);
   });
 
-  it('an unknown issuer name is BAD_USER_INPUT (UNKNOWN_ISSUER), so a typo never reads as "no such user"', async () => {
+  it('an unknown issuer name is BAD_USER_INPUT (unknown_issuer), so a typo never reads as "no such user"', async () => {
     const answer = await suite.a.gql(LOOKUP, { token: await suite.serviceToken(['users:read']), variables: { issuer: 'tset', subject: 'anything' } });
     expect(code(answer)).toBe('BAD_USER_INPUT');
-    expect(answer.body.errors![0]!.extensions!['reason']).toBe('UNKNOWN_ISSUER');
+    expect(answer.body.errors![0]!.extensions!['reason']).toBe('unknown_issuer');
   });
 
   it('a deleted user is null (its identities were erased with it)', async () => {

@@ -36,7 +36,7 @@ describe('addMember', () => {
       variables: { input: { organizationId: orgId, userId: victim.id, role: 'MEMBER' } },
     });
     expect(errorCode(attack)).toBe('FORBIDDEN');
-    expect(errorReason(attack)).toBe('MISSING_SCOPE');
+    expect(errorReason(attack)).toBe('missing_scope');
     expect(JSON.stringify(attack.body)).not.toContain(victim.email);
     const byEmail = await addMember(suite, owner.token, { organizationId: orgId, email: victim.email, role: 'MEMBER' });
     expect(errorCode(byEmail)).toBe('FORBIDDEN');
@@ -94,7 +94,7 @@ describe('addMember', () => {
     expect((await addMember(suite, await admin(), { organizationId: orgId, userId: user.id, role: 'MEMBER' })).body.errors).toBeUndefined();
     const again = await addMember(suite, await admin(), { organizationId: orgId, userId: user.id, role: 'ADMIN' });
     expect(errorCode(again)).toBe('CONFLICT');
-    expect(errorReason(again)).toBe('ALREADY_MEMBER');
+    expect(errorReason(again)).toBe('already_member');
     const byEmail = await addMember(suite, await admin(), { organizationId: orgId, email: user.email.toUpperCase(), role: 'ADMIN' });
     expect(errorCode(byEmail)).toBe('CONFLICT');
     const rows = await suite.database.db.query<{ role: string }>('select role from memberships where organization_id = $1 and user_id = $2', [orgId, user.id]);

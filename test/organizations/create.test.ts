@@ -46,6 +46,6 @@ describe('createOrganization', () => {
     const token = await suite.serviceToken(['organizations:admin', 'organizations:read']);
     const result = await suite.gql(CREATE, { token, variables: { name: 'Robots' } });
     expect(errorCode(result)).toBe('FORBIDDEN');
-    expect(errorReason(result)).toBe('USER_REQUIRED');
+    expect(errorReason(result)).toBe('user_required');
   });
 });

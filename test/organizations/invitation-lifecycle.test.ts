@@ -95,15 +95,15 @@ describe('declineInvitation', () => {
     const id = await suite.invite(owner, orgId, invitee.email, 'MEMBER');
     for (const caller of [other, owner]) {
       const refused = await declineInvitation(suite, caller.token, id);
-      expect([errorCode(refused), errorReason(refused)]).toEqual(['FORBIDDEN', 'NOT_INVITEE']);
+      expect([errorCode(refused), errorReason(refused)]).toEqual(['FORBIDDEN', 'not_invitee']);
     }
-    expect(errorReason(await declineInvitation(suite, other.token, randomUUID()))).toBe('NOT_INVITEE');
+    expect(errorReason(await declineInvitation(suite, other.token, randomUUID()))).toBe('not_invitee');
     expect((await declineInvitation(suite, invitee.token, id)).body.data.declineInvitation).toBe(true);
     expect((await declineInvitation(suite, invitee.token, id)).body.data.declineInvitation).toBe(true);
     expect(await orgInvitations(owner.token, orgId)).toEqual([]);
     expect(await viewerInvitations(invitee.token)).toEqual([]);
     const late = await acceptInvitation(suite, invitee.token, id);
-    expect([errorCode(late), errorReason(late)]).toEqual(['FORBIDDEN', 'INVITATION_NOT_PENDING']);
+    expect([errorCode(late), errorReason(late)]).toEqual(['FORBIDDEN', 'invitation_not_pending']);
     expect(await rolesInDatabase(suite, orgId)).toEqual(['OWNER']);
     // A declined address can be invited again.
     const again = await suite.invite(owner, orgId, invitee.email, 'MEMBER');
@@ -120,12 +120,12 @@ describe('revokeInvitation', () => {
     const id = await suite.invite(owner, orgId, invitee.email, 'OWNER');
     for (const [caller, target] of [[member, id], [stranger, id], [owner, randomUUID()], [owner, 'nope']] as const) {
       const refused = await revokeInvitation(suite, caller.token, target);
-      expect([errorCode(refused), errorReason(refused)]).toEqual(['FORBIDDEN', 'ROLE_REQUIRED']);
+      expect([errorCode(refused), errorReason(refused)]).toEqual(['FORBIDDEN', 'role_required']);
     }
     expect((await revokeInvitation(suite, admin.token, id)).body.data.revokeInvitation).toBe(true);
     expect(await orgInvitations(owner.token, orgId)).toEqual([]);
     const late = await acceptInvitation(suite, invitee.token, id);
-    expect([errorCode(late), errorReason(late)]).toEqual(['FORBIDDEN', 'INVITATION_NOT_PENDING']);
+    expect([errorCode(late), errorReason(late)]).toEqual(['FORBIDDEN', 'invitation_not_pending']);
     expect(await rolesInDatabase(suite, orgId)).toEqual(['ADMIN', 'MEMBER', 'OWNER']);
   });
 
@@ -136,7 +136,7 @@ describe('revokeInvitation', () => {
     const id = await suite.invite(owner, orgId, invitee.email, 'MEMBER');
     expect((await acceptInvitation(suite, invitee.token, id)).body.errors).toBeUndefined();
     const refused = await revokeInvitation(suite, owner.token, id);
-    expect([errorCode(refused), errorReason(refused)]).toEqual(['FORBIDDEN', 'INVITATION_NOT_PENDING']);
+    expect([errorCode(refused), errorReason(refused)]).toEqual(['FORBIDDEN', 'invitation_not_pending']);
   });
 });
 
@@ -157,10 +157,10 @@ describe('invitation expiry', () => {
     expect(await viewerInvitations(invitee.token)).toEqual([]);
     for (const answer of [acceptInvitation, declineInvitation]) {
       const refused = await answer(suite, invitee.token, id);
-      expect([errorCode(refused), errorReason(refused)]).toEqual(['FORBIDDEN', 'INVITATION_EXPIRED']);
+      expect([errorCode(refused), errorReason(refused)]).toEqual(['FORBIDDEN', 'invitation_expired']);
     }
     // A stranger still learns nothing about it.
-    expect(errorReason(await acceptInvitation(suite, owner.token, id))).toBe('NOT_INVITEE');
+    expect(errorReason(await acceptInvitation(suite, owner.token, id))).toBe('not_invitee');
     expect(await rolesInDatabase(suite, orgId)).toEqual(['OWNER']);
 
     const renewed = await inviteMember(suite, owner.token, { organizationId: orgId, email: invitee.email, role: 'MEMBER' });

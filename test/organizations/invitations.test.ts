@@ -106,10 +106,10 @@ describe('inviteMember', () => {
       expect((await inviteMember(suite, admin.token, { organizationId: orgId, email: email(), role })).body.errors).toBeUndefined();
     }
     const adminOwner = await inviteMember(suite, admin.token, { organizationId: orgId, email: email(), role: 'OWNER' });
-    expect([errorCode(adminOwner), errorReason(adminOwner)]).toEqual(['FORBIDDEN', 'OWNER_REQUIRED']);
+    expect([errorCode(adminOwner), errorReason(adminOwner)]).toEqual(['FORBIDDEN', 'owner_required']);
     for (const caller of [member, stranger]) {
       const refused = await inviteMember(suite, caller.token, { organizationId: orgId, email: email(), role: 'MEMBER' });
-      expect([errorCode(refused), errorReason(refused)]).toEqual(['FORBIDDEN', 'ROLE_REQUIRED']);
+      expect([errorCode(refused), errorReason(refused)]).toEqual(['FORBIDDEN', 'role_required']);
     }
     const service = await inviteMember(suite, await suite.serviceToken(['organizations:admin']), { organizationId: orgId, email: email(), role: 'MEMBER' });
     expect(errorCode(service)).toBe('FORBIDDEN');
@@ -139,7 +139,7 @@ describe('acceptInvitation', () => {
     ];
     // Unknown ids and someone else's answer alike: nothing tells them apart.
     for (const refused of refusals) {
-      expect([refused.status, errorCode(refused), errorReason(refused)]).toEqual([refusals[0]!.status, 'FORBIDDEN', 'NOT_INVITEE']);
+      expect([refused.status, errorCode(refused), errorReason(refused)]).toEqual([refusals[0]!.status, 'FORBIDDEN', 'not_invitee']);
       expect(refused.body.errors![0]!.message).toBe(refusals[0]!.body.errors![0]!.message);
     }
     expect(errorCode(await acceptInvitation(suite, await suite.serviceToken(['organizations:admin']), id))).toBe('FORBIDDEN');
@@ -190,7 +190,7 @@ describe('acceptInvitation', () => {
     const removed = await suite.gql('mutation ($id: ID!) { removeMember(membershipId: $id) }', { token: owner.token, variables: { id: membership } });
     expect(removed.body.data.removeMember).toBe(true);
     const replay = await acceptInvitation(suite, invitee.token, id);
-    expect([errorCode(replay), errorReason(replay)]).toEqual(['FORBIDDEN', 'INVITATION_NOT_PENDING']);
+    expect([errorCode(replay), errorReason(replay)]).toEqual(['FORBIDDEN', 'invitation_not_pending']);
     expect(await rolesInDatabase(suite, orgId)).toEqual(['OWNER']);
   });
 

@@ -27,7 +27,7 @@ describe('the name rule', () => {
     expect(requireOrganizationName('  Acme  ')).toBe('Acme');
     expect(requireOrganizationName(FACE.repeat(MAX_ORGANIZATION_NAME_LENGTH))).toBe(FACE.repeat(MAX_ORGANIZATION_NAME_LENGTH));
     for (const bad of ['', '   ', 'x'.repeat(MAX_ORGANIZATION_NAME_LENGTH + 1), FACE.repeat(MAX_ORGANIZATION_NAME_LENGTH + 1)]) {
-      expect(() => requireOrganizationName(bad)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', reason: 'INVALID_NAME' }));
+      expect(() => requireOrganizationName(bad)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', reason: 'invalid_name' }));
     }
   });
 });

@@ -18,29 +18,29 @@ describe('membership policy', () => {
   it('inviteRefusal: OWNER/ADMIN invite, only an OWNER invites an OWNER', () => {
     expect(inviteRefusal('OWNER', 'OWNER')).toBeNull();
     expect(inviteRefusal('ADMIN', 'ADMIN')).toBeNull();
-    expect(inviteRefusal('ADMIN', 'OWNER')).toBe('OWNER_REQUIRED');
-    expect(inviteRefusal('MEMBER', 'MEMBER')).toBe('ROLE_REQUIRED');
-    expect(inviteRefusal(null, 'MEMBER')).toBe('ROLE_REQUIRED');
+    expect(inviteRefusal('ADMIN', 'OWNER')).toBe('owner_required');
+    expect(inviteRefusal('MEMBER', 'MEMBER')).toBe('role_required');
+    expect(inviteRefusal(null, 'MEMBER')).toBe('role_required');
   });
 
   it('responseRefusal: only the verified invitee answers; expired and closed invitations are refused', () => {
     const ada = user('ada@example.com', true);
     expect(responseRefusal(invitation('PENDING'), ada, 'accept')).toBeNull();
     expect(responseRefusal(invitation('PENDING'), ada, 'decline')).toBeNull();
-    expect(responseRefusal(invitation('PENDING'), user('ada@example.com', false), 'accept')).toBe('NOT_INVITEE');
-    expect(responseRefusal(invitation('PENDING'), user('eve@example.com', true), 'accept')).toBe('NOT_INVITEE');
-    expect(responseRefusal(invitation('PENDING'), user(null, true), 'accept')).toBe('NOT_INVITEE');
-    expect(responseRefusal(invitation('PENDING'), null, 'accept')).toBe('NOT_INVITEE');
-    expect(responseRefusal(null, ada, 'accept')).toBe('NOT_INVITEE');
+    expect(responseRefusal(invitation('PENDING'), user('ada@example.com', false), 'accept')).toBe('not_invitee');
+    expect(responseRefusal(invitation('PENDING'), user('eve@example.com', true), 'accept')).toBe('not_invitee');
+    expect(responseRefusal(invitation('PENDING'), user(null, true), 'accept')).toBe('not_invitee');
+    expect(responseRefusal(invitation('PENDING'), null, 'accept')).toBe('not_invitee');
+    expect(responseRefusal(null, ada, 'accept')).toBe('not_invitee');
     // A stranger learns nothing about the state of someone else's invitation.
-    expect(responseRefusal(invitation('EXPIRED'), user('eve@example.com', true), 'accept')).toBe('NOT_INVITEE');
-    expect(responseRefusal(invitation('EXPIRED'), ada, 'accept')).toBe('INVITATION_EXPIRED');
-    expect(responseRefusal(invitation('EXPIRED'), ada, 'decline')).toBe('INVITATION_EXPIRED');
+    expect(responseRefusal(invitation('EXPIRED'), user('eve@example.com', true), 'accept')).toBe('not_invitee');
+    expect(responseRefusal(invitation('EXPIRED'), ada, 'accept')).toBe('invitation_expired');
+    expect(responseRefusal(invitation('EXPIRED'), ada, 'decline')).toBe('invitation_expired');
     expect(responseRefusal(invitation('ACCEPTED'), ada, 'accept')).toBeNull();
-    expect(responseRefusal(invitation('ACCEPTED'), ada, 'decline')).toBe('INVITATION_NOT_PENDING');
+    expect(responseRefusal(invitation('ACCEPTED'), ada, 'decline')).toBe('invitation_not_pending');
     expect(responseRefusal(invitation('DECLINED'), ada, 'decline')).toBeNull();
-    expect(responseRefusal(invitation('DECLINED'), ada, 'accept')).toBe('INVITATION_NOT_PENDING');
-    expect(responseRefusal(invitation('REVOKED'), ada, 'accept')).toBe('INVITATION_NOT_PENDING');
+    expect(responseRefusal(invitation('DECLINED'), ada, 'accept')).toBe('invitation_not_pending');
+    expect(responseRefusal(invitation('REVOKED'), ada, 'accept')).toBe('invitation_not_pending');
   });
 
   it('revokeRefusal: OWNER/ADMIN revoke unanswered invitations; unknown ones answer like a missing role', () => {
@@ -48,27 +48,27 @@ describe('membership policy', () => {
       expect(revokeRefusal('ADMIN', invitation(status))).toBeNull();
       expect(revokeRefusal('OWNER', invitation(status))).toBeNull();
     }
-    expect(revokeRefusal('ADMIN', invitation('ACCEPTED'))).toBe('INVITATION_NOT_PENDING');
-    expect(revokeRefusal('OWNER', invitation('DECLINED'))).toBe('INVITATION_NOT_PENDING');
-    expect(revokeRefusal('MEMBER', invitation('PENDING'))).toBe('ROLE_REQUIRED');
-    expect(revokeRefusal(null, invitation('PENDING'))).toBe('ROLE_REQUIRED');
-    expect(revokeRefusal('OWNER', null)).toBe('ROLE_REQUIRED');
+    expect(revokeRefusal('ADMIN', invitation('ACCEPTED'))).toBe('invitation_not_pending');
+    expect(revokeRefusal('OWNER', invitation('DECLINED'))).toBe('invitation_not_pending');
+    expect(revokeRefusal('MEMBER', invitation('PENDING'))).toBe('role_required');
+    expect(revokeRefusal(null, invitation('PENDING'))).toBe('role_required');
+    expect(revokeRefusal('OWNER', null)).toBe('role_required');
   });
 
   it('roleChangeRefusal: owners guard owners, the last OWNER stays', () => {
     expect(roleChangeRefusal('ADMIN', 'MEMBER', 'ADMIN', 1)).toBeNull();
-    expect(roleChangeRefusal('ADMIN', 'MEMBER', 'OWNER', 1)).toBe('OWNER_REQUIRED');
-    expect(roleChangeRefusal('ADMIN', 'OWNER', 'MEMBER', 2)).toBe('OWNER_REQUIRED');
+    expect(roleChangeRefusal('ADMIN', 'MEMBER', 'OWNER', 1)).toBe('owner_required');
+    expect(roleChangeRefusal('ADMIN', 'OWNER', 'MEMBER', 2)).toBe('owner_required');
     expect(roleChangeRefusal('OWNER', 'OWNER', 'ADMIN', 1)).toBe('LAST_OWNER');
     expect(roleChangeRefusal('OWNER', 'OWNER', 'ADMIN', 2)).toBeNull();
     expect(roleChangeRefusal('OWNER', 'OWNER', 'OWNER', 1)).toBeNull();
-    expect(roleChangeRefusal('MEMBER', 'MEMBER', 'ADMIN', 1)).toBe('ROLE_REQUIRED');
+    expect(roleChangeRefusal('MEMBER', 'MEMBER', 'ADMIN', 1)).toBe('role_required');
   });
 
   it('removalRefusal: members may leave, the last OWNER may not', () => {
     expect(removalRefusal('MEMBER', 'MEMBER', true, 1)).toBeNull();
-    expect(removalRefusal('MEMBER', 'MEMBER', false, 1)).toBe('ROLE_REQUIRED');
-    expect(removalRefusal('ADMIN', 'OWNER', false, 3)).toBe('OWNER_REQUIRED');
+    expect(removalRefusal('MEMBER', 'MEMBER', false, 1)).toBe('role_required');
+    expect(removalRefusal('ADMIN', 'OWNER', false, 3)).toBe('owner_required');
     expect(removalRefusal('OWNER', 'OWNER', false, 2)).toBeNull();
     expect(removalRefusal('OWNER', 'OWNER', true, 1)).toBe('LAST_OWNER');
     expect(removalRefusal('OWNER', 'OWNER', false, 1)).toBe('LAST_OWNER');

@@ -33,18 +33,18 @@ describe('updateMemberRole', () => {
     expect(audit.map((a) => [a.details.from, a.details.to])).toEqual([['MEMBER', 'ADMIN'], ['ADMIN', 'MEMBER']]);
   });
 
-  it('refuses an ADMIN promoting to OWNER or changing an OWNER (OWNER_REQUIRED)', async () => {
+  it('refuses an ADMIN promoting to OWNER or changing an OWNER (owner_required)', async () => {
     const { ownerMembership, others } = await orgWith(['ADMIN', 'MEMBER', 'OWNER']);
     const [admin, member, secondOwner] = others;
     const promote = await updateRole(suite, admin!.user.token, member!.membership, 'OWNER');
     expect(errorCode(promote)).toBe('FORBIDDEN');
-    expect(errorReason(promote)).toBe('OWNER_REQUIRED');
+    expect(errorReason(promote)).toBe('owner_required');
     const self = await updateRole(suite, admin!.user.token, admin!.membership, 'OWNER');
-    expect(errorReason(self)).toBe('OWNER_REQUIRED');
+    expect(errorReason(self)).toBe('owner_required');
     for (const target of [ownerMembership, secondOwner!.membership]) {
       const demote = await updateRole(suite, admin!.user.token, target, 'ADMIN');
       expect(errorCode(demote)).toBe('FORBIDDEN');
-      expect(errorReason(demote)).toBe('OWNER_REQUIRED');
+      expect(errorReason(demote)).toBe('owner_required');
     }
   });
 
@@ -72,7 +72,7 @@ describe('updateMemberRole', () => {
     for (const target of [member!.membership, other!.membership]) {
       const result = await updateRole(suite, member!.user.token, target, 'ADMIN');
       expect(errorCode(result)).toBe('FORBIDDEN');
-      expect(errorReason(result)).toBe('ROLE_REQUIRED');
+      expect(errorReason(result)).toBe('role_required');
     }
   });
 
@@ -108,7 +108,7 @@ describe('removeMember', () => {
     for (const target of [ownerMembership, others[1]!.membership]) {
       const result = await removeMember(suite, others[0]!.user.token, target);
       expect(errorCode(result)).toBe('FORBIDDEN');
-      expect(errorReason(result)).toBe('OWNER_REQUIRED');
+      expect(errorReason(result)).toBe('owner_required');
     }
   });
 

@@ -39,7 +39,7 @@ describe('setOrganizationSso', () => {
     const orgId = await suite.createOrg(owner);
     const result = await setSso(suite, await suite.serviceToken(['organizations:admin']), { organizationId: orgId, issuer: suite.issuer.url, domains: [domain()] });
     expect(errorCode(result)).toBe('BAD_USER_INPUT');
-    expect(errorReason(result)).toBe('UNKNOWN_ISSUER');
+    expect(errorReason(result)).toBe('unknown_issuer');
   });
 
   it('refuses malformed domains', async () => {
@@ -57,7 +57,7 @@ describe('setOrganizationSso', () => {
     expect(errorCode(result)).toBe('NOT_FOUND');
   });
 
-  it('refuses a domain bound to another organization (CONFLICT, DOMAIN_TAKEN), changing nothing', async () => {
+  it('refuses a domain bound to another organization (CONFLICT, domain_taken), changing nothing', async () => {
     const owner = await suite.signIn();
     const first = await suite.createOrg(owner);
     const second = await suite.createOrg(owner);
@@ -68,7 +68,7 @@ describe('setOrganizationSso', () => {
     expect((await setSso(suite, admin, { organizationId: second, issuer: 'test', domains: [own] })).body.errors).toBeUndefined();
     const result = await setSso(suite, admin, { organizationId: second, issuer: 'corp', domains: [own, taken.toUpperCase()] });
     expect(errorCode(result)).toBe('CONFLICT');
-    expect(errorReason(result)).toBe('DOMAIN_TAKEN');
+    expect(errorReason(result)).toBe('domain_taken');
     const rows = await suite.database.db.query<{ domain: string; organization_id: string }>(
       'select domain, organization_id from organization_domains where domain = any($1::text[]) order by domain',
       [[taken, own]],
@@ -85,7 +85,7 @@ describe('setOrganizationSso', () => {
     const contested = domain();
     const results = await Promise.all(orgs.map((organizationId) => setSso(suite, admin, { organizationId, issuer: 'test', domains: [contested] })));
     expect(results.filter((r) => r.body.errors === undefined)).toHaveLength(1);
-    expect(results.filter((r) => errorReason(r) === 'DOMAIN_TAKEN')).toHaveLength(orgs.length - 1);
+    expect(results.filter((r) => errorReason(r) === 'domain_taken')).toHaveLength(orgs.length - 1);
     expect(await suite.database.db.query('select 1 from organization_domains where domain = $1', [contested])).toHaveLength(1);
   });
 
@@ -98,7 +98,7 @@ describe('setOrganizationSso', () => {
     expect((await setSso(suite, admin, { organizationId: first, issuer: 'test', externalOrganizationId: external, domains: [] })).body.errors).toBeUndefined();
     const result = await setSso(suite, admin, { organizationId: second, issuer: 'test', externalOrganizationId: external, domains: [] });
     expect(errorCode(result)).toBe('CONFLICT');
-    expect(errorReason(result)).toBe('EXTERNAL_ORGANIZATION_TAKEN');
+    expect(errorReason(result)).toBe('external_organization_taken');
   });
 
   it('re-binding the same organization replaces its binding and its domain set', async () => {

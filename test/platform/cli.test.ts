@@ -16,7 +16,8 @@ const platformEnv = () => ({
 });
 
 describe('npm run keys', () => {
-  it('rotate creates the first key active at once, then schedules one successor, never printing a private key', async () => {
+  // Five commands, each opening the embedded database afresh: ~20 s on two busy cores.
+  it('rotate creates the first key active at once, then schedules one successor, never printing a private key', { timeout: 90_000 }, async () => {
     const env = platformEnv();
     const first = await keys(['rotate'], env);
     expect(first.code).toBe(0);

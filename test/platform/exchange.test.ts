@@ -4,36 +4,27 @@
 // then accepted by /graphql and the coprocessor without provisioning.
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, SignJWT, generateKeyPair } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMembership } from '../../src/db/memberships.js';
 import { insertOrganization } from '../../src/db/organizations.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import type { TestApp } from '../helpers/app.js';
+import { issuerConfig } from '../helpers/issuer.js';
+import { useTestBed } from '../helpers/testBed.js';
 import { ACCESS_TOKEN, EXCHANGE, exchangeForm, PLATFORM_ISSUER, platformConfig, postToken } from '../helpers/platform.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-let issuer: TestIssuer;
-let database: TestDatabase;
+const bed = useTestBed();
 let api: TestApp;
 let off: TestApp;
 
 beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-  const issuers = [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' })];
-  api = await startTestApp({ issuers, database: database.db, config: { platform: platformConfig() } });
-  off = await startTestApp({ issuers, database: database.db });
-});
-afterAll(async () => {
-  await api?.close();
-  await off?.close();
-  await database?.close();
-  await issuer?.close();
+  const issuers = [issuerConfig(bed.issuer, { name: 'auth0', kind: 'auth0' })];
+  api = await bed.start({ issuers, config: { platform: platformConfig() } });
+  off = await bed.start({ issuers });
 });
 
 function userToken(claims: Record<string, unknown> = {}, options: { expiresIn?: number } = {}) {
-  return issuer.sign({ sub: `auth0|${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true, ...claims }, options);
+  return bed.issuer.sign({ sub: `auth0|${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true, ...claims }, options);
 }
 
 async function exchange(subject: string, extra: Record<string, string> = {}) {
@@ -46,8 +37,8 @@ describe('token exchange', () => {
     const subject = await userToken({ email, sid: 'idp-session-1' });
     const viewer = await api.gql('{ viewer { id } }', { token: subject });
     const userId = viewer.body.data.viewer.id as string;
-    const org = await insertOrganization(database.db, { id: randomUUID(), name: 'Acme' });
-    await ensureMembership(database.db, { id: randomUUID(), organizationId: org.id, userId, role: 'ADMIN' });
+    const org = await insertOrganization(bed.database.db, { id: randomUUID(), name: 'Acme' });
+    await ensureMembership(bed.database.db, { id: randomUUID(), organizationId: org.id, userId, role: 'ADMIN' });
 
     const answer = await exchange(subject);
     expect(answer.status).toBe(200);
@@ -79,8 +70,8 @@ describe('token exchange', () => {
   it('narrows to a requested subset of scopes and refuses any scope the user does not hold', async () => {
     const subject = await userToken();
     const userId = decodeJwt((await exchange(subject)).body.access_token).sub!;
-    const org = await insertOrganization(database.db, { id: randomUUID(), name: 'Narrow' });
-    await ensureMembership(database.db, { id: randomUUID(), organizationId: org.id, userId, role: 'MEMBER' });
+    const org = await insertOrganization(bed.database.db, { id: randomUUID(), name: 'Narrow' });
+    await ensureMembership(bed.database.db, { id: randomUUID(), organizationId: org.id, userId, role: 'MEMBER' });
 
     const narrowed = await exchange(subject, { scope: `org:${org.id}:MEMBER` });
     expect(narrowed.status).toBe(200);
@@ -139,9 +130,9 @@ describe('token exchange refusals', () => {
   });
 
   it('answers invalid_grant for a subject that fails verification, and says nothing internal', async () => {
-    const forged = await issuer.sign({ sub: 'auth0|x', aud: 'https://api.test' }, { key: 'other' });
+    const forged = await bed.issuer.sign({ sub: 'auth0|x', aud: 'https://api.test' }, { key: 'other' });
     const expired = await userToken({}, { expiresIn: -10 });
-    const wrongAudience = await issuer.sign({ sub: 'auth0|x', aud: 'https://other.api' });
+    const wrongAudience = await bed.issuer.sign({ sub: 'auth0|x', aud: 'https://other.api' });
     for (const token of [forged, expired, wrongAudience, 'not-a-jwt', 'a.b.c']) {
       const answer = await exchange(token);
       expect(answer.status).toBe(400);
@@ -156,7 +147,7 @@ describe('token exchange refusals', () => {
     expect(again.status).toBe(400);
     expect(again.body.error).toBe('invalid_grant');
 
-    const service = await issuer.sign({ sub: 'svc@clients', azp: 'svc', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:admin' });
+    const service = await bed.issuer.sign({ sub: 'svc@clients', azp: 'svc', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:admin' });
     const answer = await exchange(service);
     expect(answer.status).toBe(400);
     expect(answer.body.error).toBe('invalid_grant');
@@ -187,11 +178,11 @@ describe('platform tokens on /graphql', () => {
     const subject = await userToken();
     const platform = (await exchange(subject)).body.access_token as string;
     const userId = decodeJwt(platform).sub!;
-    const before = await database.db.query<{ n: number }>('select count(*)::int as n from identities');
+    const before = await bed.database.db.query<{ n: number }>('select count(*)::int as n from identities');
     const viewer = await api.gql('{ viewer { id email } }', { token: platform });
     expect(viewer.status).toBe(200);
     expect(viewer.body.data.viewer.id).toBe(userId);
-    const after = await database.db.query<{ n: number }>('select count(*)::int as n from identities');
+    const after = await bed.database.db.query<{ n: number }>('select count(*)::int as n from identities');
     expect(after[0]!.n).toBe(before[0]!.n);
   });
 

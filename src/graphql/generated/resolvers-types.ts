@@ -167,7 +167,7 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * The invitee: a signed-in user whose verified email equals the invitation's; anyone else (and
-   * an unknown id) FORBIDDEN. An expired invitation: FORBIDDEN (reason INVITATION_EXPIRED).
+   * an unknown id) FORBIDDEN. An expired invitation: FORBIDDEN (reason invitation_expired).
    * A user already a member keeps their membership and role.
    */
   acceptInvitation: Membership;
@@ -371,7 +371,7 @@ export type Query = {
   /**
    * Services holding users:read (and operators): the user the external identity (issuer, subject)
    * is bound to; null when none. `issuer` is a configured issuer's name (an unknown name:
-   * BAD_USER_INPUT, reason UNKNOWN_ISSUER). Never creates a user.
+   * BAD_USER_INPUT, reason unknown_issuer). Never creates a user.
    */
   userByIdentity?: Maybe<User>;
   /** Services holding users:admin. query: an email or name prefix, case-insensitive. */

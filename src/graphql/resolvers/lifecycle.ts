@@ -7,7 +7,7 @@ import type { Principal } from '../../domain/types.js';
 import type { MutationResolvers, QueryResolvers, UserResolvers } from '../generated/resolvers-types.js';
 
 function requireAccountReader(principal: Principal, userId: string): void {
-  if (!canSeeAccount(principal, userId)) throw new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
+  if (!canSeeAccount(principal, userId)) throw new AppError('FORBIDDEN', { reason: 'missing_scope' });
 }
 
 export const lifecycleQueries: QueryResolvers = {

@@ -15,7 +15,7 @@ export const operatorMutations: MutationResolvers = {
 
 export const operatorUserFields: UserResolvers = {
   isOperator(user, _args, { principal }) {
-    if (!canSeeOperatorStatus(principal, user.id)) throw new AppError('FORBIDDEN', { reason: 'MISSING_SCOPE' });
+    if (!canSeeOperatorStatus(principal, user.id)) throw new AppError('FORBIDDEN', { reason: 'missing_scope' });
     return user.isOperator;
   },
 };
