@@ -29,7 +29,11 @@ import { createMetrics, instrumentVerifier, type Metrics } from './metrics.js';
 import { createRequestObserver } from './requestLog.js';
 import { createLogoutTokenVerifier } from './auth/logoutToken.js';
 import { createBackchannelLogoutHandler } from './http/backchannelLogout.js';
-import { createAuthenticator } from './services/authenticate.js';
+import { createAuthenticator, createTokenAuthenticator } from './services/authenticate.js';
+import { countingWrites } from './db/writeClock.js';
+import { createIntrospectionEndpoint } from './http/introspect.js';
+import { createUserScopes } from './services/scopes.js';
+import { createTokenIntrospection } from './services/tokenIntrospection.js';
 import { createIdentityService } from './services/identity.js';
 import { createInvitationService } from './services/invitations.js';
 import { createLifecycleService } from './services/lifecycle.js';
@@ -110,7 +114,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       onMigrated: () => logger.info('database reachable: migrations applied'),
     }));
-  const db = tracing === null ? opened : tracing.database(opened);
+  // Writes counted (db/writeClock.ts): users' scopes are kept in memory against them.
+  const db = countingWrites(tracing === null ? opened : tracing.database(opened));
   const metrics = createMetrics({ db });
   // The one user store: every read and write of user rows goes through it (and its cache).
   const users = createUserStore(db);
@@ -174,6 +179,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const directory = createUserDirectory({ db, users, identity });
   const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle }, now: options.now });
   const authenticate = createAuthenticator({ verifier, identity, sessions });
+  const authenticateToken = createTokenAuthenticator({ verifier, identity, sessions });
+  const scopes = createUserScopes(db);
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
   const apollo = await startGraphQLServer({
@@ -197,7 +204,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxBodyBytes: config.maxBodyBytes,
     documentGuard: createDocumentGuard(limits),
     protectedRoutes: {
-      'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
+      'POST /router/coprocessor': createCoprocessorHandler({ authenticate, scopes, logger, maxBodyBytes: config.maxBodyBytes }),
     },
     isReady: async () => {
       if (stopping || !keysFetched()) return false;
@@ -209,6 +216,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       'GET /metrics': (req, res) => metrics.handle(req, res),
       ...playground?.routes,
       ...platform?.routes({ verifier, identity, sessions, users, issuers, fetch: outbound }),
+      // Always on, whether or not platform tokens are (callers.md); the caller's bearer is the credential.
+      'POST /oauth/introspect': createIntrospectionEndpoint({
+        authenticateToken,
+        introspect: createTokenIntrospection({ authenticateToken, users, scopes }),
+        users,
+        logger,
+        maxBodyBytes: config.maxBodyBytes,
+      }),
       // Called by IdPs directly, not through the router: the logout token is the credential.
       'POST /backchannel-logout': createBackchannelLogoutHandler({
         verifier: createLogoutTokenVerifier({ issuers, keySources }),
@@ -264,6 +279,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       sessions.close();
       stopHearingLifecycle?.();
       users.close();
+      scopes.close();
       if (!options.database) await db.close();
       // Last: the spans of everything above are exported before the process exits.
       await tracing?.shutdown();

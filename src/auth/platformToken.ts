@@ -6,7 +6,7 @@ import { isUuid } from '../domain/ids.js';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';
 import { readEmailAddress } from '../domain/email.js';
-import { readImpersonator } from './claims.js';
+import { readClientId, readImpersonator } from './claims.js';
 import type { KeySource } from './keys.js';
 
 /** `UserClaims.provider` of a platform token (logs, metrics). */
@@ -101,5 +101,10 @@ export function toPlatformPrincipal(payload: JWTPayload, issuer: string, idpIssu
   };
   const idpIssuer = typeof payload['idp'] === 'string' ? idpIssuers.get(payload['idp']) : undefined;
   if (idpIssuer !== undefined) claims.idpIssuer = idpIssuer;
+  if (typeof payload['idp'] === 'string' && payload['idp'] !== '') claims.idp = payload['idp'];
+  const clientId = readClientId(payload['client_id']);
+  if (clientId !== null) claims.clientId = clientId;
+  // The user's scopes as minted, narrowed there: what the token may stand for, never more.
+  claims.tokenScopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s !== '') : [];
   return { kind: 'user', claims, userId: payload.sub };
 }

@@ -32,7 +32,7 @@ export interface UserRowCache {
 
 /** A copy for one request (callers may tag it: federation adds __typename); a literal, so every copy shares one shape. */
 function copyOf(user: User): User {
-  return { id: user.id, email: user.email, emailVerified: user.emailVerified, name: user.name, createdAt: user.createdAt, status: user.status };
+  return { id: user.id, email: user.email, emailVerified: user.emailVerified, name: user.name, givenName: user.givenName, familyName: user.familyName, createdAt: user.createdAt, status: user.status };
 }
 
 /**

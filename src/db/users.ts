@@ -7,12 +7,15 @@ export interface UserRow {
   email: string | null;
   email_verified: boolean;
   name: string | null;
+  /** Read by the queries that select them (COLUMNS); absent elsewhere. */
+  given_name?: string | null;
+  family_name?: string | null;
   created_at: Date;
   status: 'active' | 'suspended';
 }
 
 // Deleted users are tombstones: no lookup returns them (`and status <> 'deleted'`).
-const COLUMNS = 'id, email, email_verified, name, created_at, status';
+const COLUMNS = 'id, email, email_verified, name, given_name, family_name, created_at, status';
 
 export function toUser(row: UserRow): User {
   return {
@@ -20,6 +23,8 @@ export function toUser(row: UserRow): User {
     email: row.email,
     emailVerified: row.email_verified,
     name: row.name,
+    givenName: row.given_name ?? null,
+    familyName: row.family_name ?? null,
     createdAt: new Date(row.created_at),
     status: row.status,
   };

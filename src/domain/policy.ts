@@ -9,10 +9,17 @@ export const SCOPES = {
   usersAdmin: 'users:admin',
   organizationsRead: 'organizations:read',
   organizationsAdmin: 'organizations:admin',
+  /** POST /oauth/introspect (callers.md). */
+  tokensIntrospect: 'tokens:introspect',
 } as const;
 
 export function hasScope(principal: Principal, scope: string): boolean {
   return principal.kind === 'service' && principal.claims.scopes.has(scope);
+}
+
+/** POST /oauth/introspect: services holding tokens:introspect. */
+export function canIntrospectTokens(principal: Principal): boolean {
+  return hasScope(principal, SCOPES.tokensIntrospect);
 }
 
 export function isSelf(principal: Principal, userId: string): boolean {

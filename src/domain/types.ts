@@ -10,6 +10,9 @@ export interface User {
   email: string | null;
   emailVerified: boolean;
   name: string | null;
+  /** Given and family names (callers.md, Names); null when no source gave one. */
+  givenName: string | null;
+  familyName: string | null;
   createdAt: Date;
   /** Deleted users are tombstones no lookup returns, so a User is active or suspended. */
   status: UserStatus;
@@ -109,6 +112,13 @@ export interface UserClaims {
    * and sign-in belong, so that IdP's back-channel logouts reach it. Absent on IdP tokens.
    */
   idpIssuer?: string;
+  /** A platform token's `idp` claim: the configured issuer name the user signed in with. Absent on IdP tokens. */
+  idp?: string;
+  /**
+   * The token's own `scope` when it narrows what the user holds (a platform token): the user's
+   * scopes are cut to these. Absent: the token narrows nothing.
+   */
+  tokenScopes?: readonly string[];
 }
 
 export interface ServiceClaims {
@@ -117,6 +127,10 @@ export interface ServiceClaims {
   subject: string;
   scopes: ReadonlySet<string>;
   expiresAt: number;
+  /** Token `iat` (seconds since epoch), when it has one. */
+  issuedAt?: number;
+  /** The client the token was issued to (`azp`, else `client_id`), when it names one. */
+  clientId?: string;
 }
 
 /** Who is calling, after verification and before identity resolution. */

@@ -6,10 +6,9 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError, errorHeaders, isAppError } from '../errors.js';
 import type { Principal } from '../domain/types.js';
-import type { Queryable } from '../db/queryable.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
 import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
-import { findUserScopes } from '../services/scopes.js';
+import { principalScope, type UserScopes } from '../services/scopes.js';
 import { readBody, sendJson } from './respond.js';
 import type { RouteHandler } from './server.js';
 
@@ -35,7 +34,8 @@ type Headers = Record<string, string[]>;
 
 export interface CoprocessorOptions {
   authenticate: Authenticate;
-  db: Queryable;
+  /** Users' scopes (services/scopes.ts), as token introspection reads them. */
+  scopes: UserScopes;
   logger: Logger;
   maxBodyBytes: number;
 }
@@ -54,13 +54,7 @@ function credentialsOf(headers: Headers): CredentialHeaders {
   return { authorization: singleCredentialHeader(headers['authorization']), 'x-user-token': singleCredentialHeader(headers['x-user-token']) };
 }
 
-/** Scopes in Router's `scope` claim: a user's come from this database, a service's from its token. */
-async function scopeOf(db: Queryable, principal: Exclude<Principal, { kind: 'anonymous' }>): Promise<string> {
-  if (principal.kind === 'service') return [...principal.claims.scopes].join(' ');
-  return (await findUserScopes(db, principal.userId)).join(' ');
-}
-
-async function continueWith(db: Queryable, payload: RouterRequestPayload, headers: Headers, principal: Principal) {
+async function continueWith(scopes: UserScopes, payload: RouterRequestPayload, headers: Headers, principal: Principal) {
   const forwarded: Headers = {};
   for (const [name, values] of Object.entries(headers)) {
     if (!name.startsWith(IDENTITY_HEADER_PREFIX)) forwarded[name] = values;
@@ -72,7 +66,7 @@ async function continueWith(db: Queryable, payload: RouterRequestPayload, header
   } else {
     const claims: Record<string, unknown> = {
       sub: principal.kind === 'user' ? principal.userId : principal.claims.subject,
-      scope: await scopeOf(db, principal),
+      scope: await principalScope(scopes, principal),
       exp: principal.claims.expiresAt,
     };
     forwarded[PRINCIPAL_HEADER] = [principal.kind];
@@ -131,7 +125,7 @@ export function createCoprocessorHandler(options: CoprocessorOptions): RouteHand
     let answer: unknown;
     try {
       const principal = await options.authenticate(credentialsOf(headers));
-      answer = await continueWith(options.db, payload, headers, principal);
+      answer = await continueWith(options.scopes, payload, headers, principal);
     } catch (error) {
       const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
       if (appError.code === 'INTERNAL_SERVER_ERROR') {

@@ -1,9 +1,60 @@
 // A user's scopes, from this database only: `user`, then `org:<organizationId>:<role>` per
-// membership. One implementation for the Router coprocessor's claims and platform tokens.
+// membership. One implementation for the Router coprocessor's claims, platform tokens and token
+// introspection; `createUserScopes` keeps them in memory as the user store keeps rows.
+import { LRUCache } from 'lru-cache';
 import { findMembershipsByUserIds } from '../db/memberships.js';
-import type { Queryable } from '../db/queryable.js';
+import type { Database, Queryable } from '../db/queryable.js';
+import { writesOf } from '../db/writeClock.js';
+import type { Principal } from '../domain/types.js';
 
 export async function findUserScopes(db: Queryable, userId: string): Promise<string[]> {
   const memberships = await findMembershipsByUserIds(db, [userId]);
   return ['user', ...memberships.map((m) => `org:${m.organizationId}:${m.role}`)];
+}
+
+/** A user's scopes: from memory while current (no promise), else read. */
+export interface UserScopes {
+  (userId: string): readonly string[] | Promise<readonly string[]>;
+}
+
+/**
+ * Scopes kept per user under a version that every write this process makes (db/writeClock.ts) and
+ * every change another replica announces (PostgreSQL: memberships are announced, migration 012)
+ * moves on, so a kept answer is never older than a membership change; nothing is kept while the
+ * database cannot hear announcements. `db` is the app's database wrapped by `countingWrites`.
+ */
+export function createUserScopes(db: Database, maxEntries = 10_000): UserScopes & { close(): void } {
+  const clock = writesOf(db);
+  const changes = db.userChanges;
+  let heard = 0;
+  const unsubscribe = changes?.onChange(() => (heard += 1));
+  const kept = new LRUCache<string, { scopes: readonly string[]; clock: number; heard: number }>({ max: maxEntries });
+
+  async function load(userId: string, clockAt: number, heardAt: number): Promise<readonly string[]> {
+    const scopes = Object.freeze(await findUserScopes(db, userId));
+    if (clock.writing === 0 && clock.version === clockAt && heard === heardAt && (changes === undefined || changes.listening)) {
+      kept.set(userId, { scopes, clock: clockAt, heard: heardAt });
+    }
+    return scopes;
+  }
+
+  const scopesOf = (userId: string): readonly string[] | Promise<readonly string[]> => {
+    const hit = kept.get(userId);
+    if (hit !== undefined && hit.clock === clock.version && hit.heard === heard && clock.writing === 0 && (changes === undefined || changes.listening)) return hit.scopes;
+    return load(userId, clock.version, heard);
+  };
+  return Object.assign(scopesOf, { close: () => unsubscribe?.() });
+}
+
+/**
+ * The scope string the Router coprocessor puts in its claims, and token introspection answers:
+ * a service keeps its token's scopes; a user's come from this database, cut to the token's own
+ * when the token narrows them (a platform token minted with fewer).
+ */
+export function principalScope(scopes: UserScopes, principal: Exclude<Principal, { kind: 'anonymous' }>): string | Promise<string> {
+  if (principal.kind === 'service') return [...principal.claims.scopes].join(' ');
+  const narrowing = principal.claims.tokenScopes;
+  const build = (held: readonly string[]): string => (narrowing === undefined ? held : held.filter((s) => narrowing.includes(s))).join(' ');
+  const held = scopes(principal.userId);
+  return held instanceof Promise ? held.then(build) : build(held);
 }

@@ -7,7 +7,7 @@ import type { Invitation, InvitationStatus, Principal, User } from '../../src/do
 const invitation = (status: InvitationStatus): Invitation => ({
   id: 'i', organizationId: 'o', email: 'ada@example.com', role: 'MEMBER', status, expiresAt: new Date(0), createdAt: new Date(0),
 });
-const user = (email: string | null, emailVerified: boolean): User => ({ id: 'u', email, emailVerified, name: null, createdAt: new Date(0), status: 'active' });
+const user = (email: string | null, emailVerified: boolean): User => ({ id: 'u', email, emailVerified, name: null, givenName: null, familyName: null, createdAt: new Date(0), status: 'active' });
 
 const service = (scopes: string[]): Principal => ({
   kind: 'service',
