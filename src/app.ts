@@ -30,9 +30,9 @@ import { createRequestObserver } from './requestLog.js';
 import { createLogoutTokenVerifier } from './auth/logoutToken.js';
 import { createBackchannelLogoutHandler } from './http/backchannelLogout.js';
 import { createAuthenticator, createTokenAuthenticator } from './services/authenticate.js';
-import { countingWrites } from './db/writeClock.js';
 import { createIntrospectionEndpoint } from './http/introspect.js';
 import { createUserScopes } from './services/scopes.js';
+import { countWrites } from './db/writeClock.js';
 import { createTokenIntrospection } from './services/tokenIntrospection.js';
 import { createIdentityService } from './services/identity.js';
 import { createInvitationService } from './services/invitations.js';
@@ -114,8 +114,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       onMigrated: () => logger.info('database reachable: migrations applied'),
     }));
-  // Writes counted (db/writeClock.ts): users' scopes are kept in memory against them.
-  const db = countingWrites(tracing === null ? opened : tracing.database(opened));
+  const db = tracing === null ? opened : tracing.database(opened);
   const metrics = createMetrics({ db });
   // The one user store: every read and write of user rows goes through it (and its cache).
   const users = createUserStore(db);
@@ -180,7 +179,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const contexts = createRequestContexts({ db, users, services: { directory, organizations, invitations, lifecycle }, now: options.now });
   const authenticate = createAuthenticator({ verifier, identity, sessions });
   const authenticateToken = createTokenAuthenticator({ verifier, identity, sessions });
-  const scopes = createUserScopes(db);
+  const scopes = createUserScopes(db, countWrites(opened));
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
   const apollo = await startGraphQLServer({

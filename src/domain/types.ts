@@ -82,6 +82,9 @@ export interface UserClaims {
   /** Whether the email is verified under the issuer's `emailTrust`. */
   emailVerified: boolean;
   name: string | null;
+  /** Given and family names (callers.md, Names), when the source gives them. */
+  givenName?: string | null;
+  familyName?: string | null;
   /** External organization claim (`org_id`), for JIT membership. */
   externalOrganizationId: string | null;
   /** `act.sub` when the token is an impersonation token. */

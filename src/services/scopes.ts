@@ -4,7 +4,7 @@
 import { LRUCache } from 'lru-cache';
 import { findMembershipsByUserIds } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
-import { writesOf } from '../db/writeClock.js';
+import { countWrites, type WriteClock } from '../db/writeClock.js';
 import type { Principal } from '../domain/types.js';
 
 export async function findUserScopes(db: Queryable, userId: string): Promise<string[]> {
@@ -21,10 +21,10 @@ export interface UserScopes {
  * Scopes kept per user under a version that every write this process makes (db/writeClock.ts) and
  * every change another replica announces (PostgreSQL: memberships are announced, migration 012)
  * moves on, so a kept answer is never older than a membership change; nothing is kept while the
- * database cannot hear announcements. `db` is the app's database wrapped by `countingWrites`.
+ * database cannot hear announcements. `clock`: the writes of the database object under `db` (a
+ * tracing wrapper reads through it).
  */
-export function createUserScopes(db: Database, maxEntries = 10_000): UserScopes & { close(): void } {
-  const clock = writesOf(db);
+export function createUserScopes(db: Database, clock: WriteClock = countWrites(db), maxEntries = 10_000): UserScopes & { close(): void } {
   const changes = db.userChanges;
   let heard = 0;
   const unsubscribe = changes?.onChange(() => (heard += 1));
