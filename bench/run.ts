@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { AUDIENCE, gql, issuerJson, load, log, prepareDatabase, row, rssMb, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS, type Measured } from './harness.js';
+import { benchIntrospection } from './introspect.js';
 import { benchIntrospectionIssuer, startBenchIntrospection } from './introspection.js';
 import { startBenchIssuer, type BenchIssuer } from './issuer.js';
 import { comparePeers, PEER_KINDS, startPeer, type Peer } from './peers.js';
@@ -17,10 +18,15 @@ const FIRST_LOGINS = Number(process.env['BENCH_FIRST_LOGINS'] ?? 3000);
 const MEMORY_TOKENS = Number(process.env['BENCH_MEMORY_TOKENS'] ?? 100_000);
 const COLD_BURST = 200;
 const REVOKED_SESSIONS = Number(process.env['BENCH_REVOKED_SESSIONS'] ?? 10_000);
-/** `BENCH_ONLY=peers`: only the comparison with a bare Apollo Server (bench/peers.ts), a few minutes. */
+/**
+ * `BENCH_ONLY=peers`: only the comparison with a bare Apollo Server (bench/peers.ts), a few minutes;
+ * `BENCH_ONLY=introspect`: only warm token introspection against a warm viewer (bench/introspect.ts).
+ */
 const ONLY = process.env['BENCH_ONLY'] ?? '';
-if (ONLY !== '' && ONLY !== 'peers') throw new Error(`BENCH_ONLY: unknown value ${ONLY} (peers)`);
+if (ONLY !== '' && ONLY !== 'peers' && ONLY !== 'introspect') throw new Error(`BENCH_ONLY: unknown value ${ONLY} (peers, introspect)`);
 const PEERS_ONLY = ONLY === 'peers';
+const INTROSPECT_ONLY = ONLY === 'introspect';
+const SKIP_MOST = PEERS_ONLY || INTROSPECT_ONLY;
 
 /** Posts `count` logout tokens of `issuer` (half ending a sid, half a sub), 16 at a time. */
 async function revokeSessions(base: string, issuer: BenchIssuer, run: string, count: number): Promise<void> {
@@ -89,7 +95,8 @@ async function main() {
   const { databaseUrl, admin } = await prepareDatabase();
   const introspection = await startBenchIntrospection();
   const legacy = benchIntrospectionIssuer(introspection);
-  const issuers = [issuerJson('bench', rsa), issuerJson('bench-es', es), issuerJson('cold', cold), legacy.entry];
+  // The bench issuer's machine tokens are services that may introspect (bench/introspect.ts).
+  const issuers = [{ ...issuerJson('bench', rsa), serviceScopes: ['tokens:introspect'] }, issuerJson('bench-es', es), issuerJson('cold', cold), legacy.entry];
   const { child, base, pid } = await startServer({
     DATABASE_URL: databaseUrl,
     AUTH_ISSUERS: JSON.stringify(issuers),
@@ -108,9 +115,9 @@ async function main() {
     const minting = performance.now();
     const warmToken = rsa.sign(userClaims(`warm-${run}`, 0));
     const opaqueToken = `legacy-opaque-${run}`;
-    const rotating = PEERS_ONLY ? [] : Array.from({ length: 1000 }, (_, i) => rsa.sign(userClaims(`rot-${run}`, i)));
-    const firstLogins = PEERS_ONLY ? [] : Array.from({ length: FIRST_LOGINS }, (_, i) => rsa.sign(userClaims(`first-${run}`, i)));
-    const coldTokens = PEERS_ONLY ? [] : Array.from({ length: COLD_BURST }, (_, i) => cold.sign(userClaims(`cold-${run}`, i)));
+    const rotating = SKIP_MOST ? [] : Array.from({ length: 1000 }, (_, i) => rsa.sign(userClaims(`rot-${run}`, i)));
+    const firstLogins = SKIP_MOST ? [] : Array.from({ length: FIRST_LOGINS }, (_, i) => rsa.sign(userClaims(`first-${run}`, i)));
+    const coldTokens = SKIP_MOST ? [] : Array.from({ length: COLD_BURST }, (_, i) => cold.sign(userClaims(`cold-${run}`, i)));
     log(`minted ${1 + rotating.length + firstLogins.length + coldTokens.length} RS256 tokens in ${((performance.now() - minting) / 1000).toFixed(1)} s`);
 
     // Correctness before speed: the answers the load will repeat.
@@ -130,6 +137,11 @@ async function main() {
       { name: 'this service: anonymous { __typename }', body: anonymousBody, tokens: null, goal: 0.9 },
       { name: 'this service: warm viewer { id email }', body: viewerBody, tokens: [warmToken], goal: 0.8 },
     ];
+    const introspectionCaller = rsa.sign({ sub: 'bench-introspector', client_id: 'bench-introspector', aud: AUDIENCE, scope: 'tokens:introspect', exp: Math.floor(Date.now() / 1000) + 3600 });
+    if (INTROSPECT_ONLY) {
+      await benchIntrospection(base, introspectionCaller, warmToken);
+      return;
+    }
     if (PEERS_ONLY) {
       await withPeers((peers) => comparePeers(base, peerScenarios, peers));
       return;
@@ -195,6 +207,8 @@ async function main() {
       log(`${scenario.name.padEnd(44)} ${summary.rps.toFixed(0).padStart(7)} req/s  p99 ${String(summary.p99).padStart(4)} ms  ratio ${median(ratios).toFixed(2)}x (rounds ${ratios.map((r) => r.toFixed(2)).join(' ')})${failed}${scenario.goal}`);
     }
 
+    await benchIntrospection(base, introspectionCaller, warmToken);
+
     // This service against a bare Apollo Server in its own process (bench/peers.ts).
     await withPeers((peers) => comparePeers(base, peerScenarios, peers));
 
@@ -258,7 +272,7 @@ async function main() {
     }
     await Promise.all([rsa.close(), es.close(), cold.close(), introspection.close()]);
     // The scale scenario needs PostgreSQL (BENCH_SCALE=0 leaves it out).
-    if (admin && !PEERS_ONLY && process.env['BENCH_SCALE'] !== '0') await runScaleBench();
+    if (admin && !SKIP_MOST && process.env['BENCH_SCALE'] !== '0') await runScaleBench();
     log('');
     log(`bench finished in ${((performance.now() - totalStarted) / 1000).toFixed(0)} s`);
   }

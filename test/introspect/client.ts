@@ -17,7 +17,7 @@ export function introspectionClient(baseUrl: string, callerToken: string | null,
     client.None(),
   );
   config[client.customFetch] = (url, options) => {
-    const headers = new Headers(options.headers as HeadersInit);
+    const headers = new Headers(options.headers as ConstructorParameters<typeof Headers>[0]);
     if (callerToken !== null) headers.set('authorization', `Bearer ${callerToken}`);
     return fetch(url.replace(publicHost, baseUrl), { ...(options as RequestInit), headers });
   };

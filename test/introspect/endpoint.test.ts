@@ -248,7 +248,7 @@ describe('discovery', () => {
     }
     // openid-client finds it by discovery and asks there.
     const toLoopback: client.CustomFetch = (url, options) => {
-      const headers = new Headers(options.headers as HeadersInit);
+      const headers = new Headers(options.headers as ConstructorParameters<typeof Headers>[0]);
       headers.set('authorization', `Bearer ${caller}`);
       return fetch(url.replace(PLATFORM_ISSUER, api.url), { ...(options as RequestInit), headers });
     };
