@@ -218,7 +218,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Always on, whether or not platform tokens are (callers.md); the caller's bearer is the credential.
       'POST /oauth/introspect': createIntrospectionEndpoint({
         authenticateToken,
-        introspect: createTokenIntrospection({ authenticateToken, users, scopes }),
+        introspect: createTokenIntrospection({ authenticateToken, users, scopes, platformIssuer: config.platform?.issuer ?? null }),
         users,
         logger,
         maxBodyBytes: config.maxBodyBytes,

@@ -23,6 +23,13 @@ export interface TokenIntrospectionDeps {
   authenticateToken: AuthenticateToken;
   users: UserStore;
   scopes: UserScopes;
+  /** PLATFORM_ISSUER: the `iss` of what this service issued itself (platform tokens, API keys); null when unset. */
+  platformIssuer: string | null;
+}
+
+/** What every description may need besides the principal and its user. */
+interface Context {
+  platformIssuer: string | null;
 }
 
 type Known = Exclude<Principal, { kind: 'anonymous' }>;
@@ -42,7 +49,7 @@ function after<T, R>(value: T | Promise<T>, next: (value: T) => R | Promise<R>):
  * What each principal kind answers, besides `active` and `scope`. One entry per kind of Principal
  * (a new kind fails to compile until it says what it answers).
  */
-const DESCRIBE: { [K in Known['kind']]: (principal: Extract<Known, { kind: K }>, user: User | null) => Members | null } = {
+const DESCRIBE: { [K in Known['kind']]: (principal: Extract<Known, { kind: K }>, user: User | null, context: Context) => Members | null } = {
   user(principal, user) {
     // Deleted between admission and this read: nothing to describe.
     if (user === null) return null;
@@ -75,8 +82,8 @@ const DESCRIBE: { [K in Known['kind']]: (principal: Extract<Known, { kind: K }>,
   },
 };
 
-function describe(principal: Known, user: User | null, scope: string): IntrospectionAnswer {
-  const members = (DESCRIBE[principal.kind] as (p: Known, u: User | null) => Members | null)(principal, user);
+function describe(principal: Known, user: User | null, scope: string, context: Context): IntrospectionAnswer {
+  const members = (DESCRIBE[principal.kind] as (p: Known, u: User | null, c: Context) => Members | null)(principal, user, context);
   if (members === null) return INACTIVE;
   put(members, 'scope', scope);
   return { active: true, ...members };
@@ -94,10 +101,11 @@ function unusable(token: string): boolean {
 }
 
 export function createTokenIntrospection(deps: TokenIntrospectionDeps): IntrospectToken {
+  const context: Context = { platformIssuer: deps.platformIssuer };
   function answer(principal: Principal, view: UserView): IntrospectionAnswer | Promise<IntrospectionAnswer> {
     if (principal.kind === 'anonymous') return INACTIVE;
     const user = principal.kind === 'user' ? view.get(principal.userId) : null;
-    return after(user, (row) => after(principalScope(deps.scopes, principal), (scope) => describe(principal, row, scope)));
+    return after(user, (row) => after(principalScope(deps.scopes, principal), (scope) => describe(principal, row, scope, context)));
   }
 
   return (token) => {
