@@ -27,12 +27,16 @@ export interface UserScopes {
 export function createUserScopes(db: Database, clock: WriteClock = countWrites(db), maxEntries = 10_000): UserScopes & { close(): void } {
   const changes = db.userChanges;
   let heard = 0;
-  const unsubscribe = changes?.onChange(() => (heard += 1));
+  const unsubscribe = changes?.onMembershipChange?.(() => (heard += 1));
+  // Another process's membership changes must be heard before anything is kept (PGlite: no other process).
+  const hears = changes === undefined || unsubscribe !== undefined;
+  /** Memory may answer: no write of ours running, and other processes' changes heard. */
+  const trusted = () => clock.writing === 0 && hears && (changes === undefined || changes.listening);
   const kept = new LRUCache<string, { scopes: readonly string[]; clock: number; heard: number }>({ max: maxEntries });
 
   async function load(userId: string, clockAt: number, heardAt: number): Promise<readonly string[]> {
     const scopes = Object.freeze(await findUserScopes(db, userId));
-    if (clock.writing === 0 && clock.version === clockAt && heard === heardAt && (changes === undefined || changes.listening)) {
+    if (trusted() && clock.version === clockAt && heard === heardAt) {
       kept.set(userId, { scopes, clock: clockAt, heard: heardAt });
     }
     return scopes;
@@ -40,7 +44,7 @@ export function createUserScopes(db: Database, clock: WriteClock = countWrites(d
 
   const scopesOf = (userId: string): readonly string[] | Promise<readonly string[]> => {
     const hit = kept.get(userId);
-    if (hit !== undefined && hit.clock === clock.version && hit.heard === heard && clock.writing === 0 && (changes === undefined || changes.listening)) return hit.scopes;
+    if (hit !== undefined && hit.clock === clock.version && hit.heard === heard && trusted()) return hit.scopes;
     return load(userId, clock.version, heard);
   };
   return Object.assign(scopesOf, { close: () => unsubscribe?.() });

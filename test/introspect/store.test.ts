@@ -11,6 +11,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { expectNoLeak } from '../helpers/battery.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { AUDIENCE, issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { eventually } from '../helpers/eventually.js';
 import { introspect, postIntrospect, serviceToken } from './client.js';
 
 let issuer: TestIssuer;
@@ -57,6 +58,8 @@ describe('a warm token', () => {
     // Scopes changed: read again once, then warm.
     const reread = await counted(() => introspect(api.url, caller, token));
     expect(reread.result['scope']).toBe(`user org:${org.id}:ADMIN`);
+    // PostgreSQL: the change's own announcement arrives a moment later and drops what was just read.
+    await eventually(async () => (await counted(() => introspect(api.url, caller, token))).statements.length === 0);
     for (let i = 0; i < 3; i += 1) {
       const warm = await counted(() => introspect(api.url, caller, token));
       expect(warm.result).toMatchObject({ active: true, sub: userId, scope: `user org:${org.id}:ADMIN`, name: 'Warm' });
@@ -73,6 +76,30 @@ describe('a warm token', () => {
     const warm = await counted(() => introspect(api.url, caller, token));
     expect(warm.result).toMatchObject({ active: true, principal: 'service' });
     expect(warm.statements).toEqual([]);
+  });
+});
+
+describe('two replicas (PostgreSQL: two pools; PGlite: one database object)', () => {
+  it('a role changed through one is in the other\'s answer within a second, its warm scope dropped', async () => {
+    const second = database.connection === null ? database.db : createPostgresDatabase({ ...database.connection, max: 2, connectTimeoutMs: 3000, queryTimeoutMs: 10_000 });
+    const replica = await startTestApp({ issuers: [issuerConfig(issuer)], database: second });
+    try {
+      const token = await userToken();
+      const userId = (await introspect(api.url, caller, token))['sub'] as string;
+      const org = await insertOrganization(database.db, { id: randomUUID(), name: 'Replicated' });
+      const { membership } = await ensureMembership(database.db, { id: randomUUID(), organizationId: org.id, userId, role: 'MEMBER' });
+      // Warm on the replica.
+      await eventually(async () => (await introspect(replica.url, caller, token))['scope'] === `user org:${org.id}:MEMBER`);
+      await introspect(replica.url, caller, token);
+      // Changed through the first app's database: the replica hears it.
+      await database.db.query(`update memberships set role = 'OWNER' where id = $1`, [membership.id]);
+      const started = performance.now();
+      await eventually(async () => (await introspect(replica.url, caller, token))['scope'] === `user org:${org.id}:OWNER`, { timeoutMs: 1000 });
+      console.log(`replica saw the role change after ${(performance.now() - started).toFixed(0)} ms`);
+    } finally {
+      await replica.close();
+      if (second !== database.db) await second.close();
+    }
   });
 });
 
