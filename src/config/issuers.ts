@@ -65,14 +65,7 @@ const introspectionIssuerSchema = z
     request: z
       .union([
         z.enum(['rfc7662', 'bearer']),
-        z
-          .object({
-            header: z
-              .string()
-              .regex(HEADER_NAME, 'must be an HTTP header name')
-              .refine((name) => !RESERVED_HEADERS.test(name), 'must not be a header the request sets itself'),
-          })
-          .strict(),
+        z.object({ header: z.string().regex(HEADER_NAME, 'must be an HTTP header name').refine((name) => !RESERVED_HEADERS.test(name), 'must not be a header the request sets itself') }).strict(),
       ])
       .default('rfc7662'),
     method: z.enum(['GET', 'POST']).default('POST'),
