@@ -27,8 +27,8 @@ function parse(entry: Record<string, unknown>): IntrospectionIssuerConfig {
 const OLD_FIELDS = { request: { header: 'X-User-Token' }, method: 'GET', activeField: null, subjectField: 'userId', principalField: 'typeName' };
 
 async function appWith(introspection: IntrospectionIssuerConfig): Promise<TestApp> {
-  // A short deadline: the hanging validator's timeout is a 503 well within the test's time.
-  return bed.start({ config: { introspection, jwksFetchTimeoutMs: 500 } });
+  // A deadline that a loaded machine still meets, and a hanging validator's 503 well within the test's time.
+  return bed.start({ config: { introspection, jwksFetchTimeoutMs: 2000 } });
 }
 
 const viewer = (api: TestApp, token: string) => api.gql('{ viewer { id email name } }', { token });
