@@ -9,6 +9,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { AUDIENCE, gql, issuerJson, load, log, prepareDatabase, row, rssMb, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS, type Measured } from './harness.js';
 import { createBenchKey, keyCreationRate } from './apiKeys.js';
+import { benchIntrospection } from './introspect.js';
 import { benchIntrospectionIssuer, startBenchIntrospection } from './introspection.js';
 import { startBenchIssuer, type BenchIssuer } from './issuer.js';
 import { comparePeers, PEER_KINDS, startPeer, type Peer, type PeerAuth } from './peers.js';
@@ -21,11 +22,14 @@ const REVOKED_SESSIONS = Number(process.env['BENCH_REVOKED_SESSIONS'] ?? 10_000)
 /**
  * `BENCH_ONLY=peers`: only the comparison with a bare Apollo Server (bench/peers.ts), a few minutes.
  * `BENCH_ONLY=warm`: only the throughput table (warm ratios to the anonymous baseline).
+ * `BENCH_ONLY=introspect`: only warm token introspection against a warm viewer (bench/introspect.ts).
  */
 const ONLY = process.env['BENCH_ONLY'] ?? '';
-if (ONLY !== '' && ONLY !== 'peers' && ONLY !== 'warm') throw new Error(`BENCH_ONLY: unknown value ${ONLY} (peers, warm)`);
+if (ONLY !== '' && ONLY !== 'peers' && ONLY !== 'warm' && ONLY !== 'introspect') throw new Error(`BENCH_ONLY: unknown value ${ONLY} (peers, warm, introspect)`);
 const PEERS_ONLY = ONLY === 'peers';
 const WARM_ONLY = ONLY === 'warm';
+const INTROSPECT_ONLY = ONLY === 'introspect';
+const SKIP_MOST = PEERS_ONLY || INTROSPECT_ONLY;
 
 /** Posts `count` logout tokens of `issuer` (half ending a sid, half a sub), 16 at a time. */
 async function revokeSessions(base: string, issuer: BenchIssuer, run: string, count: number): Promise<void> {
@@ -94,7 +98,8 @@ async function main() {
   const { databaseUrl, admin } = await prepareDatabase();
   const introspection = await startBenchIntrospection();
   const legacy = benchIntrospectionIssuer(introspection);
-  const issuers = [issuerJson('bench', rsa), issuerJson('bench-es', es), issuerJson('cold', cold), legacy.entry];
+  // The bench issuer's machine tokens are services that may introspect (bench/introspect.ts).
+  const issuers = [{ ...issuerJson('bench', rsa), serviceScopes: ['tokens:introspect'] }, issuerJson('bench-es', es), issuerJson('cold', cold), legacy.entry];
   const { child, base, pid } = await startServer({
     DATABASE_URL: databaseUrl,
     AUTH_ISSUERS: JSON.stringify(issuers),
@@ -114,9 +119,9 @@ async function main() {
     const minting = performance.now();
     const warmToken = rsa.sign(userClaims(`warm-${run}`, 0));
     const opaqueToken = `legacy-opaque-${run}`;
-    const rotating = PEERS_ONLY ? [] : Array.from({ length: 1000 }, (_, i) => rsa.sign(userClaims(`rot-${run}`, i)));
-    const firstLogins = PEERS_ONLY || WARM_ONLY ? [] : Array.from({ length: FIRST_LOGINS }, (_, i) => rsa.sign(userClaims(`first-${run}`, i)));
-    const coldTokens = PEERS_ONLY || WARM_ONLY ? [] : Array.from({ length: COLD_BURST }, (_, i) => cold.sign(userClaims(`cold-${run}`, i)));
+    const rotating = SKIP_MOST ? [] : Array.from({ length: 1000 }, (_, i) => rsa.sign(userClaims(`rot-${run}`, i)));
+    const firstLogins = SKIP_MOST || WARM_ONLY ? [] : Array.from({ length: FIRST_LOGINS }, (_, i) => rsa.sign(userClaims(`first-${run}`, i)));
+    const coldTokens = SKIP_MOST || WARM_ONLY ? [] : Array.from({ length: COLD_BURST }, (_, i) => cold.sign(userClaims(`cold-${run}`, i)));
     log(`minted ${1 + rotating.length + firstLogins.length + coldTokens.length} RS256 tokens in ${((performance.now() - minting) / 1000).toFixed(1)} s`);
 
     // Correctness before speed: the answers the load will repeat.
@@ -143,6 +148,11 @@ async function main() {
     ];
     // The authenticating peers verify the same issuer's tokens, measured with the same warm token.
     const peerAuth: PeerAuth = { issuer: rsa.url, audience: AUDIENCE, jwksUri: rsa.jwksUri, token: warmToken };
+    const introspectionCaller = rsa.sign({ sub: 'bench-introspector', client_id: 'bench-introspector', aud: AUDIENCE, scope: 'tokens:introspect', exp: Math.floor(Date.now() / 1000) + 3600 });
+    if (INTROSPECT_ONLY) {
+      await benchIntrospection(base, introspectionCaller, warmToken);
+      return;
+    }
     if (PEERS_ONLY) {
       await withPeers(peerAuth, (peers) => comparePeers(base, peerScenarios, peers));
       return;
@@ -210,6 +220,8 @@ async function main() {
     }
 
     if (WARM_ONLY) return;
+    await benchIntrospection(base, introspectionCaller, warmToken);
+
     // This service against a bare Apollo Server in its own process (bench/peers.ts).
     await withPeers(peerAuth, (peers) => comparePeers(base, peerScenarios, peers));
 
@@ -278,7 +290,7 @@ async function main() {
     }
     await Promise.all([rsa.close(), es.close(), cold.close(), introspection.close()]);
     // The scale scenario needs PostgreSQL (BENCH_SCALE=0 leaves it out).
-    if (admin && !PEERS_ONLY && !WARM_ONLY && process.env['BENCH_SCALE'] !== '0') await runScaleBench();
+    if (admin && !SKIP_MOST && !WARM_ONLY && process.env['BENCH_SCALE'] !== '0') await runScaleBench();
     log('');
     log(`bench finished in ${((performance.now() - totalStarted) / 1000).toFixed(0)} s`);
   }

@@ -32,7 +32,11 @@ import { createLogoutTokenVerifier } from './auth/logoutToken.js';
 import { createBackchannelLogoutHandler } from './http/backchannelLogout.js';
 import { createIdpEvents, type IdpEvents } from './idpEvents.js';
 import type { PollTimers } from './services/idpEventPoller.js';
-import { createAuthenticator } from './services/authenticate.js';
+import { createAuthenticator, createTokenAuthenticator } from './services/authenticate.js';
+import { createIntrospectionEndpoint } from './http/introspect.js';
+import { createUserScopes } from './services/scopes.js';
+import { countWrites } from './db/writeClock.js';
+import { createTokenIntrospection } from './services/tokenIntrospection.js';
 import { createIdentityService } from './services/identity.js';
 import { createSsoEmailTrust } from './services/ssoEmailTrust.js';
 import { createInvitationService } from './services/invitations.js';
@@ -199,6 +203,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const services = { directory, organizations, invitations, lifecycle, operators, apiKeys: apiKeys.service, sessions: userSessions };
   const contexts = createRequestContexts({ db, users, services, now: options.now });
   const authenticate = createAuthenticator({ verifier, identity, sessions, users, apiKeys: apiKeys.authenticator, recorder: userSessions.recorder });
+  // Token introspection checks the asked token as /graphql does (its session is not the caller's request: not recorded).
+  const authenticateToken = createTokenAuthenticator({ verifier, identity, sessions, users, apiKeys: apiKeys.authenticator });
+  const scopes = createUserScopes(db, countWrites(opened));
   const idpEvents = createIdpEvents(issuers, { db, users, feed: lifecycleFeed, logger, maxTokenAgeSeconds: config.maxTokenAgeSeconds, fetch: outbound, timers: options.eventTimers });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
@@ -223,7 +230,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxBodyBytes: config.maxBodyBytes,
     documentGuard: createDocumentGuard(limits),
     protectedRoutes: {
-      'POST /router/coprocessor': createCoprocessorHandler({ authenticate, db, logger, maxBodyBytes: config.maxBodyBytes }),
+      'POST /router/coprocessor': createCoprocessorHandler({ authenticate, scopes, logger, maxBodyBytes: config.maxBodyBytes }),
     },
     isReady: async () => {
       if (stopping || !keysFetched()) return false;
@@ -235,6 +242,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       'GET /metrics': (req, res) => metrics.handle(req, res),
       ...playground?.routes,
       ...platform?.routes({ verifier, identity, sessions, apiKeys: apiKeys.authenticator, users, issuers, fetch: outbound }),
+      // Always on, whether or not platform tokens are (callers.md); the caller's bearer is the credential.
+      'POST /oauth/introspect': createIntrospectionEndpoint({
+        authenticateToken,
+        introspect: createTokenIntrospection({ authenticateToken, users, scopes, platformIssuer: config.platform?.issuer ?? null }),
+        users,
+        logger,
+        maxBodyBytes: config.maxBodyBytes,
+      }),
       // Called by IdPs directly, not through the router: the logout token is the credential.
       'POST /backchannel-logout': createBackchannelLogoutHandler({
         verifier: createLogoutTokenVerifier({ issuers, keySources }),
@@ -300,6 +315,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       stopHearingLifecycle?.();
       ssoEmailTrust.close();
       users.close();
+      scopes.close();
       if (!options.database) await db.close();
       // Last: the spans of everything above are exported before the process exits.
       await tracing?.shutdown();

@@ -203,6 +203,9 @@ export function toVerifiedPrincipal(payload: JWTPayload, issuer: IssuerConfig): 
       scopes: serviceScopesOf(payload, issuer),
       expiresAt: payload.exp,
     };
+    if (typeof payload.iat === 'number' && Number.isFinite(payload.iat)) claims.issuedAt = Math.floor(payload.iat);
+    const clientId = readClientId(payload.azp, payload.client_id);
+    if (clientId !== null) claims.clientId = clientId;
     return { kind: 'service', claims };
   }
 

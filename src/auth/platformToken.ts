@@ -10,7 +10,7 @@ const API_KEY_IDP = 'api_key';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';
 import { readEmailAddress } from '../domain/email.js';
-import { readImpersonator } from './claims.js';
+import { readClientId, readImpersonator } from './claims.js';
 import type { KeySource } from './keys.js';
 
 /** `UserClaims.provider` of a platform token (logs, metrics). */
@@ -110,11 +110,16 @@ export function toPlatformPrincipal(payload: JWTPayload, issuer: string, idpIssu
     claims.idpIssuer = idpIssuer;
     claims.idpProvider = payload['idp'] as string;
   }
+  if (typeof payload['idp'] === 'string' && payload['idp'] !== '') claims.idp = payload['idp'];
+  const clientId = readClientId(payload['client_id']);
+  if (clientId !== null) claims.clientId = clientId;
   // Minted from a personal API key (its `idp`): no more on /graphql than the key gave it.
   if (payload['idp'] === API_KEY_IDP) {
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
     const keyId = typeof payload['client_id'] === 'string' ? payload['client_id'] : '';
     return { kind: 'user', claims, userId: payload.sub, apiKey: grantFromScopes(scopes, keyId, payload.exp!) };
   }
+  // The user's scopes as minted, narrowed there: what the token may stand for, never more.
+  claims.tokenScopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s !== '') : [];
   return { kind: 'user', claims, userId: payload.sub };
 }

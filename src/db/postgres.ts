@@ -152,6 +152,7 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
   }
 
   const changeHandlers = new Set<() => void>();
+  const membershipHandlers = new Set<() => void>();
   const lifecycleSubscribers = new Set<LifecycleSubscriber>();
   const proofHandlers = new Set<(outcome: ProofOutcome) => void>();
   let unheard = false;
@@ -166,6 +167,9 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
           notify: async (channel, payload) => void (await runOnPool('select pg_notify($1, $2)', [channel, payload], false)),
           onChange: () => {
             for (const handler of changeHandlers) handler();
+          },
+          onMembershipChange: () => {
+            for (const handler of membershipHandlers) handler();
           },
           onLifecycle: (payload) => {
             const change = parseLifecycleAnnouncement(payload);
@@ -211,6 +215,10 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       onChange(handler) {
         changeHandlers.add(handler);
         return () => changeHandlers.delete(handler);
+      },
+      onMembershipChange(handler) {
+        membershipHandlers.add(handler);
+        return () => membershipHandlers.delete(handler);
       },
       onLifecycle(subscriber) {
         lifecycleSubscribers.add(subscriber);

@@ -39,6 +39,11 @@ export interface UserChangeFeed {
   /** Calls `onChange` at every change heard and whenever listening (re)starts; returns the unsubscribe. */
   onChange(onChange: () => void): () => void;
   /**
+   * Calls `onChange` at every membership change heard (migration 012) and whenever listening
+   * (re)starts; returns the unsubscribe. Absent: membership changes are not heard.
+   */
+  onMembershipChange?(onChange: () => void): () => void;
+  /**
    * Calls `onChange` with each lifecycle change another process announces (migration 004) and
    * `onRestart` whenever listening (re)starts; returns the unsubscribe.
    */

@@ -11,6 +11,7 @@ import pg from 'pg';
 
 const CHANNEL = 'identity_users_changed';
 const LIFECYCLE_CHANNEL = 'identity_lifecycle';
+const MEMBERSHIP_CHANNEL = 'identity_memberships_changed';
 
 export type ProofOutcome = 'heard' | 'unheard';
 
@@ -21,6 +22,8 @@ export interface UserChangeListenerOptions {
   notify: (channel: string, payload: string) => Promise<void>;
   /** Called for every change announced in our schema, and whenever hearing is (re)proven. */
   onChange: () => void;
+  /** Called for every membership change announced in our schema (migration 012), and whenever hearing is (re)proven. */
+  onMembershipChange?: () => void;
   /** Called with each lifecycle announcement in our schema (its payload after the schema). */
   onLifecycle?: (payload: string) => void;
   /** Called whenever hearing is (re)proven: whatever was announced before may have gone unheard. */
@@ -111,6 +114,7 @@ export function listenForUserChanges(options: UserChangeListenerOptions): UserCh
     // Everything committed before our notification has been heard by now (one queue, in
     // commit order), but what was announced before this proof may not have been.
     options.onChange();
+    options.onMembershipChange?.();
     options.onListening?.();
     options.onProof?.('heard');
   }
@@ -146,11 +150,13 @@ export function listenForUserChanges(options: UserChangeListenerOptions): UserCh
       client.on('notification', (message) => {
         if (current !== client) return;
         if (message.channel === CHANNEL && message.payload === schema) options.onChange();
+        else if (message.channel === MEMBERSHIP_CHANNEL && message.payload === schema) options.onMembershipChange?.();
         else if (message.channel === LIFECYCLE_CHANNEL && message.payload?.startsWith(prefix)) options.onLifecycle?.(message.payload.slice(prefix.length));
         else if (message.channel === probeChannel) heard(message.payload);
       });
       await client.query(`listen ${CHANNEL}`);
       await client.query(`listen ${LIFECYCLE_CHANNEL}`);
+      await client.query(`listen ${MEMBERSHIP_CHANNEL}`);
       await client.query(`listen ${probeChannel}`);
     } catch (error) {
       drop(client, error as Error);

@@ -10,6 +10,8 @@ export const SCOPES = {
   usersAdmin: 'users:admin',
   organizationsRead: 'organizations:read',
   organizationsAdmin: 'organizations:admin',
+  /** POST /oauth/introspect (callers.md). */
+  tokensIntrospect: 'tokens:introspect',
 } as const;
 
 /** What an operator's own user requests carry (api-keys.md, Operators): status from the database. */
@@ -42,6 +44,11 @@ export function canSeeOperatorStatus(principal: Principal, userId: string): bool
 /** `userByIdentity`: services holding users:read (or users:admin, which implies it), operators. */
 export function canLookUpIdentities(principal: Principal): boolean {
   return isUserReader(principal);
+}
+
+/** POST /oauth/introspect: services holding tokens:introspect. */
+export function canIntrospectTokens(principal: Principal): boolean {
+  return hasScope(principal, SCOPES.tokensIntrospect);
 }
 
 /** The user themselves; through a personal API key only when it holds the scope `user`. */

@@ -144,6 +144,13 @@ export interface UserClaims {
   idpIssuer?: string;
   /** A platform token's: the configured name of that IdP (its `idp`), which its session shows. Absent on IdP tokens. */
   idpProvider?: string;
+  /** A platform token's `idp` claim: the configured issuer name the user signed in with. Absent on IdP tokens. */
+  idp?: string;
+  /**
+   * The token's own `scope` when it narrows what the user holds (a platform token): the user's
+   * scopes are cut to these. Absent: the token narrows nothing.
+   */
+  tokenScopes?: readonly string[];
 }
 
 export interface ServiceClaims {
@@ -152,6 +159,10 @@ export interface ServiceClaims {
   subject: string;
   scopes: ReadonlySet<string>;
   expiresAt: number;
+  /** Token `iat` (seconds since epoch), when it has one. */
+  issuedAt?: number;
+  /** The client the token was issued to (`azp`, else `client_id`), when it names one. */
+  clientId?: string;
 }
 
 /** Who is calling, after verification and before identity resolution. */

@@ -5,12 +5,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError, errorHeaders, isAppError } from '../errors.js';
-import { operatorScopes } from '../domain/policy.js';
 import type { Principal } from '../domain/types.js';
-import type { Queryable } from '../db/queryable.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
 import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
-import { findKeyAwareScopes } from '../services/scopes.js';
+import { principalScope, type UserScopes } from '../services/scopes.js';
 import { readBody, sendJson } from './respond.js';
 import type { RouteHandler } from './server.js';
 
@@ -38,7 +36,8 @@ type Headers = Record<string, string[]>;
 
 export interface CoprocessorOptions {
   authenticate: Authenticate;
-  db: Queryable;
+  /** Users' scopes (services/scopes.ts), as token introspection reads them. */
+  scopes: UserScopes;
   logger: Logger;
   maxBodyBytes: number;
 }
@@ -57,13 +56,6 @@ function credentialsOf(headers: Headers): CredentialHeaders {
   return { authorization: singleCredentialHeader(headers['authorization']), 'x-user-token': singleCredentialHeader(headers['x-user-token']) };
 }
 
-/** Scopes in Router's `scope` claim: a user's (and an API key's) come from this database, a service's from its token. */
-async function scopeOf(db: Queryable, principal: Exclude<Principal, { kind: 'anonymous' }>): Promise<string> {
-  if (principal.kind === 'service') return [...principal.claims.scopes].join(' ');
-  // An operator's own requests carry the operator scopes too (policy.ts), read at authentication.
-  return [...(await findKeyAwareScopes(db, principal)), ...operatorScopes(principal)].join(' ');
-}
-
 /** The claims' `sub` and `exp`: the canonical user id, a service's `sub`, an organization key's id. */
 function subjectOf(principal: Exclude<Principal, { kind: 'anonymous' }>): { sub: string; exp: number } {
   // A key without expiry states none: its claims are good for the usual five minutes.
@@ -72,7 +64,7 @@ function subjectOf(principal: Exclude<Principal, { kind: 'anonymous' }>): { sub:
   return { sub: principal.kind === 'user' ? principal.userId : principal.claims.subject, exp: principal.claims.expiresAt };
 }
 
-async function continueWith(db: Queryable, payload: RouterRequestPayload, headers: Headers, principal: Principal) {
+async function continueWith(scopes: UserScopes, payload: RouterRequestPayload, headers: Headers, principal: Principal) {
   const forwarded: Headers = {};
   for (const [name, values] of Object.entries(headers)) {
     if (!name.startsWith(IDENTITY_HEADER_PREFIX)) forwarded[name] = values;
@@ -83,7 +75,7 @@ async function continueWith(db: Queryable, payload: RouterRequestPayload, header
     delete entries[JWT_CLAIMS_KEY];
   } else {
     const { sub, exp } = subjectOf(principal);
-    const claims: Record<string, unknown> = { sub, scope: await scopeOf(db, principal), exp };
+    const claims: Record<string, unknown> = { sub, scope: await principalScope(scopes, principal), exp };
     forwarded[PRINCIPAL_HEADER] = [principal.kind];
     if (principal.kind === 'api_key') {
       forwarded[ORGANIZATION_ID_HEADER] = [principal.organizationId];
@@ -144,7 +136,7 @@ export function createCoprocessorHandler(options: CoprocessorOptions): RouteHand
     let answer: unknown;
     try {
       const principal = await options.authenticate(credentialsOf(headers));
-      answer = await continueWith(options.db, payload, headers, principal);
+      answer = await continueWith(options.scopes, payload, headers, principal);
     } catch (error) {
       const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
       if (appError.code === 'INTERNAL_SERVER_ERROR') {

@@ -51,6 +51,8 @@ export function createPlatformRoutes(options: {
         issuer: config.issuer,
         jwks_uri: `${base}/.well-known/jwks.json`,
         token_endpoint: `${base}/oauth/token`,
+        // Always served (callers.md); advertised with the issuer's other endpoints.
+        introspection_endpoint: `${base}/oauth/introspect`,
         grant_types_supported: [TOKEN_EXCHANGE_GRANT, ...(service.codeGrantIssuers.length > 0 ? ['authorization_code'] : [])],
         token_endpoint_auth_methods_supported: ['none'],
         id_token_signing_alg_values_supported: algorithms,

@@ -240,7 +240,7 @@ export async function startTestIssuer(options: { alg?: TestIssuerAlg; path?: str
 export const AUDIENCE = 'https://api.test';
 
 /** Every scope the service checks: what the test issuer's service principals may hold. */
-export const TEST_SERVICE_SCOPES = ['users:read', 'users:write', 'users:admin', 'organizations:read', 'organizations:admin'];
+export const TEST_SERVICE_SCOPES = ['users:read', 'users:write', 'users:admin', 'organizations:read', 'organizations:admin', 'tokens:introspect'];
 
 /**
  * A complete IssuerConfig for a test issuer (kind oidc, audience `https://api.test`, whose
