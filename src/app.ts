@@ -5,18 +5,14 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import type { IssuerConfig } from './config/issuers.js';
-import { createIntrospectionVerifier, withOpaqueTokens } from './auth/introspection.js';
 import { createIssuerKeys } from './auth/issuerKeys.js';
-import { startApiKeys } from './apiKeys.js';
 import { createUserinfoClient } from './auth/userinfo.js';
-import { createTokenVerifier } from './auth/verifier.js';
 import { openDatabase } from './db/index.js';
 import { migrationsApplied } from './db/migrate.js';
 import type { Database, QueryObserver } from './db/queryable.js';
 import { createLifecycleFeed, type LifecycleFeed } from './db/lifecycleFeed.js';
 import { createUserStore } from './db/userStore.js';
 import { createRequestContexts } from './graphql/context.js';
-import { recordSessionAcceptance } from './db/sessionAcceptances.js';
 import { describeIncident } from './db/incidents.js';
 import { awaitListeningVerdict } from './db/listenProof.js';
 import { createDocumentGuard, documentLimits } from './graphql/documentGuard.js';
@@ -26,27 +22,16 @@ import { createCors } from './http/cors.js';
 import { createPlayground } from './http/playground.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger } from './log.js';
-import { createMetrics, instrumentVerifier, type Metrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { IdpEvents } from './idpEvents.js';
+import { createAppServices } from './appServices.js';
 import { createRequestObserver } from './requestLog.js';
 import { createLogoutTokenVerifier } from './auth/logoutToken.js';
 import { createBackchannelLogoutHandler } from './http/backchannelLogout.js';
-import { createIdpEvents, type IdpEvents } from './idpEvents.js';
 import type { PollTimers } from './services/idpEventPoller.js';
-import { createAuthenticator, createTokenAuthenticator } from './services/authenticate.js';
 import { createIntrospectionEndpoint } from './http/introspect.js';
-import { createUserScopes } from './services/scopes.js';
-import { countWrites } from './db/writeClock.js';
 import { createTokenIntrospection } from './services/tokenIntrospection.js';
-import { createIdentityService } from './services/identity.js';
-import { createSsoEmailTrust } from './services/ssoEmailTrust.js';
-import { createInvitationService } from './services/invitations.js';
-import { createLifecycleService } from './services/lifecycle.js';
-import { createOperatorService } from './services/operators.js';
-import { createOrganizationService } from './services/organizations.js';
 import { startPlatformIssuer, type PlatformIssuer, type PlatformKeyTiming } from './platformIssuer.js';
-import { createSessionPolicy } from './services/sessions.js';
-import { createSessionService } from './services/userSessions.js';
-import { createUserDirectory } from './services/userDirectory.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -146,67 +131,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ? createUserinfoClient({ fetch: outbound, timeoutMs: config.jwksFetchTimeoutMs })
     : null;
   const platform = config.platform === null ? null : await startPlatformIssuer(config, { db, logger, timing: options.platformKeys });
-  const legacy = config.introspection;
-  const opaque =
-    legacy === null
-      ? null
-      : createIntrospectionVerifier({
-          config: legacy,
-          fetch: outbound,
-          timeoutMs: config.jwksFetchTimeoutMs,
-          firstAccepted: (digest) => recordSessionAcceptance(db, digest, config.maxTokenAgeSeconds),
-          onCall: (outcome) => {
-            if (outcome === 'refused') logger.error({ issuer: legacy.name, clientId: legacy.clientId }, 'introspection endpoint refused our client credentials');
-            else if (outcome === 'error' || outcome === 'timeout') logger.warn({ issuer: legacy.name, outcome }, 'introspection call failed');
-          },
-        });
-  const verifier = instrumentVerifier(
-    withOpaqueTokens(createTokenVerifier({ issuers, keySources, userinfo, platform: platform?.verification ?? null }), opaque),
-    issuers,
-    metrics,
-  );
-  const sessions = createSessionPolicy({
-    db,
-    feed: lifecycleFeed,
-    maxTokenAgeSeconds: config.maxTokenAgeSeconds,
-    onError: (error) => logger.warn({ err: error }, 'session view not loaded: checking sessions in the database'),
-  });
-  // Not awaited: until the view is loaded every check reads the database.
-  void sessions.start();
-  const ssoEmailTrust = createSsoEmailTrust({ db, feed: lifecycleFeed, issuerNames: issuers.filter((i) => i.emailTrust === 'ssoDomain').map((i) => i.name) });
-  const identity = createIdentityService({
-    db,
-    users,
-    ssoEmailTrust,
-    onProvisioned: (what) => metrics.observeProvisioned(what),
-    adoptSubjectAsUserId: new Set(legacy?.adoptSubjectAsUserId === true ? [legacy.name] : []),
-    personalOrganizations: config.personalOrganizations,
-    isSuspended: (userId) => sessions.isSuspended(userId),
-    maxEntryAgeMs: config.maxTokenAgeSeconds * 1000,
-  });
-  // Configured issuer name → its exact `iss` (SSO bindings and userByIdentity name issuers).
-  const issuersByName = new Map([...issuers, ...(legacy === null ? [] : [legacy])].map((i) => [i.name, i.issuer]));
-  const organizations = createOrganizationService({
-    db,
-    users,
-    identity,
-    issuerNames: new Set(issuersByName.keys()),
-    onSsoChanged: () => lifecycleFeed.publish({ type: 'sso' }),
-  });
-  const invitations = createInvitationService({ db, users, ttlHours: config.invitationTtlHours, now: options.now });
-  const lifecycle = createLifecycleService({ db, users, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds });
-  const directory = createUserDirectory({ db, users, identity });
-  const operators = createOperatorService({ users, issuersByName });
-  const apiKeys = await startApiKeys(config, { db, users, feed: lifecycleFeed, logger, now: options.now });
-  // Sessions admitted are recorded (in memory, written in batches) and listed, and end one by one.
-  const userSessions = createSessionService({ db, feed: lifecycleFeed, maxTokenAgeSeconds: config.maxTokenAgeSeconds, now: options.now });
-  const services = { directory, organizations, invitations, lifecycle, operators, apiKeys: apiKeys.service, sessions: userSessions };
+  const { verifier, sessions, ssoEmailTrust, identity, lifecycle, apiKeys, userSessions, services, authenticate, authenticateToken, scopes, idpEvents } =
+    await createAppServices(config, {
+      logger, metrics, db, opened, users, lifecycleFeed, issuers, keySources, userinfo, platform,
+      fetch: outbound, now: options.now, eventTimers: options.eventTimers,
+    });
   const contexts = createRequestContexts({ db, users, services, now: options.now });
-  const authenticate = createAuthenticator({ verifier, identity, sessions, users, apiKeys: apiKeys.authenticator, recorder: userSessions.recorder });
-  // Token introspection checks the asked token as /graphql does (its session is not the caller's request: not recorded).
-  const authenticateToken = createTokenAuthenticator({ verifier, identity, sessions, users, apiKeys: apiKeys.authenticator });
-  const scopes = createUserScopes(db, countWrites(opened));
-  const idpEvents = createIdpEvents(issuers, { db, users, feed: lifecycleFeed, logger, maxTokenAgeSeconds: config.maxTokenAgeSeconds, fetch: outbound, timers: options.eventTimers });
 
   const limits = documentLimits({ maxTokens: config.maxQueryTokens, maxDepth: config.maxQueryDepth, maxAliases: config.maxAliases });
   const apollo = await startGraphQLServer({

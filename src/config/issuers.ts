@@ -1,9 +1,13 @@
-// AUTH_ISSUERS: the trusted token issuers and the introspection issuer, validated by zod with
-// every default applied, and the URL policy for everything an issuer makes the service fetch.
+// AUTH_ISSUERS: the trusted token issuers and the introspection issuer (src/config/introspection.ts),
+// validated by zod with every default applied.
 import { z } from 'zod';
-import { fetchUrlProblem } from '../auth/fetch.js';
 import type { EmailTrust, IssuerKind } from '../domain/types.js';
 import { ConfigError, describeIssue } from './errors.js';
+import { introspectionIssuerSchema, toIntrospectionIssuer, type IntrospectionIssuerConfig } from './introspection.js';
+import { issuerName, readSecret, requireFetchableUrl, scopeList } from './issuerFields.js';
+
+export type { IntrospectionIssuerConfig, IntrospectionRequest } from './introspection.js';
+export { requireFetchableUrl } from './issuerFields.js';
 
 const FORBIDDEN_ALGORITHMS = /^(none|HS\d+)$/i;
 const ASYMMETRIC_ALGORITHMS = [
@@ -11,12 +15,10 @@ const ASYMMETRIC_ALGORITHMS = [
 ] as const;
 
 const stringOrArray = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
-// RFC 6749 §3.3 scope-token: printable ASCII without space, `"` or `\`.
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 const issuerSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . or -'),
+    name: issuerName,
     kind: z.enum(['auth0', 'workos', 'oidc']),
     issuer: z.string().min(1),
     audience: stringOrArray.optional(),
@@ -41,7 +43,7 @@ const issuerSchema = z
     jwksRefreshSeconds: z.number().int().min(1).default(300),
     jwksMaxStaleSeconds: z.number().int().min(0).default(86400),
     maxTokenAgeSeconds: z.number().int().min(1).optional(),
-    serviceScopes: z.array(z.string().regex(SCOPE_TOKEN, 'must be scope names (no spaces or quotes)')).optional(),
+    serviceScopes: scopeList.optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -72,83 +74,6 @@ const issuerSchema = z
   });
 
 export type IssuerInput = z.input<typeof issuerSchema>;
-
-// legacy-sessions.md: opaque session tokens checked at an RFC 7662 endpoint; callers.md: or at an
-// old validator asked in its own shape (`request`, `method`, `activeField`, `principalField`).
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
-const RESERVED_HEADERS = /^(authorization|content-type|content-length|host|connection|transfer-encoding)$/i;
-const introspectionIssuerSchema = z
-  .object({
-    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . or -'),
-    kind: z.literal('introspection'),
-    issuer: z.string().min(1),
-    introspectionUrl: z.url({ protocol: /^https?$/ }),
-    request: z
-      .union([
-        z.enum(['rfc7662', 'bearer']),
-        z.object({ header: z.string().regex(HEADER_NAME, 'must be an HTTP header name').refine((name) => !RESERVED_HEADERS.test(name), 'must not be a header the request sets itself') }).strict(),
-      ])
-      .default('rfc7662'),
-    method: z.enum(['GET', 'POST']).default('POST'),
-    clientId: z.string().min(1).optional(),
-    clientSecretEnv: z.string().min(1).optional(),
-    subjectField: z.string().min(1).default('sub'),
-    emailField: z.string().min(1).default('email'),
-    emailVerifiedField: z.string().min(1).default('email_verified'),
-    nameField: z.string().min(1).default('name'),
-    givenNameField: z.string().min(1).optional(),
-    familyNameField: z.string().min(1).optional(),
-    activeField: z.string().min(1).nullable().default('active'),
-    principalField: z.string().min(1).optional(),
-    serviceScopes: z.array(z.string().regex(SCOPE_TOKEN, 'must be scope names (no spaces or quotes)')).optional(),
-    emailTrust: z.enum(['claim', 'always', 'never']).default('claim'),
-    cacheSeconds: z.number().int().min(0).max(86_400).default(60),
-    adoptSubjectAsUserId: z.boolean().default(false),
-  })
-  .strict()
-  .superRefine((value, ctx) => {
-    if (value.request === 'rfc7662') {
-      // RFC 7662 §2.1: the token goes in a POSTed form; a GET would put it in URLs and logs.
-      if (value.method === 'GET') ctx.addIssue({ code: 'custom', path: ['method'], message: 'GET is only for request "bearer" or {"header": …}; "rfc7662" is POST' });
-      if (value.clientId === undefined) ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'required for request "rfc7662"' });
-      if (value.clientSecretEnv === undefined) ctx.addIssue({ code: 'custom', path: ['clientSecretEnv'], message: 'required for request "rfc7662"' });
-    }
-    if ((value.clientId === undefined) !== (value.clientSecretEnv === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [value.clientId === undefined ? 'clientId' : 'clientSecretEnv'], message: 'clientId and clientSecretEnv go together' });
-    }
-  });
-
-/** How the old system is asked (callers.md): RFC 7662's form, the token in a header of its own, or as a bearer. */
-export type IntrospectionRequest = { kind: 'rfc7662' } | { kind: 'bearer' } | { kind: 'header'; name: string };
-
-/** The introspection issuer (at most one), with every default applied. */
-export interface IntrospectionIssuerConfig {
-  name: string;
-  kind: 'introspection';
-  issuer: string;
-  introspectionUrl: string;
-  request: IntrospectionRequest;
-  method: 'GET' | 'POST';
-  /** Sent as HTTP Basic with the secret when given; null only outside "rfc7662". */
-  clientId: string | null;
-  /** Read from `clientSecretEnv` at start-up; never logged. */
-  clientSecret: string | null;
-  subjectField: string;
-  emailField: string;
-  emailVerifiedField: string;
-  nameField: string;
-  givenNameField: string | null;
-  familyNameField: string | null;
-  /** The boolean member saying the session is live; null: a 200 answer means live. */
-  activeField: string | null;
-  /** A member whose value other than `user` makes the session a service principal; null: always a user. */
-  principalField: string | null;
-  /** A service principal's scopes (principalField); null: none. */
-  serviceScopes: readonly string[] | null;
-  emailTrust: EmailTrust;
-  cacheSeconds: number;
-  adoptSubjectAsUserId: boolean;
-}
 
 /** Every entry of AUTH_ISSUERS: the token issuers, and the introspection issuer if any. */
 export interface IssuerList {
@@ -215,17 +140,6 @@ export function defaultJwksUri(kind: IssuerKind, issuer: string, clientId: strin
   return `${issuer.endsWith('/') ? issuer : `${issuer}/`}.well-known/jwks.json`;
 }
 
-/**
- * Applies the fetch URL policy (src/auth/fetch.ts `fetchUrlProblem`) to a URL the service will
- * fetch; `at` names the variable and field in the one-line error, e.g. `AUTH_ISSUERS[0].jwksUri`.
- * @throws ConfigError
- */
-export function requireFetchableUrl(url: string, at: string, production: boolean): string {
-  const problem = fetchUrlProblem(url, { production });
-  if (problem !== null) throw new ConfigError(`${at}: ${problem}`);
-  return url;
-}
-
 /** The verified-flag claim for an email read from `emailClaim` (see IssuerConfig). */
 function emailVerifiedClaimFor(entry: { emailClaim?: string | undefined; emailVerifiedClaim?: string | undefined }): string | null {
   if (entry.emailClaim === undefined || entry.emailClaim === 'email') return null;
@@ -238,32 +152,6 @@ function emailVerifiedClaimFor(entry: { emailClaim?: string | undefined; emailVe
  */
 export function parseIssuers(json: string, variable: string, env: NodeJS.ProcessEnv, production = env['NODE_ENV'] === 'production'): IssuerConfig[] {
   return parseIssuerList(json, variable, env, production).issuers;
-}
-
-function readSecret(env: NodeJS.ProcessEnv, name: string, where: string): string {
-  const value = env[name];
-  if (!value) throw new ConfigError(`${where}: environment variable ${name} is not set`);
-  return value;
-}
-
-function toIntrospectionIssuer(
-  entry: z.output<typeof introspectionIssuerSchema>,
-  where: string,
-  env: NodeJS.ProcessEnv,
-  production: boolean,
-): IntrospectionIssuerConfig {
-  requireFetchableUrl(entry.introspectionUrl, `${where}.introspectionUrl`, production);
-  const { clientSecretEnv, request, clientId, givenNameField, familyNameField, principalField, serviceScopes, ...rest } = entry;
-  return {
-    ...rest,
-    request: typeof request === 'string' ? { kind: request } : { kind: 'header', name: request.header.toLowerCase() },
-    clientId: clientId ?? null,
-    clientSecret: clientSecretEnv === undefined ? null : readSecret(env, clientSecretEnv, `${where}.clientSecretEnv`),
-    givenNameField: givenNameField ?? null,
-    familyNameField: familyNameField ?? null,
-    principalField: principalField ?? null,
-    serviceScopes: serviceScopes ?? null,
-  };
 }
 
 /** Parses and validates the AUTH_ISSUERS array, `introspection` entries included. */
