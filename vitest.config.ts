@@ -34,8 +34,9 @@ export default defineConfig({
       exclude: ['src/graphql/generated/**'],
       reporter: ['text-summary', 'json-summary'],
       reportOnFailure: true,
-      // Measured 2026-12-07 on PGlite: lines 91.06, branches 82.70, functions 90.05, statements 88.53.
-      thresholds: { lines: 89, branches: 81, functions: 88, statements: 87 },
+      // Measured 2026-12-07 on PGlite, after issues 26-28 landed: lines 92.33, branches 83.96,
+      // functions 91.14, statements 89.72 (before them: 91.06, 82.70, 90.05, 88.53).
+      thresholds: { lines: 91, branches: 82, functions: 90, statements: 88 },
     },
   },
 });

@@ -1,4 +1,4 @@
-// `npx tsx bench/profile.ts [anonymous|viewer|hello]`: where the server's CPU goes under load.
+// `npx tsx bench/profile.ts [anonymous|viewer|apikey|hello]`: where the server's CPU goes under load.
 // Starts the server as `npm start` runs it (PGlite, production) with `node --cpu-prof`, warms it
 // up, drives one scenario for BENCH_PROFILE_SECONDS (10), stops it (the profile is written at
 // exit) and prints the self time by module and by function, and the inclusive time of the
@@ -6,6 +6,7 @@
 // `hello` profiles the bare Apollo peer (bench/peers/bare-apollo.mjs) instead, for comparison.
 // BENCH_PROFILE_TRACING=1: the server traces every request to an OTLP receiver in this process.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -13,12 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, gql, issuerJson, load, log, startServer, userClaims } from './harness.js';
+import { createBenchKey } from './apiKeys.js';
 import { startBenchIssuer } from './issuer.js';
 import { HELLO_BODY } from './peers.js';
 
 const SECONDS = Number(process.env['BENCH_PROFILE_SECONDS'] ?? 10);
 const scenario = process.argv[2] ?? 'anonymous';
-if (!['anonymous', 'viewer', 'hello'].includes(scenario)) throw new Error(`scenario: anonymous, viewer or hello, not ${scenario}`);
+if (!['anonymous', 'viewer', 'apikey', 'hello'].includes(scenario)) throw new Error(`scenario: anonymous, viewer, apikey or hello, not ${scenario}`);
 
 interface ProfileNode {
   id: number;
@@ -131,7 +133,15 @@ async function main() {
       tracing['OTEL_EXPORTER_OTLP_ENDPOINT'] = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
       tracing['OTEL_TRACES_SAMPLER'] = 'always_on';
     }
-    const started = await startServer({ DATABASE_URL: 'pglite://memory', AUTH_ISSUERS: JSON.stringify([issuerJson('bench', issuer)]), ...tracing }, { nodeFlags: flags });
+    const started = await startServer(
+      {
+        DATABASE_URL: 'pglite://memory',
+        AUTH_ISSUERS: JSON.stringify([issuerJson('bench', issuer)]),
+        API_KEY_PEPPERS: `bench:${randomBytes(32).toString('base64')}`,
+        ...tracing,
+      },
+      { nodeFlags: flags },
+    );
     base = started.base;
     stop = async () => {
       if (started.child.exitCode !== null || started.child.signalCode !== null) return;
@@ -143,11 +153,13 @@ async function main() {
   let window = { from: 0, to: 0 };
   let requests = 0;
   try {
-    const token = issuer.sign(userClaims('profile', 0));
-    const body =
-      scenario === 'hello' ? HELLO_BODY : JSON.stringify({ query: scenario === 'viewer' ? '{ viewer { id email } }' : '{ __typename }' });
-    const tokens = scenario === 'viewer' ? [token] : null;
-    if (scenario === 'viewer' && (await gql(base, '{ viewer { id } }', token)).status !== 200) throw new Error('viewer check failed');
+    const jwt = issuer.sign(userClaims('profile', 0));
+    const viewer = scenario === 'viewer' || scenario === 'apikey';
+    if (viewer && (await gql(base, '{ viewer { id } }', jwt)).status !== 200) throw new Error('viewer check failed');
+    // `apikey`: the same viewer through a personal API key of that user.
+    const token = scenario === 'apikey' ? await createBenchKey(base, jwt) : jwt;
+    const body = scenario === 'hello' ? HELLO_BODY : JSON.stringify({ query: viewer ? '{ viewer { id email } }' : '{ __typename }' });
+    const tokens = viewer ? [token] : null;
     await load(base, body, tokens, { duration: 3 });
     const loadStarted = performance.now();
     const run = await load(base, body, tokens, { duration: SECONDS });

@@ -1,7 +1,7 @@
 // API keys' cryptography (api-keys.md, Storage): new keys from the CSPRNG, the stored HMAC-SHA256
 // of a secret under a pepper, constant-time comparison whose cost is the same whether the public
 // id is known or not, and the development pepper kept in DATA_DIR.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import type { ApiKeyPepper } from '../config/apiKeys.js';
 import { base62FromBytes, composeApiKey, PUBLIC_ID_LENGTH, SECRET_LENGTH } from '../domain/apiKeyFormat.js';
@@ -41,6 +41,23 @@ export function secretMatches(secret: string, pepper: Buffer | null, stored: Uin
   const expected = stored !== null && stored.length === digest.length ? Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength) : DUMMY_DIGEST;
   const equal = timingSafeEqual(digest, expected);
   return equal && stored !== null && pepper !== null && expected !== DUMMY_DIGEST;
+}
+
+/**
+ * The SHA-256 of a secret whose HMAC has matched: kept with a warm key (never the secret itself) so
+ * that its next uses cost one one-shot hash and a constant-time comparison instead of an HMAC
+ * (measured in `npm run bench`, "API key"; test/api-keys/format.test.ts holds it).
+ */
+export function secretFingerprint(secret: string): Buffer {
+  return hash('sha256', secret, 'buffer');
+}
+
+/** What a presented fingerprint is compared with when no key is warm: nobody's. */
+export const NO_FINGERPRINT = randomBytes(32);
+
+/** Whether `presented` is the warm key's fingerprint, in constant time; the same comparison runs when there is none. */
+export function fingerprintMatches(presented: Buffer, warm: Buffer | undefined): boolean {
+  return timingSafeEqual(presented, warm ?? NO_FINGERPRINT) && warm !== undefined;
 }
 
 /** The development pepper, generated once into DATA_DIR (never in production). */

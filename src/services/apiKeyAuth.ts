@@ -8,7 +8,7 @@ import { AppError } from '../errors.js';
 import { parseApiKey } from '../domain/apiKeyFormat.js';
 import { keyAdmission, parseKeyScopes, type KeyAdmission, type KeyScopes } from '../domain/apiKeys.js';
 import type { ApiKeyGrant, Principal, UserClaims } from '../domain/types.js';
-import { hmacSecret, secretMatches } from '../auth/apiKeyCrypto.js';
+import { fingerprintMatches, hmacSecret, secretFingerprint, secretMatches } from '../auth/apiKeyCrypto.js';
 import { findApiKeyCredential, findIsOperator, rehashApiKey, stampApiKeysUsed, type ApiKeyCredential } from '../db/apiKeys.js';
 import type { LifecycleFeed } from '../db/lifecycleFeed.js';
 import type { Database } from '../db/queryable.js';
@@ -48,6 +48,8 @@ interface Entry {
   stampedAt: number;
   /** The principal, built once (keys without admin scopes). */
   principal?: Principal;
+  /** The SHA-256 of the secret whose HMAC matched (auth/apiKeyCrypto.ts secretFingerprint). */
+  fingerprint?: Buffer;
 }
 
 const unknownKey = () => new AppError('UNAUTHENTICATED', { message: 'This API key is invalid, expired or revoked.', reason: 'invalid_api_key' });
@@ -159,12 +161,18 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
 
   function admit(entry: Entry | null, secret: string): Principal | Promise<Principal> {
     const credential = entry?.credential ?? null;
-    const pepper = credential === null || peppers === null ? null : (peppers.find((p) => p.kid === credential.pepperKid) ?? null);
-    // Always one HMAC and one comparison: an unknown id costs what a wrong secret costs.
-    const matches = secretMatches(secret, pepper?.key ?? null, pepper === null ? null : credential!.secretHmac);
-    if (credential !== null && pepper === null && peppers !== null && !warned.has(credential.pepperKid)) {
-      warned.add(credential.pepperKid);
-      options.warn?.({ kid: credential.pepperKid }, 'API keys hashed under a pepper that API_KEY_PEPPERS no longer holds are refused (401)');
+    // A warm key's secret is recognised by its fingerprint; anything else pays one HMAC and one
+    // comparison, so an unknown id costs what a wrong secret costs (both also pay this comparison).
+    const presented = secretFingerprint(secret);
+    let matches = fingerprintMatches(presented, entry?.fingerprint);
+    if (!matches) {
+      const pepper = credential === null || peppers === null ? null : (peppers.find((p) => p.kid === credential.pepperKid) ?? null);
+      matches = secretMatches(secret, pepper?.key ?? null, pepper === null ? null : credential!.secretHmac);
+      if (credential !== null && pepper === null && peppers !== null && !warned.has(credential.pepperKid)) {
+        warned.add(credential.pepperKid);
+        options.warn?.({ kid: credential.pepperKid }, 'API keys hashed under a pepper that API_KEY_PEPPERS no longer holds are refused (401)');
+      }
+      if (matches && entry !== null) entry.fingerprint = presented;
     }
     if (!matches || entry === null) throw unknownKey();
     const at = now();

@@ -107,6 +107,25 @@ describe('presented keys', () => {
     expect((await app.gql('{ viewer { id } }', { token: key.secret })).status).toBe(200);
   });
 
+  it('a warm key is recognised by its fingerprint, not another HMAC; a wrong secret for it still pays the HMAC and is refused', async () => {
+    const token = await issuer.sign({ sub: 'user|fingerprint', aud: AUDIENCE, email: 'fingerprint@example.com', email_verified: true });
+    const key = await createKey(app.gql, token, { scopes: ['user'] });
+    const pepper = Buffer.from(PEPPERS[0]!.key);
+    const auth = createApiKeyAuthenticator({ db: database.db, feed: createLifecycleFeed(), peppers: [{ kid: PEPPERS[0]!.kid, key: pepper }] });
+    const refused = (presented: string) => Promise.resolve().then(() => auth.authenticate(presented));
+    expect(await auth.authenticate(key.secret)).toMatchObject({ kind: 'user' });
+    // The pepper's bytes change under the warm key: an HMAC now could not match, the fingerprint does.
+    pepper.fill(0);
+    expect(await auth.authenticate(key.secret)).toMatchObject({ kind: 'user' });
+    const { publicId } = parseApiKey(key.secret)!;
+    await expect(refused(composeApiKey(publicId, base62FromBytes(32, randomBytes)))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    // Cold (another authenticator under the changed pepper): the HMAC decides, and refuses.
+    const cold = createApiKeyAuthenticator({ db: database.db, feed: createLifecycleFeed(), peppers: [{ kid: PEPPERS[0]!.kid, key: pepper }] });
+    await expect(Promise.resolve().then(() => cold.authenticate(key.secret))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    auth.close();
+    cold.close();
+  });
+
   it('an unknown public id costs what a wrong secret costs: the same HMAC and comparison (figures printed)', () => {
     const stored = hmacSecret(PEPPERS[0]!.key, 'a'.repeat(32));
     const time = (run: () => boolean) => {
