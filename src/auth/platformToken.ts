@@ -106,10 +106,7 @@ export function toPlatformPrincipal(payload: JWTPayload, issuer: string, idpIssu
     sessionId: typeof payload['sid'] === 'string' ? payload['sid'] : null,
   };
   const idpIssuer = typeof payload['idp'] === 'string' ? idpIssuers.get(payload['idp']) : undefined;
-  if (idpIssuer !== undefined) {
-    claims.idpIssuer = idpIssuer;
-    claims.idpProvider = payload['idp'] as string;
-  }
+  if (idpIssuer !== undefined) claims.idpIssuer = idpIssuer;
   if (typeof payload['idp'] === 'string' && payload['idp'] !== '') claims.idp = payload['idp'];
   const clientId = readClientId(payload['client_id']);
   if (clientId !== null) claims.clientId = clientId;

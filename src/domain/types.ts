@@ -142,8 +142,6 @@ export interface UserClaims {
    * and sign-in belong, so that IdP's back-channel logouts reach it. Absent on IdP tokens.
    */
   idpIssuer?: string;
-  /** A platform token's: the configured name of that IdP (its `idp`), which its session shows. Absent on IdP tokens. */
-  idpProvider?: string;
   /** A platform token's `idp` claim: the configured issuer name the user signed in with. Absent on IdP tokens. */
   idp?: string;
   /**

@@ -33,7 +33,7 @@ export interface SessionRecorder {
 
 
 /** The configured name a token's session shows: its issuer's, or a platform token's IdP's. */
-const issuerNameOf = (claims: UserClaims): string => claims.idpProvider ?? claims.provider;
+const issuerNameOf = (claims: UserClaims): string => claims.idp ?? claims.provider;
 
 interface Stamped {
   iss: string;

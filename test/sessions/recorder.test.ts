@@ -87,7 +87,7 @@ describe('session recorder', () => {
     const userId = await newUser();
     const sid = `sid-${randomUUID()}`;
     recorder.seen(userId, claims({ sessionId: sid }));
-    recorder.seen(userId, claims({ sessionId: sid, provider: 'platform', issuer: 'https://identity.test', idpIssuer: 'https://idp.test/', idpProvider: 'test' }));
+    recorder.seen(userId, claims({ sessionId: sid, provider: 'platform', issuer: 'https://identity.test', idpIssuer: 'https://idp.test/', idp: 'test' }));
     await recorder.flush();
     expect((await rowsOf(userId)).map((r) => [r.iss, r.issuer_name])).toEqual([['https://idp.test/', 'test']]);
   });
