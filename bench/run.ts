@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { AUDIENCE, gql, issuerJson, load, log, prepareDatabase, row, rssMb, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS, type Measured } from './harness.js';
+import { AUDIENCE, cpuMs, gql, issuerJson, load, log, prepareDatabase, row, rssMb, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS, type Measured } from './harness.js';
 import { createBenchKey, keyCreationRate } from './apiKeys.js';
 import { benchIntrospection } from './introspect.js';
 import { benchIntrospectionIssuer, startBenchIntrospection } from './introspection.js';
@@ -196,27 +196,37 @@ async function main() {
       { name: '_entities, 100 User representations', body: entitiesBody, tokens: null, goal: '   goal >= 0.50x' },
       { name: `warm viewer, sid token, ${REVOKED_SESSIONS} revoked held`, body: viewerBody, tokens: [sessionToken], goal: '   goal >= 0.90x' },
     ];
-    const anonymous: Measured[] = [await load(base, anonymousBody, null)];
-    const runs: { measured: Measured; ratio: number }[][] = scenarios.map(() => []);
+    // The server's CPU time per request (from /proc) beside each run's throughput: the steadier
+    // figure on a shared machine, where the load generator and other work move throughput.
+    const withCpu = async (run: () => ReturnType<typeof load>) => {
+      const before = cpuMs(pid);
+      const measured = await run();
+      return { ...measured, cpuUs: ((cpuMs(pid) - before) * 1000) / Math.max(1, measured.requests) };
+    };
+    type Timed = Measured & { cpuUs: number };
+    const anonymous: Timed[] = [await withCpu(() => load(base, anonymousBody, null))];
+    const runs: { measured: Timed; ratio: number; cpuRatio: number }[][] = scenarios.map(() => []);
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const [i, scenario] of scenarios.entries()) {
-        const measured = await load(base, scenario.body, scenario.tokens, { prebuilt: scenario.prebuilt === true });
+        const measured = await withCpu(() => load(base, scenario.body, scenario.tokens, { prebuilt: scenario.prebuilt === true }));
         const before = anonymous[anonymous.length - 1]!;
-        const after = await load(base, anonymousBody, null);
+        const after = await withCpu(() => load(base, anonymousBody, null));
         anonymous.push(after);
-        runs[i]!.push({ measured, ratio: measured.rps / ((before.rps + after.rps) / 2) });
+        runs[i]!.push({ measured, ratio: measured.rps / ((before.rps + after.rps) / 2), cpuRatio: (before.cpuUs + after.cpuUs) / 2 / measured.cpuUs });
       }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const baseline = median(anonymous.map((m) => m.rps));
     const spread = `${Math.min(...anonymous.map((m) => m.rps)).toFixed(0)}–${Math.max(...anonymous.map((m) => m.rps)).toFixed(0)}`;
-    log(row('anonymous { __typename }', { rps: baseline, p99: median(anonymous.map((m) => m.p99)), failures: anonymous.reduce((n, m) => n + m.failures, 0) }, null) + `  (${anonymous.length} runs, ${spread} req/s)`);
+    log(row('anonymous { __typename }', { rps: baseline, p99: median(anonymous.map((m) => m.p99)), failures: anonymous.reduce((n, m) => n + m.failures, 0) }, null) + `  (${anonymous.length} runs, ${spread} req/s; server CPU ${median(anonymous.map((m) => m.cpuUs)).toFixed(0)} µs/req)`);
     for (const [i, scenario] of scenarios.entries()) {
       const measured = runs[i]!.map((run) => run.measured);
       const ratios = runs[i]!.map((run) => run.ratio);
       const summary = { rps: median(measured.map((m) => m.rps)), p99: median(measured.map((m) => m.p99)), failures: measured.reduce((n, m) => n + m.failures, 0) };
       const failed = summary.failures > 0 ? `  FAILURES ${summary.failures}` : '';
       log(`${scenario.name.padEnd(44)} ${summary.rps.toFixed(0).padStart(7)} req/s  p99 ${String(summary.p99).padStart(4)} ms  ratio ${median(ratios).toFixed(2)}x (rounds ${ratios.map((r) => r.toFixed(2)).join(' ')})${failed}${scenario.goal}`);
+      const cpu = runs[i]!.map((run) => run.measured.cpuUs);
+      log(`${''.padEnd(44)} server CPU ${median(cpu).toFixed(0)} µs/req, CPU ratio ${median(runs[i]!.map((run) => run.cpuRatio)).toFixed(2)}x (anonymous CPU per request / this one's)`);
     }
 
     if (WARM_ONLY) return;
