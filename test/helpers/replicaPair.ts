@@ -3,6 +3,7 @@
 // the database); on PGlite two apps sharing the one embedded database and its lifecycle feed, as
 // one process would. As processes (`startReplicaProcess`): `npm start`'s command line on loopback.
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { createLifecycleFeed } from '../../src/db/lifecycleFeed.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
 import type { Database } from '../../src/db/queryable.js';
@@ -37,6 +38,27 @@ export async function startReplicaPair(database: TestDatabase, given: Omit<Param
     async close() {
       await Promise.all([a.close(), b.close()]);
       await second.close();
+    },
+  };
+}
+
+/**
+ * Registers the hooks of a pair started before the tests of the enclosing file or describe and
+ * closed after them; `options` is called in its beforeAll (after the test bed's). `a` and `b` are
+ * filled in then.
+ */
+export function useReplicaPair(database: () => TestDatabase, options: () => Omit<Parameters<typeof startTestApp>[0], 'database'>): Pick<ReplicaPair, 'a' | 'b'> {
+  let pair: ReplicaPair | undefined;
+  beforeAll(async () => {
+    pair = await startReplicaPair(database(), options());
+  });
+  afterAll(async () => pair?.close());
+  return {
+    get a() {
+      return pair!.a;
+    },
+    get b() {
+      return pair!.b;
     },
   };
 }

@@ -3,9 +3,9 @@
 // subgraph; the gateway in front is each suite's own. Registers the file's beforeAll/afterAll.
 import { afterAll, beforeAll } from 'vitest';
 import type { QueryObserver } from '../../src/db/queryable.js';
-import { startTestApp, type TestApp } from './app.js';
-import { openTestDatabase, type TestDatabase } from './database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from './issuer.js';
+import type { TestDatabase } from './database.js';
+import { issuerConfig, type TestIssuer } from './issuer.js';
+import { useTestBed, type TestBedOptions } from './testBed.js';
 import { startWorkflowsSubgraph, type WorkflowsSubgraph } from './workflows.js';
 
 export interface Subgraphs {
@@ -24,7 +24,7 @@ export interface StartedGateway {
 export interface SupergraphOptions {
   /** SUBGRAPH_SECRET of this service: the gateway must send it. */
   secret: string;
-  issuer?: Parameters<typeof startTestIssuer>[0];
+  issuer?: TestBedOptions['issuer'];
   /** Every statement this service's database runs. */
   onQuery?: QueryObserver;
   startGateway(subgraphs: Subgraphs): Promise<StartedGateway>;
@@ -44,37 +44,27 @@ export interface Supergraph extends Subgraphs {
 
 /** Registers the hooks; call it at the top of a test file. */
 export function useSupergraph(options: SupergraphOptions): Supergraph {
-  let issuer: TestIssuer | undefined;
-  let database: TestDatabase | undefined;
-  let identity: TestApp | undefined;
+  const bed = useTestBed({ issuer: options.issuer, database: { onQuery: options.onQuery } });
   let workflows: WorkflowsSubgraph | undefined;
   let identityUrl = '';
   let gateway: StartedGateway | undefined;
   beforeAll(async () => {
-    issuer = await startTestIssuer(options.issuer);
-    database = await openTestDatabase({ onQuery: options.onQuery });
-    identity = await startTestApp({
-      issuers: [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' })],
-      database: database.db,
-      config: { subgraphSecret: options.secret },
-    });
+    const identity = await bed.start({ issuers: [issuerConfig(bed.issuer, { name: 'auth0', kind: 'auth0' })], config: { subgraphSecret: options.secret } });
     workflows = await startWorkflowsSubgraph();
     identityUrl = `${identity.url}/graphql`;
-    gateway = await options.startGateway({ issuer, identityUrl, workflows });
+    gateway = await options.startGateway({ issuer: bed.issuer, identityUrl, workflows });
   });
+  // Before the test bed's own (this service, its database, the issuer).
   afterAll(async () => {
     await gateway?.close();
     await workflows?.close();
-    await identity?.close();
-    await database?.close();
-    await issuer?.close();
   });
   return {
     get issuer() {
-      return issuer!;
+      return bed.issuer;
     },
     get database() {
-      return database!;
+      return bed.database;
     },
     get workflows() {
       return workflows!;

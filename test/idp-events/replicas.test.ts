@@ -5,12 +5,11 @@
 // replicas' polls apply a lost event once. On PGlite: two apps sharing the embedded database.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../helpers/app.js';
 import { databaseKind } from '../helpers/database.js';
 import { eventually } from '../helpers/eventually.js';
 import { AUDIENCE, TEST_SERVICE_SCOPES, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 import { killStarted } from '../helpers/process.js';
-import { graphqlAt as graphql, startReplicaPair, startReplicaProcess, stopReplicaProcesses, type ReplicaPair, type ReplicaProcess } from '../helpers/replicaPair.js';
+import { graphqlAt as graphql, startReplicaProcess, stopReplicaProcesses, useReplicaPair, type ReplicaProcess } from '../helpers/replicaPair.js';
 import { useTestBed } from '../helpers/testBed.js';
 import { startFakeWorkos, WEBHOOK_SECRET, WORKOS_API_KEY, WORKOS_CLIENT_ID, workosIssuerConfig, workosToken, type FakeWorkos } from '../helpers/workos.js';
 
@@ -32,24 +31,17 @@ const auditCount = async (eventId: string) =>
   Number((await bed.database.db.query<{ n: string }>('select count(*) as n from audit_events where actor_id = $1', [`workos:${eventId}`]))[0]!.n);
 
 describe.skipIf(databaseKind !== 'pglite')('on PGlite', () => {
-  let pair: ReplicaPair;
-  let a: TestApp;
-  let b: TestApp;
-  beforeAll(async () => {
-    pair = await startReplicaPair(bed.database, { issuers: [workosIssuerConfig(workosIdp, null)] });
-    ({ a, b } = pair);
-  });
-  afterAll(async () => pair?.close());
+  const replicas = useReplicaPair(() => bed.database, () => ({ issuers: [workosIssuerConfig(workosIdp, null)] }));
 
   it('an event delivered to both apps at once is applied once; its effect holds on both', async () => {
     const subject = `user_${randomUUID()}`;
     const token = await workosToken(workosIdp, subject);
-    for (const app of [a, b]) expect((await graphql(app.url, '{ viewer { id } }', token)).status).toBe(200);
+    for (const app of [replicas.a, replicas.b]) expect((await graphql(app.url, '{ viewer { id } }', token)).status).toBe(200);
     const event = workos.emit('session.revoked', { id: `session_${subject}`, user_id: subject });
-    const answers = await Promise.all([workos.deliver(a.url, 'workos', event), workos.deliver(b.url, 'workos', event)]);
+    const answers = await Promise.all([workos.deliver(replicas.a.url, 'workos', event), workos.deliver(replicas.b.url, 'workos', event)]);
     expect(answers.map((x) => x.status)).toEqual([200, 200]);
     expect(await auditCount(event.id)).toBe(1);
-    for (const app of [a, b]) expect((await graphql(app.url, '{ viewer { id } }', token)).status).toBe(401);
+    for (const app of [replicas.a, replicas.b]) expect((await graphql(app.url, '{ viewer { id } }', token)).status).toBe(401);
   });
 });
 

@@ -3,11 +3,10 @@
 // On PGlite: two apps sharing a database and lifecycle feed see each other's changes at once.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../helpers/app.js';
 import { databaseKind, TEST_DATABASE_URL } from '../helpers/database.js';
 import { AUDIENCE, issuerConfig, TEST_SERVICE_SCOPES } from '../helpers/issuer.js';
 import { eventually } from '../helpers/eventually.js';
-import { graphqlAt as graphql, startReplicaPair, startReplicaProcess, stopReplicaProcesses, type ReplicaPair, type ReplicaProcess } from '../helpers/replicaPair.js';
+import { graphqlAt as graphql, startReplicaProcess, stopReplicaProcesses, useReplicaPair, type ReplicaProcess } from '../helpers/replicaPair.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 import { useTestBed } from '../helpers/testBed.js';
 import { logoutToken, nowSeconds, postLogout } from '../helpers/lifecycle.js';
@@ -52,27 +51,20 @@ async function admin(baseUrl: string, mutation: string, userId: string) {
 
 describe.skipIf(databaseKind !== 'pglite')('on PGlite', () => {
   describe('two apps on one embedded database', () => {
-    let pair: ReplicaPair;
-    let a: TestApp;
-    let b: TestApp;
-    beforeAll(async () => {
-      // One process, one database object: the apps share its lifecycle feed, as npm start's one app would.
-      pair = await startReplicaPair(bed.database, { issuers: [issuerConfig(bed.issuer, { name: 'test' })] });
-      ({ a, b } = pair);
-    });
-    afterAll(async () => pair?.close());
+    // One process, one database object: the apps share its lifecycle feed, as npm start's one app would.
+    const replicas = useReplicaPair(() => bed.database, () => ({ issuers: [issuerConfig(bed.issuer, { name: 'test' })] }));
 
     it('a suspension, revocation or deletion made through one is refused by the other at once', async () => {
-      const alice = await signIn([a.url, b.url]);
-      await admin(a.url, 'suspendUser(userId: $id) { id }', alice.id);
-      expect(await viewerStatus(b.url, alice.token)).toBe(403);
-      await admin(a.url, 'reactivateUser(userId: $id) { id }', alice.id);
-      expect(await viewerStatus(b.url, alice.token)).toBe(200);
-      await admin(a.url, 'revokeSessions(userId: $id)', alice.id);
-      expect(await viewerStatus(b.url, alice.token)).toBe(401);
-      const bob = await signIn([a.url, b.url]);
-      await admin(a.url, 'deleteUser(userId: $id)', bob.id);
-      expect(await viewerStatus(b.url, bob.token)).toBe(401);
+      const alice = await signIn([replicas.a.url, replicas.b.url]);
+      await admin(replicas.a.url, 'suspendUser(userId: $id) { id }', alice.id);
+      expect(await viewerStatus(replicas.b.url, alice.token)).toBe(403);
+      await admin(replicas.a.url, 'reactivateUser(userId: $id) { id }', alice.id);
+      expect(await viewerStatus(replicas.b.url, alice.token)).toBe(200);
+      await admin(replicas.a.url, 'revokeSessions(userId: $id)', alice.id);
+      expect(await viewerStatus(replicas.b.url, alice.token)).toBe(401);
+      const bob = await signIn([replicas.a.url, replicas.b.url]);
+      await admin(replicas.a.url, 'deleteUser(userId: $id)', bob.id);
+      expect(await viewerStatus(replicas.b.url, bob.token)).toBe(401);
     });
   });
 });
