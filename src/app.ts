@@ -133,7 +133,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const platform = config.platform === null ? null : await startPlatformIssuer(config, { db, logger, timing: options.platformKeys });
   const { verifier, sessions, ssoEmailTrust, identity, lifecycle, apiKeys, userSessions, services, authenticate, authenticateToken, scopes, idpEvents } =
     await createAppServices(config, {
-      logger, metrics, db, opened, users, lifecycleFeed, issuers, keySources, userinfo, platform,
+      logger, metrics, db, users, lifecycleFeed, issuers, keySources, userinfo, platform,
       fetch: outbound, now: options.now, eventTimers: options.eventTimers,
     });
   const contexts = createRequestContexts({ db, users, services, now: options.now });

@@ -13,7 +13,6 @@ import type { Database } from './db/queryable.js';
 import type { LifecycleFeed } from './db/lifecycleFeed.js';
 import { recordSessionAcceptance } from './db/sessionAcceptances.js';
 import type { UserStore } from './db/userStore.js';
-import { countWrites } from './db/writeClock.js';
 import { createIdpEvents } from './idpEvents.js';
 import { instrumentVerifier, type Metrics } from './metrics.js';
 import type { PlatformIssuer } from './platformIssuer.js';
@@ -34,8 +33,6 @@ export interface AppServiceDeps {
   logger: Logger;
   metrics: Metrics;
   db: Database;
-  /** The database before tracing wraps it (the write clock counts its writes). */
-  opened: Database;
   users: UserStore;
   lifecycleFeed: LifecycleFeed;
   issuers: IssuerConfig[];
@@ -111,7 +108,7 @@ export async function createAppServices(config: Config, deps: AppServiceDeps) {
   const authenticate = createAuthenticator({ verifier, identity, sessions, users, apiKeys: apiKeys.authenticator, recorder: userSessions.recorder });
   // Token introspection checks the asked token as /graphql does (its session is not the caller's request: not recorded).
   const authenticateToken = createTokenAuthenticator({ verifier, identity, sessions, users, apiKeys: apiKeys.authenticator });
-  const scopes = createUserScopes(db, countWrites(deps.opened));
+  const scopes = createUserScopes(db);
   const idpEvents = createIdpEvents(issuers, { db, users, feed: lifecycleFeed, logger, maxTokenAgeSeconds: config.maxTokenAgeSeconds, fetch: outbound, timers: deps.eventTimers });
   return { verifier, sessions, ssoEmailTrust, identity, lifecycle, apiKeys, userSessions, services, authenticate, authenticateToken, scopes, idpEvents };
 }

@@ -4,14 +4,14 @@ import type { JWTPayload } from 'jose';
 import { PLATFORM_ALGORITHMS } from '../config/platform.js';
 import { isUuid } from '../domain/ids.js';
 import { grantFromScopes } from '../domain/apiKeys.js';
-
-/** The `idp` of a platform token minted from a personal API key (services/apiKeyAuth.ts API_KEY_PROVIDER). */
-const API_KEY_IDP = 'api_key';
 import type { UserClaims, VerifiedPrincipal } from '../domain/types.js';
 import { AppError } from '../errors.js';
 import { readEmailAddress } from '../domain/email.js';
 import { readClientId, readImpersonator } from './claims.js';
 import type { KeySource } from './keys.js';
+
+/** The `idp` of a platform token minted from a personal API key (services/apiKeyAuth.ts API_KEY_PROVIDER). */
+const API_KEY_IDP = 'api_key';
 
 /** `UserClaims.provider` of a platform token (logs, metrics). */
 export const PLATFORM_PROVIDER = 'platform';

@@ -7,18 +7,12 @@ import type { BatchWrites, ExistingUser, Snapshot } from '../import/plan.js';
 import { identityKey, membershipKey } from '../import/plan.js';
 import type { ImportRecord } from '../import/record.js';
 import type { Queryable } from './queryable.js';
+import type { UserRow } from './users.js';
 
-interface UserRow {
-  id: string;
-  email: string | null;
-  email_verified: boolean;
-  name: string | null;
-  given_name: string | null;
-  family_name: string | null;
-  status: 'active' | 'suspended' | 'deleted';
-}
+/** A user row as an import reads it: tombstones included. */
+type ImportedUserRow = Omit<UserRow, 'created_at' | 'status' | 'is_operator'> & { status: UserRow['status'] | 'deleted' };
 
-const toExisting = (row: UserRow): ExistingUser => ({
+const toExisting = (row: ImportedUserRow): ExistingUser => ({
   id: row.id,
   email: row.email,
   emailVerified: row.email_verified,
@@ -71,7 +65,7 @@ export async function loadSnapshot(db: Queryable, records: readonly ImportRecord
   }
   const users = new Map<string, ExistingUser>();
   // Tombstones included: a line naming one is skipped (reason `deleted`), never completed.
-  const rows = await db.query<UserRow>('select id, email, email_verified, name, given_name, family_name, status from users where id = any($1::uuid[])', [[...userIds]]);
+  const rows = await db.query<ImportedUserRow>('select id, email, email_verified, name, given_name, family_name, status from users where id = any($1::uuid[])', [[...userIds]]);
   for (const row of rows) users.set(row.id, toExisting(row));
 
   const memberships = new Set<string>();

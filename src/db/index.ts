@@ -78,13 +78,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     timer.unref();
   };
   retry();
-  const close = db.close.bind(db);
-  db.close = async () => {
-    closed = true;
-    clearTimeout(timer);
-    await close();
+  return {
+    ...db,
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await db.close();
+    },
   };
-  return db;
 }
 
 /**

@@ -5,6 +5,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { claimDataDir } from './dataDirLock.js';
 import { toDatabaseError } from './errors.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
+import { countingWrites } from './writeClock.js';
 
 export interface PGliteOptions {
   /** Directory to persist in; null keeps the database in memory. */
@@ -47,7 +48,7 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<PGli
     }
   };
 
-  return {
+  return countingWrites({
     kind: 'pglite',
     query: (text, params) => run(db, text, params),
     exec: (script) => runScript(db, script),
@@ -77,5 +78,5 @@ export async function createPGliteDatabase(options: PGliteOptions): Promise<PGli
       await db.close();
       release();
     },
-  };
+  } satisfies Omit<PGliteDatabase, 'writes'>);
 }

@@ -11,6 +11,7 @@ import type { DatabaseIncident } from './incidents.js';
 import type { Database, QueryObserver, Queryable } from './queryable.js';
 import { parseLifecycleAnnouncement, type LifecycleSubscriber } from './lifecycleFeed.js';
 import { createPoolerFaults } from './poolerFaults.js';
+import { countingWrites } from './writeClock.js';
 import { listenForUserChanges, type ProofOutcome } from './userChanges.js';
 
 export interface PostgresOptions {
@@ -188,7 +189,7 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
           onError: (error) => options.onError?.(error),
         });
 
-  const database: Database = {
+  return countingWrites({
     kind: 'postgres',
     query: (text, params) => {
       options.onQuery?.(text);
@@ -234,6 +235,5 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       await listener?.close();
       await pool.end();
     },
-  };
-  return database;
+  } satisfies Omit<Database, 'writes'>);
 }

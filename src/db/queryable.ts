@@ -26,7 +26,16 @@ export interface Database extends Queryable {
    * announcements, userChanges.ts); absent when this process is the only writer (PGlite).
    */
   readonly userChanges?: UserChangeFeed;
+  /** This process's writes through this object (writeClock.ts): what memory may keep of rows read. */
+  readonly writes: WriteClock;
   close(): Promise<void>;
+}
+
+export interface WriteClock {
+  /** Moves on at the end of every write made through the database object (after its commit or rollback). */
+  readonly version: number;
+  /** Writes running now: while any does, nothing read may be kept. */
+  readonly writing: number;
 }
 
 export interface UserChangeFeed {

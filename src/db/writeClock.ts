@@ -3,27 +3,18 @@
 // plain `select` counts as a write: nothing read while one runs is kept, and nothing read before
 // it ends is served after. Other processes' writes arrive as the database's change announcements
 // (PostgreSQL, migrations 002 and 012).
-import type { Database, Queryable } from './queryable.js';
+import type { Database, Queryable, WriteClock } from './queryable.js';
 
-export interface WriteClock {
-  /** Moves on at the end of every write made through the database object (after its commit or rollback). */
-  readonly version: number;
-  /** Writes running now: while any does, nothing read may be kept. */
-  readonly writing: number;
-}
-
-const clocks = new WeakMap<Database, WriteClock>();
 const READ = /^\s*select\b/i;
 
 /**
- * The database object's write clock. The first call makes the object count its writes, in place,
- * so that every holder of it (the app, the commands, a test writing fixtures) is counted.
+ * A new database object that counts its writes on `writes`; the drivers return it as they open a
+ * database, so every holder of the database (the app, the commands, a test writing fixtures, a
+ * wrapper of any of them) writes through it and is counted. `db` must be a plain object: its own
+ * members are copied, and `db` itself is left as it is.
  */
-export function countWrites(db: Database): WriteClock {
-  const known = clocks.get(db);
-  if (known !== undefined) return known;
+export function countingWrites<D extends Omit<Database, 'writes'>>(db: D): D & { readonly writes: WriteClock } {
   const clock = { version: 0, writing: 0 };
-  const { query, exec, transaction } = db;
   async function write<T>(work: () => Promise<T>): Promise<T> {
     clock.writing += 1;
     try {
@@ -33,14 +24,13 @@ export function countWrites(db: Database): WriteClock {
       clock.version += 1;
     }
   }
-  const counted = {
+  return {
+    ...db,
     query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
-      return READ.test(text) ? query.call(db, text, params) as Promise<Row[]> : write(() => query.call(db, text, params) as Promise<Row[]>);
+      return READ.test(text) ? db.query<Row>(text, params) : write(() => db.query<Row>(text, params));
     },
-    exec: (script: string) => write(() => exec.call(db, script)),
-    transaction: <T>(work: (tx: Queryable) => Promise<T>) => write(() => transaction.call(db, work) as Promise<T>),
+    exec: (script: string) => write(() => db.exec(script)),
+    transaction: <T>(work: (tx: Queryable) => Promise<T>) => write(() => db.transaction(work)),
+    writes: clock,
   };
-  Object.assign(db, counted);
-  clocks.set(db, clock);
-  return clock;
 }

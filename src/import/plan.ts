@@ -3,16 +3,13 @@
 // unchanged, or skip it. Pure. A line sharing a key with an earlier one waits for the next batch.
 // A deleted user is never touched: its id stays retired, whoever the line would find.
 import { randomUUID } from 'node:crypto';
-import type { MembershipRole } from '../domain/types.js';
+import type { AuditEvent, ExternalIdentity, Membership, User } from '../domain/types.js';
 import type { ImportRecord, LineProblem } from './record.js';
 
-export interface ExistingUser {
-  id: string;
-  email: string | null;
-  emailVerified: boolean;
-  name: string | null;
-  givenName: string | null;
-  familyName: string | null;
+/** What an import line may say of a person: a user's, and each new identity's, recorded fields. */
+type Profile = Pick<User, 'email' | 'emailVerified' | 'name' | 'givenName' | 'familyName'>;
+
+export interface ExistingUser extends Pick<User, 'id'>, Profile {
   /** A deleted user's tombstone. */
   deleted: boolean;
 }
@@ -33,23 +30,14 @@ export interface Snapshot {
 export type Outcome = 'created' | 'updated' | 'unchanged';
 
 export interface BatchWrites {
-  newUsers: { id: string; email: string | null; emailVerified: boolean; name: string | null; givenName: string | null; familyName: string | null; createdAt: Date | null }[];
+  /** `createdAt` null: the line gave none (the database's now). */
+  newUsers: (Pick<User, 'id'> & Profile & { createdAt: Date | null })[];
   /** Completed users; `before` guards against a change made meanwhile. */
   userUpdates: { id: string; before: ExistingUser; after: ExistingUser }[];
-  identities: {
-    id: string;
-    userId: string;
-    provider: string;
-    issuer: string;
-    subject: string;
-    email: string | null;
-    emailVerified: boolean;
-    name: string | null;
-    givenName: string | null;
-    familyName: string | null;
-  }[];
-  memberships: { id: string; organizationId: string; userId: string; role: MembershipRole }[];
-  audit: { action: string; targetType: string; targetId: string; organizationId: string | null; details: Record<string, unknown> }[];
+  identities: (ExternalIdentity & Profile)[];
+  memberships: Omit<Membership, 'createdAt'>[];
+  /** Entries of the audit log (the batch's transaction adds who and when). */
+  audit: Pick<AuditEvent, 'action' | 'targetType' | 'targetId' | 'organizationId' | 'details'>[];
 }
 
 export interface BatchPlan {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { isValidEmail, normalizeEmail } from '../domain/email.js';
 import { isUuid } from '../domain/ids.js';
 import { personNames } from '../domain/names.js';
-import type { MembershipRole } from '../domain/types.js';
+import type { ExternalIdentity, Membership } from '../domain/types.js';
 
 export interface ImportRecord {
   /** 1-based line number in the file. */
@@ -21,8 +21,8 @@ export interface ImportRecord {
   givenName: string | null;
   familyName: string | null;
   createdAt: Date | null;
-  identities: { provider: string; issuer: string; subject: string }[];
-  memberships: { organizationId: string; role: MembershipRole }[];
+  identities: Pick<ExternalIdentity, 'provider' | 'issuer' | 'subject'>[];
+  memberships: Pick<Membership, 'organizationId' | 'role'>[];
 }
 
 /**

@@ -12,6 +12,7 @@ import { fingerprintMatches, hmacSecret, secretFingerprint, secretMatches } from
 import { findApiKeyCredential, findIsOperator, rehashApiKey, stampApiKeysUsed, type ApiKeyCredential } from '../db/apiKeys.js';
 import type { LifecycleFeed } from '../db/lifecycleFeed.js';
 import type { Database } from '../db/queryable.js';
+import { createBatchedWriter } from '../lib/batchedWriter.js';
 
 /** `UserClaims.provider` and `issuer` of a personal key's principal (logs, metrics, platform tokens). */
 export const API_KEY_PROVIDER = 'api_key';
@@ -68,9 +69,11 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
   let version = 0;
   const warned = new Set<string>();
   const rehashing = new Set<string>();
-  let due = new Map<string, Date>();
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let writing: Promise<void> = Promise.resolve();
+  // key id → its lastUsedAt, waiting to be written; a stamp not written is only a stamp lost.
+  const stamps = createBatchedWriter<string, Date>({
+    delayMs: options.stampDelayMs ?? 1000,
+    write: (batch) => stampApiKeysUsed(db, batch),
+  });
 
   const hearing = (): boolean => db.userChanges?.listening ?? true;
   const forget = (match: (entry: Entry) => boolean) => {
@@ -93,24 +96,10 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
     },
   });
 
-  function flush(): Promise<void> {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    if (due.size === 0) return writing;
-    const batch = due;
-    due = new Map();
-    writing = writing.then(() => stampApiKeysUsed(db, batch).catch(() => undefined));
-    return writing;
-  }
-
   function stamp(entry: Entry, at: number): void {
     if (at - entry.stampedAt < stampIntervalMs) return;
     entry.stampedAt = at;
-    due.set(entry.credential.id, new Date(at));
-    if (timer === null) {
-      timer = setTimeout(() => void flush(), options.stampDelayMs ?? 1000);
-      timer.unref();
-    }
+    stamps.queue(entry.credential.id, new Date(at));
   }
 
   /** Once per key under an older pepper: its HMAC under the newest, written where it still is under the old. */
@@ -215,13 +204,13 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
       const entry = hearing() ? entries.get(parsed.publicId) : undefined;
       return entry !== undefined ? admit(entry, parsed.secret) : load(parsed.publicId, parsed.secret);
     },
-    flush,
+    flush: () => stamps.flush(),
     get size() {
       return entries.size;
     },
     close() {
       unsubscribe();
-      if (timer !== null) clearTimeout(timer);
+      stamps.close();
     },
   };
 }

@@ -1,14 +1,14 @@
 // Resolves a verified user token to the canonical user: from memory while the identity's binding
 // is fresh (identityCache.ts), else from the database (userResolution.ts), with last-seen times
 // written in batches (lastSeenStamps.ts).
-import type { Actor, User, UserClaims } from '../domain/types.js';
-import type { Database, Queryable } from '../db/queryable.js';
-import type { UserStore, UsersInTransaction } from '../db/userStore.js';
+import type { UserClaims } from '../domain/types.js';
+import type { Database } from '../db/queryable.js';
+import type { UserStore } from '../db/userStore.js';
 import { singleFlight } from '../lib/singleFlight.js';
 import { identityKey, IdentityCache, sameClaims, type CachedIdentity } from './identityCache.js';
 import { createLastSeenStamps } from './lastSeenStamps.js';
 import { NO_SSO_EMAIL_TRUST, type SsoEmailTrust } from './ssoEmailTrust.js';
-import { createUserResolution, type ResolvedUser } from './userResolution.js';
+import { createUserResolution, type ResolvedUser, type UserResolution } from './userResolution.js';
 
 export type { ResolvedUser } from './userResolution.js';
 
@@ -56,16 +56,8 @@ export interface IdentityService {
    * has been deleted since (the session view said so).
    */
   resolveUserAfresh(claims: UserClaims): Promise<ResolvedUser>;
-  /**
-   * Get-or-create a user by email alone (a service's `ensureUser(input)`, `addMember` by email).
-   * The email counts as verified. `within`: a caller's transaction of the user store (addMember),
-   * else one of its own. @throws AppError BAD_USER_INPUT for a malformed email.
-   */
-  ensureUserByEmail(
-    within: { tx: Queryable; users: UsersInTransaction } | null,
-    input: { email: string; name?: string | null },
-    actor: Actor,
-  ): Promise<{ user: User; created: boolean }>;
+  /** See UserResolution.ensureUserByEmail. */
+  ensureUserByEmail: UserResolution['ensureUserByEmail'];
   /** Writes the last-seen stamps still waiting (shutdown, tests); resolves when they are written or dropped. */
   flushStamps(): Promise<void>;
 }

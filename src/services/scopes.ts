@@ -7,7 +7,6 @@ import { keyScopeString } from '../domain/apiKeys.js';
 import { operatorScopes } from '../domain/policy.js';
 import { findMembershipsByUserIds } from '../db/memberships.js';
 import type { Database, Queryable } from '../db/queryable.js';
-import { countWrites, type WriteClock } from '../db/writeClock.js';
 import type { MembershipRole, Principal } from '../domain/types.js';
 
 export async function findUserScopes(db: Queryable, userId: string): Promise<string[]> {
@@ -33,11 +32,11 @@ export interface UserScopes {
  * Scopes kept per user under a version that every write this process makes (db/writeClock.ts) and
  * every change another replica announces (PostgreSQL: memberships are announced, migration 012)
  * moves on, so a kept answer is never older than a membership change; nothing is kept while the
- * database cannot hear announcements. `clock`: the writes of the database object under `db` (a
- * tracing wrapper reads through it).
+ * database cannot hear announcements.
  */
-export function createUserScopes(db: Database, clock: WriteClock = countWrites(db), maxEntries = 10_000): UserScopes & { close(): void } {
+export function createUserScopes(db: Database, maxEntries = 10_000): UserScopes & { close(): void } {
   const changes = db.userChanges;
+  const clock = db.writes;
   let heard = 0;
   const unsubscribe = changes?.onMembershipChange?.(() => (heard += 1));
   // Another process's membership changes must be heard before anything is kept (PGlite: no other process).

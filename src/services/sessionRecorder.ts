@@ -6,9 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { UserClaims } from '../domain/types.js';
 import type { Queryable } from '../db/queryable.js';
 import { recordSessionsSeen, type SessionSighting } from '../db/sessions.js';
+import { createBatchedWriter } from '../lib/batchedWriter.js';
 import { sessionIssuerOf } from './sessions.js';
-
-const MAX_BATCH = 500;
 
 export interface SessionRecorderOptions {
   db: Queryable;
@@ -49,34 +48,16 @@ export function createSessionRecorder(options: SessionRecorderOptions): SessionR
   const maxEntries = options.maxEntries ?? 100_000;
   // sid → the session last stamped with it (a sid shared by two issuers or users only costs stamps).
   const stamped = new Map<string, Stamped>();
-  let due = new Map<string, SessionSighting>();
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let writing: Promise<void> = Promise.resolve();
-
-  function forget(batch: Iterable<SessionSighting>): void {
-    // Not written (the database is down): the session's next request queues it again.
-    for (const sighting of batch) {
+  // (iss, sid, user) → its sighting waiting to be written.
+  const sightings = createBatchedWriter<string, SessionSighting>({
+    delayMs,
+    write: async (batch) => void (await recordSessionsSeen(options.db, [...batch.values()])),
+    onNotWritten(_key, sighting) {
+      // Not written (the database is down): the session's next request queues it again.
       const entry = stamped.get(sighting.sid);
       if (entry !== undefined && entry.iss === sighting.iss && entry.userId === sighting.userId) stamped.delete(sighting.sid);
-    }
-  }
-
-  function flush(): Promise<void> {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    if (due.size === 0) return writing;
-    const batch = [...due.values()];
-    due = new Map();
-    const written = writing.then(async () => {
-      try {
-        await recordSessionsSeen(options.db, batch);
-      } catch {
-        forget(batch);
-      }
-    });
-    writing = written;
-    return written;
-  }
+    },
+  });
 
   function bound(at: number): void {
     if (stamped.size < maxEntries) return;
@@ -97,17 +78,12 @@ export function createSessionRecorder(options: SessionRecorderOptions): SessionR
       bound(at);
       stamped.set(sid, { iss, userId, dueAt: at + intervalMs });
       const key = `${iss}\u0000${sid}\u0000${userId}`;
-      const waiting = due.get(key);
+      const waiting = sightings.waiting(key);
       const seenAt = new Date(at);
+      // A sighting still waiting keeps its row id: only its time moves on.
       if (waiting !== undefined) waiting.seenAt = seenAt;
-      else due.set(key, { id: randomUUID(), userId, iss, sid, issuerName: issuerNameOf(claims), seenAt });
-      if (due.size >= MAX_BATCH) void flush();
-      else if (timer === null) {
-        timer = setTimeout(() => void flush(), delayMs);
-        // A stamp never keeps the process alive; shutdown flushes what is waiting.
-        timer.unref();
-      }
+      else sightings.queue(key, { id: randomUUID(), userId, iss, sid, issuerName: issuerNameOf(claims), seenAt });
     },
-    flush,
+    flush: () => sightings.flush(),
   };
 }

@@ -43,7 +43,11 @@ export interface UserResolutionOptions {
 export interface UserResolution {
   /** The user of these claims from the database, provisioning on first sight. */
   resolve(claims: UserClaims): Promise<ResolvedUser>;
-  /** See IdentityService.ensureUserByEmail. */
+  /**
+   * Get-or-create a user by email alone (a service's `ensureUser(input)`, `addMember` by email).
+   * The email counts as verified. `within`: a caller's transaction of the user store (addMember),
+   * else one of its own. @throws AppError BAD_USER_INPUT for a malformed email.
+   */
   ensureUserByEmail(
     within: { tx: Queryable; users: UsersInTransaction } | null,
     input: { email: string; name?: string | null },

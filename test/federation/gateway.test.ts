@@ -5,16 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMembership } from '../../src/db/memberships.js';
 import { insertOrganization } from '../../src/db/organizations.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import {
-  startWorkflowsSubgraph,
-  type WorkflowsSubgraph,
-} from '../helpers/workflows.js';
+import { useSupergraph } from '../helpers/supergraph.js';
 
 const SECRET = 'gateway-to-subgraph-secret';
 
@@ -22,68 +16,43 @@ interface GatewayContext {
   authorization?: string;
 }
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-let identity: TestApp;
-let workflows: WorkflowsSubgraph;
-let gateway: ApolloServer<GatewayContext>;
-let gatewayUrl: string;
 let statements: string[] = [];
 
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase({ onQuery: (text) => statements.push(text) });
-  identity = await startTestApp({
-    issuers: [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' })],
-    database: database.db,
-    config: { subgraphSecret: SECRET },
-  });
-  workflows = await startWorkflowsSubgraph();
-  const identityUrl = `${identity.url}/graphql`;
-  // Composed from the live subgraphs' `_service { sdl }`, as a Gateway deployment does: with the
-  // default configuration the identity SDL is Gateway-compatible (no @authenticated links).
-  const supergraphSdl = new IntrospectAndCompose({
-    subgraphs: [
-      { name: 'identity', url: identityUrl },
-      { name: 'workflows', url: workflows.url },
-    ],
-    introspectionHeaders: { 'x-subgraph-secret': SECRET },
-  });
-  gateway = new ApolloServer<GatewayContext>({
-    gateway: new ApolloGateway({
-      supergraphSdl,
-      buildService: ({ url }) =>
-        new RemoteGraphQLDataSource<GatewayContext>({
-          url,
-          willSendRequest({ request, context }) {
-            // Every subgraph sees the caller's bearer; only the identity subgraph gets its secret.
-            if (context.authorization) request.http!.headers.set('authorization', context.authorization);
-            if (url === identityUrl) request.http!.headers.set('x-subgraph-secret', SECRET);
-          },
-        }),
-    }),
-  });
-  ({ url: gatewayUrl } = await startStandaloneServer(gateway, {
-    listen: { port: 0, host: '127.0.0.1' },
-    context: async ({ req }) => ({ authorization: req.headers.authorization }),
-  }));
+const graph = useSupergraph({
+  secret: SECRET,
+  onQuery: (text) => statements.push(text),
+  async startGateway({ identityUrl, workflows }) {
+    // Composed from the live subgraphs' `_service { sdl }`, as a Gateway deployment does: with the
+    // default configuration the identity SDL is Gateway-compatible (no @authenticated links).
+    const supergraphSdl = new IntrospectAndCompose({
+      subgraphs: [
+        { name: 'identity', url: identityUrl },
+        { name: 'workflows', url: workflows.url },
+      ],
+      introspectionHeaders: { 'x-subgraph-secret': SECRET },
+    });
+    const gateway = new ApolloServer<GatewayContext>({
+      gateway: new ApolloGateway({
+        supergraphSdl,
+        buildService: ({ url }) =>
+          new RemoteGraphQLDataSource<GatewayContext>({
+            url,
+            willSendRequest({ request, context }) {
+              // Every subgraph sees the caller's bearer; only the identity subgraph gets its secret.
+              if (context.authorization) request.http!.headers.set('authorization', context.authorization);
+              if (url === identityUrl) request.http!.headers.set('x-subgraph-secret', SECRET);
+            },
+          }),
+      }),
+    });
+    const { url } = await startStandaloneServer(gateway, {
+      listen: { port: 0, host: '127.0.0.1' },
+      context: async ({ req }) => ({ authorization: req.headers.authorization }),
+    });
+    return { url, close: () => gateway.stop().catch(() => undefined) };
+  },
 });
-afterAll(async () => {
-  await gateway?.stop().catch(() => undefined);
-  await workflows?.close();
-  await identity?.close();
-  await database?.close();
-  await issuer?.close();
-});
-
-async function query<T = any>(text: string, token?: string) {
-  const response = await fetch(gatewayUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify({ query: text }),
-  });
-  return { status: response.status, body: (await response.json()) as { data?: T; errors?: { message: string; extensions?: Record<string, any> }[] } };
-}
+const { query } = graph;
 
 interface Person {
   token: string;
@@ -94,7 +63,7 @@ interface Person {
 
 async function signIn(name: string): Promise<Person> {
   const email = `${name.toLowerCase()}-${randomUUID()}@example.com`;
-  const token = await issuer.sign({ sub: `auth0|${randomUUID()}`, aud: 'https://api.test', email, email_verified: true, name });
+  const token = await graph.issuer.sign({ sub: `auth0|${randomUUID()}`, aud: 'https://api.test', email, email_verified: true, name });
   const result = await query('{ viewer { id } }', token);
   expect(result.body.errors).toBeUndefined();
   return { token, id: result.body.data.viewer.id, email, name };
@@ -103,7 +72,7 @@ async function signIn(name: string): Promise<Person> {
 describe('through Apollo Gateway', () => {
   it('answers viewer with fields from both subgraphs', async () => {
     const ada = await signIn('Ada');
-    workflows.workflows.push({ id: randomUUID(), title: 'Quarterly close', ownerId: ada.id }, { id: randomUUID(), title: 'Onboarding', ownerId: ada.id });
+    graph.workflows.workflows.push({ id: randomUUID(), title: 'Quarterly close', ownerId: ada.id }, { id: randomUUID(), title: 'Onboarding', ownerId: ada.id });
     const result = await query('{ viewer { id email workflows { title } } }', ada.token);
     expect(result.status).toBe(200);
     expect(result.body.errors).toBeUndefined();
@@ -113,7 +82,7 @@ describe('through Apollo Gateway', () => {
       workflows: [{ title: 'Quarterly close' }, { title: 'Onboarding' }],
     });
     // The gateway forwarded the caller's bearer to the other subgraph too.
-    expect(workflows.authorizations.at(-1)).toBe(`Bearer ${ada.token}`);
+    expect(graph.workflows.authorizations.at(-1)).toBe(`Bearer ${ada.token}`);
   });
 
   describe('a query rooted in the workflows subgraph reaches User through _entities', () => {
@@ -128,11 +97,11 @@ describe('through Apollo Gateway', () => {
       colleague = await signIn('Colleague');
       const other = await signIn('Other');
       // A shared organization between owner and colleague, created directly in the database.
-      const org = await insertOrganization(database.db, { id: randomUUID(), name: 'Shared' });
-      await ensureMembership(database.db, { id: randomUUID(), organizationId: org.id, userId: owner.id, role: 'OWNER' });
-      await ensureMembership(database.db, { id: randomUUID(), organizationId: org.id, userId: colleague.id, role: 'MEMBER' });
+      const org = await insertOrganization(graph.database.db, { id: randomUUID(), name: 'Shared' });
+      await ensureMembership(graph.database.db, { id: randomUUID(), organizationId: org.id, userId: owner.id, role: 'OWNER' });
+      await ensureMembership(graph.database.db, { id: randomUUID(), organizationId: org.id, userId: colleague.id, role: 'MEMBER' });
       titles = { mine: `mine-${randomUUID()}`, theirs: `theirs-${randomUUID()}` };
-      workflows.workflows.push({ id: randomUUID(), title: titles.mine, ownerId: owner.id }, { id: randomUUID(), title: titles.theirs, ownerId: other.id });
+      graph.workflows.workflows.push({ id: randomUUID(), title: titles.mine, ownerId: owner.id }, { id: randomUUID(), title: titles.theirs, ownerId: other.id });
     });
 
     async function ownersAs(token?: string) {
@@ -165,21 +134,21 @@ describe('through Apollo Gateway', () => {
     });
 
     it('shows the email to a service holding users:read, not to one without it', async () => {
-      const reader = await issuer.sign({ sub: 'svc-crm@clients', azp: 'svc-crm', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:read' });
+      const reader = await graph.issuer.sign({ sub: 'svc-crm@clients', azp: 'svc-crm', aud: 'https://api.test', gty: 'client-credentials', scope: 'users:read' });
       const owners = await ownersAs(reader);
       expect(owners.mine.email).toBe(owner.email);
       expect(owners.theirs.email).not.toBeNull();
-      const other = await issuer.sign({ sub: 'svc-misc@clients', azp: 'svc-misc', aud: 'https://api.test', gty: 'client-credentials', scope: 'organizations:read' });
+      const other = await graph.issuer.sign({ sub: 'svc-misc@clients', azp: 'svc-misc', aud: 'https://api.test', gty: 'client-credentials', scope: 'organizations:read' });
       expect((await ownersAs(other)).mine.email).toBeNull();
     });
 
     it('resolves every owner in one users statement (the gateway sends one _entities batch)', async () => {
       // Three owners no one has read (cold in every cache): one statement for them all, exactly;
       // a per-owner read would show as three.
-      const cold = await database.db.query<{ id: string }>(
+      const cold = await graph.database.db.query<{ id: string }>(
         `insert into users (id, email, email_verified, name) select gen_random_uuid(), null, false, 'Cold ' || n from generate_series(1, 3) n returning id`,
       );
-      for (const { id } of cold) workflows.workflows.push({ id: randomUUID(), title: `cold-${id}`, ownerId: id });
+      for (const { id } of cold) graph.workflows.workflows.push({ id: randomUUID(), title: `cold-${id}`, ownerId: id });
       statements = [];
       await ownersAs(); // anonymous: no identity work at all
       expect(statements.filter((s) => /\bfrom users\b/i.test(s))).toHaveLength(1);
@@ -198,7 +167,7 @@ describe('through Apollo Gateway', () => {
   });
 
   it('passes a bad token on as UNAUTHENTICATED, never as anonymous', async () => {
-    const forged = await issuer.sign({ sub: 'auth0|forged', aud: 'https://api.test' }, { key: 'other' });
+    const forged = await graph.issuer.sign({ sub: 'auth0|forged', aud: 'https://api.test' }, { key: 'other' });
     const result = await query('{ viewer { id email workflows { title } } }', forged);
     expect(result.body.data?.viewer ?? null).toBeNull();
     expect(result.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

@@ -10,22 +10,12 @@ import { createGatewayRuntime, type GatewayConfig, type GatewayPlugin, type Gate
 import type { ExecutionRequest } from '@graphql-tools/utils';
 import { print } from 'graphql';
 import { createRemoteJwksSigningKeyProvider, extractFromHeader, useJWT } from '@graphql-yoga/plugin-jwt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { AUDIENCE, issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { startWorkflowsSubgraph, type WorkflowsSubgraph } from '../helpers/workflows.js';
+import { describe, expect, it } from 'vitest';
+import { AUDIENCE } from '../helpers/issuer.js';
+import { useSupergraph } from '../helpers/supergraph.js';
 
 const SECRET = 'hive-gateway-to-subgraph-secret';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-let identity: TestApp;
-let workflows: WorkflowsSubgraph;
-let gateway: GatewayRuntime;
-let server: Server;
-let gatewayUrl: string;
-let identityUrl: string;
 /** Headers of every request the gateway sent the identity subgraph (the SDL fetch included). */
 const sentToIdentity: Headers[] = [];
 
@@ -67,66 +57,51 @@ const httpTransport: NonNullable<GatewayConfig['transports']> = {
   },
 };
 
-beforeAll(async () => {
+const graph = useSupergraph({
+  secret: SECRET,
   // Our tokens are ES256 here: the plugin's default algorithms (RS256, HS256) would refuse them.
-  issuer = await startTestIssuer({ alg: 'ES256' });
-  database = await openTestDatabase();
-  identity = await startTestApp({
-    issuers: [issuerConfig(issuer, { name: 'auth0', kind: 'auth0' })],
-    database: database.db,
-    config: { subgraphSecret: SECRET },
-  });
-  workflows = await startWorkflowsSubgraph();
-  identityUrl = `${identity.url}/graphql`;
-  gateway = createGatewayRuntime({
-    // Composed from the live subgraphs' `_service { sdl }`, as `hive-gateway supergraph` does from
-    // a registry; the SDL fetch goes through the onFetch hook below, which adds the secret.
-    supergraph: { type: 'dev', services: [{ name: 'identity', url: identityUrl }, { name: 'workflows', url: workflows.url }] },
-    logging: false,
-    transports: httpTransport,
-    plugins: () => [
-      useJWT({
-        signingKeyProviders: [
-          createRemoteJwksSigningKeyProvider({ jwksUri: issuer.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 }),
-        ],
-        tokenLookupLocations: [extractFromHeader({ name: 'authorization', prefix: 'Bearer' })],
-        tokenVerification: { algorithms: ['ES256'], issuer: issuer.url, audience: AUDIENCE },
-        // Anonymous requests go on (viewer null); a bad token never does.
-        reject: { missingToken: false, invalidToken: true },
-      }),
-      subgraphSecret(identityUrl, SECRET),
-    ],
-    propagateHeaders: {
-      // The verified token, as the bearer, to this subgraph only: it resolves the canonical user
-      // itself. No claim (the email) goes to any subgraph.
-      fromClientToSubgraphs: ({ request, subgraphName }) =>
-        subgraphName === 'identity' ? { authorization: request.headers.get('authorization') ?? undefined } : {},
-    },
-  });
-  server = createServer(gateway);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  issuer: { alg: 'ES256' },
+  async startGateway({ issuer, identityUrl, workflows }) {
+    const gateway: GatewayRuntime = createGatewayRuntime({
+      // Composed from the live subgraphs' `_service { sdl }`, as `hive-gateway supergraph` does from
+      // a registry; the SDL fetch goes through the onFetch hook below, which adds the secret.
+      supergraph: { type: 'dev', services: [{ name: 'identity', url: identityUrl }, { name: 'workflows', url: workflows.url }] },
+      logging: false,
+      transports: httpTransport,
+      plugins: () => [
+        useJWT({
+          signingKeyProviders: [
+            createRemoteJwksSigningKeyProvider({ jwksUri: issuer.jwksUri, cache: true, rateLimit: true, jwksRequestsPerMinute: 10 }),
+          ],
+          tokenLookupLocations: [extractFromHeader({ name: 'authorization', prefix: 'Bearer' })],
+          tokenVerification: { algorithms: ['ES256'], issuer: issuer.url, audience: AUDIENCE },
+          // Anonymous requests go on (viewer null); a bad token never does.
+          reject: { missingToken: false, invalidToken: true },
+        }),
+        subgraphSecret(identityUrl, SECRET),
+      ],
+      propagateHeaders: {
+        // The verified token, as the bearer, to this subgraph only: it resolves the canonical user
+        // itself. No claim (the email) goes to any subgraph.
+        fromClientToSubgraphs: ({ request, subgraphName }) =>
+          subgraphName === 'identity' ? { authorization: request.headers.get('authorization') ?? undefined } : {},
+      },
+    });
+    const server: Server = createServer(gateway);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+      async close() {
+        await new Promise((resolve) => server.close(resolve));
+        await gateway.dispose();
+      },
+    };
+  },
 });
-afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
-  await gateway?.dispose();
-  await workflows?.close();
-  await identity?.close();
-  await database?.close();
-  await issuer?.close();
-});
-
-async function query<T = any>(text: string, token?: string) {
-  const response = await fetch(gatewayUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify({ query: text }),
-  });
-  return { status: response.status, body: (await response.json()) as { data?: T; errors?: { message: string; extensions?: Record<string, any> }[] } };
-}
+const { query } = graph;
 
 function token(claims: Record<string, unknown> = {}): Promise<string> {
-  return issuer.sign({ sub: `auth0|${randomUUID()}`, aud: AUDIENCE, email: `${randomUUID()}@example.com`, email_verified: true, ...claims });
+  return graph.issuer.sign({ sub: `auth0|${randomUUID()}`, aud: AUDIENCE, email: `${randomUUID()}@example.com`, email_verified: true, ...claims });
 }
 
 describe('through Hive Gateway', () => {
@@ -137,7 +112,7 @@ describe('through Hive Gateway', () => {
     const ada = first.body.data.viewer;
     expect(ada).toMatchObject({ name: 'Ada Lovelace', givenName: 'Ada', familyName: 'Lovelace' });
     expect(ada.id).toMatch(/^[0-9a-f-]{36}$/);
-    workflows.workflows.push({ id: randomUUID(), title: 'Quarterly close', ownerId: ada.id });
+    graph.workflows.workflows.push({ id: randomUUID(), title: 'Quarterly close', ownerId: ada.id });
     const both = await query('{ viewer { id workflows { title owner { id name } } } }', bearer);
     expect(both.body.errors).toBeUndefined();
     expect(both.body.data.viewer).toEqual({ id: ada.id, workflows: [{ title: 'Quarterly close', owner: { id: ada.id, name: 'Ada Lovelace' } }] });
@@ -150,15 +125,15 @@ describe('through Hive Gateway', () => {
 
   it('the other subgraph received neither the bearer nor any claim', async () => {
     await query('{ viewer { workflows { title } } }', await token());
-    expect(workflows.authorizations.length).toBeGreaterThan(0);
-    expect(workflows.authorizations.every((authorization) => authorization === undefined)).toBe(true);
+    expect(graph.workflows.authorizations.length).toBeGreaterThan(0);
+    expect(graph.workflows.authorizations.every((authorization) => authorization === undefined)).toBe(true);
   });
 
   it('anonymous: viewer null; a forged, expired or foreign-audience token: refused by the gateway', async () => {
     expect((await query('{ viewer { id } }')).body.data).toEqual({ viewer: null });
-    const forged = await issuer.sign({ sub: 'auth0|x', aud: AUDIENCE }, { key: 'other' });
-    const expired = await issuer.sign({ sub: 'auth0|x', aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) - 60 });
-    const foreign = await issuer.sign({ sub: 'auth0|x', aud: 'https://another.api/' });
+    const forged = await graph.issuer.sign({ sub: 'auth0|x', aud: AUDIENCE }, { key: 'other' });
+    const expired = await graph.issuer.sign({ sub: 'auth0|x', aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) - 60 });
+    const foreign = await graph.issuer.sign({ sub: 'auth0|x', aud: 'https://another.api/' });
     for (const bad of [forged, expired, foreign]) {
       const refused = await query('{ viewer { id } }', bad);
       expect(refused.body.data?.viewer ?? null).toBeNull();
@@ -168,15 +143,15 @@ describe('through Hive Gateway', () => {
 
   it('without tokenVerification the plugin refuses our ES256 tokens (its default: RS256 and HS256, no issuer, no audience)', async () => {
     const plain = createGatewayRuntime({
-      supergraph: { type: 'dev', services: [{ name: 'identity', url: identityUrl }] },
+      supergraph: { type: 'dev', services: [{ name: 'identity', url: graph.identityUrl }] },
       logging: false,
-    transports: httpTransport,
+      transports: httpTransport,
       plugins: () => [
         useJWT({
-          signingKeyProviders: [createRemoteJwksSigningKeyProvider({ jwksUri: issuer.jwksUri })],
+          signingKeyProviders: [createRemoteJwksSigningKeyProvider({ jwksUri: graph.issuer.jwksUri })],
           reject: { missingToken: false, invalidToken: true },
         }),
-        subgraphSecret(identityUrl, SECRET),
+        subgraphSecret(graph.identityUrl, SECRET),
       ],
     });
     try {

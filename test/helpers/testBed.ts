@@ -2,7 +2,7 @@
 // file's tests, closed after them together with every app started through `start`.
 import { afterAll, beforeAll } from 'vitest';
 import { startTestApp, type TestApp } from './app.js';
-import { openTestDatabase, type TestDatabase } from './database.js';
+import { openTestDatabase, type TestDatabase, type TestDatabaseOptions } from './database.js';
 import { issuerConfig, startTestIssuer, type TestIssuer } from './issuer.js';
 
 export interface TestBed {
@@ -15,14 +15,19 @@ export interface TestBed {
   closeApps(): Promise<void>;
 }
 
+export interface TestBedOptions {
+  issuer?: Parameters<typeof startTestIssuer>[0];
+  database?: TestDatabaseOptions;
+}
+
 /** Registers the beforeAll/afterAll hooks; call it at the top of a test file. */
-export function useTestBed(): TestBed {
+export function useTestBed(options: TestBedOptions = {}): TestBed {
   let issuer: TestIssuer | undefined;
   let database: TestDatabase | undefined;
   const apps: TestApp[] = [];
   beforeAll(async () => {
-    issuer = await startTestIssuer();
-    database = await openTestDatabase();
+    issuer = await startTestIssuer(options.issuer);
+    database = await openTestDatabase(options.database);
   });
   const closeApps = async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));

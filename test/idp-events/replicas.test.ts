@@ -5,12 +5,11 @@
 // replicas' polls apply a lost event once. On PGlite: two apps sharing the embedded database.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLifecycleFeed } from '../../src/db/lifecycleFeed.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
 import { databaseKind } from '../helpers/database.js';
 import { eventually } from '../helpers/eventually.js';
-import { AUDIENCE, TEST_SERVICE_SCOPES, issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
-import { freePort, killStarted, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
+import { AUDIENCE, TEST_SERVICE_SCOPES, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import { killStarted } from '../helpers/process.js';
+import { graphqlAt as graphql, startReplicaProcess, stopReplicaProcesses, useReplicaPair, type ReplicaProcess } from '../helpers/replicaPair.js';
 import { useTestBed } from '../helpers/testBed.js';
 import { startFakeWorkos, WEBHOOK_SECRET, WORKOS_API_KEY, WORKOS_CLIENT_ID, workosIssuerConfig, workosToken, type FakeWorkos } from '../helpers/workos.js';
 
@@ -28,52 +27,31 @@ afterAll(async () => {
   await workosIdp?.close();
 });
 
-async function graphql(baseUrl: string, query: string, token: string, variables?: Record<string, unknown>) {
-  const response = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
-
 const auditCount = async (eventId: string) =>
   Number((await bed.database.db.query<{ n: string }>('select count(*) as n from audit_events where actor_id = $1', [`workos:${eventId}`]))[0]!.n);
 
 describe.skipIf(databaseKind !== 'pglite')('on PGlite', () => {
-  let a: TestApp;
-  let b: TestApp;
-  beforeAll(async () => {
-    const appOptions = { lifecycleFeed: createLifecycleFeed() };
-    const issuers = [workosIssuerConfig(workosIdp, null)];
-    a = await startTestApp({ issuers, database: bed.database.db, appOptions });
-    b = await startTestApp({ issuers, database: bed.database.db, appOptions });
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-  });
+  const replicas = useReplicaPair(() => bed.database, () => ({ issuers: [workosIssuerConfig(workosIdp, null)] }));
 
   it('an event delivered to both apps at once is applied once; its effect holds on both', async () => {
     const subject = `user_${randomUUID()}`;
     const token = await workosToken(workosIdp, subject);
-    for (const app of [a, b]) expect((await graphql(app.url, '{ viewer { id } }', token)).status).toBe(200);
+    for (const app of [replicas.a, replicas.b]) expect((await graphql(app.url, '{ viewer { id } }', token)).status).toBe(200);
     const event = workos.emit('session.revoked', { id: `session_${subject}`, user_id: subject });
-    const answers = await Promise.all([workos.deliver(a.url, 'workos', event), workos.deliver(b.url, 'workos', event)]);
+    const answers = await Promise.all([workos.deliver(replicas.a.url, 'workos', event), workos.deliver(replicas.b.url, 'workos', event)]);
     expect(answers.map((x) => x.status)).toEqual([200, 200]);
     expect(await auditCount(event.id)).toBe(1);
-    for (const app of [a, b]) expect((await graphql(app.url, '{ viewer { id } }', token)).status).toBe(401);
+    for (const app of [replicas.a, replicas.b]) expect((await graphql(app.url, '{ viewer { id } }', token)).status).toBe(401);
   });
 });
 
 describe.skipIf(databaseKind !== 'postgres')('on PostgreSQL: two npm start processes', () => {
   let admin: TestIssuer;
-  let a: { main: MainProcess; url: string };
-  let b: { main: MainProcess; url: string };
+  let a: ReplicaProcess;
+  let b: ReplicaProcess;
   const latencies: Record<string, number> = {};
 
-  async function start(): Promise<{ main: MainProcess; url: string }> {
-    const port = await freePort();
+  function start(): Promise<ReplicaProcess> {
     const entries = [
       { name: 'test', kind: 'oidc', issuer: admin.url, audience: AUDIENCE, jwksUri: admin.jwksUri, serviceScopes: TEST_SERVICE_SCOPES },
       {
@@ -81,17 +59,12 @@ describe.skipIf(databaseKind !== 'postgres')('on PostgreSQL: two npm start proce
         webhookSecretEnv: 'WORKOS_WEBHOOK_SECRET', apiKeyEnv: 'WORKOS_API_KEY', eventsPollSeconds: 1,
       },
     ];
-    const main = startMain({
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
+    return startReplicaProcess({
       AUTH_ISSUERS: JSON.stringify(entries),
       WORKOS_WEBHOOK_SECRET: WEBHOOK_SECRET,
       WORKOS_API_KEY: WORKOS_API_KEY,
       ...bed.database.env,
     });
-    await waitForOutput(main, (out) => out.includes('identity subgraph listening'), 60_000);
-    return { main, url: `http://127.0.0.1:${port}` };
   }
 
   beforeAll(async () => {
@@ -99,10 +72,7 @@ describe.skipIf(databaseKind !== 'postgres')('on PostgreSQL: two npm start proce
     [a, b] = await Promise.all([start(), start()]);
   }, 120_000);
   afterAll(async () => {
-    for (const replica of [a, b]) {
-      replica?.main.child.kill('SIGTERM');
-      await replica?.main.exited;
-    }
+    await stopReplicaProcesses([a, b]);
     await admin?.close();
     console.log(`idp event effects seen on replica B (ms): ${JSON.stringify(latencies)}`);
     const output = (a?.main.stdout() ?? '') + (b?.main.stdout() ?? '') + (a?.main.stderr() ?? '') + (b?.main.stderr() ?? '');

@@ -22,16 +22,8 @@ function faulty(db: Database): Database {
   const fail = () => {
     if (down) throw new AppError('IDENTITY_STORE_UNAVAILABLE', { retryAfterSeconds: 2 });
   };
-  // What is set on the wrapper stays on it (db/writeClock.ts counts writes by replacing the
-  // methods of the object it is given): the wrapped database keeps its own.
-  const own = new Map<PropertyKey, unknown>();
   return new Proxy(db, {
-    set(_target, key, value) {
-      own.set(key, value);
-      return true;
-    },
     get(target, key, receiver) {
-      if (own.has(key)) return own.get(key);
       if (key === 'query') return async (text: string, params?: unknown[]) => (fail(), target.query(text, params));
       if (key === 'transaction') return async (work: Parameters<Database['transaction']>[0]) => (fail(), target.transaction(work));
       const value = Reflect.get(target, key, receiver);

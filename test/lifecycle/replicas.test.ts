@@ -3,12 +3,10 @@
 // On PGlite: two apps sharing a database and lifecycle feed see each other's changes at once.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLifecycleFeed } from '../../src/db/lifecycleFeed.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
 import { databaseKind, TEST_DATABASE_URL } from '../helpers/database.js';
 import { AUDIENCE, issuerConfig, TEST_SERVICE_SCOPES } from '../helpers/issuer.js';
 import { eventually } from '../helpers/eventually.js';
-import { freePort, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
+import { graphqlAt as graphql, startReplicaProcess, stopReplicaProcesses, useReplicaPair, type ReplicaProcess } from '../helpers/replicaPair.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 import { useTestBed } from '../helpers/testBed.js';
 import { logoutToken, nowSeconds, postLogout } from '../helpers/lifecycle.js';
@@ -16,15 +14,6 @@ import { logoutToken, nowSeconds, postLogout } from '../helpers/lifecycle.js';
 const DEADLINE_MS = 1000;
 
 const bed = useTestBed();
-
-async function graphql(baseUrl: string, query: string, token: string, variables?: Record<string, unknown>) {
-  const response = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
 
 const viewerStatus = async (baseUrl: string, token: string) => (await graphql(baseUrl, '{ viewer { id } }', token)).status;
 
@@ -62,31 +51,20 @@ async function admin(baseUrl: string, mutation: string, userId: string) {
 
 describe.skipIf(databaseKind !== 'pglite')('on PGlite', () => {
   describe('two apps on one embedded database', () => {
-    let a: TestApp;
-    let b: TestApp;
-    beforeAll(async () => {
-      const issuers = [issuerConfig(bed.issuer, { name: 'test' })];
-      // One process, one database object: the apps share its lifecycle feed, as npm start's one app would.
-      const appOptions = { lifecycleFeed: createLifecycleFeed() };
-      a = await startTestApp({ issuers, database: bed.database.db, appOptions });
-      b = await startTestApp({ issuers, database: bed.database.db, appOptions });
-    });
-    afterAll(async () => {
-      await a?.close();
-      await b?.close();
-    });
+    // One process, one database object: the apps share its lifecycle feed, as npm start's one app would.
+    const replicas = useReplicaPair(() => bed.database, () => ({ issuers: [issuerConfig(bed.issuer, { name: 'test' })] }));
 
     it('a suspension, revocation or deletion made through one is refused by the other at once', async () => {
-      const alice = await signIn([a.url, b.url]);
-      await admin(a.url, 'suspendUser(userId: $id) { id }', alice.id);
-      expect(await viewerStatus(b.url, alice.token)).toBe(403);
-      await admin(a.url, 'reactivateUser(userId: $id) { id }', alice.id);
-      expect(await viewerStatus(b.url, alice.token)).toBe(200);
-      await admin(a.url, 'revokeSessions(userId: $id)', alice.id);
-      expect(await viewerStatus(b.url, alice.token)).toBe(401);
-      const bob = await signIn([a.url, b.url]);
-      await admin(a.url, 'deleteUser(userId: $id)', bob.id);
-      expect(await viewerStatus(b.url, bob.token)).toBe(401);
+      const alice = await signIn([replicas.a.url, replicas.b.url]);
+      await admin(replicas.a.url, 'suspendUser(userId: $id) { id }', alice.id);
+      expect(await viewerStatus(replicas.b.url, alice.token)).toBe(403);
+      await admin(replicas.a.url, 'reactivateUser(userId: $id) { id }', alice.id);
+      expect(await viewerStatus(replicas.b.url, alice.token)).toBe(200);
+      await admin(replicas.a.url, 'revokeSessions(userId: $id)', alice.id);
+      expect(await viewerStatus(replicas.b.url, alice.token)).toBe(401);
+      const bob = await signIn([replicas.a.url, replicas.b.url]);
+      await admin(replicas.a.url, 'deleteUser(userId: $id)', bob.id);
+      expect(await viewerStatus(replicas.b.url, bob.token)).toBe(401);
     });
   });
 });
@@ -94,22 +72,15 @@ describe.skipIf(databaseKind !== 'pglite')('on PGlite', () => {
 describe.skipIf(databaseKind !== 'postgres')('on PostgreSQL', () => {
   describe('two server processes on one PostgreSQL', () => {
     let proxy: TcpProxy;
-    let a: { main: MainProcess; url: string };
-    let b: { main: MainProcess; url: string };
+    let a: ReplicaProcess;
+    let b: ReplicaProcess;
     const latencies: Record<string, number> = {};
 
-    async function start(env: Record<string, string>): Promise<{ main: MainProcess; url: string }> {
-      const port = await freePort();
-      const main = startMain({
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(port),
+    const start = (env: Record<string, string>): Promise<ReplicaProcess> =>
+      startReplicaProcess({
         AUTH_ISSUERS: JSON.stringify([{ name: 'test', kind: 'oidc', issuer: bed.issuer.url, audience: AUDIENCE, jwksUri: bed.issuer.jwksUri, serviceScopes: TEST_SERVICE_SCOPES }]),
         ...env,
       });
-      await waitForOutput(main, (out) => out.includes('identity subgraph listening'), 60_000);
-      return { main, url: `http://127.0.0.1:${port}` };
-    }
 
     beforeAll(async () => {
       const target = new URL(TEST_DATABASE_URL!);
@@ -119,10 +90,7 @@ describe.skipIf(databaseKind !== 'postgres')('on PostgreSQL', () => {
       [a, b] = await Promise.all([start(bed.database.env), start({ ...bed.database.env, DB_LISTEN_URL: proxy.proxied(listenUrl) })]);
     }, 120_000);
     afterAll(async () => {
-      for (const replica of [a, b]) {
-        replica?.main.child.kill('SIGTERM');
-        await replica?.main.exited;
-      }
+      await stopReplicaProcesses([a, b]);
       await proxy?.close();
       console.log(`lifecycle convergence on replica B (ms): ${JSON.stringify(latencies)}`);
     });

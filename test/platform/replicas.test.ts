@@ -3,52 +3,30 @@
 // one makes published by the other at its next reload.
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rotateKeys } from '../../src/auth/platformRotation.js';
 import { PUBLISH_LEAD_MS } from '../../src/auth/platformKeys.js';
-import { createPostgresDatabase } from '../../src/db/postgres.js';
-import type { Database } from '../../src/db/queryable.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
+import type { TestApp } from '../helpers/app.js';
+import { issuerConfig } from '../helpers/issuer.js';
 import { exchangeForm, platformConfig, postToken } from '../helpers/platform.js';
+import { useReplicaPair } from '../helpers/replicaPair.js';
+import { useTestBed } from '../helpers/testBed.js';
 
-let issuer: TestIssuer;
-let database: TestDatabase;
-let secondPool: Database;
-let a: TestApp;
-let b: TestApp;
+const bed = useTestBed();
 const platform = platformConfig();
-
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  database = await openTestDatabase();
-  secondPool = database.connection === null ? database.db : createPostgresDatabase({ ...database.connection, max: 4, connectTimeoutMs: 3000, queryTimeoutMs: 10_000 });
-  const issuers = [issuerConfig(issuer)];
-  [a, b] = await Promise.all([
-    startTestApp({ issuers, database: database.db, config: { platform } }),
-    startTestApp({ issuers, database: secondPool, config: { platform } }),
-  ]);
-});
-afterAll(async () => {
-  await a?.close();
-  await b?.close();
-  if (secondPool !== database.db) await secondPool.close();
-  await database?.close();
-  await issuer?.close();
-});
+const replicas = useReplicaPair(() => bed.database, () => ({ issuers: [issuerConfig(bed.issuer)], config: { platform } }));
 
 const jwks = async (app: TestApp) => ((await (await fetch(`${app.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid).sort();
 
 describe('platform tokens across replicas', () => {
   it('start with one key between them, and accept each other’s tokens on /graphql and the coprocessor', async () => {
-    expect(await database.db.query('select kid from platform_keys')).toHaveLength(1);
-    expect(await jwks(a)).toEqual(await jwks(b));
-    const subject = await issuer.sign({ sub: `u-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
-    const token = (await postToken(a.url, exchangeForm(subject))).body.access_token as string;
-    const viewer = await b.gql('{ viewer { id } }', { token });
+    expect(await bed.database.db.query('select kid from platform_keys')).toHaveLength(1);
+    expect(await jwks(replicas.a)).toEqual(await jwks(replicas.b));
+    const subject = await bed.issuer.sign({ sub: `u-${randomUUID()}`, aud: 'https://api.test', email: `${randomUUID()}@example.com`, email_verified: true });
+    const token = (await postToken(replicas.a.url, exchangeForm(subject))).body.access_token as string;
+    const viewer = await replicas.b.gql('{ viewer { id } }', { token });
     expect(viewer.body.data.viewer.id).toBe(decodeJwt(token).sub);
-    const coprocessor = await fetch(`${b.url}/router/coprocessor`, {
+    const coprocessor = await fetch(`${replicas.b.url}/router/coprocessor`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ version: 1, stage: 'RouterRequest', id: 'x', headers: { authorization: [`Bearer ${token}`] }, context: { entries: {} } }),
@@ -60,17 +38,17 @@ describe('platform tokens across replicas', () => {
   });
 
   it('publish a key the other created once it reloads, and keep signing with the active one', async () => {
-    const before = await jwks(a);
-    const signing = decodeProtectedHeader((await postToken(b.url, exchangeForm(await issuer.sign({ sub: `u-${randomUUID()}`, aud: 'https://api.test' })))).body.access_token).kid;
+    const before = await jwks(replicas.a);
+    const signing = decodeProtectedHeader((await postToken(replicas.b.url, exchangeForm(await bed.issuer.sign({ sub: `u-${randomUUID()}`, aud: 'https://api.test' })))).body.access_token).kid;
     const outcome = await rotateKeys(
-      database.db,
+      bed.database.db,
       { alg: 'ES256', encryptionKey: platform.encryptionKey!, tokenTtlSeconds: 900, periodMs: 30 * 86_400_000, leadMs: PUBLISH_LEAD_MS },
       Date.now,
       { force: true },
     );
-    await b.app.platform!.keys.refresh();
-    expect(await jwks(b)).toEqual([...before, outcome.created!.kid].sort());
-    const again = await postToken(b.url, exchangeForm(await issuer.sign({ sub: `u-${randomUUID()}`, aud: 'https://api.test' })));
+    await replicas.b.app.platform!.keys.refresh();
+    expect(await jwks(replicas.b)).toEqual([...before, outcome.created!.kid].sort());
+    const again = await postToken(replicas.b.url, exchangeForm(await bed.issuer.sign({ sub: `u-${randomUUID()}`, aud: 'https://api.test' })));
     expect(decodeProtectedHeader(again.body.access_token).kid).toBe(signing);
   });
 });
