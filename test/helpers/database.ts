@@ -101,7 +101,7 @@ const PGLITE_VERSION = (JSON.parse(readFileSync(new URL('../../node_modules/@ele
 const templates = new Map<string, Promise<Blob>>();
 
 function pgliteTemplate(migrations: Migration[]): Promise<Blob> {
-  const hash = createHash('sha256').update(`pglite ${PGLITE_VERSION}\n`);
+  const hash = createHash('sha256').update(`pglite ${PGLITE_VERSION} slim\n`);
   for (const migration of migrations) hash.update(`${migration.name}\n${migration.sql}\n`);
   const key = hash.digest('hex').slice(0, 16);
   let template = templates.get(key);
@@ -122,6 +122,14 @@ async function loadOrMakeTemplate(path: string, migrations: Migration[]): Promis
   const db = await createPGliteDatabase({ dataDir: null });
   try {
     await migrate(db, migrations);
+    // A third smaller and some 120 ms quicker to load in every file: without the template
+    // databases (nothing in the product or the suite creates a database) and checkpointed.
+    // One statement each: DROP DATABASE refuses to run in a multi-statement script's transaction.
+    for (const name of ['template0', 'template1']) {
+      await db.exec(`alter database ${name} is_template false`);
+      await db.exec(`drop database ${name}`);
+    }
+    await db.exec('checkpoint');
     const tarball = await db.dumpDataDir();
     mkdirSync(CACHE_DIR, { recursive: true });
     // Written aside then renamed: a worker making the same template at the same time reads whole files only.
@@ -135,7 +143,7 @@ async function loadOrMakeTemplate(path: string, migrations: Migration[]): Promis
   }
 }
 
-/** Keeps the newest few templates (each some 40 MB): older migrations' ones are dead weight. */
+/** Keeps the newest few templates (each some 25 MB): older migrations' ones are dead weight. */
 function pruneTemplates(): void {
   const files = readdirSync(CACHE_DIR)
     .filter((name) => /^pglite-[0-9a-f]+\.tar$/.test(name))
