@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { MAX_STALE_MS, PUBLISH_LEAD_MS } from '../../src/auth/platformKeys.js';
+import { JWKS_MAX_AGE_SECONDS, MAX_STALE_MS } from '../../src/auth/platformKeys.js';
+import { publicationLeadMs } from '../../src/domain/keySchedule.js';
 import type { TestApp } from '../helpers/app.js';
 import { exchangeForm, platformConfig, postToken } from '../helpers/platform.js';
 import { useTestBed } from '../helpers/testBed.js';
@@ -61,14 +62,19 @@ describe.each(TIMINGS)('a new platform signing key, with $name', ({ maxStaleMs, 
     const served: Served[] = [];
     const signed: { at: number; kid: string }[] = [];
     let createdAt: number | null = null;
-    // From before the successor can be due (no lead exceeds the default one) to two leads later.
-    const start = now + 30 * DAY - PUBLISH_LEAD_MS - 10_000;
-    const end = start + 10_000 + 2 * PUBLISH_LEAD_MS;
-    // The replicas reload every second, as in production; what they serve and sign is sampled
-    // every second where the answer can change (from the successor's creation through B's stale
-    // then refused window and its return, and around the predicted first signature, ±10 s) and
-    // every ten seconds between, which see every state those windows leave. A lead other than
-    // the predicted one is still caught: its first signature falls on a ten-second sample.
+    // From 10 s before the successor is due, by the lead these timings should give, to two leads
+    // later. Only where the loop starts depends on that formula: were the product's lead longer,
+    // the successor would be created at the first step, and every assertion below still holds it
+    // to the rule; were it shorter, later within the loop.
+    const lead = publicationLeadMs({ propagationMs: maxStaleMs ?? MAX_STALE_MS, jwksMaxAgeSeconds: jwksMaxAgeSeconds ?? JWKS_MAX_AGE_SECONDS });
+    const start = now + 30 * DAY - lead - 10_000;
+    const end = start + 10_000 + 2 * lead;
+    // Until the successor exists, every second: the replicas reload and are sampled (B must read
+    // the rows an instant before A creates it). After, a second is reloaded and sampled where the
+    // answer can change (from the creation through B's stale then refused window and its return,
+    // and around the predicted first signature, ±10 s), every tenth second between, which sees
+    // every state those windows leave. A lead other than the predicted one is still caught: its
+    // first signature falls on a ten-second step.
     const sampled = (t: number): boolean => {
       const coarse = (t - start) % COARSE_SAMPLE_MS === 0;
       if (coarse || createdAt === null) return coarse;
@@ -77,6 +83,7 @@ describe.each(TIMINGS)('a new platform signing key, with $name', ({ maxStaleMs, 
     };
     for (now = start; now <= end; now += STEP_MS) {
       const t = now;
+      if (createdAt !== null && !sampled(t)) continue;
       // B reads the rows an instant before A looks (so A, not B, finds the successor due), and
       // fails to reload for two minutes after the successor exists.
       if (createdAt === null || t > createdAt + 120_000) {
