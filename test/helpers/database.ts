@@ -10,7 +10,7 @@
 // current. On PostgreSQL a schema plus the migrations takes some 50 ms: no template there.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -133,6 +133,15 @@ function pgliteTemplate(migrations: Migration[]): Promise<Blob> {
     template.catch(() => templates.delete(key));
   }
   return template;
+}
+
+/**
+ * The global setup's (test/helpers/build.ts): the migrated template made once before the workers
+ * start, rather than by each worker's first file at the same time (a fresh clone, new migrations).
+ */
+export async function ensurePgliteTemplate(): Promise<void> {
+  const migrations = readMigrations();
+  if (!existsSync(templatePath(migrations))) await pgliteTemplate(migrations);
 }
 
 async function loadOrMakeTemplate(path: string, migrations: Migration[]): Promise<Blob> {
