@@ -6,13 +6,13 @@ import { keysCommand } from '../../src/cli/keysCommand.js';
 import { insertApiKey } from '../../src/db/apiKeys.js';
 import { openDatabase } from '../../src/db/index.js';
 import { runCommand } from '../helpers/command.js';
-import { temporaryDirectory } from '../helpers/files.js';
+import { migratedDataDir } from '../helpers/database.js';
 
 const pepper = (kid: string) => `${kid}:${randomBytes(32).toString('base64')}`;
 
 describe('npm run keys -- api-peppers', () => {
   it('prints each kid with its count: the signing one, unused ones, and unconfigured ones still in use', async () => {
-    const dataDir = temporaryDirectory('identity-api-peppers-');
+    const dataDir = await migratedDataDir('identity-api-peppers-');
     const env = { DATA_DIR: dataDir, API_KEY_PEPPERS: `${pepper('new')},${pepper('old')}` };
     const empty = await runCommand(keysCommand, ['api-peppers'], env);
     expect(empty.code).toBe(0);

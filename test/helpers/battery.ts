@@ -2,10 +2,11 @@
 // tokens crafted by hand, raw HTTP requests, SQL counts, and the scan that proves an error
 // response reveals no internals.
 import { randomUUID } from 'node:crypto';
-import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { exportSPKI, importJWK, SignJWT, type JWK } from 'jose';
 import { expect } from 'vitest';
 import type { Queryable } from '../../src/db/queryable.js';
 import { AUDIENCE, type TestIssuer } from './issuer.js';
+import { rsaKeyPair } from './keyRing.js';
 
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 export { AUDIENCE };
@@ -46,8 +47,8 @@ export async function confusedTokens(issuer: TestIssuer, claims: Record<string, 
 
 /** Signed by an attacker's key that the token itself carries in its `jwk` header (CVE-2018-0114). */
 export async function embeddedKeyToken(issuer: TestIssuer, claims: Record<string, unknown>, member: 'jwk' | 'jku' | 'x5u' = 'jwk'): Promise<string> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: issuer.kid };
+  const { privateKey, publicJwk } = await rsaKeyPair('RS256');
+  const jwk: JWK = { ...publicJwk, kid: issuer.kid };
   const header: Record<string, unknown> = { alg: 'RS256', typ: 'JWT', kid: issuer.kid };
   if (member === 'jwk') header['jwk'] = jwk;
   else header[member] = `${issuer.url}attacker-jwks.json`;

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { parseIssuers, type IssuerConfig } from '../../src/config/issuers.js';
 import { createRemoteKeySet, type RemoteKeySetOptions } from '../../src/auth/keys.js';
+import { rsaKeyPair } from './keyRing.js';
 
 export type TestIssuerAlg = 'RS256' | 'ES256' | 'PS256';
 /**
@@ -64,11 +65,15 @@ interface SigningKey {
   publicJwk: JWK;
 }
 
+/** A fresh kid on a key pair of its own within the file (RSA from the ring: test/helpers/keyRing.ts). */
 async function newKey(alg: TestIssuerAlg): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const kid = `kid-${randomUUID()}`;
-  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
-  return { kid, privateKey, publicJwk };
+  if (alg !== 'ES256') {
+    const { privateKey, publicJwk } = await rsaKeyPair(alg);
+    return { kid, privateKey, publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
+  }
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'application/json'): void {

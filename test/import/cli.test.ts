@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importCommand } from '../../src/cli/importCommand.js';
 import { runCommand } from '../helpers/command.js';
-import { databaseKind, openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { databaseKind, migratedDataDir, openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { temporaryDirectory } from '../helpers/files.js';
 
 const ISSUERS = JSON.stringify([{ name: 'sso', kind: 'oidc', issuer: 'https://sso.example.test/', audience: 'https://api.test' }]);
@@ -24,7 +24,11 @@ const GOOD = [
 ];
 
 describe('npm run import on the embedded database', () => {
-  const env = { DATA_DIR: join(dir, 'data'), AUTH_ISSUERS: ISSUERS };
+  const env = { DATA_DIR: '', AUTH_ISSUERS: ISSUERS };
+  // Migrated already (helpers/database.ts); an import into an empty DATA_DIR: test/process/import.test.ts.
+  beforeAll(async () => {
+    env.DATA_DIR = await migratedDataDir('identity-import-data-');
+  });
 
   it('exit 2 when lines were skipped, naming them; --strict writes nothing', async () => {
     expect((await runCommand(importCommand, [file('good.jsonl', GOOD)], env)).code).toBe(0);

@@ -4,9 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
+import { migratedDataDir, openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
 import { eventually } from '../helpers/eventually.js';
-import { temporaryDirectory } from '../helpers/files.js';
 import { AUDIENCE, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 import { freePort, killStarted, startThroughNpm, type MainProcess } from '../helpers/process.js';
 import { exchangeForm, postToken } from '../helpers/platform.js';
@@ -32,8 +31,10 @@ beforeAll(async () => {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
-    DATABASE_URL: database?.url ?? 'pglite://memory',
-    DATA_DIR: temporaryDirectory('identity-introspect-'),
+    // PostgreSQL, or the embedded database in DATA_DIR, migrated already (helpers/database.ts): no
+    // cluster created in the child.
+    ...(database === null ? {} : { DATABASE_URL: database.url! }),
+    DATA_DIR: await migratedDataDir('identity-introspect-'),
     PLATFORM_ISSUER: PLATFORM,
     AUTH_ISSUERS: JSON.stringify([
       { name: 'auth0', kind: 'oidc', issuer: issuer.url, audience: AUDIENCE, jwksUri: issuer.jwksUri, serviceScopes: ['tokens:introspect', 'users:read'] },

@@ -57,13 +57,15 @@ describe('key prefetch and readiness', () => {
   it('becomes ready once a hanging endpoint has had its fetch timeout, and retries as before', async () => {
     bed.issuer.setMode('hang');
     const before = bed.issuer.jwksRequests;
-    const api = await bed.start({ config: { jwksFetchTimeoutMs: 3000 } });
+    // A 2 s refresh makes the failure backoff 2 s instead of 5 (the retry itself is the same
+    // code path; its timing is tested on a clock in test/auth/keys.test.ts).
+    const api = await bed.start({ issuers: [issuerConfig(bed.issuer, { jwksRefreshSeconds: 2 })], config: { jwksFetchTimeoutMs: 3000 } });
     expect(await readyz(api.url)).toBe(503);
     await eventually(async () => expect(await readyz(api.url)).toBe(200), { timeoutMs: 10_000 });
     expect(bed.issuer.jwksRequests - before).toBe(1);
 
     // The endpoint answers again: keys arrive through the usual retries, with no restart.
     bed.issuer.setMode('up');
-    await eventually(async () => expect((await api.gql('{ viewer { id } }', { token: await token() })).status).toBe(200), { timeoutMs: 15_000, intervalMs: 250 });
+    await eventually(async () => expect((await api.gql('{ viewer { id } }', { token: await token() })).status).toBe(200), { timeoutMs: 15_000, intervalMs: 100 });
   });
 });

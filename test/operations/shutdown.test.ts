@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migratedDataDir } from '../helpers/database.js';
 import { freePort, startMain, waitForOutput, type MainProcess } from '../helpers/process.js';
 import { eventually } from '../helpers/eventually.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
@@ -50,7 +51,8 @@ afterAll(async () => {
 async function startServer(): Promise<{ main: MainProcess; url: string }> {
   const port = await freePort();
   const main = startMain({
-    DATABASE_URL: 'pglite://memory',
+    // The embedded database, migrated already (helpers/database.ts): no cluster created in the child.
+    DATA_DIR: await migratedDataDir('identity-shutdown-'),
     HOST: '127.0.0.1',
     PORT: String(port),
     AUTH_ISSUERS: JSON.stringify([{ name: 'test', kind: 'oidc', issuer: issuer.url, audience: 'https://api.test', jwksUri: slowJwksUri }]),

@@ -7,9 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorsCommand } from '../../src/cli/operatorsCommand.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { runCommand } from '../helpers/command.js';
-import { databaseKind, openTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { databaseKind, migratedDataDir, openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { eventually } from '../helpers/eventually.js';
-import { temporaryDirectory } from '../helpers/files.js';
 import { AUDIENCE, issuerConfig, startTestIssuer, type TestIssuer } from '../helpers/issuer.js';
 
 let issuer: TestIssuer;
@@ -34,7 +33,7 @@ async function stop(): Promise<void> {
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
-  dataDir = temporaryDirectory('identity-operators-');
+  dataDir = await migratedDataDir('identity-operators-');
   if (databaseKind === 'postgres') database = await openTestDatabase();
 });
 afterAll(async () => {

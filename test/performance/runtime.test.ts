@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migratedDataDir } from '../helpers/database.js';
 import { freePort, scriptArgs, startMain, waitForOutput } from '../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,8 +23,8 @@ describe('npm start runtime', () => {
     const record = join(dir, 'modules.jsonl');
     const port = await freePort();
     const main = startMain({
-      DATABASE_URL: 'pglite://memory',
-      DATA_DIR: join(dir, 'data'),
+      // The embedded database, migrated already (helpers/database.ts): no cluster created in the child.
+      DATA_DIR: await migratedDataDir('identity-runtime-data-'),
       HOST: '127.0.0.1',
       PORT: String(port),
       NODE_OPTIONS: `--import=${RECORDER}`,

@@ -6,19 +6,19 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keysCommand } from '../../src/cli/keysCommand.js';
 import { runCommand } from '../helpers/command.js';
-import { temporaryDirectory } from '../helpers/files.js';
+import { migratedDataDir } from '../helpers/database.js';
 
 const keys = (args: string[], env: Record<string, string>) => runCommand(keysCommand, args, env);
-const platformEnv = () => ({
-  DATA_DIR: temporaryDirectory('identity-keys-'),
+const platformEnv = async () => ({
+  DATA_DIR: await migratedDataDir('identity-keys-'),
   PLATFORM_ISSUER: 'https://id.example.test',
   PLATFORM_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
 });
 
 describe('npm run keys', () => {
-  // Five commands, each opening the embedded database afresh: ~20 s on two busy cores.
+  // Five commands, each opening the embedded database (migrated already: helpers/database.ts).
   it('rotate creates the first key active at once, then schedules one successor, never printing a private key', { timeout: 90_000 }, async () => {
-    const env = platformEnv();
+    const env = await platformEnv();
     const first = await keys(['rotate'], env);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/ES256\s+active/);
@@ -40,7 +40,7 @@ describe('npm run keys', () => {
   });
 
   it('refuses to rotate with an encryption key that does not open the active key', async () => {
-    const env = platformEnv();
+    const env = await platformEnv();
     expect((await keys(['rotate'], env)).code).toBe(0); // the first key, active at once
     const wrong = await keys(['rotate'], { ...env, PLATFORM_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') });
     expect(wrong.code).toBe(1);
@@ -50,11 +50,11 @@ describe('npm run keys', () => {
   });
 
   it('refuses without platform tokens, on an in-memory database, or without a command', async () => {
-    const { DATA_DIR } = platformEnv();
+    const { DATA_DIR } = await platformEnv();
     const off = await keys(['list'], { DATA_DIR });
     expect(off.code).toBe(1);
     expect(off.stderr).toMatch(/PLATFORM_ISSUER is not set/);
-    expect((await keys(['list'], { ...platformEnv(), DATABASE_URL: 'pglite://memory' })).stderr).toMatch(/pglite:\/\/memory holds nothing/);
-    expect((await keys([], platformEnv())).stderr).toMatch(/usage: npm run keys/);
+    expect((await keys(['list'], { ...(await platformEnv()), DATABASE_URL: 'pglite://memory' })).stderr).toMatch(/pglite:\/\/memory holds nothing/);
+    expect((await keys([], await platformEnv())).stderr).toMatch(/usage: npm run keys/);
   });
 });

@@ -7,13 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { MAX_STALE_MS, PUBLISH_LEAD_MS } from '../../src/auth/platformKeys.js';
+import { JWKS_MAX_AGE_SECONDS, MAX_STALE_MS } from '../../src/auth/platformKeys.js';
+import { publicationLeadMs } from '../../src/domain/keySchedule.js';
 import type { TestApp } from '../helpers/app.js';
 import { exchangeForm, platformConfig, postToken } from '../helpers/platform.js';
 import { useTestBed } from '../helpers/testBed.js';
 
 const DAY = 86_400_000;
 const STEP_MS = 1000;
+const COARSE_SAMPLE_MS = 10_000;
 const bed = useTestBed();
 
 interface Served {
@@ -60,11 +62,28 @@ describe.each(TIMINGS)('a new platform signing key, with $name', ({ maxStaleMs, 
     const served: Served[] = [];
     const signed: { at: number; kid: string }[] = [];
     let createdAt: number | null = null;
-    // From before the successor can be due (no lead exceeds the default one) to two leads later.
-    const start = now + 30 * DAY - PUBLISH_LEAD_MS - 10_000;
-    const end = start + 10_000 + 2 * PUBLISH_LEAD_MS;
+    // From 10 s before the successor is due, by the lead these timings should give, to two leads
+    // later. Only where the loop starts depends on that formula: were the product's lead longer,
+    // the successor would be created at the first step, and every assertion below still holds it
+    // to the rule; were it shorter, later within the loop.
+    const lead = publicationLeadMs({ propagationMs: maxStaleMs ?? MAX_STALE_MS, jwksMaxAgeSeconds: jwksMaxAgeSeconds ?? JWKS_MAX_AGE_SECONDS });
+    const start = now + 30 * DAY - lead - 10_000;
+    const end = start + 10_000 + 2 * lead;
+    // Until the successor exists, every second: the replicas reload and are sampled (B must read
+    // the rows an instant before A creates it). After, a second is reloaded and sampled where the
+    // answer can change (from the creation through B's stale then refused window and its return,
+    // and around the predicted first signature, ±10 s), every tenth second between, which sees
+    // every state those windows leave. A lead other than the predicted one is still caught: its
+    // first signature falls on a ten-second step.
+    const sampled = (t: number): boolean => {
+      const coarse = (t - start) % COARSE_SAMPLE_MS === 0;
+      if (coarse || createdAt === null) return coarse;
+      const predicted = createdAt + (maxStaleMs ?? MAX_STALE_MS) + (served[0]?.maxAgeSeconds ?? 0) * 1000 + 60_000;
+      return (t >= createdAt && t <= createdAt + 130_000) || Math.abs(t - predicted) <= 10_000;
+    };
     for (now = start; now <= end; now += STEP_MS) {
       const t = now;
+      if (createdAt !== null && !sampled(t)) continue;
       // B reads the rows an instant before A looks (so A, not B, finds the successor due), and
       // fails to reload for two minutes after the successor exists.
       if (createdAt === null || t > createdAt + 120_000) {
@@ -74,6 +93,7 @@ describe.each(TIMINGS)('a new platform signing key, with $name', ({ maxStaleMs, 
       }
       await a.app.platform!.keys.refresh();
       if (createdAt === null && (await bed.database.db.query('select kid from platform_keys')).length > 1) createdAt = t;
+      if (!sampled(t)) continue;
       for (const [replica, app] of [['a', a], ['b', b]] as const) {
         const document = await jwks(app);
         if (document.status === 200) served.push({ at: t, replica, kids: document.kids, maxAgeSeconds: document.maxAgeSeconds });

@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import { temporaryDirectory } from '../helpers/files.js';
+import { migratedDataDir } from '../helpers/database.js';
 import { killStarted, runScript } from '../helpers/process.js';
 
 afterAll(killStarted);
 
 describe('npm run keys', () => {
   it('refuses the embedded database while a server uses it, then lists its key once it is stopped, never printing a private key', async () => {
-    const dataDir = temporaryDirectory('identity-keys-');
+    const dataDir = await migratedDataDir('identity-keys-');
     const encryptionKey = randomBytes(32).toString('base64');
     const env = { DATA_DIR: dataDir, PLATFORM_ISSUER: 'https://id.example.test', PLATFORM_KEY_ENCRYPTION_KEY: encryptionKey };
     // The server, assembled as npm start does, in this process: it creates the first key.

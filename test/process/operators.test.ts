@@ -4,14 +4,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import { temporaryDirectory } from '../helpers/files.js';
+import { migratedDataDir } from '../helpers/database.js';
 import { killStarted, runScript } from '../helpers/process.js';
 
 afterAll(killStarted);
 
 describe('npm run operators', () => {
   it('refuses the embedded database while a server uses it; then lists nobody and refuses an unknown email', async () => {
-    const env = { DATA_DIR: temporaryDirectory('identity-operators-') };
+    const env = { DATA_DIR: await migratedDataDir('identity-operators-') };
     const server = await createApp(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
     let busy;
     try {

@@ -5,6 +5,7 @@
 import { request, type ClientRequest } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AUDIENCE, UUID_V4 } from '../helpers/battery.js';
+import { migratedDataDir } from '../helpers/database.js';
 import { temporaryDirectory } from '../helpers/files.js';
 import { startTestIssuer } from '../helpers/issuer.js';
 import { freePort, killStarted, runScript, startMain, waitForOutput } from '../helpers/process.js';
@@ -35,7 +36,9 @@ function keepAliveRequest(url: string): Promise<NonNullable<ClientRequest['socke
 
 describe('development: npm run token, then npm start with the same DATA_DIR', () => {
   it('prints a token the development server accepts; SIGINT stops the server with its idle connection closed', async () => {
-    const dataDir = temporaryDirectory('identity-dev-');
+    // As a developer runs it: no DATABASE_URL, the embedded database in DATA_DIR (migrated already
+    // here, helpers/database.ts, so the server creates no cluster).
+    const dataDir = await migratedDataDir('identity-dev-');
     const minted = await runScript('token', ['--email', 'A@B.co', '--name', 'Alice', '--sub', 'alice'], { DATA_DIR: dataDir });
     expect(minted.code, minted.stderr).toBe(0);
     const token = minted.stdout.trim();
@@ -44,7 +47,7 @@ describe('development: npm run token, then npm start with the same DATA_DIR', ()
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     // A shutdown deadline far beyond the test's: only closing idle connections lets it exit in time.
-    const server = startMain({ DATA_DIR: dataDir, DATABASE_URL: 'pglite://memory', PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '600000' });
+    const server = startMain({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '600000' });
     await waitForOutput(server, (out) => out.includes('identity subgraph listening'), 60_000);
     const response = await gql(url, '{ viewer { id email name identities { subject } } }', token);
     expect(response.status).toBe(200);
