@@ -22,7 +22,6 @@ import type { TracingConfig } from '../config/tracing.js';
 import { createTracingCore } from './core.js';
 import { traceDatabase } from './database.js';
 import { traceFetch } from './outbound.js';
-import { createPooledIdGenerator } from './ids.js';
 import { createRequestTracer } from './requests.js';
 import { createScopes } from './scopes.js';
 import type { Tracing } from './types.js';
@@ -32,11 +31,6 @@ export type { Tracing } from './types.js';
 // Bounds on a collector that is slow or gone: an export waits this long; shutdown waits for the
 // last one at most this long, well inside SHUTDOWN_TIMEOUT_MS's margin.
 const EXPORT_TIMEOUT_MS = 5_000;
-// Spans per export. The SDK's 512 keeps a busy server's spans buffered through several young
-// generation collections, which copy them and then promote them to the old generation; at 128
-// they are exported, and die, young: the garbage collector's time per traced request fell from
-// ~26 to ~9 µs (bench/RESULTS.md, 2026-12-07). The queue (2,048 spans) is the SDK's default.
-const EXPORT_BATCH_SPANS = 128;
 const SHUTDOWN_FLUSH_MS = 5_000;
 const EXPORT_FAILURE_LOG_INTERVAL_MS = 60_000;
 
@@ -82,10 +76,7 @@ export function startTracing(config: TracingConfig, deps: { logger: Logger }): T
   const provider = new BasicTracerProvider({
     resource: new Resource({ [ATTR_SERVICE_NAME]: config.serviceName }),
     sampler: samplerOf(config),
-    idGenerator: createPooledIdGenerator(),
-    spanProcessors: [
-      new BatchSpanProcessor(exporterOf(config, deps.logger), { exportTimeoutMillis: EXPORT_TIMEOUT_MS, maxExportBatchSize: EXPORT_BATCH_SPANS }),
-    ],
+    spanProcessors: [new BatchSpanProcessor(exporterOf(config, deps.logger), { exportTimeoutMillis: EXPORT_TIMEOUT_MS })],
   });
   const contexts = createScopes();
   const core = createTracingCore(provider.getTracer('identity-subgraph'), contexts, new W3CTraceContextPropagator());

@@ -1,10 +1,9 @@
 // The scopes that carry a request's tracing context into the work that can issue SQL or outbound
 // calls (src/tracing/scopes.ts): visible across the awaits of the work, never outside a scope,
-// and the async hooks off again once no scope is pending. And the pooled ids (src/tracing/ids.ts).
+// and the async hooks off again once no scope is pending.
 import { executionAsyncId } from 'node:async_hooks';
 import { ROOT_CONTEXT, createContextKey } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { createPooledIdGenerator } from '../../src/tracing/ids.js';
 import { createScopes } from '../../src/tracing/scopes.js';
 
 const KEY = createContextKey('test');
@@ -69,18 +68,5 @@ describe('tracing scopes', () => {
     expect(late).toBe('root');
     scopes.close();
     expect(scopes.with(contextOf('d'), () => nameOf(scopes))).toBe('root');
-  });
-});
-
-describe('pooled trace and span ids', () => {
-  it('are lowercase hex of W3C lengths, never all zeros, and distinct across pool refills', () => {
-    const ids = createPooledIdGenerator();
-    const spans = Array.from({ length: 3_000 }, () => ids.generateSpanId());
-    const traces = Array.from({ length: 1_000 }, () => ids.generateTraceId());
-    for (const id of spans) expect(id).toMatch(/^[0-9a-f]{16}$/);
-    for (const id of traces) expect(id).toMatch(/^[0-9a-f]{32}$/);
-    expect(new Set(spans).size).toBe(spans.length);
-    expect(new Set(traces).size).toBe(traces.length);
-    expect(spans).not.toContain('0'.repeat(16));
   });
 });
