@@ -6,7 +6,7 @@
 // the context machinery alone (spans made, none recorded).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gql, issuerJson, load, log, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS } from './harness.js';
+import { cpuMs, gql, issuerJson, load, log, startServer, userClaims, CONNECTIONS, DURATION, ROUNDS } from './harness.js';
 import { startBenchIssuer } from './issuer.js';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -39,21 +39,33 @@ async function main() {
       await load(server.base, body, [token], { duration: 2 }); // warm-up: JIT, caches
     }
     const rps = { off: [] as number[], on: [] as number[] };
+    // CPU time per request (from /proc): steadier than throughput on a shared machine.
+    const cpu = { off: [] as number[], on: [] as number[] };
+    const ratios: number[] = [];
     const failures = { off: 0, on: 0 };
     for (let round = 0; round < ROUNDS; round += 1) {
       // Alternate which goes first, so neither always runs on a machine just warmed by the other.
       const order = round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
       for (const which of order) {
-        const result = await load((which === 'off' ? off : on).base, body, [token]);
+        const server = which === 'off' ? off : on;
+        const cpuBefore = cpuMs(server.pid);
+        const result = await load(server.base, body, [token]);
+        cpu[which].push((1000 * (cpuMs(server.pid) - cpuBefore)) / result.requests);
         rps[which].push(result.rps);
         failures[which] += result.failures;
       }
-      log(`round ${round + 1}: off ${rps.off.at(-1)!.toFixed(0)} req/s, on ${rps.on.at(-1)!.toFixed(0)} req/s`);
+      ratios.push(rps.on.at(-1)! / rps.off.at(-1)!);
+      log(
+        `round ${round + 1}: off ${rps.off.at(-1)!.toFixed(0)} req/s ${cpu.off.at(-1)!.toFixed(0)} µs CPU/req, ` +
+          `on ${rps.on.at(-1)!.toFixed(0)} req/s ${cpu.on.at(-1)!.toFixed(0)} µs CPU/req (${ratios.at(-1)!.toFixed(2)}x)`,
+      );
     }
     const [offRps, onRps] = [median(rps.off), median(rps.on)];
     log(`warm viewer, tracing off: ${offRps.toFixed(0)} req/s (median)${failures.off > 0 ? `  FAILURES ${failures.off}` : ''}`);
     log(`warm viewer, tracing on (all sampled): ${onRps.toFixed(0)} req/s (median)${failures.on > 0 ? `  FAILURES ${failures.on}` : ''}`);
-    log(`ratio on/off: ${(onRps / offRps).toFixed(2)}x (goal ≥ 0.85x); ${exports} exports, ${(exportedBytes / 1e6).toFixed(1)} MB received`);
+    const spread = `[${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`;
+    log(`ratio on/off: ${(onRps / offRps).toFixed(2)}x, per round ${spread} (goal ≥ 0.85x); ${exports} exports, ${(exportedBytes / 1e6).toFixed(1)} MB received`);
+    log(`server CPU per request (median): off ${median(cpu.off).toFixed(0)} µs, on ${median(cpu.on).toFixed(0)} µs (${(median(cpu.off) / median(cpu.on)).toFixed(2)}x)`);
   } finally {
     off.child.kill('SIGTERM');
     on.child.kill('SIGTERM');

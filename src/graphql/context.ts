@@ -10,6 +10,7 @@ import type { OperatorService } from '../services/operators.js';
 import type { OrganizationService } from '../services/organizations.js';
 import type { UserDirectory } from '../services/userDirectory.js';
 import type { SessionService } from '../services/userSessions.js';
+import type { Scope } from '../tracing/types.js';
 import { Loaders } from './loaders.js';
 
 /** What resolvers call: every rule (who may, and what happens) is theirs. */
@@ -40,6 +41,11 @@ export interface GraphQLContext {
    * Apollo hands plugins a shallow copy of the context.
    */
   observed?: { operationName: string | null; operationType: string | null; errorCode: string | null };
+  /**
+   * Tracing on: runs the execution (the resolvers) where their SQL statements and outbound calls
+   * find the GraphQL operation's span (tracing/scopes.ts). Absent with tracing off.
+   */
+  scope?: Scope;
 }
 
 /** How the HTTP edge builds a request's context: its view of users first (authentication holds the user's row there). */

@@ -134,7 +134,13 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const context: GraphQLContext = contexts.create(principal, users, requestId);
     context.observed = observed;
     const execute = () => executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, context);
-    const response = await (trace === null ? execute() : trace.graphql(execute, observed));
+    const response = await (trace === null
+      ? execute()
+      : trace.graphql((scope) => {
+          // The executor runs the resolvers in it (apolloBoundary.ts).
+          context.scope = scope;
+          return execute();
+        }, observed));
     if (observed.operationName !== null) state.operationName = observed.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // Answers depend on who asks: no shared cache may keep them.
@@ -210,7 +216,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
     // One listener: a response emits 'close' after 'finish' once answered, and alone when the
     // connection closed first (writableFinished tells which).
     res.once('close', report);
-    const handled = trace === null ? route(req, res, requestId, path, state) : trace.run(() => route(req, res, requestId, path, state));
+    // /graphql enters its scopes itself (authentication, execution): the rest of its handling, by
+    // far the most of it, runs without async context tracking (tracing/scopes.ts).
+    const handled = trace === null || path === '/graphql' ? route(req, res, requestId, path, state) : trace.run(() => route(req, res, requestId, path, state));
     handled.catch((error: unknown) => {
       const appError = isAppError(error) ? error : new AppError('INTERNAL_SERVER_ERROR', { cause: error });
       state.errorCode = appError.code;

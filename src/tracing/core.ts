@@ -1,7 +1,9 @@
-// The pieces every span of the service is made with: one tracer, the context manager that carries
-// the current span across awaits (AsyncLocalStorage, this app's own: nothing is registered
-// globally), the W3C trace-context propagator, and where a new span hangs.
-import { createContextKey, ROOT_CONTEXT, type Context, type ContextManager, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+// The pieces every span of the service is made with: one tracer, the scopes that carry a
+// request's context into the work that can issue SQL or outbound calls (./scopes.ts, this app's
+// own: nothing is registered globally), the W3C trace-context propagator, and where a new span
+// hangs.
+import { createContextKey, ROOT_CONTEXT, type Context, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+import type { Scopes } from './scopes.js';
 
 const REQUEST = createContextKey('identity-subgraph request');
 
@@ -12,11 +14,11 @@ interface RequestMark {
 
 export interface TracingCore {
   tracer: Tracer;
-  contexts: ContextManager;
+  contexts: Scopes;
   propagator: TextMapPropagator;
   /**
-   * The context a new span hangs under: the active one, or the root once the request it belongs
-   * to has been answered. A timer or refresh started during a request (a JWKS refresh, a batched
+   * The context a new span hangs under: the active scope's, or the root once the request it
+   * belongs to has been answered. A timer or refresh started during a request (a JWKS refresh, a batched
    * write) inherits its context; its spans are then roots of their own, not late children.
    */
   parent(): Context;
@@ -24,7 +26,7 @@ export interface TracingCore {
   openRequest(context: Context): { context: Context; close(): void };
 }
 
-export function createTracingCore(tracer: Tracer, contexts: ContextManager, propagator: TextMapPropagator): TracingCore {
+export function createTracingCore(tracer: Tracer, contexts: Scopes, propagator: TextMapPropagator): TracingCore {
   return {
     tracer,
     contexts,

@@ -3,7 +3,6 @@
 // made: requests (./requests.ts), outbound calls (./outbound.ts), SQL (./database.ts). app.ts
 // imports this module only when tracing is on, so with it off none of it is even loaded.
 import { W3CTraceContextPropagator, ExportResultCode } from '@opentelemetry/core';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
@@ -24,6 +23,7 @@ import { createTracingCore } from './core.js';
 import { traceDatabase } from './database.js';
 import { traceFetch } from './outbound.js';
 import { createRequestTracer } from './requests.js';
+import { createScopes } from './scopes.js';
 import type { Tracing } from './types.js';
 
 export type { Tracing } from './types.js';
@@ -78,7 +78,7 @@ export function startTracing(config: TracingConfig, deps: { logger: Logger }): T
     sampler: samplerOf(config),
     spanProcessors: [new BatchSpanProcessor(exporterOf(config, deps.logger), { exportTimeoutMillis: EXPORT_TIMEOUT_MS })],
   });
-  const contexts = new AsyncLocalStorageContextManager().enable();
+  const contexts = createScopes();
   const core = createTracingCore(provider.getTracer('identity-subgraph'), contexts, new W3CTraceContextPropagator());
   deps.logger.info({ url: config.url, protocol: config.protocol, serviceName: config.serviceName, sampler: config.sampler }, 'tracing on');
   return {
@@ -93,7 +93,7 @@ export function startTracing(config: TracingConfig, deps: { logger: Logger }): T
       });
       const flushed = await Promise.race([provider.shutdown().then(() => 'done' as const, () => 'failed' as const), deadline]);
       clearTimeout(timer);
-      contexts.disable();
+      contexts.close();
       if (flushed !== 'done') deps.logger.warn({ outcome: flushed }, 'tracing: buffered spans not exported at shutdown');
     },
   };

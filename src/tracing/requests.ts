@@ -15,7 +15,7 @@ import {
 import { isAppError } from '../errors.js';
 import type { Principal } from '../domain/types.js';
 import type { TracingCore } from './core.js';
-import type { ObservedOperation, RequestTrace, RequestTracer } from './types.js';
+import type { ObservedOperation, RequestTrace, RequestTracer, Scope } from './types.js';
 
 // Incubating semantic conventions, spelled out as OpenTelemetry advises (their constants move).
 const ATTR_GRAPHQL_OPERATION_NAME = 'graphql.operation.name';
@@ -80,7 +80,7 @@ export function createRequestTracer(core: TracingCore): RequestTracer {
     );
   }
 
-  function graphql<T>(parent: Context, execute: () => Promise<T>, observed: ObservedOperation): Promise<T> {
+  function graphql<T>(parent: Context, execute: (scope: Scope) => Promise<T>, observed: ObservedOperation): Promise<T> {
     const span = tracer.startSpan('GraphQL Operation', { kind: SpanKind.INTERNAL }, parent);
     const finish = () => {
       // The operation as Apollo resolved it: a GraphQL name, never free text from the body.
@@ -97,7 +97,11 @@ export function createRequestTracer(core: TracingCore): RequestTracer {
       }
       span.end();
     };
-    return contexts.with(trace.setSpan(parent, span), execute).then(
+    const context = trace.setSpan(parent, span);
+    // Only the execution (the resolvers) runs in the operation's scope: Apollo's parsing,
+    // validation and hooks around it issue no statement and no call (scopes.ts).
+    const scope: Scope = (work) => contexts.with(context, work);
+    return execute(scope).then(
       (result) => {
         finish();
         return result;

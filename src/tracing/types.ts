@@ -12,17 +12,29 @@ export interface ObservedOperation {
   errorCode: string | null;
 }
 
+/**
+ * Runs `work` where the SQL statements and outbound calls it makes, at once or in the promises it
+ * starts, find their parent span (tracing on).
+ */
+export type Scope = <T>(work: () => T) => T;
+
 /** The spans of one HTTP request. */
 export interface RequestTrace {
-  /** Runs the request's handling with its server span as the parent of everything inside. */
+  /**
+   * Runs the request's handling with its server span as the parent of everything inside (the
+   * routes other than /graphql, whose authentication and execution enter their own scopes).
+   */
   run<T>(handle: () => T): T;
   /**
    * Authentication as a child span (`identity.principal`, `identity.issuer`, `identity.cache`
    * hit when the principal came back without waiting). Returns what `authenticate` returns.
    */
   authenticate(authenticate: () => Principal | Promise<Principal>): Principal | Promise<Principal>;
-  /** The GraphQL operation as a child span, named and typed once `observed` is filled in. */
-  graphql<T>(execute: () => Promise<T>, observed: ObservedOperation): Promise<T>;
+  /**
+   * The GraphQL operation as a child span, named and typed once `observed` is filled in.
+   * `execute` is handed the operation's scope, for the execution of its resolvers.
+   */
+  graphql<T>(execute: (scope: Scope) => Promise<T>, observed: ObservedOperation): Promise<T>;
   /** Ends the server span: the HTTP status, or null when the client left before the answer. */
   end(status: number | null): void;
 }

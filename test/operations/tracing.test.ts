@@ -243,6 +243,43 @@ describe('OpenTelemetry traces', () => {
     expect(raw).not.toContain(name.split(' ')[1]!);
   });
 
+  it("hangs the resolvers' statements under the GraphQL operation, also while other requests run outside any scope", async () => {
+    const api = await tracedApp('http/json');
+    const token = await bed.issuer.sign({ sub: `user-${randomUUID()}`, aud: AUDIENCE, email: `eve-${randomUUID()}@example.com`, email_verified: true });
+    const secret = { 'x-subgraph-secret': SUBGRAPH_SECRET };
+    expect((await api.gql('{ viewer { id } }', { token, headers: secret })).status).toBe(200);
+    // The mutation awaits several statements in a transaction (services share one database
+    // handle); warm viewers run beside it, their handling outside any scope (tracing/scopes.ts).
+    const traceId = hex(16);
+    const mutation = api.gql('mutation Create { createOrganization(input: { name: "Engines" }) { id members { role } } }', {
+      token,
+      headers: { ...secret, traceparent: traceparent(traceId, hex(8)) },
+    });
+    const warm = Array.from({ length: 8 }, () => api.gql('query Warm { viewer { id } }', { token, headers: secret }));
+    const answers = await Promise.all([mutation, ...warm]);
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    expect(answers[0]!.body.data.createOrganization.members).toEqual([{ role: 'OWNER' }]);
+    // After the scopes have ended, a statement outside any request is a root of its own.
+    expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
+    await api.close();
+
+    const spans = spansOf(exported);
+    const operation = spans.find((s) => s.traceId === traceId && s.name === 'mutation Create')!;
+    const statements = spans.filter((s) => s.traceId === traceId && s.attributes['db.system.name'] === 'postgresql');
+    expect(statements.length).toBeGreaterThan(1);
+    // Every statement of the mutation's trace, the last awaited ones included, is the operation's child.
+    for (const statement of statements) expect(statement.parentSpanId).toBe(operation.spanId);
+    expect(statements.some((s) => /^\s*insert into organizations/i.test(s.attributes['db.query.text'] as string))).toBe(true);
+    // The warm requests: three spans each, in their own traces, and none of the mutation's statements.
+    const warmServers = spans.filter((s) => s.kind === SERVER && s.traceId !== traceId && s.name === 'POST /graphql');
+    for (const server of warmServers.filter((s) => subtree(spans, s).some((c) => c.name === 'query Warm'))) {
+      expect(subtree(spans, server).map((s) => s.name).sort()).toEqual(['POST /graphql', 'authenticate', 'query Warm']);
+    }
+    // /readyz's statements hang under its own server span.
+    const ready = spans.find((s) => s.kind === SERVER && s.name === 'GET /readyz' && subtree(spans, s).length > 1)!;
+    expect(subtree(spans, ready).filter((s) => s.kind === CLIENT).length).toBeGreaterThan(0);
+  });
+
   it('exports http/protobuf (the default) to the same receiver, without a token, secret, email or name', async () => {
     const api = await tracedApp('http/protobuf');
     const email = `lin-${randomUUID()}@example.com`;

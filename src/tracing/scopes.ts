@@ -1,0 +1,65 @@
+// Where a span's parent is found when the code that makes it cannot be handed one: SQL statements
+// and outbound calls, issued deep in services that the whole process shares. A request's context
+// is carried explicitly (requests.ts) and entered here only around the work that can issue them:
+// authentication, GraphQL execution (the resolvers), and the routes other than /graphql.
+//
+// Why not AsyncLocalStorage for the whole request: on Node 20, while any AsyncLocalStorage is
+// enabled, every promise and async resource of the process pays async_hooks' init, before and
+// after hooks. Apollo's pipeline makes hundreds per request; with the store enabled for good,
+// tracing cost ~55 µs of CPU a request that way (bench/RESULTS.md, 2026-12-07). Here the store
+// is enabled only while a scope is pending: a warm request enters two scopes that end within
+// microseconds, and the rest of its handling runs with the hooks off.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
+
+export interface Scopes {
+  /** The context of the scope the caller runs in; the root outside every scope. */
+  active(): Context;
+  /**
+   * Runs `work` in a scope of `context`: what it calls, synchronously or in the promises it
+   * starts, sees `context` as active until the promise it returns settles.
+   */
+  with<T>(context: Context, work: () => T): T;
+  /** Turns the hooks off for good (shutdown). */
+  close(): void;
+}
+
+export function createScopes(): Scopes {
+  const storage = new AsyncLocalStorage<Context>();
+  // Scopes whose work is pending. The hooks stay on while there is one: a continuation of a
+  // scope's work that ran after they went off would find no context (its spans become roots).
+  let pending = 0;
+  let closed = false;
+  const release = () => {
+    pending -= 1;
+    // `run` enables the storage again at the next scope.
+    if (pending === 0) storage.disable();
+  };
+  return {
+    active() {
+      return pending === 0 ? ROOT_CONTEXT : (storage.getStore() ?? ROOT_CONTEXT);
+    },
+    with<T>(context: Context, work: () => T): T {
+      if (closed) return work();
+      pending += 1;
+      let result: T;
+      try {
+        result = storage.run(context, work);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      if (result instanceof Promise) {
+        // Released once settled; the caller still sees (and handles) a rejection.
+        result.then(release, release);
+      } else {
+        release();
+      }
+      return result;
+    },
+    close() {
+      closed = true;
+      storage.disable();
+    },
+  };
+}
