@@ -24,8 +24,8 @@ export interface Scopes {
   close(): void;
 }
 
-export function createScopes(): Scopes {
-  const storage = new AsyncLocalStorage<Context>();
+/** `storage`: the store the scopes enter (a fresh one by default). */
+export function createScopes(storage: AsyncLocalStorage<Context> = new AsyncLocalStorage<Context>()): Scopes {
   // Scopes whose work is pending. The hooks stay on while there is one: a continuation of a
   // scope's work that ran after they went off would find no context (its spans become roots).
   let pending = 0;
