@@ -149,20 +149,32 @@ export async function load(
       body,
       onResponse,
     }));
-    // Each connection cycles through its own share of the tokens (together: every token), not
-    // the whole list from an offset: autocannon builds every request of its list when it starts,
-    // inside the timed window (bench/RESULTS.md, 2026-11-30).
-    const results = await Promise.all(
-      Array.from({ length: connections }, (_, k) => run(prebuilt.filter((_request, i) => i % connections === k), 1)),
-    );
+    // One autocannon instance, as for the baseline, whose every connection cycles through its own
+    // share of the tokens (together: every token), not the whole list from the start (all
+    // connections would send the same token at once). Each connection is handed its share as it
+    // is set up: autocannon builds (and clones) every request of the list it is given, and this
+    // keeps that to one build per token. Sixteen instances of one connection each, as before,
+    // cost the load generator ~7 µs more a request on the cores it shares with the server
+    // (bench/RESULTS.md, 2026-12-07 afternoon).
+    let client = 0;
+    const result = await autocannon({
+      url: `${base}/graphql`,
+      connections,
+      duration: options.duration ?? DURATION,
+      requests: [prebuilt[0]!],
+      setupClient: (c: { setRequests(requests: autocannon.Request[]): void }) => {
+        const k = client % connections;
+        client += 1;
+        c.setRequests(prebuilt.filter((_request, i) => i % connections === k));
+      },
+    });
     const seconds = ((lastResponse || performance.now()) - started) / 1000;
     return {
-      rps: results.reduce((sum, r) => sum + r.requests.average, 0),
-      // The slowest connection's p99: no merged histogram, so an upper bound of the whole run's.
-      p99: Math.max(...results.map((r) => r.latency.p99)),
-      failures: results.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+      rps: result.requests.average,
+      p99: result.latency.p99,
+      failures: result.non2xx + result.errors + result.timeouts,
       seconds,
-      requests: results.reduce((sum, r) => sum + r.requests.total, 0),
+      requests: result.requests.total,
     };
   }
   const result = await run(
