@@ -11,61 +11,54 @@
 // export equals the stock serializer's output for the same spans in this thread.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { TraceFlags, type Attributes, type Context, type HrTime, type SpanStatus } from '@opentelemetry/api';
+import { TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
-/** A span as it crosses to the worker: structured-clone-able data only. */
-export interface SpanRecord {
-  traceId: string;
-  spanId: string;
-  traceFlags: number;
-  traceState: string | undefined;
-  parentSpanId: string | undefined;
-  name: string;
-  kind: number;
-  startTime: HrTime;
-  endTime: HrTime;
-  duration: HrTime;
-  status: SpanStatus;
-  attributes: Attributes;
-  droppedAttributesCount: number;
-  events: { name: string; time: HrTime; attributes?: Attributes; droppedAttributesCount?: number }[];
-  droppedEventsCount: number;
-  links: { traceId: string; spanId: string; traceFlags: number; traceState: string | undefined; attributes?: Attributes; droppedAttributesCount?: number }[];
-  droppedLinksCount: number;
-  scope: { name: string; version?: string; schemaUrl?: string };
-}
-
-export function recordOf(span: ReadableSpan): SpanRecord {
+/**
+ * Appends `span` to `out` as flat values (strings, numbers, null; the rare events and links as
+ * they are): a flat array of primitives costs postMessage a third of what one object per span
+ * with nested objects does. `scopeIndex`: the index of the span's instrumentation scope in the
+ * list sent along. The worker reads them back in this order (WORKER's `readable`).
+ */
+export function appendSpan(out: unknown[], span: ReadableSpan, scopeIndex: number): void {
   const context = span.spanContext();
-  return {
-    traceId: context.traceId,
-    spanId: context.spanId,
-    traceFlags: context.traceFlags,
-    traceState: context.traceState?.serialize(),
-    parentSpanId: span.parentSpanId,
-    name: span.name,
-    kind: span.kind,
-    startTime: span.startTime,
-    endTime: span.endTime,
-    duration: span.duration,
-    status: span.status,
-    attributes: span.attributes,
-    droppedAttributesCount: span.droppedAttributesCount,
-    events: span.events.map((event) => ({ ...event })),
-    droppedEventsCount: span.droppedEventsCount,
-    links: span.links.map((link) => ({
-      traceId: link.context.traceId,
-      spanId: link.context.spanId,
-      traceFlags: link.context.traceFlags,
-      traceState: link.context.traceState?.serialize(),
-      ...(link.attributes === undefined ? {} : { attributes: link.attributes }),
-      ...(link.droppedAttributesCount === undefined ? {} : { droppedAttributesCount: link.droppedAttributesCount }),
-    })),
-    droppedLinksCount: span.droppedLinksCount,
-    scope: { ...span.instrumentationLibrary },
-  };
+  const { startTime, endTime, duration, status, attributes } = span;
+  out.push(
+    context.traceId,
+    context.spanId,
+    context.traceFlags,
+    context.traceState?.serialize() ?? null,
+    span.parentSpanId ?? null,
+    span.name,
+    span.kind,
+    startTime[0],
+    startTime[1],
+    endTime[0],
+    endTime[1],
+    duration[0],
+    duration[1],
+    status.code,
+    status.message ?? null,
+    scopeIndex,
+    span.droppedAttributesCount,
+    span.droppedEventsCount,
+    span.droppedLinksCount,
+    span.events.length === 0 ? null : span.events,
+    span.links.length === 0
+      ? null
+      : span.links.map((link) => ({
+          traceId: link.context.traceId,
+          spanId: link.context.spanId,
+          traceFlags: link.context.traceFlags,
+          traceState: link.context.traceState?.serialize(),
+          attributes: link.attributes,
+          droppedAttributesCount: link.droppedAttributesCount,
+        })),
+  );
+  const keys = Object.keys(attributes);
+  out.push(keys.length);
+  for (const key of keys) out.push(key, attributes[key]);
 }
 
 export interface OffThreadOptions {
@@ -105,24 +98,39 @@ const logged = {
   forceFlush: () => exporter.forceFlush(),
 };
 const processor = new BatchSpanProcessor(logged, { exportTimeoutMillis: workerData.exportTimeoutMillis });
-const stateOf = (text) => (text === undefined ? undefined : new TraceState(text));
+const stateOf = (text) => (text === null || text === undefined ? undefined : new TraceState(text));
 const scopes = new Map();
-function readable(r) {
-  const key = r.scope.name + '@' + (r.scope.version || '') + ':' + (r.scope.schemaUrl || '');
-  let scope = scopes.get(key);
-  if (scope === undefined) scopes.set(key, (scope = r.scope));
-  const context = { traceId: r.traceId, spanId: r.spanId, traceFlags: r.traceFlags, traceState: stateOf(r.traceState) };
-  return {
-    name: r.name, kind: r.kind, spanContext: () => context, parentSpanId: r.parentSpanId,
-    startTime: r.startTime, endTime: r.endTime, duration: r.duration, status: r.status, attributes: r.attributes,
-    links: r.links.map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: l.traceFlags, traceState: stateOf(l.traceState) }, attributes: l.attributes, droppedAttributesCount: l.droppedAttributesCount })),
-    events: r.events, ended: true, resource, instrumentationLibrary: scope,
-    droppedAttributesCount: r.droppedAttributesCount, droppedEventsCount: r.droppedEventsCount, droppedLinksCount: r.droppedLinksCount,
-  };
+/** The spans appendSpan wrote into \`flat\`, as ReadableSpans. */
+function readable(flat, scopeList) {
+  const spans = [];
+  let i = 0;
+  while (i < flat.length) {
+    const context = { traceId: flat[i], spanId: flat[i + 1], traceFlags: flat[i + 2], traceState: stateOf(flat[i + 3]) };
+    const parentSpanId = flat[i + 4] === null ? undefined : flat[i + 4];
+    const statusMessage = flat[i + 14];
+    const scopeOf = scopeList[flat[i + 15]];
+    const key = scopeOf.name + '@' + (scopeOf.version || '') + ':' + (scopeOf.schemaUrl || '');
+    let scope = scopes.get(key);
+    if (scope === undefined) scopes.set(key, (scope = scopeOf));
+    const events = flat[i + 19] === null ? [] : flat[i + 19];
+    const links = flat[i + 20] === null ? [] : flat[i + 20].map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: l.traceFlags, traceState: stateOf(l.traceState) }, attributes: l.attributes, droppedAttributesCount: l.droppedAttributesCount }));
+    const span = {
+      name: flat[i + 5], kind: flat[i + 6], spanContext: () => context, parentSpanId,
+      startTime: [flat[i + 7], flat[i + 8]], endTime: [flat[i + 9], flat[i + 10]], duration: [flat[i + 11], flat[i + 12]],
+      status: statusMessage === null ? { code: flat[i + 13] } : { code: flat[i + 13], message: statusMessage },
+      attributes: {}, links, events, ended: true, resource, instrumentationLibrary: scope,
+      droppedAttributesCount: flat[i + 16], droppedEventsCount: flat[i + 17], droppedLinksCount: flat[i + 18],
+    };
+    const count = flat[i + 21];
+    i += 22;
+    for (let n = 0; n < count; n += 1, i += 2) span.attributes[flat[i]] = flat[i + 1];
+    spans.push(span);
+  }
+  return spans;
 }
 parentPort.on('message', (message) => {
   if (message.type === 'spans') {
-    for (const record of message.spans) processor.onEnd(readable(record));
+    for (const span of readable(message.spans, message.scopes)) processor.onEnd(span);
   } else if (message.type === 'flush') {
     const done = () => parentPort.postMessage({ type: 'flushed', id: message.id });
     (message.stop ? processor.shutdown() : processor.forceFlush()).then(done, done);
@@ -133,7 +141,12 @@ parentPort.on('message', (message) => {
 export class OffThreadSpanProcessor implements SpanProcessor {
   private readonly worker: Worker;
   private readonly batchSpans: number;
-  private held: SpanRecord[] = [];
+  /** Ended spans not yet sent, as appendSpan wrote them. */
+  private held: unknown[] = [];
+  private heldSpans = 0;
+  /** The instrumentation scopes spans were made with, by index (sent along with every batch). */
+  private readonly scopeIndex = new Map<string, number>();
+  private readonly scopeList: { name: string; version?: string; schemaUrl?: string }[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly flushes = new Map<number, () => void>();
   private nextFlush = 0;
@@ -187,15 +200,24 @@ export class OffThreadSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.stopped || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    this.held.push(recordOf(span));
-    if (this.held.length >= this.batchSpans) this.send();
+    const scope = span.instrumentationLibrary;
+    const key = `${scope.name}@${scope.version ?? ''}:${scope.schemaUrl ?? ''}`;
+    let index = this.scopeIndex.get(key);
+    if (index === undefined) {
+      index = this.scopeList.push({ ...scope }) - 1;
+      this.scopeIndex.set(key, index);
+    }
+    appendSpan(this.held, span, index);
+    this.heldSpans += 1;
+    if (this.heldSpans >= this.batchSpans) this.send();
   }
 
   private send(): void {
-    if (this.held.length === 0 || this.exited) return;
+    if (this.heldSpans === 0 || this.exited) return;
     const spans = this.held;
     this.held = [];
-    this.worker.postMessage({ type: 'spans', spans });
+    this.heldSpans = 0;
+    this.worker.postMessage({ type: 'spans', spans, scopes: this.scopeList });
   }
 
   /** Sends what is held, and waits for the worker to export everything it has (then stop). */
