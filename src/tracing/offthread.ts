@@ -73,7 +73,14 @@ export interface OffThreadOptions {
   batchSpans?: number;
   /** What is held is sent at least this often. */
   delayMillis?: number;
+  /**
+   * Spans posted that the worker has not taken yet, beyond which new ones are dropped (a worker
+   * starved of CPU must not make the messages pile up without bound).
+   */
+  maxQueuedSpans?: number;
 }
+
+const BEHIND: ExportResult = { code: ExportResultCode.FAILED, error: new Error('the trace export thread is behind: spans dropped') };
 
 type FromWorker = { type: 'failed'; message: string } | { type: 'flushed'; id: number };
 
@@ -98,6 +105,7 @@ const logged = {
   forceFlush: () => exporter.forceFlush(),
 };
 const processor = new BatchSpanProcessor(logged, { exportTimeoutMillis: workerData.exportTimeoutMillis });
+const taken = new Int32Array(workerData.taken);
 const stateOf = (text) => (text === null || text === undefined ? undefined : new TraceState(text));
 const scopes = new Map();
 /** The spans appendSpan wrote into \`flat\`, as ReadableSpans. */
@@ -130,7 +138,9 @@ function readable(flat, scopeList) {
 }
 parentPort.on('message', (message) => {
   if (message.type === 'spans') {
-    for (const span of readable(message.spans, message.scopes)) processor.onEnd(span);
+    const spans = readable(message.spans, message.scopes);
+    for (const span of spans) processor.onEnd(span);
+    Atomics.add(taken, 0, spans.length);
   } else if (message.type === 'flush') {
     const done = () => parentPort.postMessage({ type: 'flushed', id: message.id });
     (message.stop ? processor.shutdown() : processor.forceFlush()).then(done, done);
@@ -151,11 +161,18 @@ export class OffThreadSpanProcessor implements SpanProcessor {
   private readonly flushes = new Map<number, () => void>();
   private nextFlush = 0;
   private stopped = false;
+  private readonly maxQueuedSpans: number;
+  /** Spans posted to the worker, and (shared, the worker adds to it) spans it has taken. */
+  private posted = 0;
+  private readonly taken = new Int32Array(new SharedArrayBuffer(4));
+  private readonly onExportFailed: (result: ExportResult) => void;
   private exited = false;
 
   constructor(options: OffThreadOptions) {
     const require = createRequire(import.meta.url);
     this.batchSpans = options.batchSpans ?? 64;
+    this.maxQueuedSpans = options.maxQueuedSpans ?? 4096;
+    this.onExportFailed = options.onExportFailed;
     this.worker = new Worker(WORKER, {
       eval: true,
       workerData: {
@@ -171,6 +188,7 @@ export class OffThreadSpanProcessor implements SpanProcessor {
         protocol: options.protocol,
         resource: options.resource,
         exportTimeoutMillis: options.exportTimeoutMillis,
+        taken: this.taken.buffer,
       },
     });
     // Never what keeps the process alive: shutdown flushes it explicitly.
@@ -200,6 +218,12 @@ export class OffThreadSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.stopped || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    // Both counters wrap around as 32-bit integers; their difference stays right.
+    if (((this.posted - Atomics.load(this.taken, 0)) | 0) + this.heldSpans >= this.maxQueuedSpans) {
+      // Told like a failed export (the log says so at most once a minute).
+      this.onExportFailed(BEHIND);
+      return;
+    }
     const scope = span.instrumentationLibrary;
     const key = `${scope.name}@${scope.version ?? ''}:${scope.schemaUrl ?? ''}`;
     let index = this.scopeIndex.get(key);
@@ -216,6 +240,7 @@ export class OffThreadSpanProcessor implements SpanProcessor {
     if (this.heldSpans === 0 || this.exited) return;
     const spans = this.held;
     this.held = [];
+    this.posted = (this.posted + this.heldSpans) | 0;
     this.heldSpans = 0;
     this.worker.postMessage({ type: 'spans', spans, scopes: this.scopeList });
   }

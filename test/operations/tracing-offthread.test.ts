@@ -145,3 +145,28 @@ describe('tracing export off the main thread', () => {
     expect(failures[0]).toBeInstanceOf(Error);
   });
 });
+
+describe('tracing export off the main thread, when the worker falls behind', () => {
+  it('drops spans beyond maxQueuedSpans not yet taken by the worker, and tells', async () => {
+    const failures: string[] = [];
+    // Spans made right after the worker is created: it is still loading its modules, and takes none yet.
+    const offThread = new OffThreadSpanProcessor({
+      url,
+      headers: {},
+      protocol: 'http/json',
+      resource: resource.attributes,
+      exportTimeoutMillis: 5_000,
+      batchSpans: 1,
+      maxQueuedSpans: 3,
+      onExportFailed: (result) => failures.push(String(result.error?.message)),
+    });
+    received.length = 0;
+    const provider = new BasicTracerProvider({ resource, sampler: new AlwaysOnSampler(), spanProcessors: [offThread] });
+    const tracer = provider.getTracer('identity-subgraph');
+    for (let i = 0; i < 10; i += 1) tracer.startSpan(`span ${i}`).end();
+    await offThread.shutdown();
+    expect(failures).toHaveLength(7);
+    expect(failures[0]).toBe('the trace export thread is behind: spans dropped');
+    expect([...spansOf(received.map((r) => r.body)).values()].map((s) => (s as { span: { name: string } }).span.name).sort()).toEqual(['span 0', 'span 1', 'span 2']);
+  });
+});
