@@ -2,9 +2,10 @@
 // the worker runs the stock BatchSpanProcessor and OTLP/HTTP exporter (protobuf or JSON) on them.
 // The main thread, the one answering requests, pays only a span's copy into a record and its
 // share of a postMessage; encoding, batching and HTTP run on the other core. Measured (bench/
-// RESULTS.md, 2026-12-07 15:30–16:40): warm viewer on/off 0.58x → 0.64x in req/s, the process's
-// CPU per request a little higher (the copy and the worker's own decoding): a gain only while a
-// core has room, which is the case the contract's ratio measures.
+// RESULTS.md, 2026-12-07 15:30–16:25): warm viewer on/off 0.58x → 0.64–0.68x in req/s. The
+// records are one flat array of strings and numbers per batch (appendSpan): one object per span
+// made the clone three times as dear and the process's CPU per request higher than the stock
+// path's; flat, it is lower (+71 to +81 µs against +86 to +102).
 //
 // The stock serializer reads spans through the ReadableSpan interface; the worker rebuilds that
 // interface from the records. test/operations/tracing-offthread.test.ts checks that the worker's
