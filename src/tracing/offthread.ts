@@ -156,7 +156,7 @@ export class OffThreadSpanProcessor implements SpanProcessor {
   private held: unknown[] = [];
   private heldSpans = 0;
   /** The instrumentation scopes spans were made with, by index (sent along with every batch). */
-  private readonly scopeIndex = new Map<string, number>();
+  private readonly scopeIndex = new Map<ReadableSpan['instrumentationLibrary'], number>();
   private readonly scopeList: { name: string; version?: string; schemaUrl?: string }[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly flushes = new Map<number, () => void>();
@@ -225,12 +225,12 @@ export class OffThreadSpanProcessor implements SpanProcessor {
       this.onExportFailed(BEHIND);
       return;
     }
+    // A tracer hands each of its spans the same scope object: one lookup by identity a span.
     const scope = span.instrumentationLibrary;
-    const key = `${scope.name}@${scope.version ?? ''}:${scope.schemaUrl ?? ''}`;
-    let index = this.scopeIndex.get(key);
+    let index = this.scopeIndex.get(scope);
     if (index === undefined) {
       index = this.scopeList.push({ ...scope }) - 1;
-      this.scopeIndex.set(key, index);
+      this.scopeIndex.set(scope, index);
     }
     appendSpan(this.held, span, index);
     this.heldSpans += 1;
