@@ -4,7 +4,8 @@
 // exit) and prints the self time by module and by function, and the inclusive time of the
 // functions named in FOCUS. Proportions, not absolute times: they hold on a busy machine.
 // `hello` profiles the bare Apollo peer (bench/peers/bare-apollo.mjs) instead, for comparison.
-// BENCH_PROFILE_TRACING=1: the server traces every request to an OTLP receiver in this process.
+// BENCH_PROFILE_TRACING=1: the server traces every request to an OTLP receiver in this process
+// (BENCH_TRACES_SAMPLER, always_on by default: always_off for the context machinery alone).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -131,7 +132,7 @@ async function main() {
       await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
       receiver.unref();
       tracing['OTEL_EXPORTER_OTLP_ENDPOINT'] = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-      tracing['OTEL_TRACES_SAMPLER'] = 'always_on';
+      tracing['OTEL_TRACES_SAMPLER'] = process.env['BENCH_TRACES_SAMPLER'] ?? 'always_on';
     }
     const started = await startServer(
       {

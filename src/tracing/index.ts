@@ -1,25 +1,23 @@
 // OpenTelemetry tracing, when configured (config/tracing.ts): a tracer provider of this app's own
-// (nothing registered globally) exporting batches over OTLP/HTTP, and the three places spans are
+// (nothing registered globally) exporting batches over OTLP/HTTP from a worker thread
+// (./offthread.ts), and the three places spans are
 // made: requests (./requests.ts), outbound calls (./outbound.ts), SQL (./database.ts). app.ts
 // imports this module only when tracing is on, so with it off none of it is even loaded.
-import { W3CTraceContextPropagator, ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { W3CTraceContextPropagator, ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { Resource } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BasicTracerProvider,
-  BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
-  type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
 import type { TracingConfig } from '../config/tracing.js';
 import { createTracingCore } from './core.js';
+import { OffThreadSpanProcessor } from './offthread.js';
 import { traceDatabase } from './database.js';
 import { traceFetch } from './outbound.js';
 import { createRequestTracer } from './requests.js';
@@ -51,33 +49,30 @@ function samplerOf(config: TracingConfig): Sampler {
   }
 }
 
-/** The OTLP exporter, telling the log when exports fail (at most once a minute). */
-function exporterOf(config: TracingConfig, logger: Logger): SpanExporter {
-  const options = { url: config.url, headers: config.headers, timeoutMillis: EXPORT_TIMEOUT_MS, keepAlive: true };
-  const exporter = config.protocol === 'http/json' ? new OTLPJsonTraceExporter(options) : new OTLPProtoTraceExporter(options);
+/** Logs failed exports, at most once a minute (the URL only: the headers may hold the collector's API key). */
+function failureLog(config: TracingConfig, logger: Logger): (result: ExportResult) => void {
   let lastLogged = Number.NEGATIVE_INFINITY;
-  return {
-    export(spans, done) {
-      exporter.export(spans, (result) => {
-        if (result.code !== ExportResultCode.SUCCESS && Date.now() - lastLogged >= EXPORT_FAILURE_LOG_INTERVAL_MS) {
-          lastLogged = Date.now();
-          // The URL only: the headers may hold the collector's API key.
-          logger.warn({ err: result.error, url: config.url }, 'trace export failed: spans are being dropped');
-        }
-        done(result);
-      });
-    },
-    shutdown: () => exporter.shutdown(),
-    forceFlush: () => exporter.forceFlush(),
+  return (result) => {
+    if (result.code !== ExportResultCode.SUCCESS && Date.now() - lastLogged >= EXPORT_FAILURE_LOG_INTERVAL_MS) {
+      lastLogged = Date.now();
+      logger.warn({ err: result.error, url: config.url }, 'trace export failed: spans are being dropped');
+    }
   };
 }
 
 export function startTracing(config: TracingConfig, deps: { logger: Logger }): Tracing {
-  const provider = new BasicTracerProvider({
-    resource: new Resource({ [ATTR_SERVICE_NAME]: config.serviceName }),
-    sampler: samplerOf(config),
-    spanProcessors: [new BatchSpanProcessor(exporterOf(config, deps.logger), { exportTimeoutMillis: EXPORT_TIMEOUT_MS })],
+  // What BasicTracerProvider would make of it (the SDK's defaults, then ours), built here so the
+  // export thread is handed the same attributes.
+  const resource = Resource.default().merge(new Resource({ [ATTR_SERVICE_NAME]: config.serviceName }));
+  const processor = new OffThreadSpanProcessor({
+    url: config.url,
+    headers: config.headers,
+    protocol: config.protocol,
+    resource: resource.attributes,
+    exportTimeoutMillis: EXPORT_TIMEOUT_MS,
+    onExportFailed: failureLog(config, deps.logger),
   });
+  const provider = new BasicTracerProvider({ resource, sampler: samplerOf(config), spanProcessors: [processor] });
   const contexts = createScopes();
   const core = createTracingCore(provider.getTracer('identity-subgraph'), contexts, new W3CTraceContextPropagator());
   deps.logger.info({ url: config.url, protocol: config.protocol, serviceName: config.serviceName, sampler: config.sampler }, 'tracing on');

@@ -1,0 +1,172 @@
+// Export off the main thread (src/tracing/offthread.ts): spans cross to a worker as plain records
+// and the worker rebuilds what the stock OTLP serializer reads. Canary: what the worker exports
+// must be exactly what the stock serializer makes of the same spans in this thread; when the
+// SDK's serializer starts reading something a record does not carry, this fails and says so.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { threadId } from 'node:worker_threads';
+import { SpanKind, SpanStatusCode, TraceFlags, createTraceState, trace, ROOT_CONTEXT } from '@opentelemetry/api';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { Resource } from '@opentelemetry/resources';
+import { AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OffThreadSpanProcessor } from '../../src/tracing/offthread.js';
+
+interface Received {
+  contentType: string;
+  body: Buffer;
+}
+
+let receiver: Server;
+let url: string;
+const received: Received[] = [];
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({ contentType: String(req.headers['content-type']), body: Buffer.concat(chunks) });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+});
+afterAll(async () => {
+  receiver.closeAllConnections();
+  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+});
+
+const resource = Resource.default().merge(new Resource({ 'service.name': 'offthread-test' }));
+
+/** Spans with everything a span can carry: parent, remote parent with trace state, events, links, status, dropped counts. */
+function makeSpans(processors: (SimpleSpanProcessor | OffThreadSpanProcessor)[]): void {
+  const provider = new BasicTracerProvider({ resource, sampler: new AlwaysOnSampler(), spanProcessors: processors, spanLimits: { attributeCountLimit: 3 } });
+  const tracer = provider.getTracer('identity-subgraph', '1.2.3');
+  const remote = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.SAMPLED,
+    traceState: createTraceState('vendor=a,other=b'),
+    isRemote: true,
+  });
+  const server = tracer.startSpan('POST /graphql', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/graphql' } }, remote);
+  const child = tracer.startSpan(
+    'authenticate',
+    { kind: SpanKind.INTERNAL, links: [{ context: { traceId: 'f'.repeat(32), spanId: 'e'.repeat(16), traceFlags: 1, traceState: createTraceState('x=y') }, attributes: { why: 'test' } }] },
+    trace.setSpan(remote, server),
+  );
+  child.setAttribute('identity.cache', 'hit');
+  child.setAttributes({ a: 1, b: true, c: ['x', 'y'], d: 'dropped' });
+  child.addEvent('an event', { n: 2 });
+  child.setStatus({ code: SpanStatusCode.ERROR, message: 'the status message' });
+  child.end();
+  server.setAttribute('http.response.status_code', 200);
+  server.end();
+}
+
+/** The OTLP JSON of every span, by span id, with its resource and scope. */
+function spansOf(bodies: Buffer[]): Map<string, unknown> {
+  const spans = new Map<string, unknown>();
+  for (const body of bodies) {
+    const request = JSON.parse(body.toString('utf8')) as { resourceSpans: { resource: unknown; scopeSpans: { scope: unknown; spans: { spanId: string }[] }[] }[] };
+    for (const r of request.resourceSpans) for (const s of r.scopeSpans) for (const span of s.spans) spans.set(span.spanId, { resource: r.resource, scope: s.scope, span });
+  }
+  return spans;
+}
+
+describe('tracing export off the main thread', () => {
+  it('exports from the worker exactly what the stock serializer makes of the same spans here (canary)', async () => {
+    const memory = new InMemorySpanExporter();
+    const failures: unknown[] = [];
+    const offThread = new OffThreadSpanProcessor({
+      url,
+      headers: {},
+      protocol: 'http/json',
+      resource: resource.attributes,
+      exportTimeoutMillis: 5_000,
+      onExportFailed: (result) => failures.push(result.error),
+    });
+    received.length = 0;
+    makeSpans([new SimpleSpanProcessor(memory), offThread]);
+    // Fewer spans than a batch: shutdown alone must send and export them.
+    await offThread.shutdown();
+    expect(failures).toEqual([]);
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.every((r) => r.contentType === 'application/json')).toBe(true);
+
+    const inThread = memory.getFinishedSpans() as ReadableSpan[];
+    expect(inThread).toHaveLength(2);
+    const expected = spansOf([Buffer.from(JsonTraceSerializer.serializeRequest(inThread)!)]);
+    const exported = spansOf(received.map((r) => r.body));
+    expect(exported.size).toBe(2);
+    for (const [spanId, value] of expected) {
+      expect(exported.get(spanId), `OpenTelemetry's serializer reads something the worker's spans lack (offthread.ts): span ${spanId}`).toEqual(value);
+    }
+  });
+
+  it('exports http/protobuf by default, and runs the exporter on another thread than this one', async () => {
+    const failures: unknown[] = [];
+    const offThread = new OffThreadSpanProcessor({
+      url,
+      headers: { 'x-test': 'yes' },
+      protocol: 'http/protobuf',
+      resource: resource.attributes,
+      exportTimeoutMillis: 5_000,
+      onExportFailed: (result) => failures.push(result.error),
+    });
+    received.length = 0;
+    makeSpans([offThread]);
+    expect(offThread.threadId).not.toBe(threadId);
+    await offThread.shutdown();
+    expect(failures).toEqual([]);
+    expect(received.map((r) => r.contentType)).toEqual(['application/x-protobuf']);
+    const raw = received[0]!.body;
+    expect(raw.includes('POST /graphql')).toBe(true);
+    expect(raw.includes('offthread-test')).toBe(true);
+    expect(raw.includes(Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex'))).toBe(true);
+  });
+
+  it('tells of failed exports, and its shutdown still ends when the collector is gone', async () => {
+    const failures: unknown[] = [];
+    const offThread = new OffThreadSpanProcessor({
+      url: 'http://127.0.0.1:1/v1/traces',
+      headers: {},
+      protocol: 'http/protobuf',
+      resource: resource.attributes,
+      exportTimeoutMillis: 1_000,
+      onExportFailed: (result) => failures.push(result.error),
+    });
+    makeSpans([offThread]);
+    await offThread.shutdown();
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures[0]).toBeInstanceOf(Error);
+  });
+});
+
+describe('tracing export off the main thread, when the worker falls behind', () => {
+  it('drops spans beyond maxQueuedSpans not yet taken by the worker, and tells', async () => {
+    const failures: string[] = [];
+    // Spans made right after the worker is created: it is still loading its modules, and takes none yet.
+    const offThread = new OffThreadSpanProcessor({
+      url,
+      headers: {},
+      protocol: 'http/json',
+      resource: resource.attributes,
+      exportTimeoutMillis: 5_000,
+      batchSpans: 1,
+      maxQueuedSpans: 3,
+      onExportFailed: (result) => failures.push(String(result.error?.message)),
+    });
+    received.length = 0;
+    const provider = new BasicTracerProvider({ resource, sampler: new AlwaysOnSampler(), spanProcessors: [offThread] });
+    const tracer = provider.getTracer('identity-subgraph');
+    for (let i = 0; i < 10; i += 1) tracer.startSpan(`span ${i}`).end();
+    await offThread.shutdown();
+    expect(failures).toHaveLength(7);
+    expect(failures[0]).toBe('the trace export thread is behind: spans dropped');
+    expect([...spansOf(received.map((r) => r.body)).values()].map((s) => (s as { span: { name: string } }).span.name).sort()).toEqual(['span 0', 'span 1', 'span 2']);
+  });
+});
