@@ -10,7 +10,7 @@ import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { Resource } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OffThreadSpanProcessor } from '../../src/tracing/offthread.js';
+import { OffThreadSpanProcessor, type OffThreadOptions } from '../../src/tracing/offthread.js';
 
 interface Received {
   contentType: string;
@@ -77,18 +77,24 @@ function spansOf(bodies: Buffer[]): Map<string, unknown> {
   return spans;
 }
 
+/** A processor exporting to the loopback receiver (http/json unless said), failures pushed to `failures`. */
+function offThreadTo(failures: unknown[], options: Partial<OffThreadOptions> = {}): OffThreadSpanProcessor {
+  return new OffThreadSpanProcessor({
+    url,
+    headers: {},
+    protocol: 'http/json',
+    resource: resource.attributes,
+    exportTimeoutMillis: 5_000,
+    onExportFailed: (result) => failures.push(result.error),
+    ...options,
+  });
+}
+
 describe('tracing export off the main thread', () => {
   it('exports from the worker exactly what the stock serializer makes of the same spans here (canary)', async () => {
     const memory = new InMemorySpanExporter();
     const failures: unknown[] = [];
-    const offThread = new OffThreadSpanProcessor({
-      url,
-      headers: {},
-      protocol: 'http/json',
-      resource: resource.attributes,
-      exportTimeoutMillis: 5_000,
-      onExportFailed: (result) => failures.push(result.error),
-    });
+    const offThread = offThreadTo(failures);
     received.length = 0;
     makeSpans([new SimpleSpanProcessor(memory), offThread]);
     // Fewer spans than a batch: shutdown alone must send and export them.
@@ -109,14 +115,7 @@ describe('tracing export off the main thread', () => {
 
   it('exports http/protobuf by default, and runs the exporter on another thread than this one', async () => {
     const failures: unknown[] = [];
-    const offThread = new OffThreadSpanProcessor({
-      url,
-      headers: { 'x-test': 'yes' },
-      protocol: 'http/protobuf',
-      resource: resource.attributes,
-      exportTimeoutMillis: 5_000,
-      onExportFailed: (result) => failures.push(result.error),
-    });
+    const offThread = offThreadTo(failures, { headers: { 'x-test': 'yes' }, protocol: 'http/protobuf' });
     received.length = 0;
     makeSpans([offThread]);
     expect(offThread.threadId).not.toBe(threadId);
@@ -131,14 +130,7 @@ describe('tracing export off the main thread', () => {
 
   it('tells of failed exports, and its shutdown still ends when the collector is gone', async () => {
     const failures: unknown[] = [];
-    const offThread = new OffThreadSpanProcessor({
-      url: 'http://127.0.0.1:1/v1/traces',
-      headers: {},
-      protocol: 'http/protobuf',
-      resource: resource.attributes,
-      exportTimeoutMillis: 1_000,
-      onExportFailed: (result) => failures.push(result.error),
-    });
+    const offThread = offThreadTo(failures, { url: 'http://127.0.0.1:1/v1/traces', protocol: 'http/protobuf', exportTimeoutMillis: 1_000 });
     makeSpans([offThread]);
     await offThread.shutdown();
     expect(failures.length).toBeGreaterThan(0);
@@ -148,25 +140,16 @@ describe('tracing export off the main thread', () => {
 
 describe('tracing export off the main thread, when the worker falls behind', () => {
   it('drops spans beyond maxQueuedSpans not yet taken by the worker, and tells', async () => {
-    const failures: string[] = [];
+    const failures: unknown[] = [];
     // Spans made right after the worker is created: it is still loading its modules, and takes none yet.
-    const offThread = new OffThreadSpanProcessor({
-      url,
-      headers: {},
-      protocol: 'http/json',
-      resource: resource.attributes,
-      exportTimeoutMillis: 5_000,
-      batchSpans: 1,
-      maxQueuedSpans: 3,
-      onExportFailed: (result) => failures.push(String(result.error?.message)),
-    });
+    const offThread = offThreadTo(failures, { batchSpans: 1, maxQueuedSpans: 3 });
     received.length = 0;
     const provider = new BasicTracerProvider({ resource, sampler: new AlwaysOnSampler(), spanProcessors: [offThread] });
     const tracer = provider.getTracer('identity-subgraph');
     for (let i = 0; i < 10; i += 1) tracer.startSpan(`span ${i}`).end();
     await offThread.shutdown();
     expect(failures).toHaveLength(7);
-    expect(failures[0]).toBe('the trace export thread is behind: spans dropped');
+    expect((failures[0] as Error).message).toBe('the trace export thread is behind: spans dropped');
     expect([...spansOf(received.map((r) => r.body)).values()].map((s) => (s as { span: { name: string } }).span.name).sort()).toEqual(['span 0', 'span 1', 'span 2']);
   });
 });
