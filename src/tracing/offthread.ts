@@ -22,7 +22,7 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
  * with nested objects does. `scopeIndex`: the index of the span's instrumentation scope in the
  * list sent along. The worker reads them back in this order (WORKER's `readable`).
  */
-export function appendSpan(out: unknown[], span: ReadableSpan, scopeIndex: number): void {
+function appendSpan(out: unknown[], span: ReadableSpan, scopeIndex: number): void {
   const context = span.spanContext();
   const { startTime, endTime, duration, status, attributes } = span;
   out.push(
