@@ -70,10 +70,9 @@ export function createExecutionGateway(createSchema: () => GraphQLSchema, run: E
           const traced = request.http?.headers.get(TRACE_HEADER) === 'ftv1';
           if (traced) untracedSchema ??= createSchema();
           const schema = traced ? apiSchema : (untracedSchema ?? apiSchema);
-          const execution = () => run({ schema, document, operationName: requestContext.operationName, contextValue: context, variableValues }, traced);
           // Tracing on: the resolvers' statements and calls hang under the operation's span.
           const { scope } = context as { scope?: Scope };
-          return scope === undefined ? execution() : scope(execution);
+          return run({ schema, document, operationName: requestContext.operationName, contextValue: context, variableValues, ...(scope === undefined ? {} : { scope }) }, traced);
         },
       };
     },

@@ -3,6 +3,7 @@
 // execution"). Apollo hands operations over through apolloBoundary.ts.
 import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import type { Scope } from '../tracing/types.js';
 
 interface OperationState {
   runs: number;
@@ -63,7 +64,16 @@ export interface Execution {
   operationName: string | null;
   contextValue: unknown;
   variableValues: Record<string, unknown>;
+  /**
+   * Tracing on: where the resolvers run (their statements and calls hang under the operation's
+   * span). Only the execution call itself enters it: an operation whose resolvers all answer
+   * from memory (the warm viewer) leaves it before it returns, and async context tracking is off
+   * again at once (tracing/scopes.ts).
+   */
+  scope?: Scope;
 }
+
+const unscoped: Scope = (work) => work();
 
 /** Runs an operation; `traced`: interpreted, so that Apollo's field wrappers see every field. */
 export type Execute = (execution: Execution, traced: boolean) => Promise<ExecutionResult>;
@@ -95,9 +105,10 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
 
   return async (execution, traced) => {
     const { schema, document, operationName, contextValue, variableValues } = execution;
+    const scope = execution.scope ?? unscoped;
     if (traced) {
       observe('traced');
-      return execute({ schema, document, contextValue, variableValues, operationName });
+      return scope(() => execute({ schema, document, contextValue, variableValues, operationName }));
     }
     if (options.compileAfter > 0) {
       const state = stateOf(document, operationName);
@@ -105,7 +116,8 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
         state.compiled = compiledOrNull(schema, document, operationName);
       }
       if (state.compiled) {
-        const result = await state.compiled.query(undefined, contextValue, variableValues);
+        const compiled = state.compiled;
+        const result = await scope(() => compiled.query(undefined, contextValue, variableValues));
         // No data: the variables were refused before anything ran. graphql-js says why
         // in the form Apollo answers 400 BAD_USER_INPUT for (errors located on the variable).
         if (result.data !== undefined) {
@@ -115,6 +127,6 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
       }
     }
     observe('interpreted');
-    return execute({ schema, document, contextValue, variableValues, operationName });
+    return scope(() => execute({ schema, document, contextValue, variableValues, operationName }));
   };
 }

@@ -10,6 +10,7 @@ import {
   AlwaysOnSampler,
   BasicTracerProvider,
   ParentBasedSampler,
+  RandomIdGenerator,
   TraceIdRatioBasedSampler,
   type Sampler,
 } from '@opentelemetry/sdk-trace-base';
@@ -31,6 +32,8 @@ export type { Tracing } from './types.js';
 const EXPORT_TIMEOUT_MS = 5_000;
 const SHUTDOWN_FLUSH_MS = 5_000;
 const EXPORT_FAILURE_LOG_INTERVAL_MS = 60_000;
+/** The instrumentation scope of every span: the SDK tracer's and the request spans' (requests.ts). */
+const SCOPE = { name: 'identity-subgraph' };
 
 function samplerOf(config: TracingConfig): Sampler {
   switch (config.sampler) {
@@ -72,12 +75,14 @@ export function startTracing(config: TracingConfig, deps: { logger: Logger }): T
     exportTimeoutMillis: EXPORT_TIMEOUT_MS,
     onExportFailed: failureLog(config, deps.logger),
   });
-  const provider = new BasicTracerProvider({ resource, sampler: samplerOf(config), spanProcessors: [processor] });
+  const sampler = samplerOf(config);
+  const ids = new RandomIdGenerator();
+  const provider = new BasicTracerProvider({ resource, sampler, idGenerator: ids, spanProcessors: [processor] });
   const contexts = createScopes();
-  const core = createTracingCore(provider.getTracer('identity-subgraph'), contexts, new W3CTraceContextPropagator());
+  const core = createTracingCore(provider.getTracer(SCOPE.name), contexts, new W3CTraceContextPropagator());
   deps.logger.info({ url: config.url, protocol: config.protocol, serviceName: config.serviceName, sampler: config.sampler }, 'tracing on');
   return {
-    requests: createRequestTracer(core),
+    requests: createRequestTracer({ core, sampler, ids, recorder: processor, scope: SCOPE }),
     fetch: (base) => traceFetch(core, base),
     database: (db) => traceDatabase(core, db),
     async shutdown() {

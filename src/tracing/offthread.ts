@@ -12,8 +12,8 @@
 // export equals the stock serializer's output for the same spans in this thread.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { TraceFlags, type Attributes, type Context, type SpanKind, type SpanStatusCode, type TraceState } from '@opentelemetry/api';
+import { ExportResultCode, hrTime, hrTimeDuration, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /**
@@ -57,6 +57,63 @@ function appendSpan(out: unknown[], span: ReadableSpan, scopeIndex: number): voi
           droppedAttributesCount: link.droppedAttributesCount,
         })),
   );
+  const keys = Object.keys(attributes);
+  out.push(keys.length);
+  for (const key of keys) out.push(key, attributes[key]);
+}
+
+/** An ended span this service made itself (a request's: requests.ts), not an SDK Span. */
+export interface SpanRecord {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  traceState: TraceState | undefined;
+  parentSpanId: string | null;
+  name: string;
+  kind: SpanKind;
+  /** performance.now() at its start and end. */
+  started: number;
+  ended: number;
+  statusCode: SpanStatusCode;
+  attributes: Attributes;
+  /** Its instrumentation scope: one object for all spans of a tracer. */
+  scope: ReadableSpan['instrumentationLibrary'];
+}
+
+/** Takes spans that are not SDK Spans (the export processor). */
+export interface SpanRecorder {
+  record(span: SpanRecord): void;
+}
+
+/** Appends `span` to `out` as appendSpan does an SDK span (no events, links or dropped counts). */
+function appendRecord(out: unknown[], span: SpanRecord, scopeIndex: number): void {
+  const start = hrTime(span.started);
+  const end = hrTime(span.ended);
+  const duration = hrTimeDuration(start, end);
+  out.push(
+    span.traceId,
+    span.spanId,
+    span.traceFlags,
+    span.traceState?.serialize() ?? null,
+    span.parentSpanId,
+    span.name,
+    span.kind,
+    start[0],
+    start[1],
+    end[0],
+    end[1],
+    duration[0],
+    duration[1],
+    span.statusCode,
+    null,
+    scopeIndex,
+    0,
+    0,
+    0,
+    null,
+    null,
+  );
+  const { attributes } = span;
   const keys = Object.keys(attributes);
   out.push(keys.length);
   for (const key of keys) out.push(key, attributes[key]);
@@ -149,7 +206,7 @@ parentPort.on('message', (message) => {
 });
 `;
 
-export class OffThreadSpanProcessor implements SpanProcessor {
+export class OffThreadSpanProcessor implements SpanProcessor, SpanRecorder {
   private readonly worker: Worker;
   private readonly batchSpans: number;
   /** Ended spans not yet sent, as appendSpan wrote them. */
@@ -218,21 +275,41 @@ export class OffThreadSpanProcessor implements SpanProcessor {
   onStart(_span: Span, _parentContext: Context): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (this.stopped || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0 || !this.admit()) return;
+    appendSpan(this.held, span, this.indexOf(span.instrumentationLibrary));
+    this.held1();
+  }
+
+  record(span: SpanRecord): void {
+    if ((span.traceFlags & TraceFlags.SAMPLED) === 0 || !this.admit()) return;
+    appendRecord(this.held, span, this.indexOf(span.scope));
+    this.held1();
+  }
+
+  /** Whether one more span may be held (not stopped, the worker not too far behind). */
+  private admit(): boolean {
+    if (this.stopped) return false;
     // Both counters wrap around as 32-bit integers; their difference stays right.
     if (((this.posted - Atomics.load(this.taken, 0)) | 0) + this.heldSpans >= this.maxQueuedSpans) {
       // Told like a failed export (the log says so at most once a minute).
       this.onExportFailed(BEHIND);
-      return;
+      return false;
     }
-    // A tracer hands each of its spans the same scope object: one lookup by identity a span.
-    const scope = span.instrumentationLibrary;
+    return true;
+  }
+
+  /** The index of a span's scope: a tracer hands each of its spans the same object (one lookup by identity). */
+  private indexOf(scope: ReadableSpan['instrumentationLibrary']): number {
     let index = this.scopeIndex.get(scope);
     if (index === undefined) {
       index = this.scopeList.push({ ...scope }) - 1;
       this.scopeIndex.set(scope, index);
     }
-    appendSpan(this.held, span, index);
+    return index;
+  }
+
+  /** One more span held: sent once a batch is full. */
+  private held1(): void {
     this.heldSpans += 1;
     if (this.heldSpans >= this.batchSpans) this.send();
   }

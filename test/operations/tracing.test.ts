@@ -99,11 +99,11 @@ function tracingFrom(env: Record<string, string>) {
   return loadConfig({ DATABASE_URL: 'pglite://memory', ...env }).tracing;
 }
 
-async function tracedApp(protocol: 'http/json' | 'http/protobuf'): Promise<TestApp> {
+async function tracedApp(protocol: 'http/json' | 'http/protobuf', env: Record<string, string> = {}): Promise<TestApp> {
   const api = await bed.start({
     issuers: [issuerConfig(bed.issuer, { jwksUri, userinfoUrl: bed.issuer.userinfoUrl })],
     config: {
-      tracing: tracingFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, OTEL_EXPORTER_OTLP_PROTOCOL: protocol }),
+      tracing: tracingFrom({ OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, ...env }),
       introspection: introspectionConfig(introspection),
       subgraphSecret: SUBGRAPH_SECRET,
     },
@@ -278,6 +278,31 @@ describe('OpenTelemetry traces', () => {
     // /readyz's statements hang under its own server span.
     const ready = spans.find((s) => s.kind === SERVER && s.name === 'GET /readyz' && subtree(spans, s).length > 1)!;
     expect(subtree(spans, ready).filter((s) => s.kind === CLIENT).length).toBeGreaterThan(0);
+  });
+
+  it("asks the configured sampler once a request, and carries the caller's tracestate on the request's spans", async () => {
+    // The request's spans are not the SDK's (requests.ts): they must still follow its rules.
+    const token = await bed.issuer.sign({ sub: `user-${randomUUID()}`, aud: AUDIENCE, email: `kay-${randomUUID()}@example.com`, email_verified: true });
+    const secret = { 'x-subgraph-secret': SUBGRAPH_SECRET };
+    const sampled = await tracedApp('http/json');
+    const traceId = hex(16);
+    const headers = { ...secret, traceparent: traceparent(traceId, hex(8)), tracestate: 'vendor=abc,other=1' };
+    expect((await sampled.gql('query Kept { viewer { id } }', { token, headers })).status).toBe(200);
+    await sampled.close();
+    const kept = spansOf(exported).filter((s) => s.traceId === traceId) as (OtlpSpan & { traceState?: string })[];
+    expect(kept.map((s) => s.name)).toEqual(expect.arrayContaining(['POST /graphql', 'authenticate', 'query Kept']));
+    // Its statements (the user provisioned) too: the SDK's spans, under the request's context.
+    expect(kept.some((s) => s.kind === CLIENT)).toBe(true);
+    for (const span of kept) expect(span.traceState).toBe('vendor=abc,other=1');
+    exported.length = 0;
+
+    // always_off ignores the caller's decision: nothing of the request, nor of its statements.
+    const off = await tracedApp('http/json', { OTEL_TRACES_SAMPLER: 'always_off' });
+    const dropped = hex(16);
+    expect((await off.gql('query Dropped { viewer { id } }', { token, headers: { ...secret, traceparent: traceparent(dropped, hex(8)) } })).status).toBe(200);
+    expect((await fetch(`${off.url}/readyz`)).status).toBe(200);
+    await off.close();
+    expect(spansOf(exported).filter((s) => s.kind !== CLIENT || s.parentSpanId !== undefined)).toEqual([]);
   });
 
   it('exports http/protobuf (the default) to the same receiver, without a token, secret, email or name', async () => {
