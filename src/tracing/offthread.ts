@@ -20,9 +20,11 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
  * Appends `span` to `out` as flat values (strings, numbers, null; the rare events and links as
  * they are): a flat array of primitives costs postMessage a third of what one object per span
  * with nested objects does. `scopeIndex`: the index of the span's instrumentation scope in the
- * list sent along. The worker reads them back in this order (WORKER's `readable`).
+ * list sent along. The worker reads them back in this order (WORKER's `readable`, and
+ * otlpProtobuf.ts's offsets). Exported for tests (tracing-encoder.test.ts records spans as
+ * OffThreadSpanProcessor does).
  */
-function appendSpan(out: unknown[], span: ReadableSpan, scopeIndex: number): void {
+export function appendSpan(out: unknown[], span: ReadableSpan, scopeIndex: number): void {
   const context = span.spanContext();
   const { startTime, endTime, duration, status, attributes } = span;
   out.push(
