@@ -11,8 +11,9 @@ import { createTraceState, type Attributes, type HrTime, type Link, type SpanKin
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { tsImport } from 'tsx/esm/api';
 import { describe, expect, it } from 'vitest';
-import { appendSpan } from '../../src/tracing/offthread.js';
+import { appendSpan, encoderSource } from '../../src/tracing/offthread.js';
 import { createTraceRequestEncoder, type ScopeRecord, type SpanRecordRef, type TraceRequestEncoder } from '../../src/tracing/otlpProtobuf.js';
 
 /** mulberry32: a small seeded generator, the same spans for the same seed. */
@@ -204,13 +205,21 @@ describe('OTLP/protobuf encoder of the export thread', () => {
     expect(Buffer.from(encodeExportRequest([], {})).equals(Buffer.from(ProtobufTraceSerializer.serializeRequest([])!))).toBe(true);
   });
 
-  // The worker will get the encoder as source text: any reference to something outside the
-  // factory would fail there. Its source alone, evaluated in a context of nothing but the
-  // built-ins and Buffer (and this realm's Uint8Array, for the byte values the spans carry), must
-  // still make the stock bytes.
-  it('is self-contained: its source alone, evaluated apart, makes the same bytes', () => {
-    const factory = runInNewContext(`(${createTraceRequestEncoder.toString()})`, { Buffer, Uint8Array }) as typeof createTraceRequestEncoder;
-    const encode = factory();
+  // The worker gets the encoder as source text (offthread.ts, encoderSource): any reference to
+  // something outside the factory fails there. The worker tests would fail too
+  // (tracing-offthread.test.ts); these say why: the worker's definition, evaluated alone in a
+  // context of nothing but the built-ins and Buffer (and this realm's Uint8Array, for the byte
+  // values the spans carry), must still make the stock bytes.
+  const isolated = (source: string): TraceRequestEncoder => runInNewContext(`${source}\nencodeExportRequest;`, { Buffer, Uint8Array }) as TraceRequestEncoder;
+
+  it('is self-contained: the worker’s definition of it, evaluated apart, makes the same bytes', () => {
+    const encode = isolated(encoderSource());
+    for (const seed of SEEDS) expectStockBytes(encode, seed);
+  });
+
+  it('is self-contained as tsx compiles it too (npm run dev: esbuild’s __name calls in its source)', async () => {
+    const compiled = (await tsImport('../../src/tracing/otlpProtobuf.ts', import.meta.url)) as { createTraceRequestEncoder: () => TraceRequestEncoder };
+    const encode = isolated(encoderSource(compiled.createTraceRequestEncoder));
     for (const seed of SEEDS) expectStockBytes(encode, seed);
   });
 });
