@@ -1,5 +1,5 @@
 // Export off the main thread: ended spans cross to a worker thread as plain data, in batches, and
-// the worker runs the stock BatchSpanProcessor and OTLP/HTTP exporter (protobuf or JSON) on them.
+// the worker runs the stock BatchSpanProcessor and OTLP/HTTP transport (protobuf or JSON) on them.
 // The main thread, the one answering requests, pays only a span's copy into a record and its
 // share of a postMessage; encoding, batching and HTTP run on the other core. Measured (bench/
 // RESULTS.md, 2026-12-07 15:30–16:25): warm viewer on/off 0.58x → 0.64–0.68x in req/s. The
@@ -7,22 +7,41 @@
 // made the clone three times as dear and the process's CPU per request higher than the stock
 // path's; flat, it is lower (+71 to +81 µs against +86 to +102).
 //
-// The stock serializer reads spans through the ReadableSpan interface; the worker rebuilds that
-// interface from the records. test/operations/tracing-offthread.test.ts checks that the worker's
-// export equals the stock serializer's output for the same spans in this thread.
+// The worker was then the largest part of tracing's cost (~19 µs of CPU a request): rebuilding a
+// ReadableSpan of each record, then the stock serializer (an OTLP object per span, attribute and
+// value, then protobufjs's Writer, an operation queued per field). For http/protobuf (the
+// default) it now encodes the request straight from the records (otlpProtobuf.ts, the same bytes
+// as the stock serializer's), and BatchSpanProcessor batches handles pointing at them; the stock
+// transport (retries, concurrency bound, timeout) sends it. Measured 2026-12-07 on this 2-core
+// machine, shared with other work (scripts under bench/tmp, not kept; the best of interleaved
+// slices, CPU time): 3 typical request spans (5, 3 and 2 attributes) encoded in 2.1-3.7 µs
+// instead of 6.3-11.7 µs by the stock serializer, in batches of 63 and 510 spans (3.8 µs against
+// 8.5-19 µs in a batch of 3); the export thread's own CPU a request (/proc's count for its
+// thread), 16,000 requests paced at 8 a millisecond to a receiver in another process, 40 → 23 µs
+// (more than the 19 above before: that loop wakes the thread more often than the app's bench).
+// http/json keeps the stock path: the worker rebuilds ReadableSpans for the stock JSON exporter.
+// test/operations/tracing-offthread.test.ts checks, in both protocols, that the worker's export
+// equals the stock serializer's output for the same spans in this thread.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { TraceFlags, type Attributes, type Context, type SpanKind, type SpanStatusCode, type TraceState } from '@opentelemetry/api';
 import { ExportResultCode, hrTime, hrTimeDuration, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createTraceRequestEncoder, type TraceRequestEncoder } from './otlpProtobuf.js';
+
+const require = createRequire(import.meta.url);
+/** The User-Agent the stock OTLP/protobuf trace exporter sends (its package's version). */
+const USER_AGENT = `OTel-OTLP-Exporter-JavaScript/${(require('@opentelemetry/exporter-trace-otlp-proto/package.json') as { version: string }).version}`;
 
 /**
  * Appends `span` to `out` as flat values (strings, numbers, null; the rare events and links as
  * they are): a flat array of primitives costs postMessage a third of what one object per span
  * with nested objects does. `scopeIndex`: the index of the span's instrumentation scope in the
- * list sent along. The worker reads them back in this order (WORKER's `readable`).
+ * list sent along. The worker reads them back in this order (WORKER's `readable`, and
+ * otlpProtobuf.ts's offsets). Exported for tests (tracing-encoder.test.ts records spans as
+ * OffThreadSpanProcessor does).
  */
-function appendSpan(out: unknown[], span: ReadableSpan, scopeIndex: number): void {
+export function appendSpan(out: unknown[], span: ReadableSpan, scopeIndex: number): void {
   const context = span.spanContext();
   const { startTime, endTime, duration, status, attributes } = span;
   out.push(
@@ -142,16 +161,45 @@ const BEHIND: ExportResult = { code: ExportResultCode.FAILED, error: new Error('
 
 type FromWorker = { type: 'failed'; message: string } | { type: 'flushed'; id: number };
 
+/**
+ * The worker's definition of `encodeExportRequest`, from the source text of `factory`
+ * (otlpProtobuf.ts keeps it self-contained for that). tsx (`npm run dev`: esbuild with keepNames)
+ * compiles each nested function into a call to a helper `__name` of the module's own: the worker
+ * defines it alike. Exported for tests.
+ */
+export function encoderSource(factory: () => TraceRequestEncoder = createTraceRequestEncoder): string {
+  return `const __name = (target, value) => Object.defineProperty(target, 'name', { value, configurable: true });
+const encodeExportRequest = (${factory.toString()})();`;
+}
+
 // The worker's code, run as CommonJS from the modules' resolved paths (it needs no build step,
 // and runs the same from src/ under vitest as from dist/).
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { BatchSpanProcessor } = require(workerData.modules.sdk);
-const { OTLPTraceExporter } = require(workerData.protocol === 'http/json' ? workerData.modules.json : workerData.modules.proto);
 const { Resource } = require(workerData.modules.resources);
 const { TraceState, ExportResultCode } = require(workerData.modules.core);
+${encoderSource()}
 const resource = new Resource(workerData.resource);
-const exporter = new OTLPTraceExporter({ url: workerData.url, headers: workerData.headers, timeoutMillis: workerData.exportTimeoutMillis, keepAlive: true });
+const exporterConfig = { url: workerData.url, headers: workerData.headers, timeoutMillis: workerData.exportTimeoutMillis, keepAlive: true };
+const protobuf = workerData.protocol === 'http/protobuf';
+const exporter = protobuf ? protobufExporter() : jsonExporter();
+/** The stock OTLP/HTTP transport (retries, concurrency bound, timeout) with our encoder as its serializer. */
+function protobufExporter() {
+  const { OTLPExporterBase } = require(workerData.modules.exporterBase);
+  const { createOtlpHttpExportDelegate, convertLegacyHttpOptions } = require(workerData.modules.exporterBaseHttp);
+  const { ProtobufTraceSerializer } = require(workerData.modules.transformer);
+  const serializer = {
+    serializeRequest: (spans) => encodeExportRequest(spans, workerData.resource),
+    deserializeResponse: (data) => ProtobufTraceSerializer.deserializeResponse(data),
+  };
+  const headers = { 'User-Agent': workerData.userAgent, 'Content-Type': 'application/x-protobuf' };
+  return new OTLPExporterBase(createOtlpHttpExportDelegate(convertLegacyHttpOptions(exporterConfig, 'TRACES', 'v1/traces', headers), serializer));
+}
+function jsonExporter() {
+  const { OTLPTraceExporter } = require(workerData.modules.json);
+  return new OTLPTraceExporter(exporterConfig);
+}
 const logged = {
   export(spans, done) {
     exporter.export(spans, (result) => {
@@ -164,13 +212,36 @@ const logged = {
 };
 const processor = new BatchSpanProcessor(logged, { exportTimeoutMillis: workerData.exportTimeoutMillis });
 const taken = new Int32Array(workerData.taken);
+/** Where the record after the one at \`offset\` starts (appendSpan: 22 values, then the attributes' pairs). */
+const nextRecord = (flat, offset) => offset + 22 + 2 * flat[offset + 21];
+/**
+ * A span as BatchSpanProcessor reads it (spanContext().traceFlags, resource), pointing at its
+ * record for encodeExportRequest: the encoder reads the record itself, so nothing is rebuilt.
+ */
+class SpanHandle {
+  constructor(records, offset, scopes) {
+    this.records = records;
+    this.offset = offset;
+    this.scopes = scopes;
+  }
+  spanContext() {
+    return { traceFlags: this.records[this.offset + 2] };
+  }
+  get resource() {
+    return resource;
+  }
+}
+function handles(flat, scopeList) {
+  const spans = [];
+  for (let i = 0; i < flat.length; i = nextRecord(flat, i)) spans.push(new SpanHandle(flat, i, scopeList));
+  return spans;
+}
 const stateOf = (text) => (text === null || text === undefined ? undefined : new TraceState(text));
 const scopes = new Map();
-/** The spans appendSpan wrote into \`flat\`, as ReadableSpans. */
+/** The spans appendSpan wrote into \`flat\`, as ReadableSpans (for the stock JSON exporter). */
 function readable(flat, scopeList) {
   const spans = [];
-  let i = 0;
-  while (i < flat.length) {
+  for (let i = 0; i < flat.length; i = nextRecord(flat, i)) {
     const context = { traceId: flat[i], spanId: flat[i + 1], traceFlags: flat[i + 2], traceState: stateOf(flat[i + 3]) };
     const parentSpanId = flat[i + 4] === null ? undefined : flat[i + 4];
     const statusMessage = flat[i + 14];
@@ -187,16 +258,15 @@ function readable(flat, scopeList) {
       attributes: {}, links, events, ended: true, resource, instrumentationLibrary: scope,
       droppedAttributesCount: flat[i + 16], droppedEventsCount: flat[i + 17], droppedLinksCount: flat[i + 18],
     };
-    const count = flat[i + 21];
-    i += 22;
-    for (let n = 0; n < count; n += 1, i += 2) span.attributes[flat[i]] = flat[i + 1];
+    const end = nextRecord(flat, i);
+    for (let a = i + 22; a < end; a += 2) span.attributes[flat[a]] = flat[a + 1];
     spans.push(span);
   }
   return spans;
 }
 parentPort.on('message', (message) => {
   if (message.type === 'spans') {
-    const spans = readable(message.spans, message.scopes);
+    const spans = protobuf ? handles(message.spans, message.scopes) : readable(message.spans, message.scopes);
     for (const span of spans) processor.onEnd(span);
     Atomics.add(taken, 0, spans.length);
   } else if (message.type === 'flush') {
@@ -227,7 +297,6 @@ export class OffThreadSpanProcessor implements SpanProcessor, SpanRecorder {
   private exited = false;
 
   constructor(options: OffThreadOptions) {
-    const require = createRequire(import.meta.url);
     this.batchSpans = options.batchSpans ?? 64;
     this.maxQueuedSpans = options.maxQueuedSpans ?? 4096;
     this.onExportFailed = options.onExportFailed;
@@ -236,7 +305,9 @@ export class OffThreadSpanProcessor implements SpanProcessor, SpanRecorder {
       workerData: {
         modules: {
           sdk: require.resolve('@opentelemetry/sdk-trace-base'),
-          proto: require.resolve('@opentelemetry/exporter-trace-otlp-proto'),
+          exporterBase: require.resolve('@opentelemetry/otlp-exporter-base'),
+          exporterBaseHttp: require.resolve('@opentelemetry/otlp-exporter-base/node-http'),
+          transformer: require.resolve('@opentelemetry/otlp-transformer'),
           json: require.resolve('@opentelemetry/exporter-trace-otlp-http'),
           resources: require.resolve('@opentelemetry/resources'),
           core: require.resolve('@opentelemetry/core'),
@@ -244,6 +315,7 @@ export class OffThreadSpanProcessor implements SpanProcessor, SpanRecorder {
         url: options.url,
         headers: options.headers,
         protocol: options.protocol,
+        userAgent: USER_AGENT,
         resource: options.resource,
         exportTimeoutMillis: options.exportTimeoutMillis,
         taken: this.taken.buffer,

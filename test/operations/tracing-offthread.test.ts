@@ -1,12 +1,13 @@
-// Export off the main thread (src/tracing/offthread.ts): spans cross to a worker as plain records
-// and the worker rebuilds what the stock OTLP serializer reads. Canary: what the worker exports
-// must be exactly what the stock serializer makes of the same spans in this thread; when the
-// SDK's serializer starts reading something a record does not carry, this fails and says so.
+// Export off the main thread (src/tracing/offthread.ts): spans cross to a worker as plain records;
+// the worker encodes OTLP/protobuf from them itself (otlpProtobuf.ts), and for http/json rebuilds
+// what the stock serializer reads. Canaries: what the worker exports must be exactly what the
+// stock serializer makes of the same spans in this thread, in both protocols; when the SDK's
+// serializer starts reading something a record does not carry, this fails and says so.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { threadId } from 'node:worker_threads';
 import { SpanKind, SpanStatusCode, TraceFlags, createTraceState, trace, ROOT_CONTEXT } from '@opentelemetry/api';
-import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { Resource } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { OffThreadSpanProcessor, type OffThreadOptions } from '../../src/tracing
 
 interface Received {
   contentType: string;
+  userAgent: string;
   body: Buffer;
 }
 
@@ -26,7 +28,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ contentType: String(req.headers['content-type']), body: Buffer.concat(chunks) });
+      received.push({ contentType: String(req.headers['content-type']), userAgent: String(req.headers['user-agent']), body: Buffer.concat(chunks) });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{}');
     });
@@ -91,22 +93,38 @@ function offThreadTo(failures: unknown[], options: Partial<OffThreadOptions> = {
 }
 
 describe('tracing export off the main thread', () => {
-  it('exports from the worker exactly what the stock serializer makes of the same spans here (canary)', async () => {
+  /** Spans made both here (kept in memory) and through a worker exporting `protocol`: those here, and the bodies received. */
+  async function bothWays(protocol: OffThreadOptions['protocol']): Promise<{ inThread: ReadableSpan[]; bodies: Received[] }> {
     const memory = new InMemorySpanExporter();
     const failures: unknown[] = [];
-    const offThread = offThreadTo(failures);
+    const offThread = offThreadTo(failures, { protocol });
     received.length = 0;
     makeSpans([new SimpleSpanProcessor(memory), offThread]);
     // Fewer spans than a batch: shutdown alone must send and export them.
     await offThread.shutdown();
     expect(failures).toEqual([]);
-    expect(received.length).toBeGreaterThan(0);
-    expect(received.every((r) => r.contentType === 'application/json')).toBe(true);
-
     const inThread = memory.getFinishedSpans() as ReadableSpan[];
     expect(inThread).toHaveLength(2);
+    return { inThread, bodies: [...received] };
+  }
+
+  // Through the worker's own encoder (src/tracing/otlpProtobuf.ts, evaluated from its source text
+  // in the worker): a reference it had outside itself would fail here too.
+  it('exports from the worker, in http/protobuf, exactly the bytes the stock serializer makes of the same spans here (canary)', async () => {
+    const { inThread, bodies } = await bothWays('http/protobuf');
+    expect(bodies.map((r) => r.contentType)).toEqual(['application/x-protobuf']);
+    // What the stock exporter sends.
+    expect(bodies[0]!.userAgent).toMatch(/^OTel-OTLP-Exporter-JavaScript\/\d+\.\d+\.\d+$/);
+    const expected = Buffer.from(ProtobufTraceSerializer.serializeRequest(inThread)!);
+    expect(bodies[0]!.body.equals(expected), 'the worker\'s encoder (otlpProtobuf.ts) and the stock serializer differ on the same spans').toBe(true);
+  });
+
+  it('exports from the worker, in http/json, exactly what the stock serializer makes of the same spans here (canary)', async () => {
+    const { inThread, bodies } = await bothWays('http/json');
+    expect(bodies.length).toBeGreaterThan(0);
+    expect(bodies.every((r) => r.contentType === 'application/json')).toBe(true);
     const expected = spansOf([Buffer.from(JsonTraceSerializer.serializeRequest(inThread)!)]);
-    const exported = spansOf(received.map((r) => r.body));
+    const exported = spansOf(bodies.map((r) => r.body));
     expect(exported.size).toBe(2);
     for (const [spanId, value] of expected) {
       expect(exported.get(spanId), `OpenTelemetry's serializer reads something the worker's spans lack (offthread.ts): span ${spanId}`).toEqual(value);
