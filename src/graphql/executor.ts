@@ -73,7 +73,6 @@ export interface Execution {
   scope?: Scope;
 }
 
-const unscoped: Scope = (work) => work();
 
 /** Runs an operation; `traced`: interpreted, so that Apollo's field wrappers see every field. */
 export type Execute = (execution: Execution, traced: boolean) => Promise<ExecutionResult>;
@@ -104,11 +103,12 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
   }
 
   return async (execution, traced) => {
-    const { schema, document, operationName, contextValue, variableValues } = execution;
-    const scope = execution.scope ?? unscoped;
+    const { schema, document, operationName, contextValue, variableValues, scope } = execution;
+    // Tracing off (no scope): no closure made, nothing more called.
+    const interpreted = { schema, document, contextValue, variableValues, operationName };
     if (traced) {
       observe('traced');
-      return scope(() => execute({ schema, document, contextValue, variableValues, operationName }));
+      return scope === undefined ? execute(interpreted) : scope(() => execute(interpreted));
     }
     if (options.compileAfter > 0) {
       const state = stateOf(document, operationName);
@@ -117,7 +117,7 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
       }
       if (state.compiled) {
         const compiled = state.compiled;
-        const result = await scope(() => compiled.query(undefined, contextValue, variableValues));
+        const result = await (scope === undefined ? compiled.query(undefined, contextValue, variableValues) : scope(() => compiled.query(undefined, contextValue, variableValues)));
         // No data: the variables were refused before anything ran. graphql-js says why
         // in the form Apollo answers 400 BAD_USER_INPUT for (errors located on the variable).
         if (result.data !== undefined) {
@@ -127,6 +127,6 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
       }
     }
     observe('interpreted');
-    return scope(() => execute({ schema, document, contextValue, variableValues, operationName }));
+    return scope === undefined ? execute(interpreted) : scope(() => execute(interpreted));
   };
 }
