@@ -84,7 +84,7 @@ export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
   const { contexts, propagator } = core;
 
   /** One request's trace: its ids, the sampler's decision (its children share it), its open mark. */
-  class Request {
+  class RequestSpans {
     readonly spanId = ids.generateSpanId();
     readonly traceId: string;
     readonly parentSpanId: string | null;
@@ -156,7 +156,7 @@ export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
     }
   }
 
-  function authenticate(request: Request, run: () => Principal | Promise<Principal>): Principal | Promise<Principal> {
+  function authenticate(request: RequestSpans, run: () => Principal | Promise<Principal>): Principal | Promise<Principal> {
     const spanId = ids.generateSpanId();
     const started = performance.now();
     const attributes: Attributes = {};
@@ -191,7 +191,7 @@ export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
     );
   }
 
-  function graphql<T>(request: Request, execute: (scope: Scope) => Promise<T>, observed: ObservedOperation): Promise<T> {
+  function graphql<T>(request: RequestSpans, execute: (scope: Scope) => Promise<T>, observed: ObservedOperation): Promise<T> {
     const spanId = ids.generateSpanId();
     const started = performance.now();
     const finish = (error: unknown) => {
@@ -232,7 +232,7 @@ export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
         attributes[ATTR_HTTP_ROUTE] = route;
         attributes[ATTR_URL_PATH] = route;
       }
-      const request = new Request(route === null ? method : `${method} ${route}`, attributes, remote);
+      const request = new RequestSpans(route === null ? method : `${method} ${route}`, attributes, remote);
       return {
         run: (handle) => contexts.with(request.contextOf(request.spanId), handle),
         authenticate: (run) => authenticate(request, run),
