@@ -18,7 +18,10 @@
 // instead of 6.3-11.7 µs by the stock serializer, in batches of 63 and 510 spans (3.8 µs against
 // 8.5-19 µs in a batch of 3); the export thread's own CPU a request (/proc's count for its
 // thread), 16,000 requests paced at 8 a millisecond to a receiver in another process, 40 → 23 µs
-// (more than the 19 above before: that loop wakes the thread more often than the app's bench).
+// (more than the 19 above before: that loop wakes the thread more often than the app's bench);
+// in the app's bench, 21-22 → 13-14 µs, and with the request spans recorded without SDK Spans
+// (requests.ts) the warm viewer went from 0.65x to 0.79x of tracing off (bench/RESULTS.md,
+// 2026-12-07 17:05-18:25).
 // http/json keeps the stock path: the worker rebuilds ReadableSpans for the stock JSON exporter.
 // test/operations/tracing-offthread.test.ts checks, in both protocols, that the worker's export
 // equals the stock serializer's output for the same spans in this thread.
