@@ -74,6 +74,11 @@ export interface Execution {
 }
 
 
+/** The operation on graphql-js. */
+function interpret({ schema, document, contextValue, variableValues, operationName }: Execution): ExecutionResult | Promise<ExecutionResult> {
+  return execute({ schema, document, contextValue, variableValues, operationName });
+}
+
 /** Runs an operation; `traced`: interpreted, so that Apollo's field wrappers see every field. */
 export type Execute = (execution: Execution, traced: boolean) => Promise<ExecutionResult>;
 
@@ -105,10 +110,9 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
   return async (execution, traced) => {
     const { schema, document, operationName, contextValue, variableValues, scope } = execution;
     // Tracing off (no scope): no closure made, nothing more called.
-    const interpreted = { schema, document, contextValue, variableValues, operationName };
     if (traced) {
       observe('traced');
-      return scope === undefined ? execute(interpreted) : scope(() => execute(interpreted));
+      return scope === undefined ? interpret(execution) : scope(() => interpret(execution));
     }
     if (options.compileAfter > 0) {
       const state = stateOf(document, operationName);
@@ -127,6 +131,6 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
       }
     }
     observe('interpreted');
-    return scope === undefined ? execute(interpreted) : scope(() => execute(interpreted));
+    return scope === undefined ? interpret(execution) : scope(() => interpret(execution));
   };
 }
