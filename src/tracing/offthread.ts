@@ -3,7 +3,7 @@
 // The main thread, the one answering requests, pays only a span's copy into a record and its
 // share of a postMessage; encoding, batching and HTTP run on the other core. Measured (bench/
 // RESULTS.md, 2026-12-07 15:30–16:25): warm viewer on/off 0.58x → 0.64–0.68x in req/s. The
-// records are one flat array of strings and numbers per batch (appendSpan): one object per span
+// records are one flat array of strings and numbers per batch (spanRecords.ts): one object per span
 // made the clone three times as dear and the process's CPU per request higher than the stock
 // path's; flat, it is lower (+71 to +81 µs against +86 to +102).
 //
@@ -27,119 +27,15 @@
 // equals the stock serializer's output for the same spans in this thread.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { TraceFlags, type Attributes, type Context, type SpanKind, type SpanStatusCode, type TraceState } from '@opentelemetry/api';
-import { ExportResultCode, hrTime, hrTimeDuration, type ExportResult } from '@opentelemetry/core';
+import { TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createTraceRequestEncoder, type TraceRequestEncoder } from './otlpProtobuf.js';
+import { WORKER_SOURCE } from './exportWorker.js';
+import { appendRecord, appendSpan, type SpanRecord, type SpanRecorder } from './spanRecords.js';
 
 const require = createRequire(import.meta.url);
 /** The User-Agent the stock OTLP/protobuf trace exporter sends (its package's version). */
 const USER_AGENT = `OTel-OTLP-Exporter-JavaScript/${(require('@opentelemetry/exporter-trace-otlp-proto/package.json') as { version: string }).version}`;
-
-/**
- * Appends `span` to `out` as flat values (strings, numbers, null; the rare events and links as
- * they are): a flat array of primitives costs postMessage a third of what one object per span
- * with nested objects does. `scopeIndex`: the index of the span's instrumentation scope in the
- * list sent along. The worker reads them back in this order (WORKER's `readable`, and
- * otlpProtobuf.ts's offsets). Exported for tests (tracing-encoder.test.ts records spans as
- * OffThreadSpanProcessor does).
- */
-export function appendSpan(out: unknown[], span: ReadableSpan, scopeIndex: number): void {
-  const context = span.spanContext();
-  const { startTime, endTime, duration, status, attributes } = span;
-  out.push(
-    context.traceId,
-    context.spanId,
-    context.traceFlags,
-    context.traceState?.serialize() ?? null,
-    span.parentSpanId ?? null,
-    span.name,
-    span.kind,
-    startTime[0],
-    startTime[1],
-    endTime[0],
-    endTime[1],
-    duration[0],
-    duration[1],
-    status.code,
-    status.message ?? null,
-    scopeIndex,
-    span.droppedAttributesCount,
-    span.droppedEventsCount,
-    span.droppedLinksCount,
-    span.events.length === 0 ? null : span.events,
-    span.links.length === 0
-      ? null
-      : span.links.map((link) => ({
-          traceId: link.context.traceId,
-          spanId: link.context.spanId,
-          traceFlags: link.context.traceFlags,
-          traceState: link.context.traceState?.serialize(),
-          attributes: link.attributes,
-          droppedAttributesCount: link.droppedAttributesCount,
-        })),
-  );
-  const keys = Object.keys(attributes);
-  out.push(keys.length);
-  for (const key of keys) out.push(key, attributes[key]);
-}
-
-/** An ended span this service made itself (a request's: requests.ts), not an SDK Span. */
-export interface SpanRecord {
-  traceId: string;
-  spanId: string;
-  traceFlags: number;
-  traceState: TraceState | undefined;
-  parentSpanId: string | null;
-  name: string;
-  kind: SpanKind;
-  /** performance.now() at its start and end. */
-  started: number;
-  ended: number;
-  statusCode: SpanStatusCode;
-  attributes: Attributes;
-  /** Its instrumentation scope: one object for all spans of a tracer. */
-  scope: ReadableSpan['instrumentationLibrary'];
-}
-
-/** Takes spans that are not SDK Spans (the export processor). */
-export interface SpanRecorder {
-  record(span: SpanRecord): void;
-}
-
-/** Appends `span` to `out` as appendSpan does an SDK span (no events, links or dropped counts). */
-function appendRecord(out: unknown[], span: SpanRecord, scopeIndex: number): void {
-  const start = hrTime(span.started);
-  const end = hrTime(span.ended);
-  const duration = hrTimeDuration(start, end);
-  out.push(
-    span.traceId,
-    span.spanId,
-    span.traceFlags,
-    span.traceState?.serialize() ?? null,
-    span.parentSpanId,
-    span.name,
-    span.kind,
-    start[0],
-    start[1],
-    end[0],
-    end[1],
-    duration[0],
-    duration[1],
-    span.statusCode,
-    null,
-    scopeIndex,
-    0,
-    0,
-    0,
-    null,
-    null,
-  );
-  const { attributes } = span;
-  const keys = Object.keys(attributes);
-  out.push(keys.length);
-  for (const key of keys) out.push(key, attributes[key]);
-}
 
 export interface OffThreadOptions {
   url: string;
@@ -164,120 +60,6 @@ const BEHIND: ExportResult = { code: ExportResultCode.FAILED, error: new Error('
 
 type FromWorker = { type: 'failed'; message: string } | { type: 'flushed'; id: number };
 
-/**
- * The worker's definition of `encodeExportRequest`, from the source text of `factory`
- * (otlpProtobuf.ts keeps it self-contained for that). tsx (`npm run dev`: esbuild with keepNames)
- * compiles each nested function into a call to a helper `__name` of the module's own: the worker
- * defines it alike. Exported for tests.
- */
-export function encoderSource(factory: () => TraceRequestEncoder = createTraceRequestEncoder): string {
-  return `const __name = (target, value) => Object.defineProperty(target, 'name', { value, configurable: true });
-const encodeExportRequest = (${factory.toString()})();`;
-}
-
-// The worker's code, run as CommonJS from the modules' resolved paths (it needs no build step,
-// and runs the same from src/ under vitest as from dist/).
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { BatchSpanProcessor } = require(workerData.modules.sdk);
-const { Resource } = require(workerData.modules.resources);
-const { TraceState, ExportResultCode } = require(workerData.modules.core);
-${encoderSource()}
-const resource = new Resource(workerData.resource);
-const exporterConfig = { url: workerData.url, headers: workerData.headers, timeoutMillis: workerData.exportTimeoutMillis, keepAlive: true };
-const protobuf = workerData.protocol === 'http/protobuf';
-const exporter = protobuf ? protobufExporter() : jsonExporter();
-/** The stock OTLP/HTTP transport (retries, concurrency bound, timeout) with our encoder as its serializer. */
-function protobufExporter() {
-  const { OTLPExporterBase } = require(workerData.modules.exporterBase);
-  const { createOtlpHttpExportDelegate, convertLegacyHttpOptions } = require(workerData.modules.exporterBaseHttp);
-  const { ProtobufTraceSerializer } = require(workerData.modules.transformer);
-  const serializer = {
-    serializeRequest: (spans) => encodeExportRequest(spans, workerData.resource),
-    deserializeResponse: (data) => ProtobufTraceSerializer.deserializeResponse(data),
-  };
-  const headers = { 'User-Agent': workerData.userAgent, 'Content-Type': 'application/x-protobuf' };
-  return new OTLPExporterBase(createOtlpHttpExportDelegate(convertLegacyHttpOptions(exporterConfig, 'TRACES', 'v1/traces', headers), serializer));
-}
-function jsonExporter() {
-  const { OTLPTraceExporter } = require(workerData.modules.json);
-  return new OTLPTraceExporter(exporterConfig);
-}
-const logged = {
-  export(spans, done) {
-    exporter.export(spans, (result) => {
-      if (result.code !== ExportResultCode.SUCCESS) parentPort.postMessage({ type: 'failed', message: String(result.error && result.error.message || result.error) });
-      done(result);
-    });
-  },
-  shutdown: () => exporter.shutdown(),
-  forceFlush: () => exporter.forceFlush(),
-};
-const processor = new BatchSpanProcessor(logged, { exportTimeoutMillis: workerData.exportTimeoutMillis });
-const taken = new Int32Array(workerData.taken);
-/** Where the record after the one at \`offset\` starts (appendSpan: 22 values, then the attributes' pairs). */
-const nextRecord = (flat, offset) => offset + 22 + 2 * flat[offset + 21];
-/**
- * A span as BatchSpanProcessor reads it (spanContext().traceFlags, resource), pointing at its
- * record for encodeExportRequest: the encoder reads the record itself, so nothing is rebuilt.
- */
-class SpanHandle {
-  constructor(records, offset, scopes) {
-    this.records = records;
-    this.offset = offset;
-    this.scopes = scopes;
-  }
-  spanContext() {
-    return { traceFlags: this.records[this.offset + 2] };
-  }
-  get resource() {
-    return resource;
-  }
-}
-function handles(flat, scopeList) {
-  const spans = [];
-  for (let i = 0; i < flat.length; i = nextRecord(flat, i)) spans.push(new SpanHandle(flat, i, scopeList));
-  return spans;
-}
-const stateOf = (text) => (text === null || text === undefined ? undefined : new TraceState(text));
-const scopes = new Map();
-/** The spans appendSpan wrote into \`flat\`, as ReadableSpans (for the stock JSON exporter). */
-function readable(flat, scopeList) {
-  const spans = [];
-  for (let i = 0; i < flat.length; i = nextRecord(flat, i)) {
-    const context = { traceId: flat[i], spanId: flat[i + 1], traceFlags: flat[i + 2], traceState: stateOf(flat[i + 3]) };
-    const parentSpanId = flat[i + 4] === null ? undefined : flat[i + 4];
-    const statusMessage = flat[i + 14];
-    const scopeOf = scopeList[flat[i + 15]];
-    const key = scopeOf.name + '@' + (scopeOf.version || '') + ':' + (scopeOf.schemaUrl || '');
-    let scope = scopes.get(key);
-    if (scope === undefined) scopes.set(key, (scope = scopeOf));
-    const events = flat[i + 19] === null ? [] : flat[i + 19];
-    const links = flat[i + 20] === null ? [] : flat[i + 20].map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: l.traceFlags, traceState: stateOf(l.traceState) }, attributes: l.attributes, droppedAttributesCount: l.droppedAttributesCount }));
-    const span = {
-      name: flat[i + 5], kind: flat[i + 6], spanContext: () => context, parentSpanId,
-      startTime: [flat[i + 7], flat[i + 8]], endTime: [flat[i + 9], flat[i + 10]], duration: [flat[i + 11], flat[i + 12]],
-      status: statusMessage === null ? { code: flat[i + 13] } : { code: flat[i + 13], message: statusMessage },
-      attributes: {}, links, events, ended: true, resource, instrumentationLibrary: scope,
-      droppedAttributesCount: flat[i + 16], droppedEventsCount: flat[i + 17], droppedLinksCount: flat[i + 18],
-    };
-    const end = nextRecord(flat, i);
-    for (let a = i + 22; a < end; a += 2) span.attributes[flat[a]] = flat[a + 1];
-    spans.push(span);
-  }
-  return spans;
-}
-parentPort.on('message', (message) => {
-  if (message.type === 'spans') {
-    const spans = protobuf ? handles(message.spans, message.scopes) : readable(message.spans, message.scopes);
-    for (const span of spans) processor.onEnd(span);
-    Atomics.add(taken, 0, spans.length);
-  } else if (message.type === 'flush') {
-    const done = () => parentPort.postMessage({ type: 'flushed', id: message.id });
-    (message.stop ? processor.shutdown() : processor.forceFlush()).then(done, done);
-  }
-});
-`;
 
 export class OffThreadSpanProcessor implements SpanProcessor, SpanRecorder {
   private readonly worker: Worker;
@@ -303,7 +85,7 @@ export class OffThreadSpanProcessor implements SpanProcessor, SpanRecorder {
     this.batchSpans = options.batchSpans ?? 64;
     this.maxQueuedSpans = options.maxQueuedSpans ?? 4096;
     this.onExportFailed = options.onExportFailed;
-    this.worker = new Worker(WORKER, {
+    this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
         modules: {

@@ -43,7 +43,7 @@ export type TraceRequestEncoder = (spans: readonly SpanRecordRef[], resourceAttr
 
 /** A TraceRequestEncoder (self-contained: see above). One encoding at a time (it is synchronous). */
 export function createTraceRequestEncoder(): TraceRequestEncoder {
-  // The record's layout (offthread.ts, appendSpan): a field's offset from the record's start.
+  // The record's layout (spanRecords.ts, appendSpan): a field's offset from the record's start.
   const TRACE_ID = 0;
   const SPAN_ID = 1;
   const TRACE_STATE = 3;

@@ -37,7 +37,7 @@ import {
 import { isAppError } from '../errors.js';
 import type { Principal } from '../domain/types.js';
 import type { TracingCore } from './core.js';
-import type { SpanRecord, SpanRecorder } from './offthread.js';
+import type { SpanRecord, SpanRecorder } from './spanRecords.js';
 import type { ObservedOperation, RequestTrace, RequestTracer, Scope } from './types.js';
 
 // Incubating semantic conventions, spelled out as OpenTelemetry advises (their constants move).

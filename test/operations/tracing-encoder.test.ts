@@ -13,20 +13,10 @@ import { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { tsImport } from 'tsx/esm/api';
 import { describe, expect, it } from 'vitest';
-import { appendSpan, encoderSource } from '../../src/tracing/offthread.js';
+import { encoderSource } from '../../src/tracing/exportWorker.js';
+import { appendSpan } from '../../src/tracing/spanRecords.js';
 import { createTraceRequestEncoder, type ScopeRecord, type SpanRecordRef, type TraceRequestEncoder } from '../../src/tracing/otlpProtobuf.js';
-
-/** mulberry32: a small seeded generator, the same spans for the same seed. */
-function randomFrom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/mutations.js';
 
 type Random = () => number;
 const below = (random: Random, n: number): number => Math.floor(random() * n);
@@ -176,7 +166,7 @@ const resourceOf = (random: Random): Resource =>
 
 /** Compares `encode` with the stock serializer over the spans of `seed` (their count too). */
 function expectStockBytes(encode: TraceRequestEncoder, seed: number): void {
-  const random = randomFrom(seed);
+  const random = seededRandom(seed);
   const resource = resourceOf(random);
   const spans = Array.from({ length: 1 + below(random, 60) }, () => randomSpan(random, resource));
   const stock = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
