@@ -72,7 +72,7 @@ export function createExecutionGateway(createSchema: () => GraphQLSchema, run: E
           const schema = traced ? apiSchema : (untracedSchema ?? apiSchema);
           // Tracing on: the resolvers' statements and calls hang under the operation's span.
           const { scope } = context as { scope?: Scope };
-          return run({ schema, document, operationName: requestContext.operationName, contextValue: context, variableValues, ...(scope === undefined ? {} : { scope }) }, traced);
+          return run({ schema, document, operationName: requestContext.operationName, contextValue: context, variableValues, scope }, traced);
         },
       };
     },

@@ -70,9 +70,8 @@ export interface Execution {
    * from memory (the warm viewer) leaves it before it returns, and async context tracking is off
    * again at once (tracing/scopes.ts).
    */
-  scope?: Scope;
+  scope?: Scope | undefined;
 }
-
 
 /** The operation on graphql-js. */
 function interpret({ schema, document, contextValue, variableValues, operationName }: Execution): ExecutionResult | Promise<ExecutionResult> {

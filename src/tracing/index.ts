@@ -82,7 +82,7 @@ export function startTracing(config: TracingConfig, deps: { logger: Logger }): T
   const core = createTracingCore(provider.getTracer(SCOPE.name), contexts, new W3CTraceContextPropagator());
   deps.logger.info({ url: config.url, protocol: config.protocol, serviceName: config.serviceName, sampler: config.sampler }, 'tracing on');
   return {
-    requests: createRequestTracer({ core, sampler, ids, recorder: processor, scope: SCOPE }),
+    requests: createRequestTracer({ core, sampler, ids, recorder: processor, instrumentationScope: SCOPE }),
     fetch: (base) => traceFetch(core, base),
     database: (db) => traceDatabase(core, db),
     async shutdown() {

@@ -76,11 +76,11 @@ export interface RequestTracerDeps {
   /** Where ended spans go (the export processor). */
   recorder: SpanRecorder;
   /** The instrumentation scope the records carry: the tracer's. */
-  scope: SpanRecord['scope'];
+  instrumentationScope: SpanRecord['scope'];
 }
 
 export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
-  const { core, sampler, ids, recorder, scope } = deps;
+  const { core, sampler, ids, recorder, instrumentationScope } = deps;
   const { contexts, propagator } = core;
 
   /** One request's trace: its ids, the sampler's decision (its children share it), its open mark. */
@@ -136,7 +136,7 @@ export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
         ended: performance.now(),
         statusCode: failed ? SpanStatusCode.ERROR : SpanStatusCode.UNSET,
         attributes,
-        scope,
+        scope: instrumentationScope,
       });
     }
 
