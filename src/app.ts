@@ -2,6 +2,7 @@
 // main.ts runs it for `npm start`; tests run the very same assembly in-process.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Tracing } from './tracing/types.js';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import type { IssuerConfig } from './config/issuers.js';
@@ -65,6 +66,8 @@ export interface App {
   platform: PlatformIssuer | null;
   /** WorkOS webhooks and Events API pollers (idp-events.md). */
   idpEvents: IdpEvents;
+  /** OpenTelemetry tracing; null when off (no OTLP endpoint configured). */
+  tracing: Tracing | null;
   /**
    * Resolves with the line the process must stop for (production, a listening connection that
    * does not hear this replica's own notifications: main.ts exits 1), else with null.
@@ -205,6 +208,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     issuers,
     platform,
     idpEvents,
+    tracing,
     startupCheck,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {

@@ -4,6 +4,9 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '../domain/ids.js';
 import type { User } from '../domain/types.js';
+import type { Scope } from '../tracing/types.js';
+
+const unscoped: Scope = (work) => work();
 
 /** What a view reads through (the store). */
 export interface UserSource {
@@ -19,6 +22,11 @@ export interface UserView {
    * reads. null: no such user (a malformed id never reaches the database).
    */
   get(id: string): User | null | Promise<User | null>;
+  /**
+   * The user's row when the request holds it or the store has it in memory (held from then on);
+   * undefined when it would take a read (none is started).
+   */
+  peek(id: string): User | undefined;
   /** The user holding this (normalised) email, a verified holder first; null when none. */
   findByEmail(email: string): Promise<User | null>;
   /**
@@ -28,6 +36,11 @@ export interface UserView {
   hold(user: User): void;
   /** Forgets what the request read (after a mutation: what follows reads the store again). */
   clear(): void;
+  /**
+   * Where the view's reads start from now on (tracing on: the GraphQL operation's scope, so that
+   * their statements hang under its span, whoever asked for the row).
+   */
+  readIn(scope: Scope): void;
 }
 
 /** The rows one request holds, by id: one slot (the viewer, every request) before a map. */
@@ -54,24 +67,26 @@ class RequestUsers implements UserView {
   readonly #source: UserSource;
   readonly #held = new HeldUsers();
   #loader: DataLoader<string, User | null> | undefined;
+  #scope: Scope = unscoped;
 
   constructor(source: UserSource) {
     this.#source = source;
   }
 
   get(id: string): User | null | Promise<User | null> {
+    return this.peek(id) ?? this.#batch().load(id);
+  }
+
+  peek(id: string): User | undefined {
     const held = this.#held.get(id);
     if (held !== undefined) return held;
     const current = this.#source.peek(id);
-    if (current !== undefined) {
-      this.#held.hold(current);
-      return current;
-    }
-    return this.#batch().load(id);
+    if (current !== undefined) this.#held.hold(current);
+    return current;
   }
 
   async findByEmail(email: string): Promise<User | null> {
-    const user = await this.#source.findByEmail(email);
+    const user = await this.#scope(() => this.#source.findByEmail(email));
     if (user !== null) this.hold(user);
     return user;
   }
@@ -86,13 +101,17 @@ class RequestUsers implements UserView {
     this.#loader = undefined;
   }
 
+  readIn(scope: Scope): void {
+    this.#scope = scope;
+  }
+
   /** Ids read in one statement per tick; unknown and malformed ids answer null. */
   #batch(): DataLoader<string, User | null> {
     return (this.#loader ??= new DataLoader<string, User | null>(
       async (keys) => {
         const ids = [...new Set(keys.filter(isUuid).map((key) => key.toLowerCase()))];
         const found = new Map<string, User>();
-        for (const user of ids.length === 0 ? [] : await this.#source.findByIds(ids)) {
+        for (const user of ids.length === 0 ? [] : await this.#scope(() => this.#source.findByIds(ids))) {
           this.#held.hold(user);
           found.set(user.id, user);
         }

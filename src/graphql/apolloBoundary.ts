@@ -29,7 +29,6 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { buildSchema, execute, type DocumentNode, type GraphQLObjectType, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { AppError } from '../errors.js';
 import type { Execute } from './executor.js';
-import type { Scope } from '../tracing/types.js';
 
 export class ApolloRelianceError extends Error {
   override readonly name = 'ApolloRelianceError';
@@ -70,9 +69,7 @@ export function createExecutionGateway(createSchema: () => GraphQLSchema, run: E
           const traced = request.http?.headers.get(TRACE_HEADER) === 'ftv1';
           if (traced) untracedSchema ??= createSchema();
           const schema = traced ? apiSchema : (untracedSchema ?? apiSchema);
-          // Tracing on: the resolvers' statements and calls hang under the operation's span.
-          const { scope } = context as { scope?: Scope };
-          return run({ schema, document, operationName: requestContext.operationName, contextValue: context, variableValues, scope }, traced);
+          return run({ schema, document, operationName: requestContext.operationName, contextValue: context, variableValues }, traced);
         },
       };
     },

@@ -1,7 +1,7 @@
 // The per-request GraphQL context: who is calling (already verified and resolved before
 // GraphQL runs), the request's view of users, per-request loaders, and the services resolvers call.
 import type { Principal } from '../domain/types.js';
-import type { Database } from '../db/queryable.js';
+import type { Database, Queryable } from '../db/queryable.js';
 import type { UserStore, UserView } from '../db/userStore.js';
 import type { ApiKeyService } from '../services/apiKeys.js';
 import type { InvitationService } from '../services/invitations.js';
@@ -42,16 +42,28 @@ export interface GraphQLContext {
    */
   observed?: { operationName: string | null; operationType: string | null; errorCode: string | null };
   /**
-   * Tracing on: runs the execution (the resolvers) where their SQL statements and outbound calls
-   * find the GraphQL operation's span (tracing/scopes.ts). Absent with tracing off.
+   * Tracing on: the GraphQL operation's scope (tracing/scopes.ts), where the work that waits
+   * runs, so its SQL statements and outbound calls hang under the operation's span: the
+   * resolvers that call services (resolvers/index.ts), and the reads of the request's view of
+   * users and its loaders. Nothing else enters it: an operation answered from memory (the warm
+   * viewer) runs with async context tracking off. Absent with tracing off.
    */
   scope?: Scope;
 }
 
+/**
+ * What a resolver that reads only through the request's view of users and its loaders is handed:
+ * no services. Those two run their reads in the operation's scope themselves, so such a resolver
+ * runs outside it (resolvers/index.ts); one that needs a service gets the whole context, and the
+ * scope around it.
+ */
+export type LoaderContext = Omit<GraphQLContext, 'services'>;
+
 /** How the HTTP edge builds a request's context: its view of users first (authentication holds the user's row there). */
 export interface RequestContexts {
   users(): UserView;
-  create(principal: Principal, users: UserView, requestId: string): GraphQLContext;
+  /** `scope`: the operation's (tracing on). */
+  create(principal: Principal, users: UserView, requestId: string, scope?: Scope): GraphQLContext;
 }
 
 export interface RequestContextOptions {
@@ -62,13 +74,24 @@ export interface RequestContextOptions {
   now?: () => number;
 }
 
+/** `db` whose statements start in `scope`. */
+function inScope(db: Queryable, scope: Scope): Queryable {
+  return {
+    query: (text, params) => scope(() => db.query(text, params)),
+    exec: (script) => scope(() => db.exec(script)),
+  };
+}
+
 export function createRequestContexts(options: RequestContextOptions): RequestContexts {
   const { db, services, now } = options;
   return {
     users: () => options.users.view(),
-    create(principal, users, requestId) {
-      const loaders = new Loaders(db, principal.kind === 'user' ? principal.userId : null, now);
-      return { requestId, principal, users, services, loaders, emailSuppliedFor: new Set() };
+    create(principal, users, requestId, scope) {
+      const viewerId = principal.kind === 'user' ? principal.userId : null;
+      if (scope === undefined) return { requestId, principal, users, services, loaders: new Loaders(db, viewerId, now), emailSuppliedFor: new Set() };
+      users.readIn(scope);
+      const loaders = new Loaders(inScope(db, scope), viewerId, now);
+      return { requestId, principal, users, services, loaders, emailSuppliedFor: new Set(), scope };
     },
   };
 }

@@ -3,7 +3,6 @@
 // execution"). Apollo hands operations over through apolloBoundary.ts.
 import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import type { Scope } from '../tracing/types.js';
 
 interface OperationState {
   runs: number;
@@ -64,13 +63,6 @@ export interface Execution {
   operationName: string | null;
   contextValue: unknown;
   variableValues: Record<string, unknown>;
-  /**
-   * Tracing on: where the resolvers run (their statements and calls hang under the operation's
-   * span). Only the execution call itself enters it: an operation whose resolvers all answer
-   * from memory (the warm viewer) leaves it before it returns, and async context tracking is off
-   * again at once (tracing/scopes.ts).
-   */
-  scope?: Scope | undefined;
 }
 
 /** The operation on graphql-js. */
@@ -107,11 +99,10 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
   }
 
   return async (execution, traced) => {
-    const { schema, document, operationName, contextValue, variableValues, scope } = execution;
-    // Tracing off (no scope): no closure made, nothing more called.
+    const { schema, document, operationName, contextValue, variableValues } = execution;
     if (traced) {
       observe('traced');
-      return scope === undefined ? interpret(execution) : scope(() => interpret(execution));
+      return interpret(execution);
     }
     if (options.compileAfter > 0) {
       const state = stateOf(document, operationName);
@@ -120,7 +111,7 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
       }
       if (state.compiled) {
         const compiled = state.compiled;
-        const result = await (scope === undefined ? compiled.query(undefined, contextValue, variableValues) : scope(() => compiled.query(undefined, contextValue, variableValues)));
+        const result = await compiled.query(undefined, contextValue, variableValues);
         // No data: the variables were refused before anything ran. graphql-js says why
         // in the form Apollo answers 400 BAD_USER_INPUT for (errors located on the variable).
         if (result.data !== undefined) {
@@ -130,6 +121,6 @@ export function createCompilingExecutor(options: CompilingExecutorOptions): Exec
       }
     }
     observe('interpreted');
-    return scope === undefined ? interpret(execution) : scope(() => interpret(execution));
+    return interpret(execution);
   };
 }

@@ -12,7 +12,7 @@ import type { DocumentGuard } from '../graphql/documentGuard.js';
 import { checkPersistedQuery, executeHTTPGraphQLRequestReleasing, queryTextOf } from '../graphql/apolloBoundary.js';
 import { singleCredentialHeader } from '../auth/bearer.js';
 import type { Authenticate, CredentialHeaders } from '../services/authenticate.js';
-import type { RequestTrace, RequestTracer } from '../tracing/types.js';
+import type { RequestTrace, RequestTracer, Scope } from '../tracing/types.js';
 import { prefersHtml } from './playground.js';
 import { readBody, sendGraphQLError, sendJson } from './respond.js';
 import { createSecretCheck } from './secret.js';
@@ -118,7 +118,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const users = contexts.users();
     const credentials = credentialHeaders(req);
     const { trace } = state;
-    const authenticated = trace === null ? options.authenticate(credentials, users) : trace.authenticate(() => options.authenticate(credentials, users));
+    const authenticated = trace === null ? options.authenticate(credentials, users) : trace.authenticate((scope) => options.authenticate(credentials, users, scope));
     const principal = authenticated instanceof Promise ? await authenticated : authenticated;
     state.principal = principal;
     const observed: NonNullable<GraphQLContext['observed']> = { operationName: null, operationType: null, errorCode: null };
@@ -130,17 +130,14 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const value = req.headers[key];
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    // The context is built here, once, and handed to Apollo as it is (no async wrapper per request).
-    const context: GraphQLContext = contexts.create(principal, users, requestId);
-    context.observed = observed;
-    const execute = () => executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, context);
-    const response = await (trace === null
-      ? execute()
-      : trace.graphql((scope) => {
-          // The executor runs the resolvers in it (apolloBoundary.ts).
-          context.scope = scope;
-          return execute();
-        }, observed));
+    // The context is built here, once, and handed to Apollo as it is (no async wrapper per request);
+    // tracing on, with the operation's scope (GraphQLContext.scope).
+    const execute = (scope?: Scope) => {
+      const context: GraphQLContext = contexts.create(principal, users, requestId, scope);
+      context.observed = observed;
+      return executeHTTPGraphQLRequestReleasing(apollo, { method: method.toUpperCase(), headers, search: url.search, body }, context);
+    };
+    const response = await (trace === null ? execute() : trace.graphql(execute, observed));
     if (observed.operationName !== null) state.operationName = observed.operationName;
     for (const [key, value] of response.headers) res.setHeader(key, value);
     // Answers depend on who asks: no shared cache may keep them.

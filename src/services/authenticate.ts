@@ -11,9 +11,11 @@ import type { TokenVerifier } from '../auth/verifier.js';
 import { isApiKeyLike } from '../domain/apiKeyFormat.js';
 import type { ApiKeyAuthenticator } from './apiKeyAuth.js';
 import type { UserStore, UserView } from '../db/userStore.js';
+import type { User } from '../domain/types.js';
 import type { IdentityService, ResolvedUser } from './identity.js';
 import type { SessionRecorder } from './sessionRecorder.js';
 import type { SessionPolicy } from './sessions.js';
+import type { Scope } from '../tracing/types.js';
 
 export interface CredentialHeaders {
   authorization?: string | undefined;
@@ -23,12 +25,16 @@ export interface CredentialHeaders {
 /**
  * A value when the token and its user are known already (the warm path), else a promise.
  * `users`: the request's view of users, where the row identity resolution read or wrote is held
- * (none: the caller reads no user rows).
+ * (none: the caller reads no user rows). `scope` (tracing on): where the work that waits runs, so
+ * its statements and calls hang under the authentication span; the warm path reads and writes
+ * nothing, and never enters it (async context tracking stays off: tracing/scopes.ts).
  */
-export type Authenticate = (headers: CredentialHeaders, users?: UserView) => Principal | Promise<Principal>;
+export type Authenticate = (headers: CredentialHeaders, users?: UserView, scope?: Scope) => Principal | Promise<Principal>;
 
 /** The same, for a token already taken out of its header (the token endpoint's subject token). */
-export type AuthenticateToken = (token: string, users?: UserView) => Principal | Promise<Principal>;
+export type AuthenticateToken = (token: string, users?: UserView, scope?: Scope) => Principal | Promise<Principal>;
+
+const unscoped: Scope = (work) => work();
 
 interface Deps {
   verifier: TokenVerifier;
@@ -62,38 +68,38 @@ const REFUSALS: Record<Exclude<Admission, 'admitted'>, () => AppError> = {
 export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
   type VerifiedUser = Extract<VerifiedPrincipal, { kind: 'user' }>;
 
-  type UserPrincipal = Extract<Principal, { kind: 'user' }>;
+  /**
+   * An admitted user's principal. `row`: the user's row, when operator status is read from it
+   * (as current as the store's: a grant or revocation moves it on, on every replica).
+   */
+  function admitted(verified: VerifiedUser, { userId, created }: ResolvedUser, row: User | null | undefined): Principal {
+    deps.recorder?.seen(userId, verified.claims);
+    const { claims } = verified;
+    if (verified.apiKey !== undefined) return { kind: 'user', userId, created, claims, impersonator: claims.impersonator, apiKey: verified.apiKey };
+    return { kind: 'user', userId, created, claims, impersonator: claims.impersonator, operator: row?.isOperator === true };
+  }
 
-  /** The principal of an admitted user, with its operator status; a refusal throws. */
+  /** Whether operator status is read (never for an impersonated request: the actor is not the user). */
+  function readsOperatorStatus(verified: VerifiedUser): boolean {
+    return deps.users !== undefined && verified.apiKey === undefined && verified.claims.impersonator === null;
+  }
+
+  /** The principal of a user the database resolved and admitted (a refusal throws), their row read from the request's view. */
   function principalOf(verified: VerifiedUser, resolved: ResolvedUser, verdict: Admission, users: UserView | undefined): Principal | Promise<Principal> {
     if (verdict !== 'admitted') throw REFUSALS[verdict]();
-    const { userId, created, row } = resolved;
-    if (row !== undefined) users?.hold(row);
-    deps.recorder?.seen(userId, verified.claims);
-    if (verified.apiKey !== undefined) return { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator, apiKey: verified.apiKey };
-    const principal: UserPrincipal = { kind: 'user', userId, created, claims: verified.claims, impersonator: verified.claims.impersonator, operator: false };
-    return withOperatorStatus(principal, users);
+    // The row resolution read or wrote: the view answers from it, now and for the request's fields.
+    if (resolved.row !== undefined) users?.hold(resolved.row);
+    if (!readsOperatorStatus(verified)) return admitted(verified, resolved, undefined);
+    const row = (users ?? deps.users!.view()).get(resolved.userId);
+    return row instanceof Promise ? row.then((user) => admitted(verified, resolved, user)) : admitted(verified, resolved, row);
   }
 
   /**
-   * Operator status from the user's row, as current as the store's (a grant or revocation moves
-   * it on, on every replica). An impersonated request never carries it: the actor is not the user.
+   * The warm path: the user resolved and admitted, and their row found, in memory: a value, with
+   * no statement, call or promise on the way. Undefined, with nothing done, when any of it needs
+   * waiting; a refusal memory is sure of throws.
    */
-  function withOperatorStatus(principal: UserPrincipal, users: UserView | undefined): UserPrincipal | Promise<UserPrincipal> {
-    if (deps.users === undefined || principal.impersonator !== null) return principal;
-    const row = (users ?? deps.users.view()).get(principal.userId);
-    if (!(row instanceof Promise)) {
-      principal.operator = row?.isOperator === true;
-      return principal;
-    }
-    return row.then((user) => {
-      principal.operator = user?.isOperator === true;
-      return principal;
-    });
-  }
-
-  /** The warm path: the user resolved and admitted from memory (no promise while their row is held too); undefined when it cannot be. */
-  function fromMemory(verified: VerifiedPrincipal, users: UserView | undefined): Principal | Promise<Principal> | undefined {
+  function fromMemory(verified: VerifiedPrincipal, users: UserView | undefined): Principal | undefined {
     if (verified.kind === 'service') return { kind: 'service', claims: verified.claims };
     // A platform token names its user: nothing to resolve.
     const resolved = verified.userId !== undefined ? { userId: verified.userId, created: false } : deps.identity.cachedUser(verified.claims);
@@ -101,7 +107,10 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
     const verdict = deps.sessions.admitFromMemory(resolved.userId, verified.claims);
     // Unbound: the cached binding is stale, which only the database can settle.
     if (verdict === undefined || verdict === 'unbound') return undefined;
-    return principalOf(verified, resolved, verdict, users);
+    if (verdict !== 'admitted') throw REFUSALS[verdict]();
+    if (!readsOperatorStatus(verified)) return admitted(verified, resolved, undefined);
+    const row = (users ?? deps.users!.view()).peek(resolved.userId);
+    return row === undefined ? undefined : admitted(verified, resolved, row);
   }
 
   /** The user resolved and admitted from memory where it can be, else from the database. */
@@ -123,15 +132,18 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
     return principalOf(verified, resolved, verdict, users);
   }
 
-  // The one value-or-promise: a value on the warm path (measured by the bench), else a promise.
-  return (token, users) => {
+  // The one value-or-promise: a value on the warm path (measured by the bench), else a promise,
+  // started in `scope`.
+  return (token, users, scope = unscoped) => {
     if (isApiKeyLike(token)) {
-      if (deps.apiKeys === undefined) throw new AppError('UNAUTHENTICATED', { reason: 'invalid_api_key' });
-      return deps.apiKeys.authenticate(token);
+      const apiKeys = deps.apiKeys;
+      if (apiKeys === undefined) throw new AppError('UNAUTHENTICATED', { reason: 'invalid_api_key' });
+      // Its warm path may still read (an admin key's creator): always in the scope.
+      return scope(() => apiKeys.authenticate(token));
     }
     const verified = deps.verifier.cachedPrincipal(token);
-    if (verified === undefined) return deps.verifier.verify(token).then((fresh) => fromMemory(fresh, users) ?? fromStores(fresh, users));
-    return fromMemory(verified, users) ?? fromStores(verified, users);
+    if (verified === undefined) return scope(() => deps.verifier.verify(token).then((fresh) => fromMemory(fresh, users) ?? fromStores(fresh, users)));
+    return fromMemory(verified, users) ?? scope(() => fromStores(verified, users));
   };
 }
 
@@ -141,8 +153,8 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
  */
 export function createAuthenticator(deps: Deps): Authenticate {
   const authenticateToken = createTokenAuthenticator(deps);
-  return (headers, users) => {
+  return (headers, users, scope) => {
     const token = readCredentials(headers);
-    return token === null ? { kind: 'anonymous' } : authenticateToken(token, users);
+    return token === null ? { kind: 'anonymous' } : authenticateToken(token, users, scope);
   };
 }

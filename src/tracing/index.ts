@@ -85,6 +85,7 @@ export function startTracing(config: TracingConfig, deps: { logger: Logger }): T
     requests: createRequestTracer({ core, sampler, ids, recorder: processor, instrumentationScope: SCOPE }),
     fetch: (base) => traceFetch(core, base),
     database: (db) => traceDatabase(core, db),
+    scopesEntered: () => contexts.entered,
     async shutdown() {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {

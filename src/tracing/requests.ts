@@ -156,14 +156,17 @@ export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
     }
   }
 
-  function authenticate(request: RequestSpans, run: () => Principal | Promise<Principal>): Principal | Promise<Principal> {
+  function authenticate(request: RequestSpans, run: (scope: Scope) => Principal | Promise<Principal>): Principal | Promise<Principal> {
     const spanId = ids.generateSpanId();
     const started = performance.now();
     const attributes: Attributes = {};
     const done = (failed: boolean) => request.record(spanId, request.spanId, 'authenticate', SpanKind.INTERNAL, started, attributes, failed);
+    // Entered only by the work that waits (a verification, a read): its context is made then.
+    let context: Context | undefined;
+    const scope: Scope = (work) => contexts.with((context ??= request.contextOf(spanId)), work);
     let result: Principal | Promise<Principal>;
     try {
-      result = contexts.with(request.contextOf(spanId), run);
+      result = run(scope);
     } catch (error) {
       // Refused without waiting (malformed or ambiguous credentials, a refusal remembered).
       attributes[ATTR_ERROR_TYPE] = errorType(error);
@@ -206,10 +209,10 @@ export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
       const spanName = type === null ? 'GraphQL Operation' : name === null ? type : `${type} ${name}`;
       request.record(spanId, request.spanId, spanName, SpanKind.INTERNAL, started, attributes, code !== null);
     };
-    const context = request.contextOf(spanId);
-    // Only the execution (the resolvers) runs in the operation's scope: Apollo's parsing,
-    // validation and hooks around it issue no statement and no call (scopes.ts).
-    const scope: Scope = (work) => contexts.with(context, work);
+    // Entered only by the work that waits (resolvers calling services, reads of the request's
+    // view and loaders: GraphQLContext.scope): its context is made then.
+    let context: Context | undefined;
+    const scope: Scope = (work) => contexts.with((context ??= request.contextOf(spanId)), work);
     return execute(scope).then(
       (result) => {
         finish(undefined);

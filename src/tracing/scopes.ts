@@ -1,14 +1,18 @@
 // Where a span's parent is found when the code that makes it cannot be handed one: SQL statements
 // and outbound calls, issued deep in services that the whole process shares. A request's context
-// is carried explicitly (requests.ts) and entered here only around the work that can issue them:
-// authentication, GraphQL execution (the resolvers), and the routes other than /graphql.
+// is carried explicitly (requests.ts) and entered here only by work that waits: authentication's
+// verifications and reads (services/authenticate.ts), the resolvers that call services and the
+// reads of the request's view of users and loaders (graphql/context.ts), and the routes other
+// than /graphql. Work that answers from memory (the warm viewer) makes no statement and no call,
+// and enters no scope.
 //
 // Why not AsyncLocalStorage for the whole request: on Node 20, while any AsyncLocalStorage is
 // enabled, every promise and async resource of the process pays async_hooks' init, before and
 // after hooks. Apollo's pipeline makes hundreds per request; with the store enabled for good,
 // tracing cost ~55 µs of CPU a request that way (bench/RESULTS.md, 2026-12-07). Here the store
-// is enabled only while a scope is pending: a warm request enters two scopes that end within
-// microseconds, and the rest of its handling runs with the hooks off.
+// is enabled only while a scope is pending, and turning it on and off is itself dear (1.8–3 µs
+// the pair in a hot loop, against 0.04 µs for a run with the store left on; more in the server):
+// hence no scope at all for work that does not wait.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 
@@ -22,6 +26,8 @@ export interface Scopes {
   with<T>(context: Context, work: () => T): T;
   /** Turns the hooks off for good (shutdown). */
   close(): void;
+  /** How many scopes have been entered (what a warm request must not add to: tracing.test.ts). */
+  readonly entered: number;
 }
 
 /** `storage`: the store the scopes enter (a fresh one by default). */
@@ -29,6 +35,7 @@ export function createScopes(storage: AsyncLocalStorage<Context> = new AsyncLoca
   // Scopes whose work is pending. The hooks stay on while there is one: a continuation of a
   // scope's work that ran after they went off would find no context (its spans become roots).
   let pending = 0;
+  let entered = 0;
   let closed = false;
   const release = () => {
     pending -= 1;
@@ -41,6 +48,7 @@ export function createScopes(storage: AsyncLocalStorage<Context> = new AsyncLoca
     },
     with<T>(context: Context, work: () => T): T {
       if (closed) return work();
+      entered += 1;
       pending += 1;
       let result: T;
       try {
@@ -60,6 +68,9 @@ export function createScopes(storage: AsyncLocalStorage<Context> = new AsyncLoca
     close() {
       closed = true;
       storage.disable();
+    },
+    get entered() {
+      return entered;
     },
   };
 }

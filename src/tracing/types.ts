@@ -28,11 +28,14 @@ export interface RequestTrace {
   /**
    * Authentication as a child span (`identity.principal`, `identity.issuer`, `identity.cache`
    * hit when the principal came back without waiting). Returns what `authenticate` returns.
+   * `authenticate` is handed the span's scope, for the work of its that waits (a statement or
+   * call made outside it has no parent): the warm path, which makes none, runs outside any scope.
    */
-  authenticate(authenticate: () => Principal | Promise<Principal>): Principal | Promise<Principal>;
+  authenticate(authenticate: (scope: Scope) => Principal | Promise<Principal>): Principal | Promise<Principal>;
   /**
    * The GraphQL operation as a child span, named and typed once `observed` is filled in.
-   * `execute` is handed the operation's scope, for the execution of its resolvers.
+   * `execute` is handed the operation's scope, for the work of the execution that waits
+   * (GraphQLContext.scope).
    */
   graphql<T>(execute: (scope: Scope) => Promise<T>, observed: ObservedOperation): Promise<T>;
   /** Ends the server span: the HTTP status, or null when the client left before the answer. */
@@ -53,6 +56,11 @@ export interface Tracing {
   fetch(base: typeof fetch): typeof fetch;
   /** The database whose every statement is a span (its text with placeholders, never values). */
   database(db: Database): Database;
+  /**
+   * How many times a request's work has entered async context tracking (tracing/scopes.ts): only
+   * work that waits does, never a warm request's (the canary in tracing.test.ts).
+   */
+  scopesEntered(): number;
   /** Exports what is still buffered (bounded wait), then stops. */
   shutdown(): Promise<void>;
 }

@@ -280,6 +280,57 @@ describe('OpenTelemetry traces', () => {
     expect(subtree(spans, ready).filter((s) => s.kind === CLIENT).length).toBeGreaterThan(0);
   });
 
+  it('answers a warm request outside any scope, and still hangs the statements of work that waits under its span', async () => {
+    // Async context tracking is entered only by work that waits (tracing/scopes.ts): its cost is
+    // what a warm request saves. What waits (a first sign-in, a loader's read, a service, another
+    // user's row) still finds its parent, after however many awaits.
+    const api = await tracedApp('http/json');
+    const secret = { 'x-subgraph-secret': SUBGRAPH_SECRET };
+    const token = await bed.issuer.sign({ sub: `user-${randomUUID()}`, aud: AUDIENCE, email: `ida-${randomUUID()}@example.com`, email_verified: true, sid: `sid-${randomUUID()}` });
+    const first = hex(16);
+    expect((await api.gql('query First { viewer { id } }', { token, headers: { ...secret, traceparent: traceparent(first, hex(8)) } })).status).toBe(200);
+    expect((await api.gql('mutation { createOrganization(input: { name: "Looms" }) { id } }', { token, headers: secret })).status).toBe(200);
+    // Until the user's row is in the store's memory (the first requests may read it).
+    const tracing = api.app.tracing!;
+    await eventually(async () => {
+      const before = tracing.scopesEntered();
+      for (let i = 0; i < 3; i += 1) expect((await api.gql('query Warm { viewer { id email } }', { token, headers: secret })).status).toBe(200);
+      return tracing.scopesEntered() === before;
+    });
+    const before = tracing.scopesEntered();
+    for (let i = 0; i < 5; i += 1) expect((await api.gql('query Warm { viewer { id email } }', { token, headers: secret })).status).toBe(200);
+    expect(tracing.scopesEntered()).toBe(before);
+
+    const [loaders, service, entities] = [hex(16), hex(16), hex(16)];
+    const memberships = await api.gql('query Loaders { viewer { memberships { role organization { name } } } }', { token, headers: { ...secret, traceparent: traceparent(loaders, hex(8)) } });
+    expect(memberships.body.data.viewer.memberships).toEqual([{ role: 'OWNER', organization: { name: 'Looms' } }]);
+    const sessions = await api.gql('query Service { viewer { sessions { edges { node { id } } } } }', { token, headers: { ...secret, traceparent: traceparent(service, hex(8)) } });
+    expect(sessions.status).toBe(200);
+    const other = await api.gql('query Other($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id } } }', {
+      variables: { representations: [{ __typename: 'User', id: randomUUID() }] },
+      headers: { ...secret, traceparent: traceparent(entities, hex(8)) },
+    });
+    expect(other.body.data._entities).toEqual([null]);
+    await api.close();
+
+    const spans = spansOf(exported);
+    const statementsOf = (traceId: string) => spans.filter((s) => s.traceId === traceId && s.kind === CLIENT);
+    // A first sign-in's provisioning: under authentication.
+    const authenticate = spans.find((s) => s.traceId === first && s.name === 'authenticate')!;
+    expect(statementsOf(first).length).toBeGreaterThan(0);
+    for (const statement of statementsOf(first)) expect(statement.parentSpanId).toBe(authenticate.spanId);
+    // Loaders' reads, a service's statements, another user's row: under the operation.
+    for (const [traceId, name] of [
+      [loaders, 'query Loaders'],
+      [service, 'query Service'],
+      [entities, 'query Other'],
+    ] as const) {
+      const operation = spans.find((s) => s.traceId === traceId && s.name === name)!;
+      expect(statementsOf(traceId).length, name).toBeGreaterThan(0);
+      for (const statement of statementsOf(traceId)) expect(statement.parentSpanId, name).toBe(operation.spanId);
+    }
+  });
+
   it("asks the configured sampler once a request, and carries the caller's tracestate on the request's spans", async () => {
     // The request's spans are not the SDK's (requests.ts): they must still follow its rules.
     const token = await bed.issuer.sign({ sub: `user-${randomUUID()}`, aud: AUDIENCE, email: `kay-${randomUUID()}@example.com`, email_verified: true });

@@ -16,6 +16,33 @@ import { Session, sessionMutations, sessionUserFields } from './sessions.js';
 import { User } from './user.js';
 
 type Resolve = (parent: unknown, args: unknown, context: GraphQLContext, info: unknown) => unknown;
+type ResolveReference = (reference: unknown, context: GraphQLContext, info: unknown) => unknown;
+
+/**
+ * Tracing on, a resolver that may call a service runs in the operation's scope (GraphQLContext.
+ * scope), so the statements and calls it makes, at once or after an await, hang under the
+ * operation's span. Every resolver of these maps does; only those typed to see no services
+ * (LoaderContext: Query.viewer, User, Membership) are left out, as their reads start in the scope
+ * by themselves (the request's view of users and its loaders). Tracing off: the scope is absent,
+ * and the resolver is called as it is.
+ */
+function inOperationScope<T extends object>(fields: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(fields)) {
+    if (name === '__resolveReference') {
+      const resolve = field as ResolveReference;
+      wrapped[name] = ((reference, context, info) =>
+        context.scope === undefined ? resolve(reference, context, info) : context.scope(() => resolve(reference, context, info))) satisfies ResolveReference;
+    } else if (typeof field === 'function' && !name.startsWith('__')) {
+      const resolve = field as Resolve;
+      wrapped[name] = ((parent, args, context, info) =>
+        context.scope === undefined ? resolve(parent, args, context, info) : context.scope(() => resolve(parent, args, context, info))) satisfies Resolve;
+    } else {
+      wrapped[name] = field;
+    }
+  }
+  return wrapped as T;
+}
 
 /**
  * What a request has read stays its own until it writes: once a mutation field has resolved
@@ -39,14 +66,16 @@ function readingAfresh(mutations: MutationResolvers): MutationResolvers {
 }
 
 export const resolvers: Resolvers = {
-  Query: { ...Query, ...organizationQueries, ...lifecycleQueries, ...operatorQueries },
-  Mutation: readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations, ...apiKeyMutations, ...operatorMutations, ...sessionMutations }),
-  User: { ...User, ...lifecycleUserFields, ...apiKeyUserFields, ...operatorUserFields, ...sessionUserFields },
+  Query: { ...Query, ...inOperationScope({ ...organizationQueries, ...lifecycleQueries, ...operatorQueries }) },
+  Mutation: inOperationScope(
+    readingAfresh({ ...Mutation, ...organizationMutations, ...invitationMutations, ...lifecycleMutations, ...apiKeyMutations, ...operatorMutations, ...sessionMutations }),
+  ),
+  User: { ...User, ...inOperationScope({ ...lifecycleUserFields, ...apiKeyUserFields, ...operatorUserFields, ...sessionUserFields }) },
   Membership,
-  Organization: { ...Organization, ...apiKeyOrganizationFields },
-  ApiKey,
-  OrganizationSso,
-  AuditEvent,
-  Invitation,
-  Session,
+  Organization: inOperationScope({ ...Organization, ...apiKeyOrganizationFields }),
+  ApiKey: inOperationScope(ApiKey),
+  OrganizationSso: inOperationScope(OrganizationSso),
+  AuditEvent: inOperationScope(AuditEvent),
+  Invitation: inOperationScope(Invitation),
+  Session: inOperationScope(Session),
 };

@@ -4,8 +4,10 @@
 import { canSeeAllMemberships, canSeeEmail, canSeeIdentities, isKeyLimited, isSelf } from '../../domain/policy.js';
 import { viewerOrganizations } from './organization.js';
 import type { UserResolvers } from '../generated/resolvers-types.js';
+import type { LoaderContext } from '../context.js';
 
-export const User: UserResolvers = {
+/** Reads only through the request's view and loaders (LoaderContext): outside the operation's scope (resolvers/index.ts). */
+export const User: UserResolvers<LoaderContext> = {
   __resolveReference: (reference, { users }) => users.get(String((reference as { id?: unknown }).id ?? '')),
   // Synchronous when no lookup is needed (self, users:read): no promise for the common case.
   email(user, _args, { principal, loaders, emailSuppliedFor }) {
