@@ -4,7 +4,8 @@
 // exit) and prints the self time by module and by function, and the inclusive time of the
 // functions named in FOCUS. Proportions, not absolute times: they hold on a busy machine.
 // `hello` profiles the bare Apollo peer (bench/peers/bare-apollo.mjs) instead, for comparison.
-// BENCH_PROFILE_TRACING=1: the server traces every request to an OTLP receiver in this process
+// BENCH_PROFILE_IDLE=<seconds>: idle that long before the profiled load (60: the rotating users'
+// stamps are all due). BENCH_PROFILE_TRACING=1: the server traces every request to an OTLP receiver in this process
 // (BENCH_TRACES_SAMPLER, always_on by default: always_off for the context machinery alone).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -165,6 +166,9 @@ async function main() {
     if (tokens !== null && tokens.length > 1) await load(base, body, tokens, { amount: tokens.length * 2 });
     const prebuilt = tokens !== null && tokens.length > 1;
     await load(base, body, tokens, { duration: 3, prebuilt });
+    // BENCH_PROFILE_IDLE=60: the profiled load starts once every identity and session seen above is
+    // due to be stamped again (a minute), as in the bench's rounds half a minute apart.
+    await new Promise((resolve) => setTimeout(resolve, Number(process.env['BENCH_PROFILE_IDLE'] ?? 0) * 1000));
     const loadStarted = performance.now();
     const run = await load(base, body, tokens, { duration: SECONDS, prebuilt });
     const loadEnded = performance.now();
