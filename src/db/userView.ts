@@ -4,9 +4,7 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '../domain/ids.js';
 import type { User } from '../domain/types.js';
-import type { Scope } from '../tracing/types.js';
-
-const unscoped: Scope = (work) => work();
+import { unscoped, type Scope } from '../tracing/types.js';
 
 /** What a view reads through (the store). */
 export interface UserSource {

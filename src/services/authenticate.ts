@@ -15,7 +15,7 @@ import type { User } from '../domain/types.js';
 import type { IdentityService, ResolvedUser } from './identity.js';
 import type { SessionRecorder } from './sessionRecorder.js';
 import type { SessionPolicy } from './sessions.js';
-import type { Scope } from '../tracing/types.js';
+import { unscoped, type Scope } from '../tracing/types.js';
 
 export interface CredentialHeaders {
   authorization?: string | undefined;
@@ -33,8 +33,6 @@ export type Authenticate = (headers: CredentialHeaders, users?: UserView, scope?
 
 /** The same, for a token already taken out of its header (the token endpoint's subject token). */
 export type AuthenticateToken = (token: string, users?: UserView, scope?: Scope) => Principal | Promise<Principal>;
-
-const unscoped: Scope = (work) => work();
 
 interface Deps {
   verifier: TokenVerifier;

@@ -115,6 +115,15 @@ export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
       this.request = core.openRequest(ROOT_CONTEXT);
     }
 
+    /**
+     * The scope of child span `spanId`: what runs in it (SQL, outbound calls) hangs under the span.
+     * Its context is made when work first enters it: work that does not wait never does.
+     */
+    scopeOf(spanId: string): Scope {
+      let context: Context | undefined;
+      return (work) => contexts.with((context ??= this.contextOf(spanId)), work);
+    }
+
     /** The context a child span `spanId` opens for what runs under it (SQL, outbound calls). */
     contextOf(spanId: string): Context {
       const context: SpanContext = { traceId: this.traceId, spanId, traceFlags: this.traceFlags };
@@ -161,9 +170,8 @@ export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
     const started = performance.now();
     const attributes: Attributes = {};
     const done = (failed: boolean) => request.record(spanId, request.spanId, 'authenticate', SpanKind.INTERNAL, started, attributes, failed);
-    // Entered only by the work that waits (a verification, a read): its context is made then.
-    let context: Context | undefined;
-    const scope: Scope = (work) => contexts.with((context ??= request.contextOf(spanId)), work);
+    // Entered only by the work that waits (a verification, a read).
+    const scope = request.scopeOf(spanId);
     let result: Principal | Promise<Principal>;
     try {
       result = run(scope);
@@ -210,10 +218,8 @@ export function createRequestTracer(deps: RequestTracerDeps): RequestTracer {
       request.record(spanId, request.spanId, spanName, SpanKind.INTERNAL, started, attributes, code !== null);
     };
     // Entered only by the work that waits (resolvers calling services, reads of the request's
-    // view and loaders: GraphQLContext.scope): its context is made then.
-    let context: Context | undefined;
-    const scope: Scope = (work) => contexts.with((context ??= request.contextOf(spanId)), work);
-    return execute(scope).then(
+    // view and loaders: GraphQLContext.scope).
+    return execute(request.scopeOf(spanId)).then(
       (result) => {
         finish(undefined);
         return result;

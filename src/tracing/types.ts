@@ -18,6 +18,9 @@ export interface ObservedOperation {
  */
 export type Scope = <T>(work: () => T) => T;
 
+/** The scope of work with tracing off: the work, run as it is. */
+export const unscoped: Scope = (work) => work();
+
 /** The spans of one HTTP request. */
 export interface RequestTrace {
   /**
