@@ -290,16 +290,15 @@ describe('OpenTelemetry traces', () => {
     const first = hex(16);
     expect((await api.gql('query First { viewer { id } }', { token, headers: { ...secret, traceparent: traceparent(first, hex(8)) } })).status).toBe(200);
     expect((await api.gql('mutation { createOrganization(input: { name: "Looms" }) { id } }', { token, headers: secret })).status).toBe(200);
-    // Until the user's row is in the store's memory (the first requests may read it).
+    // Warm: once the user's row is in the store's memory (the first requests may read it), five
+    // requests in a row enter no scope. (Checked until it holds, not once: on PostgreSQL memory
+    // is trusted only while the listening connection is proven, which a heartbeat can interrupt.)
     const tracing = api.app.tracing!;
     await eventually(async () => {
       const before = tracing.scopesEntered();
-      for (let i = 0; i < 3; i += 1) expect((await api.gql('query Warm { viewer { id email } }', { token, headers: secret })).status).toBe(200);
+      for (let i = 0; i < 5; i += 1) expect((await api.gql('query Warm { viewer { id email } }', { token, headers: secret })).status).toBe(200);
       return tracing.scopesEntered() === before;
     });
-    const before = tracing.scopesEntered();
-    for (let i = 0; i < 5; i += 1) expect((await api.gql('query Warm { viewer { id email } }', { token, headers: secret })).status).toBe(200);
-    expect(tracing.scopesEntered()).toBe(before);
 
     const [loaders, service, entities] = [hex(16), hex(16), hex(16)];
     const memberships = await api.gql('query Loaders { viewer { memberships { role organization { name } } } }', { token, headers: { ...secret, traceparent: traceparent(loaders, hex(8)) } });
