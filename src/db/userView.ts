@@ -4,7 +4,7 @@
 import DataLoader from 'dataloader';
 import { isUuid } from '../domain/ids.js';
 import type { User } from '../domain/types.js';
-import { unscoped, type Scope } from '../tracing/types.js';
+import { unscoped, type Scope } from '../lib/scope.js';
 
 /** What a view reads through (the store). */
 export interface UserSource {

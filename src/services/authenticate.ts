@@ -15,7 +15,7 @@ import type { User } from '../domain/types.js';
 import type { IdentityService, ResolvedUser } from './identity.js';
 import type { SessionRecorder } from './sessionRecorder.js';
 import type { SessionPolicy } from './sessions.js';
-import { unscoped, type Scope } from '../tracing/types.js';
+import { unscoped, type Scope } from '../lib/scope.js';
 
 export interface CredentialHeaders {
   authorization?: string | undefined;

@@ -4,6 +4,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
+import type { Scope } from '../lib/scope.js';
+
+export type { Scope } from '../lib/scope.js';
 
 /** What the GraphQL layer learned about the operation (GraphQLContext.observed). */
 export interface ObservedOperation {
@@ -12,14 +15,6 @@ export interface ObservedOperation {
   errorCode: string | null;
 }
 
-/**
- * Runs `work` where the SQL statements and outbound calls it makes, at once or in the promises it
- * starts, find their parent span (tracing on).
- */
-export type Scope = <T>(work: () => T) => T;
-
-/** The scope of work with tracing off: the work, run as it is. */
-export const unscoped: Scope = (work) => work();
 
 /** The spans of one HTTP request. */
 export interface RequestTrace {
