@@ -94,8 +94,9 @@ export function createTokenAuthenticator(deps: Deps): AuthenticateToken {
 
   /**
    * The warm path: the user resolved and admitted, and their row found, in memory: a value, with
-   * no statement, call or promise on the way. Undefined, with nothing done, when any of it needs
-   * waiting; a refusal memory is sure of throws.
+   * no statement, call or promise on the way. Undefined when any of it needs waiting, before the
+   * request is recorded as a session sighting or given a row (the stored path does both); a
+   * refusal memory is sure of throws. (An identity come due is stamped either way: identity.ts.)
    */
   function fromMemory(verified: VerifiedPrincipal, users: UserView | undefined): Principal | undefined {
     if (verified.kind === 'service') return { kind: 'service', claims: verified.claims };
