@@ -5,7 +5,7 @@ import type { UserClaims } from '../domain/types.js';
 import type { Database } from '../db/queryable.js';
 import type { UserStore } from '../db/userStore.js';
 import { singleFlight } from '../lib/singleFlight.js';
-import { identityKey, IdentityCache, sameClaims, type CachedIdentity } from './identityCache.js';
+import { identityKey, IdentityCache, type CachedIdentity } from './identityCache.js';
 import { createLastSeenStamps } from './lastSeenStamps.js';
 import { NO_SSO_EMAIL_TRUST, type SsoEmailTrust } from './ssoEmailTrust.js';
 import { createUserResolution, type ResolvedUser, type UserResolution } from './userResolution.js';
@@ -106,7 +106,7 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     if (entry === undefined) return undefined;
     // An impersonated request never writes: the binding is all it needs.
     if (claims.impersonator !== null) return { userId: entry.userId, created: false };
-    if (!sameClaims(entry.recorded, claims)) return undefined;
+    if (!identities.matches(entry, claims)) return undefined;
     if (identities.isFresh(entry, claims)) return { userId: entry.userId, created: false };
     return identities.stampOnly(entry, claims) ? stamped(key, entry) : undefined;
   }

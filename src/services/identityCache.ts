@@ -19,6 +19,12 @@ export interface CachedIdentity {
   freshUntil: number;
   /** When the database last confirmed the binding (ms). */
   resolvedAt: number;
+  /**
+   * The last claims object found to match `recorded`: frozen, one per verified token, so a token's
+   * later requests match by reference instead of field by field (1,000 users rotating: the
+   * fields are cold in memory, ~1 µs a request). Null until one matches.
+   */
+  matched: UserClaims | null;
 }
 
 /** The (issuer, subject) key, and back. */
@@ -69,10 +75,19 @@ export class IdentityCache {
     return this.#entries.get(key);
   }
 
+  /** Whether these claims are the ones the entry recorded (by reference once a frozen claims object matched). */
+  matches(entry: CachedIdentity, claims: UserClaims): boolean {
+    if (entry.matched === claims) return true;
+    if (!sameClaims(entry.recorded, claims)) return false;
+    // Only an object nobody can change is remembered.
+    if (Object.isFrozen(claims)) entry.matched = claims;
+    return true;
+  }
+
   /** Records a binding the database just confirmed, with the claims it recorded. */
   remember(key: string, claims: UserClaims, userId: string): void {
     const recorded = { ...recordedProfile(claims), externalOrganizationId: claims.externalOrganizationId };
-    this.#entries.set(key, { userId, recorded, freshUntil: this.freshUntil(), resolvedAt: this.#options.now() });
+    this.#entries.set(key, { userId, recorded, freshUntil: this.freshUntil(), resolvedAt: this.#options.now(), matched: null });
   }
 
   /**

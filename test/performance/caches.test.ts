@@ -173,6 +173,28 @@ describe('(issuer, sub) cache', () => {
     expect((await database.db.query<{ name: string }>('select name from users where id = $1', [userId]))[0]?.name).toBe('Renamed');
   });
 
+  it("matches a token's frozen claims by reference once they matched field by field; any other claims object is compared again", async () => {
+    const { statements, identity } = observedIdentity();
+    const claims = Object.freeze(userClaims({ name: 'Frozen' }));
+    const { userId } = await identity.resolveUser(claims);
+    // What the warm path reads of the claims, counted (a proxy of a frozen object is frozen too).
+    const reads: string[] = [];
+    const watched = new Proxy(claims, { get: (target, name, receiver) => (reads.push(String(name)), Reflect.get(target, name, receiver)) });
+    expect(identity.cachedUser(watched)?.userId).toBe(userId);
+    expect(reads).toContain('email');
+    reads.length = 0;
+    expect(identity.cachedUser(watched)?.userId).toBe(userId);
+    expect(reads.filter((name) => ['email', 'emailVerified', 'name', 'givenName', 'familyName'].includes(name))).toEqual([]);
+
+    // Another token of the identity, renamed: compared, found changed, synced from the database.
+    statements.length = 0;
+    expect(identity.cachedUser(Object.freeze({ ...claims, name: 'Renamed' }))).toBeUndefined();
+    await identity.resolveUser(Object.freeze({ ...claims, name: 'Renamed' }));
+    expect((await database.db.query<{ name: string }>('select name from users where id = $1', [userId]))[0]?.name).toBe('Renamed');
+    // The first token's claims no longer match what the identity recorded.
+    expect(identity.cachedUser(watched)).toBeUndefined();
+  });
+
   it('writes the stamps of a warm token from the synchronous path too, on its own after the delay', async () => {
     const { clock, statements, identity } = observedIdentity({ stampDelayMs: 20 });
     const claims = Object.freeze(userClaims({ name: 'Warm' }));
