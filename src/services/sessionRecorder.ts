@@ -1,11 +1,12 @@
 // Records the sessions this service admits (idp-events.md, Sessions): first and last seen, each
 // session stamped at most once a stamp interval (a minute) per replica, and never on a request's
 // path: an admitted request looks its session up in memory and, when it is new or due, queues a
-// sighting that is written later with the others due (one statement per batch).
+// sighting that is written later with the others due (one statement per batch). A session this
+// replica recorded is stamped again by its row id, the cheaper statement.
 import { randomUUID } from 'node:crypto';
 import type { UserClaims } from '../domain/types.js';
 import type { Queryable } from '../db/queryable.js';
-import { recordSessionsSeen, type SessionSighting } from '../db/sessions.js';
+import { recordSessionsSeen, stampSessionsSeen, type SessionSighting } from '../db/sessions.js';
 import { createBatchedWriter } from '../lib/batchedWriter.js';
 import { sessionIssuerOf } from './sessions.js';
 
@@ -39,7 +40,12 @@ interface Stamped {
   userId: string;
   /** When the session is next stamped (ms). */
   dueAt: number;
+  /** Its row, once this replica has recorded it: later stamps update it by id. */
+  rowId: string | null;
 }
+
+/** A sighting as queued: the row to stamp when known, else recorded as new or known by (iss, sid, user). */
+type Queued = SessionSighting & { rowId: string | null };
 
 export function createSessionRecorder(options: SessionRecorderOptions): SessionRecorder {
   const now = options.now ?? Date.now;
@@ -48,10 +54,21 @@ export function createSessionRecorder(options: SessionRecorderOptions): SessionR
   const maxEntries = options.maxEntries ?? 100_000;
   // sid → the session last stamped with it (a sid shared by two issuers or users only costs stamps).
   const stamped = new Map<string, Stamped>();
+  /** Writes a batch: the stamps of known rows, then the sightings of the others (and of rows gone since), remembering their rows. */
+  async function write(batch: ReadonlyMap<string, Queued>): Promise<void> {
+    const queued = [...batch.values()];
+    const known = queued.filter((sighting) => sighting.rowId !== null);
+    const found = await stampSessionsSeen(options.db, known.map((sighting) => ({ id: sighting.rowId!, seenAt: sighting.seenAt })));
+    const rest = queued.filter((sighting) => sighting.rowId === null || !found.has(sighting.rowId));
+    for (const row of await recordSessionsSeen(options.db, rest)) {
+      const entry = stamped.get(row.sid);
+      if (entry !== undefined && entry.iss === row.iss && entry.userId === row.userId) entry.rowId = row.id;
+    }
+  }
   // (iss, sid, user) → its sighting waiting to be written.
-  const sightings = createBatchedWriter<string, SessionSighting>({
+  const sightings = createBatchedWriter<string, Queued>({
     delayMs,
-    write: async (batch) => void (await recordSessionsSeen(options.db, [...batch.values()])),
+    write,
     onNotWritten(_key, sighting) {
       // Not written (the database is down): the session's next request queues it again.
       const entry = stamped.get(sighting.sid);
@@ -74,15 +91,17 @@ export function createSessionRecorder(options: SessionRecorderOptions): SessionR
       const at = now();
       const iss = sessionIssuerOf(claims);
       const entry = stamped.get(sid);
-      if (entry !== undefined && at < entry.dueAt && entry.userId === userId && entry.iss === iss) return;
+      const same = entry !== undefined && entry.userId === userId && entry.iss === iss;
+      if (same && at < entry.dueAt) return;
       bound(at);
-      stamped.set(sid, { iss, userId, dueAt: at + intervalMs });
+      const rowId = same ? entry.rowId : null;
+      stamped.set(sid, { iss, userId, dueAt: at + intervalMs, rowId });
       const key = `${iss}\u0000${sid}\u0000${userId}`;
       const waiting = sightings.waiting(key);
       const seenAt = new Date(at);
       // A sighting still waiting keeps its row id: only its time moves on.
       if (waiting !== undefined) waiting.seenAt = seenAt;
-      else sightings.queue(key, { id: randomUUID(), userId, iss, sid, issuerName: issuerNameOf(claims), seenAt });
+      else sightings.queue(key, { id: randomUUID(), userId, iss, sid, issuerName: issuerNameOf(claims), seenAt, rowId });
     },
     flush: () => sightings.flush(),
   };

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/db/queryable.js';
 import { stampIdentitiesSeen } from '../../src/db/identities.js';
-import { recordSessionsSeen, type SessionSighting } from '../../src/db/sessions.js';
+import { recordSessionsSeen, stampSessionsSeen, type SessionSighting } from '../../src/db/sessions.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let database: TestDatabase;
@@ -41,17 +41,21 @@ describe('last-seen stamps', () => {
        select gen_random_uuid(), u.id, 'test', $2, 'sub-' || (u.ord - 1) from unnest($1::uuid[]) with ordinality as u(id, ord)`,
       [users, issuer],
     );
-    expect(await recordSessionsSeen(database.db, users.map((_, i) => sighting(i, new Date(Date.now() - 120_000))))).toBe(COUNT);
-    // A minute on, a tenth of them back (every page holds some): each stamped, in one transaction
-    // that counts its own updates.
+    const recorded = await recordSessionsSeen(database.db, users.map((_, i) => sighting(i, new Date(Date.now() - 120_000))));
+    expect(recorded).toHaveLength(COUNT);
+    const rowOf = new Map(recorded.map((row) => [row.sid, row.id]));
+    // A minute on, a tenth of them back (every page holds some), each stamped, and another tenth
+    // stamped by row id (a replica that recorded them), in one transaction that counts its own updates.
     const back = users.map((_, i) => i).filter((i) => i % 10 === 0);
+    const backById = users.map((_, i) => i).filter((i) => i % 10 === 5);
     const counted = await database.db.transaction(async (tx) => {
-      expect(await recordSessionsSeen(tx, back.map((i) => sighting(i, new Date())))).toBe(back.length);
+      expect(await recordSessionsSeen(tx, back.map((i) => sighting(i, new Date())))).toHaveLength(back.length);
+      expect(await stampSessionsSeen(tx, backById.map((i) => ({ id: rowOf.get(`sid-${i}`)!, seenAt: new Date() })))).toHaveProperty('size', backById.length);
       expect(await stampIdentitiesSeen(tx, back.map((i) => ({ issuer, subject: `sub-${i}` })))).toHaveLength(back.length);
       return { identities: await updates(tx, 'identities'), sessions: await updates(tx, 'sessions') };
     });
     for (const [table, { all, hot }] of Object.entries(counted)) {
-      expect(all, table).toBe(back.length);
+      expect(all, table).toBe(table === 'sessions' ? back.length + backById.length : back.length);
       // Full pages would leave only the last page's rows HOT; an index on the column, none.
       expect(hot, table).toBe(all);
     }

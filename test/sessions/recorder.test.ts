@@ -102,6 +102,34 @@ describe('session recorder', () => {
     expect(await rowsOf(userId)).toEqual([]);
   });
 
+  it('stamps a session it recorded by its row id; a row gone since is recorded again, never for a deleted user', async () => {
+    const { db, statements } = observed();
+    const clock = testClock();
+    const recorder = createSessionRecorder({ db, now: clock.now, delayMs: 10_000 });
+    const userId = await newUser();
+    const token = claims();
+    const seen = async () => {
+      statements.length = 0;
+      clock.advance(61_000);
+      recorder.seen(userId, token);
+      await recorder.flush();
+      return statements.map((text) => text.trim().split(/\s+/).slice(0, 2).join(' '));
+    };
+    expect(await seen()).toEqual(['insert into']);
+    expect(await seen()).toEqual(['update sessions']);
+    expect((await rowsOf(userId))[0]!.last_seen_at.getTime()).toBe(clock.now());
+    // Purged (unseen too long on another replica's clock): the stamp finds no row, and the same write records it anew.
+    await database.db.query('delete from sessions where user_id = $1', [userId]);
+    expect(await seen()).toEqual(['update sessions', 'insert into']);
+    expect(await rowsOf(userId)).toHaveLength(1);
+    expect(await seen()).toEqual(['update sessions']);
+    // Deleted since: its sessions go with it, and nothing brings them back.
+    await database.db.query("update users set status = 'deleted', deleted_at = now() where id = $1", [userId]);
+    await database.db.query('delete from sessions where user_id = $1', [userId]);
+    expect(await seen()).toEqual(['update sessions', 'insert into']);
+    expect(await rowsOf(userId)).toEqual([]);
+  });
+
   it('stays bounded: past maxEntries, sessions are stamped again rather than remembered', async () => {
     const { db, statements } = observed();
     const recorder = createSessionRecorder({ db, maxEntries: 10, delayMs: 10_000 });
