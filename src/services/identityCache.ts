@@ -21,8 +21,9 @@ export interface CachedIdentity {
   resolvedAt: number;
   /**
    * The last claims object found to match `recorded`: frozen, one per verified token, so a token's
-   * later requests match by reference instead of field by field (1,000 users rotating: the
-   * fields are cold in memory, ~1 µs a request). Null until one matches.
+   * later requests match by reference instead of field by field (1,000 users rotating under the
+   * bench's load: the fields are cold in memory, 0.6 µs a request, 0.1 by reference). Null until
+   * one matches.
    */
   matched: UserClaims | null;
 }
