@@ -190,6 +190,7 @@ describe('(issuer, sub) cache', () => {
     statements.length = 0;
     expect(identity.cachedUser(Object.freeze({ ...claims, name: 'Renamed' }))).toBeUndefined();
     await identity.resolveUser(Object.freeze({ ...claims, name: 'Renamed' }));
+    expect(statements.filter((text) => /from identities i join users u/.test(text))).toHaveLength(1);
     expect((await database.db.query<{ name: string }>('select name from users where id = $1', [userId]))[0]?.name).toBe('Renamed');
     // The first token's claims no longer match what the identity recorded.
     expect(identity.cachedUser(watched)).toBeUndefined();
