@@ -65,6 +65,12 @@ function joseReason(error: errors.JOSEError): Reason {
 
 /** Why a verified token was accepted, re-checked on every use (a few reads, no promise). */
 interface CacheEntry {
+  /**
+   * The token's signed part (`header.payload`), a copy of its own (a slice would keep the whole
+   * token alive): the entry answers only a token that is this followed by the signature its key
+   * digests. Without the signature it is no credential; its claims are held decoded anyway.
+   */
+  signed: string;
   principal: VerifiedPrincipal;
   /** ms: the token's exp, or its iat + maxTokenAgeSeconds when sooner; lapsesAs names which. */
   validUntil: number;
@@ -75,6 +81,9 @@ interface CacheEntry {
   /** The key source's generation when keyId was last seen published. */
   generation: number;
 }
+
+/** What a verification found: its cache entry, before the token's signed part is copied in. */
+type Verification = Omit<CacheEntry, 'signed'>;
 
 /** Why an unexpired cached entry no longer stands (the cache expires it at validUntil); null while it does. */
 type Lapse = 'key_withdrawn' | 'keys_stale' | null;
@@ -88,6 +97,27 @@ function lapse(entry: CacheEntry, at: number): Lapse {
     entry.generation = keys.generation;
   }
   return null;
+}
+
+/**
+ * Where a token's verification is cached: the digest of its signature alone, the part that makes
+ * it a credential (the cache never holds one), with its signed part compared in the entry. The
+ * warm path hashes the ~340 characters of an RS256 signature instead of the ~850 of the token:
+ * 2-3 µs a request less under the bench's load (bench/RESULTS.md, 2026-12-08).
+ */
+function cacheKeyOf(token: string): { key: string; signedLength: number } {
+  const dot = token.lastIndexOf('.');
+  return { key: sha256(token.slice(dot + 1)), signedLength: dot };
+}
+
+/** Whether `entry` was made for this very token (its signed part, then the signature its key digests). */
+function answers(entry: CacheEntry, token: string, signedLength: number): boolean {
+  return entry.signed.length === signedLength && token.startsWith(entry.signed);
+}
+
+/** A flat copy of the token's signed part, sharing no memory with the token. */
+function signedPartOf(token: string, signedLength: number): string {
+  return Buffer.from(token.slice(0, signedLength), 'latin1').toString('latin1');
 }
 
 function freeze(principal: VerifiedPrincipal): VerifiedPrincipal {
@@ -184,7 +214,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
 
   /** Our own token: our keys, `at+jwt`, our audience; the canonical user is its `sub`. */
-  async function verifyPlatform(token: string, alg: string, issuer: PlatformIssuer): Promise<CacheEntry> {
+  async function verifyPlatform(token: string, alg: string, issuer: PlatformIssuer): Promise<Verification> {
     if (!PLATFORM_VERIFY_OPTIONS.algorithms.includes(alg)) throw fail('alg_not_allowed');
     const { payload, signedBy } = await verifySignature(token, issuer.keys, { ...PLATFORM_VERIFY_OPTIONS, issuer: issuer.issuer, audience: issuer.audience });
     const at = now();
@@ -194,7 +224,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return { principal, validUntil: payload.exp * 1000, lapsesAs: 'token_expired', keys: issuer.keys, keyId: signedBy.id, generation: signedBy.generation };
   }
 
-  async function verifyUncached(token: string): Promise<CacheEntry> {
+  async function verifyUncached(token: string): Promise<Verification> {
     const { header, payload } = decode(token);
 
     // Algorithm and header checks come before any key is looked up or fetched.
@@ -239,18 +269,20 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   return {
     cachedPrincipal(token) {
-      const hit = cache.get(sha256(token));
-      return hit !== undefined && lapse(hit, now()) === null ? hit.principal : undefined;
+      const { key, signedLength } = cacheKeyOf(token);
+      const hit = cache.get(key);
+      return hit !== undefined && answers(hit, token, signedLength) && lapse(hit, now()) === null ? hit.principal : undefined;
     },
 
     async verify(token) {
       // Keyed by a digest: the cache never holds a usable credential.
-      const key = sha256(token);
+      const { key, signedLength } = cacheKeyOf(token);
       // An expired entry is returned once (then dropped) so it is refused with its own reason,
-      // without verifying a token known to have lapsed.
+      // without verifying a token known to have lapsed. An entry made for another token (its
+      // signature pasted onto other claims) answers nothing: this token is verified.
       const status: LRUCache.Status<string, CacheEntry> = {};
       const hit = cache.get(key, { allowStale: true, status });
-      if (hit !== undefined) {
+      if (hit !== undefined && answers(hit, token, signedLength)) {
         if (status.get === 'stale') throw fail(hit.lapsesAs);
         const why = lapse(hit, now());
         if (why === null) return hit.principal;
@@ -258,10 +290,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         if (why === 'key_withdrawn') throw fail('key_withdrawn');
         // Keys too stale: verify again, which brings them back or answers 503.
       }
-      // One verification per token in flight: a client's parallel first requests share it.
-      return verifying.run(key, async () => {
+      // One verification per token in flight: a client's parallel first requests share it (by
+      // the whole token's digest: a signature pasted onto other claims shares nothing).
+      return verifying.run(sha256(token), async () => {
         const entry = await verifyUncached(token);
-        setUntil(cache, key, entry, entry.validUntil);
+        setUntil(cache, key, { ...entry, signed: signedPartOf(token, signedLength) }, entry.validUntil);
         return entry.principal;
       });
     },

@@ -103,6 +103,38 @@ describe('verified-token cache', () => {
     expect(counter.lookups).toBe(4);
   });
 
+  // The cache is keyed by the signature's digest: the signed part must match as well.
+  it("a verified token's signature pasted onto other claims answers nothing, cached or in flight", async () => {
+    const { counter, verifier } = setup();
+    const token = await idp.sign({ sub: 'alice', aud: AUD });
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    const signed = token.slice(0, token.lastIndexOf('.'));
+    const mallory = await idp.sign({ sub: 'mallory', aud: AUD });
+    const pasted = [
+      `${mallory.slice(0, mallory.lastIndexOf('.'))}.${signature}`,
+      `${signed}x.${signature}`,
+      `${signed.slice(0, -1)}.${signature}`,
+      `x${signed}.${signature}`,
+      signature,
+    ];
+    // In flight: the pasted tokens share nothing with the genuine one's verification.
+    const [principal, ...refused] = await Promise.allSettled([verifier.verify(token), ...pasted.map((forged) => verifier.verify(forged))]);
+    expect(principal).toMatchObject({ status: 'fulfilled', value: { claims: { subject: 'alice' } } });
+    for (const outcome of refused) {
+      expect(outcome.status).toBe('rejected');
+      expect(((outcome as PromiseRejectedResult).reason as AppError).code).toBe('UNAUTHENTICATED');
+    }
+    // Cached: neither lookup answers them, and the genuine token's entry stands.
+    const lookups = counter.lookups;
+    for (const forged of pasted) {
+      expect(verifier.cachedPrincipal(forged)).toBeUndefined();
+      expect((await rejection(verifier.verify(forged))).code).toBe('UNAUTHENTICATED');
+    }
+    expect(verifier.cachedPrincipal(token)?.claims.subject).toBe('alice');
+    expect((await verifier.verify(token)).claims.subject).toBe('alice');
+    expect(counter.lookups).toBeGreaterThan(lookups); // the pasted ones were verified, not looked up
+  });
+
   it('cached principals cannot be altered by a caller', async () => {
     const { verifier } = setup();
     const token = await idp.sign({ sub: 'alice', aud: AUD, email: 'alice@example.com' });
