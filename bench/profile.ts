@@ -1,4 +1,4 @@
-// `npx tsx bench/profile.ts [anonymous|auth|viewer|rotating|apikey|hello]`: where the server's CPU goes under load.
+// `npx tsx bench/profile.ts [anonymous|auth|viewer|rotating|apikey|entities|hello]`: where the server's CPU goes under load.
 // Starts the server as `npm start` runs it (PGlite, production) with `node --cpu-prof`, warms it
 // up, drives one scenario for BENCH_PROFILE_SECONDS (10), stops it (the profile is written at
 // exit) and prints the self time by module and by function, and the inclusive time of the
@@ -22,7 +22,9 @@ import { HELLO_BODY } from './peers.js';
 
 const SECONDS = Number(process.env['BENCH_PROFILE_SECONDS'] ?? 10);
 const scenario = process.argv[2] ?? 'anonymous';
-if (!['anonymous', 'auth', 'viewer', 'rotating', 'apikey', 'hello'].includes(scenario)) throw new Error(`scenario: anonymous, auth, viewer, rotating, apikey or hello, not ${scenario}`);
+if (!['anonymous', 'auth', 'viewer', 'rotating', 'apikey', 'entities', 'hello'].includes(scenario)) {
+  throw new Error(`scenario: anonymous, auth, viewer, rotating, apikey, entities or hello, not ${scenario}`);
+}
 
 interface ProfileNode {
   id: number;
@@ -161,7 +163,20 @@ async function main() {
     if (viewer && (await gql(base, '{ viewer { id } }', jwt)).status !== 200) throw new Error('viewer check failed');
     // `apikey`: the same viewer through a personal API key of that user; `rotating`: 1,000 users' tokens in turn (as the bench's).
     const token = scenario === 'apikey' ? await createBenchKey(base, jwt) : jwt;
-    const body = scenario === 'hello' ? HELLO_BODY : JSON.stringify({ query: viewer ? '{ viewer { id email } }' : '{ __typename }' });
+    // `entities`: the bench's `_entities` of 100 users (ids of users signed in first), anonymous.
+    const entityIds: string[] = [];
+    if (scenario === 'entities') {
+      for (let i = 0; i < 100; i += 1) entityIds.push((await gql(base, '{ viewer { id } }', issuer.sign(userClaims('profile-entity', i)))).body.data.viewer.id);
+    }
+    const body =
+      scenario === 'hello'
+        ? HELLO_BODY
+        : scenario === 'entities'
+          ? JSON.stringify({
+              query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name } } }',
+              variables: { r: entityIds.map((id) => ({ __typename: 'User', id })) },
+            })
+          : JSON.stringify({ query: viewer ? '{ viewer { id email } }' : '{ __typename }' });
     const tokens = scenario === 'rotating' ? Array.from({ length: 1000 }, (_, i) => issuer.sign(userClaims('profile-rot', i))) : viewer || scenario === 'auth' ? [token] : null;
     if (tokens !== null && tokens.length > 1) await load(base, body, tokens, { amount: tokens.length * 2 });
     const prebuilt = tokens !== null && tokens.length > 1;
