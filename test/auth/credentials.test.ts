@@ -1,7 +1,8 @@
 // Spec "HTTP → Credentials", over HTTP against a production-mode app: how a token is carried,
 // every way a token can fail (each a 401 with the RFC 6750 challenge, never anonymous), the
 // issuer being unreachable (503), GET with CSRF prevention, and error bodies that reveal nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { eventually } from '../helpers/eventually.js';
@@ -18,6 +19,22 @@ import {
   UUID_V4,
   type RawResponse,
 } from '../helpers/battery.js';
+
+/** A POST to /graphql written on a bare socket (no client code checks the header); the whole answer. */
+function overSocket(authorization: string, body: string): Promise<string> {
+  const { hostname, port } = new URL(api.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.end(
+      `POST /graphql HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+        `Authorization: ${authorization}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
+}
 
 let issuer: TestIssuer; // healthy, auth0 kind
 let down: TestIssuer; // JWKS answers 500 from the start: no key ever cached
@@ -108,6 +125,39 @@ describe('carrying the token', () => {
     expect(response.body.errors[0].extensions.code).toBe('AMBIGUOUS_CREDENTIALS');
     expect(response.body.data ?? null).toBeNull();
     expectNoLeak(response.text, [a, b]);
+  });
+
+  // The warm path takes `Bearer <a token verified before>` without checking its syntax again:
+  // the rules above hold for a warm token too, and the skipped check is observed skipped.
+  it('a warm token: ambiguity still refused, the header not pattern-checked again', async () => {
+    const [token, other] = await Promise.all([userToken(), userToken()]);
+    expect((await post({ authorization: `Bearer ${token}` })).status).toBe(200);
+    const ambiguous = await post({ authorization: `Bearer ${token}`, 'x-user-token': other });
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.body.errors[0].extensions.code).toBe('AMBIGUOUS_CREDENTIALS');
+    expect((await post({ authorization: `Bearer ${token}`, 'x-user-token': token })).status).toBe(200);
+    expectUnauthenticated(await post({ authorization: `Bearer ${token} x` }));
+    expectUnauthenticated(await post({ authorization: `Bearer ${token}`.replace(/\.([^.]*)$/, '. $1') }));
+    expect((await post({ authorization: `bearer ${token}` })).status).toBe(200);
+
+    // What the regular expressions in this process (the app's) ran over while answering the warm
+    // request, sent over a bare socket (an HTTP client checks header values with one itself).
+    const header = `Bearer ${token}`;
+    const test = vi.spyOn(RegExp.prototype, 'test');
+    const exec = vi.spyOn(RegExp.prototype, 'exec');
+    let answer: string;
+    let subjects: unknown[];
+    try {
+      answer = await overSocket(header, JSON.stringify({ query: VIEWER }));
+      subjects = [...test.mock.calls, ...exec.mock.calls].map(([subject]) => subject);
+    } finally {
+      test.mockRestore();
+      exec.mockRestore();
+    }
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('"viewer":{"id":"');
+    expect(subjects.length).toBeGreaterThan(0); // the spies saw the request's other checks
+    expect(subjects.filter((subject) => subject === header || subject === token)).toEqual([]);
   });
 
   it('accepts both headers carrying the same token', async () => {
