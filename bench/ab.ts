@@ -3,7 +3,8 @@
 // each started by its own `npm start` line (PGlite, production) in its own process, on the same
 // scenarios, runs in adjacent pairs (A B, then B A in the next round, so neither always goes
 // first). Per pair: B's throughput over A's, and each server's CPU time per request (from
-// /proc), which a busy machine disturbs less than throughput. Medians over BENCH_ROUNDS.
+// /proc), which a busy machine disturbs less than throughput. Medians over BENCH_ROUNDS, and the
+// median of the pairs' CPU differences (a few µs resolve only that way).
 import { cpuMs, gql, issuerJson, load, log, startServer, userClaims, DURATION, ROUNDS } from './harness.js';
 import { startBenchIssuer } from './issuer.js';
 
@@ -47,8 +48,10 @@ async function main() {
     log(`A = ${BASE}, B = this checkout; ${ROUNDS} rounds of ${DURATION} s per run, adjacent pairs; medians [min–max]`);
     for (const [i, scenario] of scenarios.entries()) {
       const { ratios, cpu, rps } = results[i]!;
+      // Paired: each round's B minus its A, steadier than the difference of the medians.
+      const paired = cpu[1].map((b, round) => b - cpu[0][round]!);
       log(
-        `${scenario.name.padEnd(28)} A ${median(rps[0]).toFixed(0)} req/s, ${median(cpu[0]).toFixed(0)} µs CPU/req   B ${median(rps[1]).toFixed(0)} req/s, ${median(cpu[1]).toFixed(0)} µs CPU/req   B/A ${median(ratios).toFixed(3)} [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`,
+        `${scenario.name.padEnd(28)} A ${median(rps[0]).toFixed(0)} req/s, ${median(cpu[0]).toFixed(0)} µs CPU/req   B ${median(rps[1]).toFixed(0)} req/s, ${median(cpu[1]).toFixed(0)} µs CPU/req   B/A ${median(ratios).toFixed(3)} [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]   B−A CPU ${median(paired).toFixed(1)} µs/req paired (${paired.filter((d) => d < 0).length}/${paired.length} rounds lower)`,
       );
     }
   } finally {
