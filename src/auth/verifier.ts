@@ -10,6 +10,7 @@ import { readEmailAddress } from '../domain/email.js';
 import { checkClaimText, ssoDomainPending, toVerifiedPrincipal, trustEmail } from './claims.js';
 import type { KeySource } from './keys.js';
 import { sha256 } from '../lib/digest.js';
+import { isSignedPartOf, signedPartOf, tokenCacheKey } from './tokenCacheKey.js';
 import { isLogoutToken } from './logoutToken.js';
 import type { LRUCache } from 'lru-cache';
 import { expiringCache, setUntil } from '../lib/expiringCache.js';
@@ -97,27 +98,6 @@ function lapse(entry: CacheEntry, at: number): Lapse {
     entry.generation = keys.generation;
   }
   return null;
-}
-
-/**
- * Where a token's verification is cached: the digest of its signature alone, the part that makes
- * it a credential (the cache never holds one), with its signed part compared in the entry. The
- * warm path hashes the ~340 characters of an RS256 signature instead of the ~850 of the token:
- * 2-3 µs a request less under the bench's load (bench/RESULTS.md, 2026-12-08).
- */
-function cacheKeyOf(token: string): { key: string; signedLength: number } {
-  const dot = token.lastIndexOf('.');
-  return { key: sha256(token.slice(dot + 1)), signedLength: dot };
-}
-
-/** Whether `entry` was made for this very token (its signed part, then the signature its key digests). */
-function answers(entry: CacheEntry, token: string, signedLength: number): boolean {
-  return entry.signed.length === signedLength && token.startsWith(entry.signed);
-}
-
-/** A flat copy of the token's signed part, sharing no memory with the token. */
-function signedPartOf(token: string, signedLength: number): string {
-  return Buffer.from(token.slice(0, signedLength), 'latin1').toString('latin1');
 }
 
 function freeze(principal: VerifiedPrincipal): VerifiedPrincipal {
@@ -269,20 +249,20 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   return {
     cachedPrincipal(token) {
-      const { key, signedLength } = cacheKeyOf(token);
+      const { key, signedLength } = tokenCacheKey(token);
       const hit = cache.get(key);
-      return hit !== undefined && answers(hit, token, signedLength) && lapse(hit, now()) === null ? hit.principal : undefined;
+      return hit !== undefined && isSignedPartOf(hit.signed, token, signedLength) && lapse(hit, now()) === null ? hit.principal : undefined;
     },
 
     async verify(token) {
       // Keyed by a digest: the cache never holds a usable credential.
-      const { key, signedLength } = cacheKeyOf(token);
+      const { key, signedLength } = tokenCacheKey(token);
       // An expired entry is returned once (then dropped) so it is refused with its own reason,
       // without verifying a token known to have lapsed. An entry made for another token (its
       // signature pasted onto other claims) answers nothing: this token is verified.
       const status: LRUCache.Status<string, CacheEntry> = {};
       const hit = cache.get(key, { allowStale: true, status });
-      if (hit !== undefined && answers(hit, token, signedLength)) {
+      if (hit !== undefined && isSignedPartOf(hit.signed, token, signedLength)) {
         if (status.get === 'stale') throw fail(hit.lapsesAs);
         const why = lapse(hit, now());
         if (why === null) return hit.principal;
