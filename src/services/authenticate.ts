@@ -141,7 +141,8 @@ function createTokenAuthentication(deps: Deps) {
       return scope(() => apiKeys.authenticate(token));
     }
     const verified = deps.verifier.cachedPrincipal(token);
-    if (verified === undefined) return scope(() => deps.verifier.verify(token).then((fresh) => fromMemory(fresh, users) ?? fromStores(fresh, users)));
+    // Verified in the scope already: what follows needs no second entry into it.
+    if (verified === undefined) return scope(() => deps.verifier.verify(token).then((fresh) => fromVerified(fresh, users, unscoped)));
     return fromVerified(verified, users, scope);
   };
   return { authenticate, fromVerified };
@@ -165,7 +166,8 @@ export function createAuthenticator(deps: Deps): Authenticate {
   const { authenticate, fromVerified } = createTokenAuthentication(deps);
   /**
    * The verified principal of `Bearer <a JWS the verifier holds>`, the header every warm request
-   * carries; undefined for anything else. Its syntax needs no check: the verifier held the token
+   * carries; undefined for anything else (which then takes the full path, its lookup repeated
+   * there: only a token about to be verified pays twice). Its syntax needs no check: the verifier held the token
    * only after finding every part base64url and the whole within MAX_TOKEN_BYTES, so
    * readCredentials would take it as it is (measured: 2-4 µs a request less under the bench's
    * load than checking ~850 characters first; bench/RESULTS.md, 2026-12-08).
