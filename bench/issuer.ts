@@ -15,18 +15,34 @@ export interface BenchIssuer {
   /** JWKS requests served so far. */
   readonly jwksRequests: number;
   sign(claims: Record<string, unknown>): string;
+  /**
+   * Rotates as an IdP does: a new key is published beside the old one and signs from now on, so
+   * a service holding the old set meets an unknown `kid` and must fetch the set again.
+   */
+  rotate(): void;
   close(): Promise<void>;
 }
 
 const b64 = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
-export async function startBenchIssuer(alg: BenchAlg): Promise<BenchIssuer> {
+/** A signing key: its private half, its published JWK and the header of the tokens it signs. */
+interface SigningKey {
+  privateKey: KeyObject;
+  published: Record<string, unknown>;
+  header: string;
+}
+
+function newKey(alg: BenchAlg): SigningKey {
   const { privateKey, publicKey } =
     alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
   const kid = createHash('sha256').update(JSON.stringify(jwk)).digest('base64url').slice(0, 16);
-  const jwks = JSON.stringify({ keys: [{ ...jwk, kid, alg, use: 'sig' }] });
-  const header = b64(JSON.stringify({ alg, typ: 'JWT', kid }));
+  return { privateKey, published: { ...jwk, kid, alg, use: 'sig' }, header: b64(JSON.stringify({ alg, typ: 'JWT', kid })) };
+}
+
+export async function startBenchIssuer(alg: BenchAlg): Promise<BenchIssuer> {
+  let signing = newKey(alg);
+  let jwks = JSON.stringify({ keys: [signing.published] });
   let jwksRequests = 0;
 
   const server = createServer((req, res) => {
@@ -42,7 +58,7 @@ export async function startBenchIssuer(alg: BenchAlg): Promise<BenchIssuer> {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const url = `${origin}/`;
 
-  function signWith(key: KeyObject, claims: Record<string, unknown>): string {
+  function signWith({ privateKey: key, header }: SigningKey, claims: Record<string, unknown>): string {
     const now = Math.floor(Date.now() / 1000);
     const input = `${header}.${b64(JSON.stringify({ iss: url, iat: now, exp: now + 3600, ...claims }))}`;
     const signature =
@@ -57,7 +73,12 @@ export async function startBenchIssuer(alg: BenchAlg): Promise<BenchIssuer> {
     get jwksRequests() {
       return jwksRequests;
     },
-    sign: (claims) => signWith(privateKey, claims),
+    sign: (claims) => signWith(signing, claims),
+    rotate() {
+      const previous = signing;
+      signing = newKey(alg);
+      jwks = JSON.stringify({ keys: [signing.published, previous.published] });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
