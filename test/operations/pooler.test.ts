@@ -72,6 +72,11 @@ async function readyz(app: TestApp): Promise<number> {
   return (await fetch(`${app.url}/readyz`)).status;
 }
 
+/** Waits for /readyz 200, as an orchestrator would: a replica is not ready until its start-up key fetch is done. */
+async function becomesReady(app: TestApp): Promise<void> {
+  await eventually(async () => expect(await readyz(app)).toBe(200));
+}
+
 /** Runs `tasks` with at most `concurrency` in flight. */
 async function inParallel<T>(concurrency: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
   const results: T[] = [];
@@ -187,9 +192,9 @@ describe.skipIf(!pgbouncerAvailable)('named statements left on behind a transact
     const bouncer = await pooler({ poolSize: 1 });
     const database: DatabaseTarget = { kind: 'postgres', url: bouncer.url, listenUrl: direct(), preparedStatements: true };
     const first = await replica(database, { platform: true });
-    expect(await readyz(first)).toBe(200);
+    await becomesReady(first);
     const second = await replica(database, { platform: true });
-    expect(await readyz(second)).toBe(200);
+    await becomesReady(second);
     expect(second.log().filter(naming('DB_PREPARED_STATEMENTS=false'))).toHaveLength(1);
     expect((await viewer(second, await userToken())).status).toBe(200);
 
@@ -217,7 +222,7 @@ describe.skipIf(!pgbouncerAvailable)('a stock PgBouncer (no ignore_startup_param
   it("logs the server's refusal verbatim, connects without statement_timeout, and still bounds every query", async () => {
     const bouncer = await pooler({ ignoreStartupParameters: [] });
     const app = await replica({ kind: 'postgres', url: bouncer.url, listenUrl: direct(), preparedStatements: false });
-    expect(await readyz(app)).toBe(200);
+    await becomesReady(app);
     expect((await viewer(app, await userToken())).status).toBe(200);
     const refused = app.log().filter((line) => line.level === 50 && line['serverMessage'] === 'unsupported startup parameter: statement_timeout');
     expect(refused).toHaveLength(1);
